@@ -1,0 +1,3 @@
+"""Podium: a real-time leaderboard service for games."""
+
+__version__ = "0.1.0"

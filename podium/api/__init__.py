@@ -1,0 +1,1 @@
+"""The HTTP entrypoint: the public contract of Podium."""

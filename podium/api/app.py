@@ -1,0 +1,46 @@
+"""The ASGI application: routes, error handlers and the lifespan that opens the pipeline."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from podium.api import routes
+from podium.api.errors import HANDLERS
+from podium.api.openapi import document
+from podium.api.responses import json_response
+from podium.bootstrap import open_services
+from podium.settings import Settings
+
+
+async def openapi(request: Request) -> Response:
+    return json_response(document())
+
+
+ROUTES = [
+    Route("/v1/boards/{board}", routes.put_board, methods=["PUT"]),
+    Route("/v1/boards/{board}", routes.get_board, methods=["GET"]),
+    Route("/v1/boards/{board}/scores", routes.submit_score, methods=["POST"]),
+    Route("/v1/boards/{board}/scores/batch", routes.submit_batch, methods=["POST"]),
+    Route("/v1/boards/{board}/top", routes.top, methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}", routes.get_user, methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
+    Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
+    Route("/healthz", routes.healthz, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+]
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app.state.services = services
+            yield
+
+    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)

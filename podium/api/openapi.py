@@ -1,0 +1,243 @@
+"""The OpenAPI document of the HTTP contract, written out by hand so that it says
+exactly what the handlers do (it is checked against them by the tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium import __version__
+from podium.domain.boards import MAX_SCORE, MIN_SCORE
+
+ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$", "minLength": 1, "maxLength": 128}
+SCORE = {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def body(name: str, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": ref(name)}}}
+
+
+def answer(description: str, schema: str | None = None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+ERRORS = {
+    "400": answer("Invalid input; nothing was changed", "Error"),
+    "404": answer("Unknown board or user", "Error"),
+    "413": answer("Body too large", "Error"),
+}
+
+
+def path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+def query_int(name: str, low: int, high: int, default: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default},
+    }
+
+
+WAIT = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "Answer once the change is visible to reads.",
+}
+BOARD = path_param("board")
+USER = path_param("user_id")
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "BoardSettings": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
+            "operator": {"type": "string", "enum": ["incr", "best", "set"], "default": "incr"},
+        },
+    },
+    "Board": {
+        "type": "object",
+        "required": ["board", "order", "operator", "users"],
+        "properties": {
+            "board": ID,
+            "order": {"type": "string", "enum": ["desc", "asc"]},
+            "operator": {"type": "string", "enum": ["incr", "best", "set"]},
+            "users": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Submission": {
+        "type": "object",
+        "required": ["user_id", "score"],
+        "additionalProperties": False,
+        "properties": {
+            "user_id": ID,
+            "score": SCORE,
+            "key": {**ID, "description": "Idempotency key: applied once per board within 24 h."},
+        },
+    },
+    "SubmissionBatch": {
+        "type": "object",
+        "required": ["scores"],
+        "additionalProperties": False,
+        "properties": {"scores": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("Submission")}},
+    },
+    "Accepted": {
+        "type": "object",
+        "required": ["accepted"],
+        "properties": {
+            "accepted": {"type": "boolean"},
+            "count": {"type": "integer"},
+            "visible": {"type": "boolean", "description": "false: waited, not yet visible"},
+        },
+    },
+    "Entry": {
+        "type": "object",
+        "required": ["rank", "user_id", "score"],
+        "properties": {"rank": {"type": "integer", "minimum": 1}, "user_id": ID, "score": SCORE},
+    },
+    "Result": {
+        "type": "object",
+        "required": ["rank", "user_id", "score"],
+        "description": "The user's entry once the submission is visible (null rank: the user was removed).",
+        "properties": {"rank": {"type": ["integer", "null"]}, "user_id": ID, "score": {"type": ["integer", "null"]}},
+    },
+    "Results": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": ref("Result")}},
+    },
+    "TopPage": {
+        "type": "object",
+        "required": ["board", "users", "entries"],
+        "properties": {"board": ID, "users": {"type": "integer"}, "entries": {"type": "array", "items": ref("Entry")}},
+    },
+    "Around": {
+        "type": "object",
+        "required": ["entries"],
+        "properties": {"board": ID, "user_id": ID, "entries": {"type": "array", "items": ref("Entry")}},
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Podium",
+            "version": __version__,
+            "description": "A real-time leaderboard service for games: exact ranks, live.",
+        },
+        "paths": {
+            "/v1/boards/{board}": {
+                "parameters": [BOARD],
+                "put": {
+                    "summary": "Create a board",
+                    "operationId": "createBoard",
+                    "requestBody": body("BoardSettings", required=False),
+                    "responses": {
+                        "201": answer("Created", "Board"),
+                        "200": answer("Exists already", "Board"),
+                        "409": answer("Exists with other settings", "Error"),
+                        **ERRORS,
+                    },
+                },
+                "get": {
+                    "summary": "A board's settings and size",
+                    "operationId": "getBoard",
+                    "responses": {"200": answer("The board", "Board"), **ERRORS},
+                },
+            },
+            "/v1/boards/{board}/scores": {
+                "parameters": [BOARD],
+                "post": {
+                    "summary": "Submit a score",
+                    "operationId": "submitScore",
+                    "parameters": [WAIT],
+                    "requestBody": body("Submission"),
+                    "responses": {
+                        "202": answer("Accepted", "Accepted"),
+                        "200": answer("Visible (wait=true)", "Result"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/v1/boards/{board}/scores/batch": {
+                "parameters": [BOARD],
+                "post": {
+                    "summary": "Submit up to 1,000 scores",
+                    "operationId": "submitScores",
+                    "parameters": [WAIT],
+                    "requestBody": body("SubmissionBatch"),
+                    "responses": {
+                        "202": answer("Accepted", "Accepted"),
+                        "200": answer("Visible (wait=true)", "Results"),
+                        **ERRORS,
+                    },
+                },
+            },
+            "/v1/boards/{board}/top": {
+                "parameters": [BOARD],
+                "get": {
+                    "summary": "A page of the board",
+                    "operationId": "top",
+                    "parameters": [query_int("limit", 1, 1000, 10), query_int("offset", 0, 10_000_000_000, 0)],
+                    "responses": {"200": answer("The page", "TopPage"), **ERRORS},
+                },
+            },
+            "/v1/boards/{board}/users/{user_id}": {
+                "parameters": [BOARD, USER],
+                "get": {
+                    "summary": "A user's rank and score",
+                    "operationId": "getUser",
+                    "responses": {"200": answer("The entry", "Entry"), **ERRORS},
+                },
+                "delete": {
+                    "summary": "Remove a user from the board",
+                    "operationId": "removeUser",
+                    "responses": {"204": answer("Removed"), **ERRORS},
+                },
+            },
+            "/v1/boards/{board}/users/{user_id}/around": {
+                "parameters": [BOARD, USER],
+                "get": {
+                    "summary": "The users ranked around a user",
+                    "operationId": "around",
+                    "parameters": [query_int("radius", 0, 100, 5)],
+                    "responses": {"200": answer("The window", "Around"), **ERRORS},
+                },
+            },
+            "/healthz": {
+                "get": {"summary": "Health", "operationId": "health", "responses": {"200": answer("Serving", "Health")}}
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

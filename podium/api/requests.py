@@ -1,0 +1,92 @@
+"""Reading and checking requests. Anything wrong raises InvalidInput before any change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
+from podium.errors import BodyTooLarge, InvalidInput
+
+
+async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON; refused early when larger than `max_bytes`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        if allow_empty:
+            return {}
+        raise InvalidInput("the body is empty; send a JSON object", code="invalid_json")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+def fields(
+    body: Any, required: tuple[str, ...], optional: tuple[str, ...] = (), *, where: str = "body"
+) -> dict[str, Any]:
+    """Check that `body` is an object with exactly the allowed fields."""
+    if not isinstance(body, dict):
+        raise InvalidInput(f"the {where} must be a JSON object", code="invalid_body")
+    missing = [name for name in required if name not in body]
+    if missing:
+        raise InvalidInput(f"missing field {missing[0]!r} in the {where}", code="missing_field")
+    unknown = sorted(set(body) - set(required) - set(optional))
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r} in the {where}", code="unknown_field")
+    return body
+
+
+def check_id(value: Any, name: str) -> str:
+    if not is_valid_id(value):
+        raise InvalidInput(f"{name} must be 1-128 characters of A-Z a-z 0-9 _ . : -", code=f"invalid_{name}")
+    return str(value)
+
+
+def check_score(value: Any, name: str = "score") -> int:
+    if not is_valid_score(value):
+        raise InvalidInput(f"{name} must be an integer from {MIN_SCORE} to {MAX_SCORE}", code="invalid_score")
+    return int(value)
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", code=f"invalid_{name}")
+    return str(value)
+
+
+def int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise InvalidInput(f"query parameter {name} must be an integer", code="invalid_parameter") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"query parameter {name} must be from {low} to {high}", code="invalid_parameter")
+    return value
+
+
+def bool_param(params: Mapping[str, str], name: str) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return False
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no", ""):
+        return False
+    raise InvalidInput(f"query parameter {name} must be true or false", code="invalid_parameter")

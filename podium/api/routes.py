@@ -1,0 +1,168 @@
+"""The v1 HTTP contract: boards, score submissions and rank queries."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.responses import json_response
+from podium.bootstrap import Services
+from podium.domain.boards import Board, Operator, Order
+from podium.domain.totals import LogPosition
+from podium.errors import InvalidInput, UserNotFound
+
+ORDERS = tuple(o.value for o in Order)
+OPERATORS = tuple(o.value for o in Operator)
+MAX_TOP_LIMIT = 1000
+MAX_OFFSET = 10_000_000_000
+MAX_RADIUS = 100
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def board_of(request: Request) -> Board:
+    name = check_id(request.path_params["board"], "board")
+    return await services(request).boards.get(name)
+
+
+def user_of(request: Request) -> str:
+    return check_id(request.path_params["user_id"], "user_id")
+
+
+async def put_board(request: Request) -> Response:
+    svc = services(request)
+    name = check_id(request.path_params["board"], "board")
+    body = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), ("order", "operator"))
+    board = Board(
+        name,
+        Order(check_choice(body.get("order", "desc"), "order", ORDERS)),
+        Operator(check_choice(body.get("operator", "incr"), "operator", OPERATORS)),
+    )
+    stored, created = await svc.boards.create(board)
+    return json_response(await board_json(svc, stored), 201 if created else 200)
+
+
+async def get_board(request: Request) -> Response:
+    return json_response(await board_json(services(request), await board_of(request)))
+
+
+async def board_json(svc: Services, board: Board) -> dict[str, Any]:
+    return {**board.to_json(), "users": await svc.index.count(board.name)}
+
+
+def parse_submission(item: Any, where: str) -> tuple[str, int, str | None]:
+    body = fields(item, ("user_id", "score"), ("key",), where=where)
+    key = check_id(body["key"], "key") if body.get("key") is not None else None
+    return check_id(body["user_id"], "user_id"), check_score(body["score"]), key
+
+
+async def submit_score(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    wait = bool_param(request.query_params, "wait")
+    user_id, score, key = parse_submission(await read_json(request, svc.settings.max_body_bytes), "body")
+    [position] = await svc.ingest.submit([(board.name, user_id, score, key)])
+    if not wait:
+        return json_response({"accepted": True}, 202)
+    [result] = await visible_results(svc, board, [(user_id, position)])
+    return json_response(result) if result is not None else not_visible()
+
+
+async def submit_batch(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    wait = bool_param(request.query_params, "wait")
+    body = fields(await read_json(request, svc.settings.max_body_bytes), ("scores",))
+    items = body["scores"]
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("scores must be a non-empty array", code="invalid_scores")
+    if len(items) > svc.settings.max_batch:
+        raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
+    parsed = [parse_submission(item, f"scores[{i}]") for i, item in enumerate(items)]
+    positions = await svc.ingest.submit([(board.name, u, s, k) for u, s, k in parsed])
+    if not wait:
+        return json_response({"accepted": True, "count": len(parsed)}, 202)
+    results = await visible_results(svc, board, [(u, p) for (u, _, _), p in zip(parsed, positions, strict=True)])
+    if any(r is None for r in results):
+        return not_visible()
+    return json_response({"results": results})
+
+
+async def visible_results(
+    svc: Services, board: Board, submitted: list[tuple[str, LogPosition]]
+) -> list[dict[str, Any] | None]:
+    """Wait until each submission is visible; then each user's rank and score (None: timed out)."""
+    timeout_s = svc.settings.wait_timeout_s
+    seen = await asyncio.gather(
+        *(svc.visibility.wait(board.name, user_id, position, timeout_s) for user_id, position in submitted)
+    )
+    results: list[dict[str, Any] | None] = []
+    for (user_id, _), ok in zip(submitted, seen, strict=True):
+        if not ok:
+            results.append(None)
+            continue
+        entry = await svc.index.entry(board.name, user_id)
+        results.append(entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None})
+    return results
+
+
+def not_visible() -> Response:
+    # Accepted and durable, but not yet visible within the wait time-out.
+    return json_response({"accepted": True, "visible": False}, 202)
+
+
+async def top(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    limit = int_param(request.query_params, "limit", 10, 1, MAX_TOP_LIMIT)
+    offset = int_param(request.query_params, "offset", 0, 0, MAX_OFFSET)
+    entries = await svc.index.page(board.name, offset + 1, limit)
+    return json_response(
+        {"board": board.name, "users": await svc.index.count(board.name), "entries": [e.to_json() for e in entries]}
+    )
+
+
+async def get_user(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    user_id = user_of(request)
+    entry = await svc.index.entry(board.name, user_id)
+    if entry is None:
+        raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
+    return json_response(entry.to_json())
+
+
+async def around(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    user_id = user_of(request)
+    radius = int_param(request.query_params, "radius", 5, 0, MAX_RADIUS)
+    entry = await svc.index.entry(board.name, user_id)
+    if entry is None:
+        raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
+    first = max(1, entry.rank - radius)
+    entries = await svc.index.page(board.name, first, entry.rank + radius - first + 1)
+    return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})
+
+
+async def delete_user(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    user_id = user_of(request)
+    # Through the log, so the removal is ordered after the user's earlier submissions.
+    position = await svc.ingest.remove(board.name, user_id)
+    await svc.visibility.wait(board.name, user_id, position, svc.settings.wait_timeout_s)
+    return Response(status_code=204)
+
+
+async def healthz(request: Request) -> Response:
+    svc = services(request)
+    workers = {w.name: {"running": w.running, "restarts": w.restarts} for w in svc.workers}
+    return json_response({"status": "ok", "profile": svc.settings.profile, "workers": workers})

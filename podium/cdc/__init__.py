@@ -1,0 +1,1 @@
+"""The change feed port: every change to a total, in order, from the store."""

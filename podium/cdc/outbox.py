@@ -1,0 +1,72 @@
+"""The embedded change feed: the store's outbox table, tailed in sequence order.
+
+The store writes each change in the same transaction as the total, so this
+feed sees exactly what the store committed, in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from podium.cdc.base import Change
+from podium.sqlite_thread import SqliteThread
+from podium.store.sqlite import TOTAL_COLUMNS, SqliteStore, total_from_row
+
+
+class OutboxChangeFeed:
+    def __init__(self, store: SqliteStore, *, after_seq: int) -> None:
+        self._store = store
+        self._reader = SqliteThread(store.path, synchronous=store.synchronous, name="outbox")
+        self._next_seq = after_seq + 1
+        self.committed_seq = after_seq
+
+    async def poll(self, max_changes: int, timeout_s: float) -> list[Change]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            written = self._store.written  # grab before reading, so no write is missed
+
+            def read(conn: sqlite3.Connection, start: int = self._next_seq) -> list[tuple[int, ...]]:
+                return conn.execute(
+                    f"SELECT seq, {TOTAL_COLUMNS} FROM changes WHERE seq >= ? ORDER BY seq LIMIT ?",
+                    (start, max_changes),
+                ).fetchall()
+
+            rows = await self._reader.run(read)
+            if rows:
+                self._next_seq = rows[-1][0] + 1
+                return [Change(row[0], total_from_row(row[1:])) for row in rows]  # type: ignore[arg-type]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            try:
+                await asyncio.wait_for(written.wait(), remaining)
+            except TimeoutError:
+                return []
+
+    async def commit(self, changes: Sequence[Change]) -> None:
+        # The embedded rank index is rebuilt from the store at start, so the
+        # position only needs to live in memory; it bounds outbox pruning.
+        if changes:
+            self.committed_seq = max(self.committed_seq, changes[-1].cursor)
+
+    async def rewind(self) -> None:
+        self._next_seq = self.committed_seq + 1
+
+    async def prune(self, keep: int) -> int:
+        """Drop consumed changes, keeping the last `keep` for replay."""
+        upto = self.committed_seq
+
+        def delete(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT MAX(seq) FROM changes").fetchone()
+            if row is None or row[0] is None:
+                return 0
+            limit = min(upto, row[0] - keep)
+            return conn.execute("DELETE FROM changes WHERE seq <= ?", (limit,)).rowcount
+
+        return await self._reader.run(delete)
+
+    async def close(self) -> None:
+        await self._reader.close()

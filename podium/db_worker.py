@@ -1,0 +1,108 @@
+"""log → store: apply each submission to its user's total, exactly once.
+
+Exactly once, because:
+- a record already applied is recognised by the log position stored with the
+  total (a redelivery after a crash between store write and offset commit);
+- an idempotency key applied on the same board within the window is not applied
+  again (a client retry), though it still produces a new version so that the
+  retry's `wait=true` returns;
+- the consumer offset is committed only after the store write is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podium.boards import Boards
+from podium.codec import decode_event
+from podium.domain.totals import ScoreSubmitted, Total, apply_event, is_redelivery
+from podium.errors import InvalidRecord
+from podium.log.base import LogConsumer, LogRecord
+from podium.store.base import IdempotencyKey, Store, UserKey
+
+log = logging.getLogger("podium.db_worker")
+
+
+@dataclass(frozen=True, slots=True)
+class DbWorkerSettings:
+    batch_size: int = 1000
+    poll_timeout_s: float = 0.5
+    idempotency_window_s: float = 24 * 3600
+
+
+@dataclass(slots=True)
+class BatchResult:
+    records: int = 0
+    written: int = 0
+    redelivered: int = 0
+    duplicate_keys: int = 0
+    invalid: int = 0
+
+
+class DbWorker:
+    def __init__(self, consumer: LogConsumer, store: Store, boards: Boards, settings: DbWorkerSettings) -> None:
+        self._consumer = consumer
+        self._store = store
+        self._boards = boards
+        self._settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.run_once()
+
+    async def recover(self) -> None:
+        await self._consumer.rewind()
+
+    async def run_once(self) -> BatchResult:
+        records = await self._consumer.poll(self._settings.batch_size, self._settings.poll_timeout_s)
+        if not records:
+            return BatchResult()
+        result = await self.apply(records)
+        await self._consumer.commit(records)  # only now: the store write above is durable
+        return result
+
+    async def apply(self, records: Sequence[LogRecord]) -> BatchResult:
+        result = BatchResult(records=len(records))
+        decoded = []
+        for record in records:
+            try:
+                decoded.append((record, decode_event(record.value)))
+            except InvalidRecord as exc:
+                result.invalid += 1  # dead-lettered: logged and skipped, never retried forever
+                log.error("skipping invalid record", extra={"position": str(record.position), "error": str(exc)})
+        users: list[UserKey] = [(e.board, e.user_id) for _, e in decoded]
+        keys: list[IdempotencyKey] = [(e.board, e.key) for _, e in decoded if isinstance(e, ScoreSubmitted) and e.key]
+        current: dict[UserKey, Total] = await self._store.load_totals(users)
+        since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
+        applied_keys = await self._store.applied_keys(keys, since_us) if keys else set()
+        written: dict[UserKey, Total] = {}
+        new_keys: dict[IdempotencyKey, int] = {}
+        for record, event in decoded:
+            user = (event.board, event.user_id)
+            board = await self._boards.find(event.board)
+            if board is None:
+                result.invalid += 1
+                log.error("skipping record for unknown board", extra={"board": event.board})
+                continue
+            before = written.get(user, current.get(user))
+            if is_redelivery(before, record.position):
+                result.redelivered += 1
+                continue
+            duplicate = False
+            if isinstance(event, ScoreSubmitted) and event.key:
+                ikey = (event.board, event.key)
+                duplicate = ikey in applied_keys or ikey in new_keys
+                if duplicate:
+                    result.duplicate_keys += 1
+                else:
+                    new_keys[ikey] = event.submitted_at_us
+            written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
+        if written:
+            now_us = time.time_ns() // 1000
+            await self._store.write_totals(list(written.values()), [(b, k, now_us) for (b, k) in new_keys])
+        result.written = len(written)
+        return result

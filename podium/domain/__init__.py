@@ -1,0 +1,1 @@
+"""The leaderboard's rules, with no I/O: boards, operators, ordering, versions."""

@@ -1,0 +1,102 @@
+"""Totals, the events that change them, and the "apply only if newer" rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from podium.domain.boards import Board, combine
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LogPosition:
+    """Where a record sits in the ingest log: one user's events share a partition."""
+
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSubmitted:
+    board: str
+    user_id: str
+    score: int
+    key: str | None
+    submitted_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserRemoved:
+    board: str
+    user_id: str
+    submitted_at_us: int
+
+
+Event = ScoreSubmitted | UserRemoved
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """A user's total on a board, as the store keeps it and the change feed carries it.
+
+    `version` grows by one with every event applied for the user, so any copy of
+    the total (rank index, caches) can ignore a change that is not newer.
+    `position` is the log record that produced it, so a redelivered record is
+    recognised. `reached_at_us` is when the user first reached this total: the
+    tie-break (who reached a score first ranks higher). A removed user is kept as a
+    tombstone (`removed`) so that versions keep growing across a removal.
+    """
+
+    board: str
+    user_id: str
+    total: int
+    version: int
+    reached_at_us: int
+    position: LogPosition
+    removed: bool = False
+
+
+def is_redelivery(current: Total | None, position: LogPosition) -> bool:
+    """True if the record at `position` has already been applied to `current`.
+
+    Valid because all events of one (board, user) go through one log partition
+    in order, so the positions applied to a user only grow.
+    """
+    return (
+        current is not None
+        and current.position.partition == position.partition
+        and position.offset <= current.position.offset
+    )
+
+
+def apply_event(
+    board: Board,
+    current: Total | None,
+    event: Event,
+    position: LogPosition,
+    *,
+    duplicate_key: bool = False,
+) -> Total:
+    """The user's total after `event`; the caller has ruled out redelivery.
+
+    Every applied event produces a new version, even one that leaves the total as
+    it was (a worse score on a `best` board, a retried idempotency key): the new
+    version carries the event's log position, which is how a reader knows the
+    event has been processed and is visible.
+    """
+    version = current.version + 1 if current is not None else 1
+    live = current if current is not None and not current.removed else None
+    if isinstance(event, UserRemoved):
+        return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True)
+    if duplicate_key:
+        if current is None:
+            return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True)
+        return replace(current, version=version, position=position)
+    new_total = combine(board, live.total if live is not None else None, event.score)
+    # A user who already had this total reached it earlier: keeps its place among equals.
+    reached = live.reached_at_us if live is not None and new_total == live.total else event.submitted_at_us
+    return Total(event.board, event.user_id, new_total, version, reached, position, False)
+
+
+def is_newer(candidate: Total, current: Total | None) -> bool:
+    """The rank index's rule: apply a total only if it is newer than what it holds."""
+    return current is None or candidate.version > current.version

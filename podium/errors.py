@@ -1,0 +1,58 @@
+"""One tree of errors. Adapters translate driver errors into these; the API maps
+them to status codes in one table (`podium.api.errors`)."""
+
+from __future__ import annotations
+
+
+class PodiumError(Exception):
+    """Base of every error Podium raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(PodiumError):
+    """A request that can never succeed as sent; nothing was changed."""
+
+    code = "invalid_input"
+
+
+class BodyTooLarge(InvalidInput):
+    code = "body_too_large"
+
+
+class NotFound(PodiumError):
+    code = "not_found"
+
+
+class BoardNotFound(NotFound):
+    code = "board_not_found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class Conflict(PodiumError):
+    code = "conflict"
+
+
+class BoardConflict(Conflict):
+    code = "board_exists"
+
+
+class BackendUnavailable(PodiumError):
+    """A backend (log, store, index) failed or timed out; retrying may succeed."""
+
+    code = "backend_unavailable"
+
+
+class InvalidRecord(PodiumError):
+    """A log or change record that cannot be decoded: dead-lettered, never retried."""
+
+    code = "invalid_record"

@@ -1,0 +1,81 @@
+"""The embedded rank index: per board, a sorted list of rank keys and a dict of totals.
+
+rank = position of the user's key in the sorted list + 1, O(log n); a page is a
+slice. It is the reference the distributed index is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sortedcontainers import SortedList
+
+from podium.domain.boards import Board, Order
+from podium.domain.ordering import sort_key
+from podium.domain.totals import LogPosition, Total, is_newer
+from podium.index.base import Entry
+
+
+class _BoardIndex:
+    __slots__ = ("order", "ranked", "totals")
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.ranked: SortedList = SortedList()
+        self.totals: dict[str, Total] = {}  # tombstones too: they carry versions
+
+    def key(self, t: Total) -> tuple[int, int, str]:
+        return sort_key(self.order, t.total, t.reached_at_us, t.user_id)
+
+
+class MemoryRankIndex:
+    def __init__(self) -> None:
+        self._boards: dict[str, _BoardIndex] = {}
+
+    def apply_now(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        """Synchronous apply, for rebuilds and the async port method."""
+        idx = self._boards.get(board.name)
+        if idx is None:
+            idx = self._boards[board.name] = _BoardIndex(board.order)
+        applied = []
+        for t in totals:
+            current = idx.totals.get(t.user_id)
+            if not is_newer(t, current):
+                continue
+            if current is not None and not current.removed:
+                idx.ranked.remove(idx.key(current))
+            idx.totals[t.user_id] = t
+            if not t.removed:
+                idx.ranked.add(idx.key(t))
+            applied.append(t)
+        return applied
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        return self.apply_now(board, totals)
+
+    async def entry(self, board: str, user_id: str) -> Entry | None:
+        idx = self._boards.get(board)
+        t = idx.totals.get(user_id) if idx is not None else None
+        if idx is None or t is None or t.removed:
+            return None
+        return Entry(idx.ranked.bisect_left(idx.key(t)) + 1, user_id, t.total)
+
+    async def page(self, board: str, first_rank: int, count: int) -> list[Entry]:
+        idx = self._boards.get(board)
+        if idx is None or count <= 0:
+            return []
+        start = max(first_rank, 1) - 1
+        keys = idx.ranked[start : start + count]
+        return [Entry(start + i + 1, k[2], idx.totals[k[2]].total) for i, k in enumerate(keys)]
+
+    async def count(self, board: str) -> int:
+        idx = self._boards.get(board)
+        return len(idx.ranked) if idx is not None else 0
+
+    async def position(self, board: str, user_id: str) -> LogPosition | None:
+        idx = self._boards.get(board)
+        t = idx.totals.get(user_id) if idx is not None else None
+        return t.position if t is not None else None
+
+    async def close(self) -> None:
+        self._boards.clear()

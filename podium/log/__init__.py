@@ -1,0 +1,1 @@
+"""The ingest log port ("scores.ingest"): api appends, the db-worker consumes."""

@@ -1,0 +1,42 @@
+"""The log port: an append-only, partitioned, durable record log with consumer groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from podium.domain.totals import LogPosition
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    position: LogPosition
+    key: str
+    value: bytes
+
+
+class LogConsumer(Protocol):
+    async def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
+        """The next records of this consumer's partitions, in order; [] on time-out."""
+        ...
+
+    async def commit(self, records: Sequence[LogRecord]) -> None:
+        """Mark `records` (and all before them) done; call only once their effect is durable."""
+        ...
+
+    async def rewind(self) -> None:
+        """Go back to the last committed position (after a failed batch)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Log(Protocol):
+    async def append(self, records: Sequence[tuple[str, bytes]]) -> list[LogPosition]:
+        """Append (key, value) records durably; returns once they are acknowledged."""
+        ...
+
+    def consumer(self, group: str) -> LogConsumer: ...
+
+    async def close(self) -> None: ...

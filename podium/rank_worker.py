@@ -1,0 +1,68 @@
+"""change feed → rank index: keep every board's ranking equal to the store's totals.
+
+Totals are absolute and versioned, and the index applies only newer versions,
+so a change seen twice, late or out of order does no harm. The feed position is
+committed only after the index has applied the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from podium.boards import Boards
+from podium.cdc.base import ChangeFeed
+from podium.domain.totals import Total
+from podium.index.base import RankIndex
+from podium.visibility import Visibility
+
+log = logging.getLogger("podium.rank_worker")
+
+
+@dataclass(frozen=True, slots=True)
+class RankWorkerSettings:
+    batch_size: int = 2000
+    poll_timeout_s: float = 0.5
+
+
+class RankWorker:
+    def __init__(
+        self,
+        feed: ChangeFeed,
+        index: RankIndex,
+        boards: Boards,
+        visibility: Visibility,
+        settings: RankWorkerSettings,
+    ) -> None:
+        self._feed = feed
+        self._index = index
+        self._boards = boards
+        self._visibility = visibility
+        self._settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.run_once()
+
+    async def recover(self) -> None:
+        await self._feed.rewind()
+
+    async def run_once(self) -> int:
+        changes = await self._feed.poll(self._settings.batch_size, self._settings.poll_timeout_s)
+        if not changes:
+            return 0
+        by_board: dict[str, list[Total]] = defaultdict(list)
+        for change in changes:
+            by_board[change.total.board].append(change.total)
+        applied = 0
+        for name, totals in by_board.items():
+            board = await self._boards.find(name)
+            if board is None:
+                log.error("skipping changes for unknown board", extra={"board": name})
+                continue
+            applied += len(await self._index.apply(board, totals))
+            self._visibility.applied(totals)
+        await self._feed.commit(changes)
+        return applied

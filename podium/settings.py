@@ -1,0 +1,68 @@
+"""One frozen settings object, read from PODIUM_* environment variables and
+passed down from the CLI; nothing reads the environment anywhere else."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podium.errors import InvalidInput
+
+PROFILES = ("embedded",)
+SYNC_MODES = ("full", "normal", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data: Path = Path(".podium")
+    profile: str = "embedded"
+    # SQLite sync: "full" makes an acknowledged submission survive power loss,
+    # "normal" only a process crash (faster).
+    sqlite_sync: str = "full"
+    max_body_bytes: int = 1024 * 1024
+    max_batch: int = 1000
+    wait_timeout_s: float = 10.0
+    idempotency_window_s: float = 24 * 3600
+    log_retention_s: float = 24 * 3600
+    changes_kept: int = 100_000
+    housekeeping_interval_s: float = 60.0
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise InvalidInput(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+        if self.sqlite_sync not in SYNC_MODES:
+            raise InvalidInput(f"PODIUM_SQLITE_SYNC must be one of {', '.join(SYNC_MODES)}")
+        if not 0 <= self.port <= 65535:
+            raise InvalidInput(f"port {self.port} is out of range")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by PODIUM_<FIELD> variables, overridden by `overrides` (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(f"PODIUM_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = _parse(field.name, field.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, kind: object, raw: str) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (Path, "Path"):
+            return Path(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"PODIUM_{name.upper()}={raw!r} is not a valid {kind}") from exc
+    return raw

@@ -1,0 +1,1 @@
+"""The store port: boards and totals, the source of truth."""

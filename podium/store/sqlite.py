@@ -1,0 +1,184 @@
+"""The embedded store: SQLite in WAL mode.
+
+Each write of totals also appends the same rows to the `changes` table in the
+same transaction: that outbox is the embedded form of CDC (see cdc/outbox.py),
+so the change feed can never miss or invent a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from podium.domain.boards import Board, Operator, Order
+from podium.domain.totals import LogPosition, Total
+from podium.sqlite_thread import SqliteThread, transaction
+from podium.store.base import IdempotencyKey, UserKey
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS boards (
+    board TEXT PRIMARY KEY,
+    sort_order TEXT NOT NULL,
+    operator TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS totals (
+    board TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    reached_at_us INTEGER NOT NULL,
+    log_partition INTEGER NOT NULL,
+    log_offset INTEGER NOT NULL,
+    removed INTEGER NOT NULL,
+    PRIMARY KEY (board, user_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS applied_keys (
+    board TEXT NOT NULL,
+    key TEXT NOT NULL,
+    applied_at_us INTEGER NOT NULL,
+    PRIMARY KEY (board, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS applied_keys_by_time ON applied_keys (applied_at_us);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    board TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    reached_at_us INTEGER NOT NULL,
+    log_partition INTEGER NOT NULL,
+    log_offset INTEGER NOT NULL,
+    removed INTEGER NOT NULL
+);
+"""
+
+TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed"
+TotalRow = tuple[str, str, int, int, int, int, int, int]
+
+
+def total_from_row(row: TotalRow) -> Total:
+    board, user_id, total, version, reached, partition, offset, removed = row
+    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed))
+
+
+def row_from_total(t: Total) -> TotalRow:
+    return (
+        t.board,
+        t.user_id,
+        t.total,
+        t.version,
+        t.reached_at_us,
+        t.position.partition,
+        t.position.offset,
+        int(t.removed),
+    )
+
+
+class SqliteStore:
+    def __init__(self, path: Path, *, synchronous: str = "full") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._db = SqliteThread(path, synchronous=synchronous, name="store")
+        # Set (and replaced) after every write, to wake the outbox feed at once.
+        self.written = asyncio.Event()
+
+    async def open(self) -> None:
+        await self._db.run(lambda conn: conn.executescript(SCHEMA))
+
+    async def create_board(self, board: Board) -> tuple[Board, bool]:
+        def create(conn: sqlite3.Connection) -> tuple[Board, bool]:
+            cur = conn.execute(
+                "INSERT INTO boards (board, sort_order, operator) VALUES (?, ?, ?) ON CONFLICT (board) DO NOTHING",
+                (board.name, board.order.value, board.operator.value),
+            )
+            if cur.rowcount == 1:
+                return board, True
+            existing = _read_board(conn, board.name)
+            assert existing is not None
+            return existing, False
+
+        return await self._db.run(create)
+
+    async def get_board(self, name: str) -> Board | None:
+        return await self._db.run(lambda conn: _read_board(conn, name))
+
+    async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
+        def load(conn: sqlite3.Connection) -> dict[UserKey, Total]:
+            found: dict[UserKey, Total] = {}
+            for board, user_id in set(users):
+                row = conn.execute(
+                    f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ? AND user_id = ?", (board, user_id)
+                ).fetchone()
+                if row is not None:
+                    found[(board, user_id)] = total_from_row(row)
+            return found
+
+        return await self._db.run(load)
+
+    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> set[IdempotencyKey]:
+        def load(conn: sqlite3.Connection) -> set[IdempotencyKey]:
+            seen: set[IdempotencyKey] = set()
+            for board, key in set(keys):
+                row = conn.execute(
+                    "SELECT 1 FROM applied_keys WHERE board = ? AND key = ? AND applied_at_us >= ?",
+                    (board, key, since_us),
+                ).fetchone()
+                if row is not None:
+                    seen.add((board, key))
+            return seen
+
+        return await self._db.run(load)
+
+    async def write_totals(self, totals: Sequence[Total], keys: Sequence[tuple[str, str, int]]) -> None:
+        rows = [row_from_total(t) for t in totals]
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (board, user_id) DO UPDATE SET total = excluded.total, version = excluded.version, "
+                "reached_at_us = excluded.reached_at_us, log_partition = excluded.log_partition, "
+                "log_offset = excluded.log_offset, removed = excluded.removed",
+                rows,
+            )
+            conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT INTO applied_keys (board, key, applied_at_us) VALUES (?, ?, ?) "
+                "ON CONFLICT (board, key) DO UPDATE SET applied_at_us = excluded.applied_at_us",
+                keys,
+            )
+
+        await self._db.run(lambda conn: transaction(conn, write))
+        self.written.set()
+        self.written = asyncio.Event()
+
+    async def forget_keys(self, before_us: int) -> int:
+        def delete(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM applied_keys WHERE applied_at_us < ?", (before_us,)).rowcount
+
+        return await self._db.run(delete)
+
+    async def snapshot(self) -> tuple[int, list[Total]]:
+        """Every total and the last change sequence number, from one consistent read."""
+
+        def read(conn: sqlite3.Connection) -> tuple[int, list[Total]]:
+            conn.execute("BEGIN")  # one read transaction: totals and outbox agree
+            try:
+                row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+                totals = [total_from_row(r) for r in conn.execute(f"SELECT {TOTAL_COLUMNS} FROM totals")]
+            finally:
+                conn.execute("COMMIT")
+            return (row[0] if row else 0), totals
+
+        return await self._db.run(read)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+def _read_board(conn: sqlite3.Connection, name: str) -> Board | None:
+    row = conn.execute("SELECT board, sort_order, operator FROM boards WHERE board = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    return Board(row[0], Order(row[1]), Operator(row[2]))

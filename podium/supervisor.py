@@ -1,0 +1,51 @@
+"""Keep a worker loop running: restart it with backoff after an error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger("podium.supervisor")
+
+
+@dataclass(slots=True)
+class WorkerState:
+    name: str
+    running: bool = False
+    restarts: int = 0
+    last_error: str | None = None
+    history: list[str] = field(default_factory=list)
+
+
+async def supervise(
+    state: WorkerState,
+    run: Callable[[asyncio.Event], Awaitable[None]],
+    recover: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    max_backoff_s: float = 5.0,
+) -> None:
+    """Run `run(stop)` until `stop` is set; on an error, `recover()` and start again."""
+    backoff_s = 0.05
+    while not stop.is_set():
+        state.running = True
+        try:
+            await run(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            state.running = False
+            state.restarts += 1
+            state.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("worker failed; restarting", extra={"worker": state.name, "backoff_s": backoff_s})
+            await asyncio.sleep(backoff_s)
+            backoff_s = min(backoff_s * 2, max_backoff_s)
+            try:
+                await recover()
+            except Exception:
+                log.exception("worker recovery failed", extra={"worker": state.name})
+        else:
+            backoff_s = 0.05
+    state.running = False

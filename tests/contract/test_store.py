@@ -1,0 +1,56 @@
+"""The store port's contract, for every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from podium.domain.boards import Board, Operator, Order
+from podium.domain.totals import LogPosition, Total
+from podium.store.sqlite import SqliteStore
+
+
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    adapter = SqliteStore(tmp_path / "store.db")
+    await adapter.open()
+    yield adapter
+    await adapter.close()
+
+
+async def test_create_board_once(store: SqliteStore) -> None:
+    board = Board("b", Order.ASC, Operator.BEST)
+    assert await store.create_board(board) == (board, True)
+    assert await store.create_board(Board("b")) == (board, False)
+    assert await store.get_board("b") == board
+    assert await store.get_board("nope") is None
+
+
+async def test_totals_are_written_and_read_back(store: SqliteStore) -> None:
+    t1 = Total("b", "u1", 10, 1, 100, LogPosition(0, 5))
+    t2 = Total("b", "u2", 0, 3, 200, LogPosition(0, 6), removed=True)
+    await store.write_totals([t1, t2], [])
+    assert await store.load_totals([("b", "u1"), ("b", "u2"), ("b", "u3")]) == {("b", "u1"): t1, ("b", "u2"): t2}
+    t1b = Total("b", "u1", 12, 2, 300, LogPosition(0, 7))
+    await store.write_totals([t1b], [])
+    assert (await store.load_totals([("b", "u1")]))[("b", "u1")] == t1b
+
+
+async def test_idempotency_keys_are_remembered_within_the_window(store: SqliteStore) -> None:
+    t = Total("b", "u", 1, 1, 1, LogPosition(0, 1))
+    await store.write_totals([t], [("b", "k1", 1_000), ("b", "k2", 5_000)])
+    keys = [("b", "k1"), ("b", "k2"), ("b", "k3"), ("other", "k1")]
+    assert await store.applied_keys(keys, since_us=0) == {("b", "k1"), ("b", "k2")}
+    assert await store.applied_keys(keys, since_us=2_000) == {("b", "k2")}
+    assert await store.forget_keys(before_us=2_000) == 1
+    assert await store.applied_keys(keys, since_us=0) == {("b", "k2")}
+
+
+async def test_snapshot_agrees_with_the_change_sequence(store: SqliteStore) -> None:
+    assert await store.snapshot() == (0, [])
+    t = Total("b", "u", 1, 1, 1, LogPosition(0, 1))
+    await store.write_totals([t], [])
+    seq, totals = await store.snapshot()
+    assert seq == 1 and totals == [t]
