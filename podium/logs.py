@@ -31,3 +31,5 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per HTTP request made by the demo's players is noise, not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
