@@ -22,7 +22,7 @@ from podium.codec import decode_event
 from podium.domain.totals import ScoreSubmitted, Total, apply_event, is_redelivery
 from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
-from podium.store.base import IdempotencyKey, Store, UserKey
+from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
 
 log = logging.getLogger("podium.db_worker")
 
@@ -78,9 +78,10 @@ class DbWorker:
         keys: list[IdempotencyKey] = [(e.board, e.key) for _, e in decoded if isinstance(e, ScoreSubmitted) and e.key]
         current: dict[UserKey, Total] = await self._store.load_totals(users)
         since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
-        applied_keys = await self._store.applied_keys(keys, since_us) if keys else set()
+        applied_keys = await self._store.applied_keys(keys, since_us) if keys else {}
         written: dict[UserKey, Total] = {}
-        new_keys: dict[IdempotencyKey, int] = {}
+        new_keys: dict[IdempotencyKey, AppliedKey] = {}
+        now_us = time.time_ns() // 1000
         for record, event in decoded:
             user = (event.board, event.user_id)
             board = await self._boards.find(event.board)
@@ -95,14 +96,16 @@ class DbWorker:
             duplicate = False
             if isinstance(event, ScoreSubmitted) and event.key:
                 ikey = (event.board, event.key)
-                duplicate = ikey in applied_keys or ikey in new_keys
+                # Applied by another record: a retry. By this one: a redelivery whose
+                # total was not written yet (the keys go first), so apply it.
+                applied_by = applied_keys.get(ikey)
+                duplicate = ikey in new_keys or (applied_by is not None and applied_by != record.position)
                 if duplicate:
                     result.duplicate_keys += 1
                 else:
-                    new_keys[ikey] = event.submitted_at_us
+                    new_keys[ikey] = AppliedKey(event.board, event.key, now_us, record.position)
             written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
         if written:
-            now_us = time.time_ns() // 1000
-            await self._store.write_totals(list(written.values()), [(b, k, now_us) for (b, k) in new_keys])
+            await self._store.write_totals(list(written.values()), list(new_keys.values()))
         result.written = len(written)
         return result

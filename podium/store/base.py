@@ -4,13 +4,30 @@ log position that produced it, and remembers applied idempotency keys."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from podium.domain.boards import Board
-from podium.domain.totals import Total
+from podium.domain.totals import LogPosition, Total
 
 UserKey = tuple[str, str]  # (board, user_id)
 IdempotencyKey = tuple[str, str]  # (board, key)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedKey:
+    """An idempotency key, when it was applied, and the log record that applied it.
+
+    The position tells a redelivery of that very record (not a duplicate: it
+    must still be applied if its total was not written) from a client retry,
+    which arrives as another record. So a store that cannot write keys and
+    totals atomically writes the keys first, and a crash in between is safe.
+    """
+
+    board: str
+    key: str
+    applied_at_us: int
+    position: LogPosition
 
 
 class Store(Protocol):
@@ -24,12 +41,12 @@ class Store(Protocol):
         """The current totals (tombstones included) of the given users."""
         ...
 
-    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> set[IdempotencyKey]:
-        """Which of `keys` were applied at or after `since_us`."""
+    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> dict[IdempotencyKey, LogPosition]:
+        """Which of `keys` were applied at or after `since_us`, and by which log record."""
         ...
 
-    async def write_totals(self, totals: Sequence[Total], keys: Sequence[tuple[str, str, int]]) -> None:
-        """Durably write totals and the idempotency keys (board, key, applied_at_us), atomically."""
+    async def write_totals(self, totals: Sequence[Total], keys: Sequence[AppliedKey]) -> None:
+        """Durably write the idempotency keys, then the totals (see AppliedKey)."""
         ...
 
     async def forget_keys(self, before_us: int) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition, Total
 from podium.sqlite_thread import SqliteThread, transaction
-from podium.store.base import IdempotencyKey, UserKey
+from podium.store.base import AppliedKey, IdempotencyKey, UserKey
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS boards (
@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS applied_keys (
     board TEXT NOT NULL,
     key TEXT NOT NULL,
     applied_at_us INTEGER NOT NULL,
+    log_partition INTEGER NOT NULL,
+    log_offset INTEGER NOT NULL,
     PRIMARY KEY (board, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS applied_keys_by_time ON applied_keys (applied_at_us);
@@ -117,22 +119,24 @@ class SqliteStore:
 
         return await self._db.run(load)
 
-    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> set[IdempotencyKey]:
-        def load(conn: sqlite3.Connection) -> set[IdempotencyKey]:
-            seen: set[IdempotencyKey] = set()
+    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> dict[IdempotencyKey, LogPosition]:
+        def load(conn: sqlite3.Connection) -> dict[IdempotencyKey, LogPosition]:
+            seen: dict[IdempotencyKey, LogPosition] = {}
             for board, key in set(keys):
                 row = conn.execute(
-                    "SELECT 1 FROM applied_keys WHERE board = ? AND key = ? AND applied_at_us >= ?",
+                    "SELECT log_partition, log_offset FROM applied_keys "
+                    "WHERE board = ? AND key = ? AND applied_at_us >= ?",
                     (board, key, since_us),
                 ).fetchone()
                 if row is not None:
-                    seen.add((board, key))
+                    seen[(board, key)] = LogPosition(row[0], row[1])
             return seen
 
         return await self._db.run(load)
 
-    async def write_totals(self, totals: Sequence[Total], keys: Sequence[tuple[str, str, int]]) -> None:
+    async def write_totals(self, totals: Sequence[Total], keys: Sequence[AppliedKey]) -> None:
         rows = [row_from_total(t) for t in totals]
+        key_rows = [(k.board, k.key, k.applied_at_us, k.position.partition, k.position.offset) for k in keys]
 
         def write(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -144,9 +148,11 @@ class SqliteStore:
             )
             conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany(
-                "INSERT INTO applied_keys (board, key, applied_at_us) VALUES (?, ?, ?) "
-                "ON CONFLICT (board, key) DO UPDATE SET applied_at_us = excluded.applied_at_us",
-                keys,
+                "INSERT INTO applied_keys (board, key, applied_at_us, log_partition, log_offset) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (board, key) DO UPDATE SET "
+                "applied_at_us = excluded.applied_at_us, log_partition = excluded.log_partition, "
+                "log_offset = excluded.log_offset",
+                key_rows,
             )
 
         await self._db.run(lambda conn: transaction(conn, write))

@@ -9,6 +9,7 @@ import pytest
 
 from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition, Total
+from podium.store.base import AppliedKey
 from podium.store.sqlite import SqliteStore
 
 
@@ -40,12 +41,13 @@ async def test_totals_are_written_and_read_back(store: SqliteStore) -> None:
 
 async def test_idempotency_keys_are_remembered_within_the_window(store: SqliteStore) -> None:
     t = Total("b", "u", 1, 1, 1, LogPosition(0, 1))
-    await store.write_totals([t], [("b", "k1", 1_000), ("b", "k2", 5_000)])
+    p1, p2 = LogPosition(0, 1), LogPosition(1, 7)
+    await store.write_totals([t], [AppliedKey("b", "k1", 1_000, p1), AppliedKey("b", "k2", 5_000, p2)])
     keys = [("b", "k1"), ("b", "k2"), ("b", "k3"), ("other", "k1")]
-    assert await store.applied_keys(keys, since_us=0) == {("b", "k1"), ("b", "k2")}
-    assert await store.applied_keys(keys, since_us=2_000) == {("b", "k2")}
+    assert await store.applied_keys(keys, since_us=0) == {("b", "k1"): p1, ("b", "k2"): p2}
+    assert await store.applied_keys(keys, since_us=2_000) == {("b", "k2"): p2}
     assert await store.forget_keys(before_us=2_000) == 1
-    assert await store.applied_keys(keys, since_us=0) == {("b", "k2")}
+    assert await store.applied_keys(keys, since_us=0) == {("b", "k2"): p2}
 
 
 async def test_snapshot_agrees_with_the_change_sequence(store: SqliteStore) -> None:
