@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
+from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
 
@@ -20,7 +21,7 @@ def covers(applied: LogPosition | None, wanted: LogPosition) -> bool:
 
 
 class Visibility(Protocol):
-    async def wait(self, board: str, user_id: str, position: LogPosition, timeout_s: float) -> bool:
+    async def wait(self, board: Board, user_id: str, position: LogPosition, timeout_s: float) -> bool:
         """True once the user's total from `position` (or later) is in the rank index."""
         ...
 
@@ -36,8 +37,8 @@ class LocalVisibility:
         self._index = index
         self._waiters: dict[tuple[str, str], list[tuple[LogPosition, asyncio.Future[None]]]] = {}
 
-    async def wait(self, board: str, user_id: str, position: LogPosition, timeout_s: float) -> bool:
-        user = (board, user_id)
+    async def wait(self, board: Board, user_id: str, position: LogPosition, timeout_s: float) -> bool:
+        user = (board.name, user_id)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(user, []).append((position, future))
         try:

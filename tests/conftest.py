@@ -20,3 +20,19 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The whole embedded pipeline behind the HTTP API, in this process."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def redis_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real Redis primary with one replica: (primary url, replica url)."""
+    from tests.engines import start_redis, wait_replica_in_sync
+
+    base = tmp_path_factory.mktemp("redis")
+    primary = start_redis(base / "primary")
+    replica = start_redis(base / "replica", replica_of=primary.port)
+    wait_replica_in_sync(replica)
+    try:
+        yield primary.url, replica.url
+    finally:
+        replica.stop()
+        primary.stop()

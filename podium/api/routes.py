@@ -54,7 +54,7 @@ async def get_board(request: Request) -> Response:
 
 
 async def board_json(svc: Services, board: Board) -> dict[str, Any]:
-    return {**board.to_json(), "users": await svc.index.count(board.name)}
+    return {**board.to_json(), "users": await svc.index.count(board)}
 
 
 def parse_submission(item: Any, where: str) -> tuple[str, int, str | None]:
@@ -101,14 +101,14 @@ async def visible_results(
     """Wait until each submission is visible; then each user's rank and score (None: timed out)."""
     timeout_s = svc.settings.wait_timeout_s
     seen = await asyncio.gather(
-        *(svc.visibility.wait(board.name, user_id, position, timeout_s) for user_id, position in submitted)
+        *(svc.visibility.wait(board, user_id, position, timeout_s) for user_id, position in submitted)
     )
     results: list[dict[str, Any] | None] = []
     for (user_id, _), ok in zip(submitted, seen, strict=True):
         if not ok:
             results.append(None)
             continue
-        entry = await svc.index.entry(board.name, user_id)
+        entry = await svc.index.entry(board, user_id)
         results.append(entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None})
     return results
 
@@ -123,9 +123,9 @@ async def top(request: Request) -> Response:
     board = await board_of(request)
     limit = int_param(request.query_params, "limit", 10, 1, MAX_TOP_LIMIT)
     offset = int_param(request.query_params, "offset", 0, 0, MAX_OFFSET)
-    entries = await svc.index.page(board.name, offset + 1, limit)
+    entries = await svc.index.page(board, offset + 1, limit)
     return json_response(
-        {"board": board.name, "users": await svc.index.count(board.name), "entries": [e.to_json() for e in entries]}
+        {"board": board.name, "users": await svc.index.count(board), "entries": [e.to_json() for e in entries]}
     )
 
 
@@ -133,7 +133,7 @@ async def get_user(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     user_id = user_of(request)
-    entry = await svc.index.entry(board.name, user_id)
+    entry = await svc.index.entry(board, user_id)
     if entry is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
     return json_response(entry.to_json())
@@ -144,11 +144,11 @@ async def around(request: Request) -> Response:
     board = await board_of(request)
     user_id = user_of(request)
     radius = int_param(request.query_params, "radius", 5, 0, MAX_RADIUS)
-    entry = await svc.index.entry(board.name, user_id)
+    entry = await svc.index.entry(board, user_id)
     if entry is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
     first = max(1, entry.rank - radius)
-    entries = await svc.index.page(board.name, first, entry.rank + radius - first + 1)
+    entries = await svc.index.page(board, first, entry.rank + radius - first + 1)
     return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})
 
 
@@ -158,7 +158,7 @@ async def delete_user(request: Request) -> Response:
     user_id = user_of(request)
     # Through the log, so the removal is ordered after the user's earlier submissions.
     position = await svc.ingest.remove(board.name, user_id)
-    await svc.visibility.wait(board.name, user_id, position, svc.settings.wait_timeout_s)
+    await svc.visibility.wait(board, user_id, position, svc.settings.wait_timeout_s)
     return Response(status_code=204)
 
 

@@ -27,19 +27,19 @@ class RankIndex(Protocol):
         """Apply each total that is newer than the one held; returns those applied."""
         ...
 
-    async def entry(self, board: str, user_id: str) -> Entry | None:
+    async def entry(self, board: Board, user_id: str) -> Entry | None:
         """The user's rank and score; None if the user is not ranked."""
         ...
 
-    async def page(self, board: str, first_rank: int, count: int) -> list[Entry]:
+    async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         """Up to `count` entries from rank `first_rank` (1-based) on."""
         ...
 
-    async def count(self, board: str) -> int:
+    async def count(self, board: Board) -> int:
         """How many users are ranked."""
         ...
 
-    async def position(self, board: str, user_id: str) -> LogPosition | None:
+    async def position(self, board: Board, user_id: str) -> LogPosition | None:
         """The log position of the newest total applied for the user (removals included)."""
         ...
 

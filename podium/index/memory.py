@@ -53,27 +53,27 @@ class MemoryRankIndex:
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         return self.apply_now(board, totals)
 
-    async def entry(self, board: str, user_id: str) -> Entry | None:
-        idx = self._boards.get(board)
+    async def entry(self, board: Board, user_id: str) -> Entry | None:
+        idx = self._boards.get(board.name)
         t = idx.totals.get(user_id) if idx is not None else None
         if idx is None or t is None or t.removed:
             return None
         return Entry(idx.ranked.bisect_left(idx.key(t)) + 1, user_id, t.total)
 
-    async def page(self, board: str, first_rank: int, count: int) -> list[Entry]:
-        idx = self._boards.get(board)
+    async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
+        idx = self._boards.get(board.name)
         if idx is None or count <= 0:
             return []
         start = max(first_rank, 1) - 1
         keys = idx.ranked[start : start + count]
         return [Entry(start + i + 1, k[2], idx.totals[k[2]].total) for i, k in enumerate(keys)]
 
-    async def count(self, board: str) -> int:
-        idx = self._boards.get(board)
+    async def count(self, board: Board) -> int:
+        idx = self._boards.get(board.name)
         return len(idx.ranked) if idx is not None else 0
 
-    async def position(self, board: str, user_id: str) -> LogPosition | None:
-        idx = self._boards.get(board)
+    async def position(self, board: Board, user_id: str) -> LogPosition | None:
+        idx = self._boards.get(board.name)
         t = idx.totals.get(user_id) if idx is not None else None
         return t.position if t is not None else None
 

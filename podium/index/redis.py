@@ -1,0 +1,161 @@
+"""The distributed rank index: Redis, one sorted set and one hash per board.
+
+Rank order is (total, reached_at_us, user_id). A sorted-set score (a double)
+holds a total exactly (|total| ≤ 2^53 − 1) but not a tie-break as well, so:
+  score  = −total on a desc board, +total on an asc board (ZRANK is the rank − 1)
+  member = 16 hex digits of reached_at_us, then the user id: Redis orders equal
+           scores by member bytes, i.e. by who reached the total first.
+The hash keeps each user's newest version so that a Lua script can apply a total
+only if it is newer, atomically, for a whole batch of users in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podium import names
+from podium.domain.boards import Board, Order
+from podium.domain.totals import LogPosition, Total
+from podium.errors import BackendUnavailable
+from podium.index.base import Entry
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+T = TypeVar("T")
+
+# KEYS: users hash, rank zset. ARGV: per user 6 values. Returns how many applied.
+APPLY = """
+local applied = 0
+for i = 1, #ARGV, 6 do
+  local user, version = ARGV[i], tonumber(ARGV[i + 1])
+  local current = redis.call('HGET', KEYS[1], user)
+  local newer = true
+  if current then
+    local v, removed, member = string.match(current, '^(%d+)|(%d)|([^|]*)|')
+    if tonumber(v) >= version then
+      newer = false
+    elseif removed == '0' then
+      redis.call('ZREM', KEYS[2], member)
+    end
+  end
+  if newer then
+    redis.call('HSET', KEYS[1], user, ARGV[i + 2])
+    if ARGV[i + 3] == '0' then
+      redis.call('ZADD', KEYS[2], ARGV[i + 4], ARGV[i + 5])
+    end
+    applied = applied + 1
+  end
+end
+return applied
+"""
+
+# KEYS: users hash, rank zset. ARGV: user. Returns {rank0, state} or false.
+ENTRY = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return false end
+local removed, member = string.match(current, '^%d+|(%d)|([^|]*)|')
+if removed ~= '0' then return false end
+return {redis.call('ZRANK', KEYS[2], member), current}
+"""
+
+
+def member(t: Total) -> str:
+    return f"{t.reached_at_us:016x}:{t.user_id}"
+
+
+def user_of(member: bytes | str) -> str:
+    text = member.decode() if isinstance(member, bytes) else member
+    return text[17:]
+
+
+def zscore(order: Order, total: int) -> int:
+    return -total if order is Order.DESC else total
+
+
+def state(t: Total) -> str:
+    """version|removed|member|total|partition|offset — what the hash holds per user."""
+    return f"{t.version}|{int(t.removed)}|{member(t)}|{t.total}|{t.position.partition}|{t.position.offset}"
+
+
+def parse_state(raw: bytes | str) -> tuple[int, bool, str, int, LogPosition]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    version, removed, mem, total, partition, offset = text.split("|")
+    return int(version), removed == "1", mem, int(total), LogPosition(int(partition), int(offset))
+
+
+class RedisRankIndex:
+    def __init__(self, client: aioredis.Redis, *, wait_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
+        self._redis = client
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+        self._apply = client.register_script(APPLY)
+        self._entry = client.register_script(ENTRY)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisRankIndex:
+        import redis.asyncio as aioredis  # the driver is needed only by this profile
+
+        return cls(aioredis.Redis.from_url(url), **kwargs)
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
+        import redis.exceptions
+
+        try:
+            return await op()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise BackendUnavailable(f"redis: {exc}") from exc
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        if not totals:
+            return []
+        newest: dict[str, Total] = {}
+        for t in totals:  # one argument set per user: the newest of the batch
+            if t.user_id not in newest or t.version > newest[t.user_id].version:
+                newest[t.user_id] = t
+        args: list[str | int] = []
+        for t in newest.values():
+            args += [t.user_id, t.version, state(t), int(t.removed), zscore(board.order, t.total), member(t)]
+        keys = [names.users_key(board.name), names.rank_key(board.name)]
+        await self._call(lambda: self._apply(keys=keys, args=args))
+        await self.wait_for_replicas()
+        return list(newest.values())
+
+    async def wait_for_replicas(self) -> None:
+        """Block until the writes so far reached `wait_replicas` replicas (Redis WAIT)."""
+        if self._wait_replicas <= 0:
+            return
+        acked = await self._call(lambda: self._redis.wait(self._wait_replicas, self._wait_timeout_ms))
+        if acked < self._wait_replicas:
+            raise BackendUnavailable(f"redis: {acked} of {self._wait_replicas} replicas acknowledged in time")
+
+    async def entry(self, board: Board, user_id: str) -> Entry | None:
+        keys = [names.users_key(board.name), names.rank_key(board.name)]
+        found = await self._call(lambda: self._entry(keys=keys, args=[user_id]))
+        if not found or found[0] is None:
+            return None
+        _, _, _, total, _ = parse_state(found[1])
+        return Entry(int(found[0]) + 1, user_id, total)
+
+    async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
+        if count <= 0:
+            return []
+        start = max(first_rank, 1) - 1
+        key = names.rank_key(board.name)
+        rows: list[Any] = list(
+            await self._call(lambda: self._redis.zrange(key, start, start + count - 1, withscores=True))
+        )
+        return [Entry(start + i + 1, user_of(m), zscore(board.order, int(s))) for i, (m, s) in enumerate(rows)]
+
+    async def count(self, board: Board) -> int:
+        key = names.rank_key(board.name)
+        return int(await self._call(lambda: self._redis.zcard(key)))
+
+    async def position(self, board: Board, user_id: str) -> LogPosition | None:
+        key = names.users_key(board.name)
+        raw = await self._call(lambda: self._redis.hget(key, user_id))
+        return parse_state(raw)[4] if raw is not None else None
+
+    async def close(self) -> None:
+        await self._redis.aclose()
