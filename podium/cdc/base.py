@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from podium.domain.totals import Total
+from podium.domain.totals import LogPosition, Total
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    cursor: int  # the feed's own position, for commits
+    cursor: LogPosition  # the feed's own position (change-topic partition and offset), for commits
     total: Total
 
 

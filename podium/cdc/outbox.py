@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from podium.cdc.base import Change
+from podium.domain.totals import LogPosition
 from podium.sqlite_thread import SqliteThread
 from podium.store.sqlite import TOTAL_COLUMNS, SqliteStore, total_from_row
 
@@ -37,7 +38,7 @@ class OutboxChangeFeed:
             rows = await self._reader.run(read)
             if rows:
                 self._next_seq = rows[-1][0] + 1
-                return [Change(row[0], total_from_row(row[1:])) for row in rows]  # type: ignore[arg-type]
+                return [Change(LogPosition(0, row[0]), total_from_row(row[1:])) for row in rows]  # type: ignore[arg-type]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
@@ -50,7 +51,7 @@ class OutboxChangeFeed:
         # The embedded rank index is rebuilt from the store at start, so the
         # position only needs to live in memory; it bounds outbox pruning.
         if changes:
-            self.committed_seq = max(self.committed_seq, changes[-1].cursor)
+            self.committed_seq = max(self.committed_seq, changes[-1].cursor.offset)
 
     async def rewind(self) -> None:
         self._next_seq = self.committed_seq + 1

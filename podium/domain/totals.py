@@ -53,6 +53,7 @@ class Total:
     reached_at_us: int
     position: LogPosition
     removed: bool = False
+    updated_at_us: int = 0  # when the newest applied event was submitted (end-to-end latency)
 
 
 def is_redelivery(current: Total | None, position: LogPosition) -> bool:
@@ -84,17 +85,18 @@ def apply_event(
     event has been processed and is visible.
     """
     version = current.version + 1 if current is not None else 1
+    now = event.submitted_at_us
     live = current if current is not None and not current.removed else None
     if isinstance(event, UserRemoved):
-        return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True)
+        return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True, now)
     if duplicate_key:
         if current is None:
-            return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True)
-        return replace(current, version=version, position=position)
+            return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True, now)
+        return replace(current, version=version, position=position, updated_at_us=now)
     new_total = combine(board, live.total if live is not None else None, event.score)
     # A user who already had this total reached it earlier: keeps its place among equals.
     reached = live.reached_at_us if live is not None and new_total == live.total else event.submitted_at_us
-    return Total(event.board, event.user_id, new_total, version, reached, position, False)
+    return Total(event.board, event.user_id, new_total, version, reached, position, False, now)
 
 
 def is_newer(candidate: Total, current: Total | None) -> bool:

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS totals (
     log_partition INTEGER NOT NULL,
     log_offset INTEGER NOT NULL,
     removed INTEGER NOT NULL,
+    updated_at_us INTEGER NOT NULL,
     PRIMARY KEY (board, user_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS applied_keys (
@@ -52,17 +53,18 @@ CREATE TABLE IF NOT EXISTS changes (
     reached_at_us INTEGER NOT NULL,
     log_partition INTEGER NOT NULL,
     log_offset INTEGER NOT NULL,
-    removed INTEGER NOT NULL
+    removed INTEGER NOT NULL,
+    updated_at_us INTEGER NOT NULL
 );
 """
 
-TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed"
-TotalRow = tuple[str, str, int, int, int, int, int, int]
+TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed, updated_at_us"
+TotalRow = tuple[str, str, int, int, int, int, int, int, int]
 
 
 def total_from_row(row: TotalRow) -> Total:
-    board, user_id, total, version, reached, partition, offset, removed = row
-    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed))
+    board, user_id, total, version, reached, partition, offset, removed, updated = row
+    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed), updated)
 
 
 def row_from_total(t: Total) -> TotalRow:
@@ -75,6 +77,7 @@ def row_from_total(t: Total) -> TotalRow:
         t.position.partition,
         t.position.offset,
         int(t.removed),
+        t.updated_at_us,
     )
 
 
@@ -140,13 +143,13 @@ class SqliteStore:
 
         def write(conn: sqlite3.Connection) -> None:
             conn.executemany(
-                f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (board, user_id) DO UPDATE SET total = excluded.total, version = excluded.version, "
                 "reached_at_us = excluded.reached_at_us, log_partition = excluded.log_partition, "
-                "log_offset = excluded.log_offset, removed = excluded.removed",
+                "log_offset = excluded.log_offset, removed = excluded.removed, updated_at_us = excluded.updated_at_us",
                 rows,
             )
-            conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany(
                 "INSERT INTO applied_keys (board, key, applied_at_us, log_partition, log_offset) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (board, key) DO UPDATE SET "

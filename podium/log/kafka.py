@@ -1,0 +1,189 @@
+"""The distributed log: Apache Kafka through confluent-kafka (librdkafka).
+
+Producer: idempotent, acks=all, keyed by board:user so one user's events share
+a partition (murmur2, as Java clients do). Consumer: a group member that never
+auto-commits; the worker commits after its effect is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from podium.domain.totals import LogPosition
+from podium.errors import BackendUnavailable
+from podium.log.base import LogRecord
+
+if TYPE_CHECKING:
+    import confluent_kafka
+
+T = TypeVar("T")
+
+
+def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": bootstrap,
+        "enable.idempotence": True,  # no duplicates or reordering from producer retries
+        "acks": "all",
+        "linger.ms": 2,
+        "compression.type": "lz4",
+        "partitioner": "murmur2_random",
+        "client.id": "podium-api",
+        **extra,
+    }
+
+
+class KafkaLog:
+    def __init__(self, bootstrap: str, topic: str, *, producer_extra: dict[str, Any] | None = None) -> None:
+        from confluent_kafka import Producer
+
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self._producer = Producer(producer_config(bootstrap, **(producer_extra or {})))
+        self._closing = threading.Event()
+        # librdkafka calls delivery callbacks from poll(); one thread keeps polling.
+        self._poller = threading.Thread(target=self._poll_forever, name="kafka-producer-poll", daemon=True)
+        self._poller.start()
+
+    def _poll_forever(self) -> None:
+        while not self._closing.is_set():
+            self._producer.poll(0.05)
+
+    async def append(self, records: Sequence[tuple[str, bytes]]) -> list[LogPosition]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[LogPosition]] = []
+        for key, value in records:
+            future: asyncio.Future[LogPosition] = loop.create_future()
+            futures.append(future)
+            self._produce(key, value, _delivery(loop, future))
+        return list(await asyncio.gather(*futures))
+
+    def _produce(self, key: str, value: bytes, on_delivery: Callable[[Any, Any], None]) -> None:
+        from confluent_kafka import KafkaException
+
+        while True:
+            try:
+                self._producer.produce(self.topic, value=value, key=key.encode(), on_delivery=on_delivery)
+                return
+            except BufferError:
+                self._producer.poll(0.01)  # local queue full: let deliveries drain
+            except KafkaException as exc:
+                raise BackendUnavailable(f"kafka: {exc}") from exc
+
+    def consumer(self, group: str) -> KafkaLogConsumer:
+        return KafkaLogConsumer(self.bootstrap, [self.topic], group)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._producer.flush, 10)
+        self._closing.set()
+        self._poller.join(2)
+
+
+def _delivery(loop: asyncio.AbstractEventLoop, future: asyncio.Future[LogPosition]) -> Callable[[Any, Any], None]:
+    def done(err: Any, msg: Any) -> None:
+        def settle() -> None:
+            if future.done():
+                return
+            if err is not None:
+                future.set_exception(BackendUnavailable(f"kafka delivery failed: {err}"))
+            else:
+                future.set_result(LogPosition(msg.partition(), msg.offset()))
+
+        loop.call_soon_threadsafe(settle)
+
+    return done
+
+
+class KafkaLogConsumer:
+    """A consumer group member. Its blocking calls run on one thread of its own,
+    since a librdkafka consumer must not be used from two threads at once."""
+
+    def __init__(self, bootstrap: str, topics: list[str], group: str, **extra: Any) -> None:
+        self._config = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": False,
+            "client.id": group,
+            **extra,
+        }
+        self._topics = topics
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-{group}")
+        self._consumer: confluent_kafka.Consumer | None = None
+
+    async def _run(self, job: Callable[[confluent_kafka.Consumer], T]) -> T:
+        from confluent_kafka import Consumer, KafkaException
+
+        def call() -> T:
+            if self._consumer is None:
+                self._consumer = Consumer(self._config)
+                self._consumer.subscribe(self._topics)
+            try:
+                return job(self._consumer)
+            except KafkaException as exc:
+                raise BackendUnavailable(f"kafka: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
+        messages = await self._run(lambda c: c.consume(num_messages=max_records, timeout=timeout_s))
+        records = []
+        for msg in messages:
+            if msg.error() is not None:
+                raise BackendUnavailable(f"kafka: {msg.error()}")
+            key = msg.key()
+            position = LogPosition(msg.partition() or 0, msg.offset() or 0)
+            records.append(LogRecord(position, key.decode() if key else "", msg.value() or b""))
+        return records
+
+    async def commit(self, records: Sequence[LogRecord]) -> None:
+        await self.commit_positions([r.position for r in records])
+
+    async def commit_positions(self, positions: Sequence[LogPosition]) -> None:
+        from confluent_kafka import TopicPartition
+
+        if not positions:
+            return
+        upto: dict[int, int] = {}
+        for p in positions:
+            upto[p.partition] = max(upto.get(p.partition, -1), p.offset)
+        topic = self._topics[0]
+        offsets = [TopicPartition(topic, partition, offset + 1) for partition, offset in upto.items()]
+        await self._run(lambda c: c.commit(offsets=offsets, asynchronous=False))
+
+    async def rewind(self) -> None:
+        """Leave the group and join again: every partition restarts from its commit."""
+        await self._close_consumer()
+
+    async def _close_consumer(self) -> None:
+        def close() -> None:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, close)
+
+    async def close(self) -> None:
+        await self._close_consumer()
+        self._thread.shutdown(wait=True)
+
+
+def ensure_topics(bootstrap: str, topics: dict[str, int], *, replication: int = 1, timeout_s: float = 30) -> None:
+    """Create missing topics (name → partitions); existing ones are left as they are."""
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = admin.list_topics(timeout=timeout_s).topics
+    wanted = [
+        NewTopic(t, num_partitions=n, replication_factor=replication) for t, n in topics.items() if t not in existing
+    ]
+    for topic, future in admin.create_topics(wanted, operation_timeout=timeout_s).items() if wanted else ():
+        try:
+            future.result()
+        except Exception as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise BackendUnavailable(f"kafka: cannot create topic {topic}: {exc}") from exc

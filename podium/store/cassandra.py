@@ -1,0 +1,187 @@
+"""The distributed store: Apache Cassandra, the source of truth.
+
+The totals table is written `WITH cdc = true`; Debezium reads its commit log
+into the change topic. Each total is written `USING TIMESTAMP <version>`, so
+Cassandra's last-write-wins keeps the highest version even if two db-workers
+race during a consumer-group rebalance: the store, too, only moves forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from podium import names
+from podium.domain.boards import Board, Operator, Order
+from podium.domain.totals import LogPosition, Total
+from podium.errors import BackendUnavailable
+from podium.store.base import AppliedKey, IdempotencyKey, UserKey
+
+if TYPE_CHECKING:
+    from cassandra.cluster import ResponseFuture, Session
+
+
+def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
+    """The DDL, in order. The totals table must exist before Debezium starts."""
+    return [
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication}}}",
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.BOARDS_TABLE} "
+        "(board text PRIMARY KEY, sort_order text, operator text)",
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.TOTALS_TABLE} ("
+        "board text, user_id text, total bigint, version bigint, reached_at_us bigint, "
+        "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
+        "PRIMARY KEY ((board, user_id))) WITH cdc = true",
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.APPLIED_KEYS_TABLE} ("
+        "board text, key text, applied_at_us bigint, log_partition int, log_offset bigint, "
+        f"PRIMARY KEY ((board, key))) WITH default_time_to_live = {key_ttl_s}",
+    ]
+
+
+TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed, updated_at_us"
+
+
+def total_from_row(row: Sequence[Any]) -> Total:
+    board, user_id, total, version, reached, partition, offset, removed, updated = row
+    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed), updated)
+
+
+class CassandraStore:
+    def __init__(self, session: Session, keyspace: str = names.KEYSPACE, *, key_ttl_s: int = 86400) -> None:
+        self._session = session
+        self._ks = keyspace
+        self._key_ttl_s = key_ttl_s
+        self._prepared: dict[str, Any] = {}
+
+    @classmethod
+    def connect(
+        cls, hosts: Sequence[str], port: int = 9042, keyspace: str = names.KEYSPACE, **kwargs: Any
+    ) -> CassandraStore:
+        from cassandra.cluster import Cluster, NoHostAvailable
+
+        try:
+            cluster = Cluster(list(hosts), port=port, protocol_version=5)
+            session = cluster.connect()
+        except NoHostAvailable as exc:
+            raise BackendUnavailable(f"cassandra: no host available at {list(hosts)}:{port}") from exc
+        return cls(session, keyspace, **kwargs)
+
+    def ensure_schema(self, replication: int = 1) -> None:
+        for statement in schema(self._ks, replication, self._key_ttl_s):
+            self._session.execute(statement, timeout=60)
+
+    def _statement(self, cql: str) -> Any:
+        prepared = self._prepared.get(cql)
+        if prepared is None:
+            prepared = self._prepared[cql] = self._session.prepare(cql.format(ks=self._ks))
+        return prepared
+
+    async def _execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
+        from cassandra import DriverException
+
+        try:
+            statement = self._statement(cql)
+            future: ResponseFuture = self._session.execute_async(statement, params)
+        except DriverException as exc:
+            raise BackendUnavailable(f"cassandra: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[Any]] = loop.create_future()
+
+        def settle(result: list[Any] | None, error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(result or [])
+
+        def ok(rows: Any) -> None:  # on a driver thread
+            loop.call_soon_threadsafe(settle, list(rows or []), None)
+
+        def failed(exc: BaseException) -> None:
+            loop.call_soon_threadsafe(settle, None, BackendUnavailable(f"cassandra: {type(exc).__name__}: {exc}"))
+
+        future.add_callbacks(ok, failed)
+        return await done
+
+    async def create_board(self, board: Board) -> tuple[Board, bool]:
+        rows = await self._execute(
+            "INSERT INTO {ks}.boards (board, sort_order, operator) VALUES (?, ?, ?) IF NOT EXISTS",
+            (board.name, board.order.value, board.operator.value),
+        )
+        row = rows[0]
+        if row[0]:  # [applied]
+            return board, True
+        existing = await self.get_board(board.name)
+        assert existing is not None
+        return existing, False
+
+    async def get_board(self, name: str) -> Board | None:
+        rows = await self._execute("SELECT board, sort_order, operator FROM {ks}.boards WHERE board = ?", (name,))
+        if not rows:
+            return None
+        return Board(rows[0][0], Order(rows[0][1]), Operator(rows[0][2]))
+
+    async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND user_id = ?"
+        results = await asyncio.gather(*(self._execute(cql, user) for user in set(users)))
+        found = {}
+        for rows in results:
+            for row in rows:
+                t = total_from_row(row)
+                found[(t.board, t.user_id)] = t
+        return found
+
+    async def applied_keys(self, keys: Sequence[IdempotencyKey], since_us: int) -> dict[IdempotencyKey, LogPosition]:
+        cql = (
+            "SELECT board, key, applied_at_us, log_partition, log_offset FROM {ks}.applied_keys "
+            "WHERE board = ? AND key = ?"
+        )
+        results = await asyncio.gather(*(self._execute(cql, key) for key in set(keys)))
+        found = {}
+        for rows in results:
+            for board, key, applied_at_us, partition, offset in rows:
+                if applied_at_us >= since_us:
+                    found[(board, key)] = LogPosition(partition, offset)
+        return found
+
+    async def write_totals(self, totals: Sequence[Total], keys: Sequence[AppliedKey]) -> None:
+        # Keys first, then totals: see AppliedKey for why a crash in between is safe.
+        await asyncio.gather(
+            *(
+                self._execute(
+                    "INSERT INTO {ks}.applied_keys (board, key, applied_at_us, log_partition, log_offset) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (k.board, k.key, k.applied_at_us, k.position.partition, k.position.offset),
+                )
+                for k in keys
+            )
+        )
+        await asyncio.gather(
+            *(
+                self._execute(
+                    f"INSERT INTO {{ks}}.totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                    (
+                        t.board,
+                        t.user_id,
+                        t.total,
+                        t.version,
+                        t.reached_at_us,
+                        t.position.partition,
+                        t.position.offset,
+                        t.removed,
+                        t.updated_at_us,
+                        t.version,
+                    ),
+                )
+                for t in totals
+            )
+        )
+
+    async def forget_keys(self, before_us: int) -> int:
+        return 0  # the applied_keys table expires rows itself (default_time_to_live)
+
+    async def close(self) -> None:
+        cluster = self._session.cluster
+        await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
