@@ -7,24 +7,26 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 
+from podium import names
 from podium.boards import Boards
-from podium.cdc.outbox import OutboxChangeFeed
 from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
 from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
-from podium.log.sqlite import SqliteLog
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
-from podium.visibility import LocalVisibility, Visibility
+from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 
 log = logging.getLogger("podium.bootstrap")
+
+ROLES = ("api", "db-worker", "rank-worker")
+Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +35,51 @@ class Services:
 
     settings: Settings
     boards: Boards
-    ingest: Ingest
+    ingest: Ingest | None  # None in a process without the api role
     index: RankIndex
     visibility: Visibility
     workers: tuple[WorkerState, ...]
 
 
+class Workers:
+    """The worker loops of this process, each supervised, all stopped together."""
+
+    def __init__(self) -> None:
+        self.states: list[WorkerState] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    def start(self, name: str, run: Loop, recover: Callable[[], Awaitable[None]]) -> None:
+        state = WorkerState(name)
+        self.states.append(state)
+        self._tasks.append(asyncio.create_task(supervise(state, run, recover, self._stop), name=name))
+
+    async def stop(self) -> None:
+        # Cancelling a worker mid-batch is safe by design: its offsets are not
+        # committed, and the redelivered batch is recognised and applied once.
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the embedded pipeline: log, store, rank index and the workers between them."""
+async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> AsyncIterator[Services]:
+    """Open the pipeline parts this process plays (`roles`) with the profile's adapters."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    opened = _embedded(settings) if settings.profile == "embedded" else _distributed(settings, roles)
+    async with opened as services:
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def _embedded(settings: Settings) -> AsyncIterator[Services]:
+    """Everything in this process: SQLite log and store, outbox feed, in-memory index."""
+    from podium.cdc.outbox import OutboxChangeFeed
+    from podium.log.sqlite import SqliteLog
+
     settings.data.mkdir(parents=True, exist_ok=True)
     score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
     store = SqliteStore(settings.data / "store.db", synchronous=settings.sqlite_sync)
@@ -73,26 +111,96 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async def nothing() -> None:
         return None
 
-    stop = asyncio.Event()
-    states = (WorkerState("db-worker"), WorkerState("rank-worker"), WorkerState("housekeeping"))
-    tasks = [
-        asyncio.create_task(supervise(states[0], db_worker.run, db_worker.recover, stop)),
-        asyncio.create_task(supervise(states[1], rank_worker.run, rank_worker.recover, stop)),
-        asyncio.create_task(supervise(states[2], housekeeping, nothing, stop)),
-    ]
+    workers = Workers()
+    workers.start("db-worker", db_worker.run, db_worker.recover)
+    workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+    workers.start("housekeeping", housekeeping, nothing)
     try:
-        yield Services(settings, boards, Ingest(score_log), index, visibility, states)
+        yield Services(settings, boards, Ingest(score_log), index, visibility, tuple(workers.states))
     finally:
-        # Cancelling a worker mid-batch is safe by design: its offsets are not
-        # committed, and the redelivered batch is recognised and applied once.
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await workers.stop()
         await feed.close()
         await score_log.close()
         await store.close()
         await index.close()
+
+
+@contextlib.asynccontextmanager
+async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
+    """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
+    from podium.cdc.debezium import DebeziumChangeFeed
+    from podium.index.redis import RedisRankIndex
+    from podium.log.kafka import KafkaLog, KafkaLogConsumer
+    from podium.store.cassandra import CassandraStore
+
+    store = await asyncio.to_thread(
+        CassandraStore.connect,
+        settings.cassandra_host_list,
+        settings.cassandra_port,
+        settings.cassandra_keyspace,
+        key_ttl_s=int(settings.idempotency_window_s),
+    )
+    await asyncio.to_thread(prepare_distributed, settings, store)
+    boards = Boards(store)
+    index = RedisRankIndex.from_url(
+        settings.redis_url, wait_replicas=settings.redis_wait_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms
+    )
+    score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
+    visibility = PollingVisibility(index)
+    workers = Workers()
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if "db-worker" in roles:
+        consumer = KafkaLogConsumer(settings.kafka_bootstrap, [names.INGEST_TOPIC], names.DB_WORKER_GROUP)
+        db_worker = DbWorker(
+            consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+        )
+        workers.start("db-worker", db_worker.run, db_worker.recover)
+        closers.append(consumer.close)
+    if "rank-worker" in roles:
+        feed = DebeziumChangeFeed(
+            settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
+        )
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings())
+        workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+        closers.append(feed.close)
+    try:
+        ingest = Ingest(score_log) if score_log is not None else None
+        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states))
+    finally:
+        await workers.stop()
+        for close in closers:
+            await close()
+        if score_log is not None:
+            await score_log.close()
+        await index.close()
+        await store.close()
+
+
+def prepare_distributed(settings: Settings, store: object | None = None) -> None:
+    """Create what the distributed profile needs if it is missing: the Cassandra
+    schema and the Kafka topics. Idempotent; `podium stack up` runs it before
+    Debezium starts (the connector ignores tables created after it)."""
+    from podium.log.kafka import ensure_topics
+    from podium.store.cassandra import CassandraStore
+
+    cassandra = store if isinstance(store, CassandraStore) else None
+    if cassandra is None:
+        cassandra = CassandraStore.connect(
+            settings.cassandra_host_list, settings.cassandra_port, settings.cassandra_keyspace
+        )
+    try:
+        cassandra.ensure_schema(settings.cassandra_replication)
+    finally:
+        if store is None:
+            cassandra.shutdown()
+    ensure_topics(
+        settings.kafka_bootstrap,
+        {
+            names.INGEST_TOPIC: settings.ingest_partitions,
+            names.changes_topic(settings.cassandra_keyspace): settings.ingest_partitions,
+        },
+        replication=settings.kafka_replication,
+    )
 
 
 async def _rebuild(store: SqliteStore, boards: Boards, index: MemoryRankIndex) -> int:

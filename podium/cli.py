@@ -5,63 +5,156 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from podium import __version__, demo, logs
-from podium.api.app import create_app
-from podium.errors import InvalidInput
+from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
+
+WORKER_PORTS = {"db-worker": 9101, "rank-worker": 9102}
+REPO = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="podium", description="Podium, a real-time leaderboard service for games.")
-    parser.add_argument("--version", action="version", version=f"podium {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (
-        ("serve", "run the API and the whole pipeline in one process"),
-        ("demo", "serve, with simulated players on the board 'demo'"),
-    ):
-        cmd = commands.add_parser(name, help=help_text)
-        cmd.add_argument("--host", help="address to listen on (PODIUM_HOST, default 127.0.0.1)")
-        cmd.add_argument("--port", type=int, help="port to listen on (PODIUM_PORT, default 8000)")
-        cmd.add_argument("--data", type=Path, help="data directory (PODIUM_DATA, default ./.podium)")
-        cmd.add_argument("--profile", help="embedded (PODIUM_PROFILE, default embedded)")
-        if name == "demo":
-            cmd.add_argument("--players", type=int, default=200, help="simulated players (default 200)")
-            cmd.add_argument("--rate", type=float, default=20.0, help="matches a second (default 20)")
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env(host=args.host, port=args.port, data=args.data, profile=args.profile)
+        settings = Settings.from_env(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data=getattr(args, "data", None),
+            profile=getattr(args, "profile", None),
+        )
     except InvalidInput as exc:
         print(f"podium: {exc.message}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level)
-    if args.command == "serve":
-        return serve(settings)
-    return run_demo(settings, args.players, args.rate)
+    try:
+        code: int = args.run(settings, args)
+    except BackendUnavailable as exc:
+        print(f"podium: {exc.message}", file=sys.stderr)
+        return 1
+    return code
 
 
-def server(settings: Settings) -> uvicorn.Server:
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="podium", description="Podium, a real-time leaderboard service for games.")
+    parser.add_argument("--version", action="version", version=f"podium {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: object, *, listens: bool = False) -> argparse.ArgumentParser:
+        cmd = commands.add_parser(name, help=help_text, description=help_text)
+        cmd.set_defaults(run=run)
+        cmd.add_argument("--profile", help="embedded or distributed (PODIUM_PROFILE, default embedded)")
+        if listens:
+            cmd.add_argument("--host", help="address to listen on (PODIUM_HOST, default 127.0.0.1)")
+            cmd.add_argument("--port", type=int, help="port to listen on (PODIUM_PORT, default 8000)")
+            cmd.add_argument(
+                "--data", type=Path, help="data directory, embedded profile (PODIUM_DATA, default ./.podium)"
+            )
+        return cmd
+
+    command("serve", "run the API and the whole pipeline in one process", run_serve, listens=True)
+    demo_cmd = command("demo", "serve, with simulated players on the board 'demo'", run_demo, listens=True)
+    demo_cmd.add_argument("--players", type=int, default=200, help="simulated players (default 200)")
+    demo_cmd.add_argument("--rate", type=float, default=20.0, help="matches a second (default 20)")
+    command("api", "run only the HTTP API (distributed profile)", run_api, listens=True)
+    for role in WORKER_PORTS:
+        worker = command(role, f"run only the {role} (distributed profile)", run_worker)
+        worker.set_defaults(role=role)
+        worker.add_argument(
+            "--metrics-port", type=int, help=f"/metrics and /healthz port (default {WORKER_PORTS[role]})"
+        )
+    check = command("check", "health check of a running process: exits 0 if healthy, 1 if not", run_check)
+    check.add_argument("process", choices=["api", *WORKER_PORTS])
+    check.add_argument("--url", help="base URL of the process (default: its default local address)")
+    command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
+    stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
+    return parser
+
+
+def uvicorn_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.api.app import create_app
+
+    where = settings.data if settings.profile == "embedded" else "the distributed stack"
+    print(
+        f"podium: serving on http://{settings.host}:{settings.port} ({settings.profile}, data in {where})",
+        file=sys.stderr,
     )
-    return uvicorn.Server(config)
-
-
-def serve(settings: Settings) -> int:
-    print(f"podium: serving on http://{settings.host}:{settings.port} (data in {settings.data})", file=sys.stderr)
-    server(settings).run()
+    uvicorn_server(create_app(settings), settings.host, settings.port).run()
     return 0
 
 
-def run_demo(settings: Settings, players: int, rate: float) -> int:
+def run_api(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.api.app import create_app
+
+    if settings.profile != "distributed":
+        print("podium: `podium api` runs apart from the workers only in the distributed profile;"
+              " use `podium serve` for the embedded one", file=sys.stderr)  # fmt: skip
+        return 2
+    uvicorn_server(create_app(settings, ["api"]), settings.host, settings.port).run()
+    return 0
+
+
+def run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.api.worker_app import create_worker_app
+
+    if settings.profile != "distributed":
+        print(f"podium: `podium {args.role}` runs on its own only in the distributed profile", file=sys.stderr)
+        return 2
+    port = args.metrics_port or settings.metrics_port or WORKER_PORTS[args.role]
+    uvicorn_server(create_worker_app(settings, args.role), "127.0.0.1", port).run()
+    return 0
+
+
+def run_check(settings: Settings, args: argparse.Namespace) -> int:
+    default = f"http://{settings.host}:{settings.port}" if args.process == "api" else None
+    url = args.url or default or f"http://127.0.0.1:{WORKER_PORTS[args.process]}"
+    try:
+        answer = httpx.get(f"{url}/healthz", timeout=5)
+        healthy = answer.status_code == 200 and answer.json().get("status") == "ok"
+    except (httpx.HTTPError, ValueError) as exc:
+        print(f"{args.process} at {url}: unreachable ({exc})")
+        return 1
+    print(f"{args.process} at {url}: {'healthy' if healthy else 'UNHEALTHY'} {answer.text}")
+    return 0 if healthy else 1
+
+
+def run_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.bootstrap import prepare_distributed
+
+    prepare_distributed(settings)
+    print(f"podium: Cassandra keyspace {settings.cassandra_keyspace!r} and Kafka topics are ready")
+    return 0
+
+
+def run_stack(settings: Settings, args: argparse.Namespace) -> int:
+    script = REPO / "infra" / "stack.sh"
+    if not script.exists():
+        print(f"podium: {script} not found; `podium stack` runs from a source checkout", file=sys.stderr)
+        return 2
+    return subprocess.call(["bash", str(script), args.action, *args.components])
+
+
+def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.api.app import create_app
+
     base = f"http://{settings.host}:{settings.port}"
 
     async def both() -> None:
-        srv = server(settings)
+        srv = uvicorn_server(create_app(settings), settings.host, settings.port)
         serving = asyncio.create_task(srv.serve())
         while not srv.started:
             if serving.done():
@@ -69,7 +162,7 @@ def run_demo(settings: Settings, players: int, rate: float) -> int:
             await asyncio.sleep(0.05)
         print(
             f"""
-Podium demo: {players} simulated players are playing on the board 'demo'.
+Podium demo: {args.players} simulated players are playing on the board 'demo'.
 
   Top 10:          curl -s '{base}/v1/boards/demo/top?limit=10'
   A player:        curl -s '{base}/v1/boards/demo/users/ada'
@@ -81,13 +174,13 @@ Press Ctrl-C to stop.
 """,
             flush=True,
         )
-        players_task = asyncio.create_task(demo.play(base, players_count=players, matches_per_s=rate))
+        players = asyncio.create_task(demo.play(base, players_count=args.players, matches_per_s=args.rate))
         try:
             await serving
         finally:
-            players_task.cancel()
+            players.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await players_task
+                await players
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(both())

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from podium import metrics
 from podium.boards import Boards
 from podium.codec import decode_event
 from podium.domain.totals import ScoreSubmitted, Total, apply_event, is_redelivery
@@ -108,4 +109,13 @@ class DbWorker:
         if written:
             await self._store.write_totals(list(written.values()), list(new_keys.values()))
         result.written = len(written)
+        applied = result.records - result.redelivered - result.duplicate_keys - result.invalid
+        for outcome, count in (
+            ("applied", applied),
+            ("redelivered", result.redelivered),
+            ("duplicate_key", result.duplicate_keys),
+            ("invalid", result.invalid),
+        ):
+            if count:
+                metrics.DB_WORKER_RECORDS.labels(outcome).inc(count)
         return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from podium import metrics
 from podium.codec import encode_event, log_key
 from podium.domain.totals import Event, LogPosition, ScoreSubmitted, UserRemoved
 from podium.log.base import Log
@@ -39,4 +40,6 @@ class Ingest:
         return position
 
     async def _append(self, events: Sequence[Event]) -> list[LogPosition]:
-        return await self._log.append([(log_key(e.board, e.user_id), encode_event(e)) for e in events])
+        positions = await self._log.append([(log_key(e.board, e.user_id), encode_event(e)) for e in events])
+        metrics.SUBMISSIONS.inc(len(events))
+        return positions

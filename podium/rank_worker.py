@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from podium import metrics
 from podium.boards import Boards
 from podium.cdc.base import ChangeFeed
 from podium.domain.totals import Total
@@ -62,7 +64,14 @@ class RankWorker:
             if board is None:
                 log.error("skipping changes for unknown board", extra={"board": name})
                 continue
-            applied += len(await self._index.apply(board, totals))
+            done = await self._index.apply(board, totals)
+            applied += len(done)
             self._visibility.applied(totals)
+            now_us = time.time_ns() // 1000
+            for t in done:
+                if t.updated_at_us:
+                    metrics.APPLY_LATENCY.observe(max(0, now_us - t.updated_at_us) / 1e6)
+        metrics.RANK_WORKER_CHANGES.labels("applied").inc(applied)
+        metrics.RANK_WORKER_CHANGES.labels("stale").inc(len(changes) - applied)
         await self._feed.commit(changes)
         return applied

@@ -12,7 +12,7 @@ from typing import Any
 
 from podium.errors import InvalidInput
 
-PROFILES = ("embedded",)
+PROFILES = ("embedded", "distributed")
 SYNC_MODES = ("full", "normal", "off")
 
 
@@ -33,6 +33,24 @@ class Settings:
     changes_kept: int = 100_000
     housekeeping_interval_s: float = 60.0
     log_level: str = "info"
+    # Distributed profile: where the engines are (defaults: `podium stack up`).
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    ingest_partitions: int = 6
+    kafka_replication: int = 1
+    cassandra_hosts: str = "127.0.0.1"
+    cassandra_port: int = 9042
+    cassandra_keyspace: str = "podium"
+    cassandra_replication: int = 1
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).
+    redis_wait_replicas: int = 1
+    redis_wait_timeout_ms: int = 2000
+    # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
+    metrics_port: int = 0
+
+    @property
+    def cassandra_host_list(self) -> list[str]:
+        return [h.strip() for h in self.cassandra_hosts.split(",") if h.strip()]
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from podium import metrics
+
 log = logging.getLogger("podium.supervisor")
 
 
@@ -39,6 +41,7 @@ async def supervise(
             state.running = False
             state.restarts += 1
             state.last_error = f"{type(exc).__name__}: {exc}"
+            metrics.WORKER_ERRORS.labels(state.name).inc()
             log.exception("worker failed; restarting", extra={"worker": state.name, "backoff_s": backoff_s})
             await asyncio.sleep(backoff_s)
             backoff_s = min(backoff_s * 2, max_backoff_s)

@@ -60,3 +60,26 @@ class LocalVisibility:
             for wanted, future in self._waiters.get((t.board, t.user_id), ()):
                 if not future.done() and covers(t.position, wanted):
                     future.set_result(None)
+
+
+class PollingVisibility:
+    """For an api process apart from the rank-worker: ask the index until it covers
+    the position (a few milliseconds between asks, growing to 50 ms)."""
+
+    def __init__(self, index: RankIndex) -> None:
+        self._index = index
+
+    async def wait(self, board: Board, user_id: str, position: LogPosition, timeout_s: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        pause_s = 0.002
+        while True:
+            if covers(await self._index.position(board, user_id), position):
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(min(pause_s, max(0.0, deadline - loop.time())))
+            pause_s = min(pause_s * 2, 0.05)
+
+    def applied(self, totals: Sequence[Total]) -> None:
+        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,7 +14,8 @@ from podium.api import routes
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
-from podium.bootstrap import open_services
+from podium.bootstrap import ROLES, open_services
+from podium.metrics import metrics_endpoint
 from podium.settings import Settings
 
 
@@ -33,13 +34,16 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/metrics", metrics_endpoint, methods=["GET"]),
 ]
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
+    """The API; with the default roles its process also runs the workers (`podium serve`)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with open_services(settings, roles) as services:
             app.state.services = services
             yield
 

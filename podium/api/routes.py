@@ -14,6 +14,7 @@ from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition
 from podium.errors import InvalidInput, UserNotFound
+from podium.ingest import Ingest
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)
@@ -25,6 +26,11 @@ MAX_RADIUS = 100
 def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
+
+
+def ingest_of(svc: Services) -> Ingest:
+    assert svc.ingest is not None, "the api role always opens the ingest log"
+    return svc.ingest
 
 
 async def board_of(request: Request) -> Board:
@@ -68,7 +74,7 @@ async def submit_score(request: Request) -> Response:
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
     user_id, score, key = parse_submission(await read_json(request, svc.settings.max_body_bytes), "body")
-    [position] = await svc.ingest.submit([(board.name, user_id, score, key)])
+    [position] = await ingest_of(svc).submit([(board.name, user_id, score, key)])
     if not wait:
         return json_response({"accepted": True}, 202)
     [result] = await visible_results(svc, board, [(user_id, position)])
@@ -86,7 +92,7 @@ async def submit_batch(request: Request) -> Response:
     if len(items) > svc.settings.max_batch:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
     parsed = [parse_submission(item, f"scores[{i}]") for i, item in enumerate(items)]
-    positions = await svc.ingest.submit([(board.name, u, s, k) for u, s, k in parsed])
+    positions = await ingest_of(svc).submit([(board.name, u, s, k) for u, s, k in parsed])
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)
     results = await visible_results(svc, board, [(u, p) for (u, _, _), p in zip(parsed, positions, strict=True)])
@@ -157,7 +163,7 @@ async def delete_user(request: Request) -> Response:
     board = await board_of(request)
     user_id = user_of(request)
     # Through the log, so the removal is ordered after the user's earlier submissions.
-    position = await svc.ingest.remove(board.name, user_id)
+    position = await ingest_of(svc).remove(board.name, user_id)
     await svc.visibility.wait(board, user_id, position, svc.settings.wait_timeout_s)
     return Response(status_code=204)
 

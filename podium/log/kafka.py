@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from podium import metrics
 from podium.domain.totals import LogPosition
 from podium.errors import BackendUnavailable
 from podium.log.base import LogRecord
@@ -130,7 +131,7 @@ class KafkaLogConsumer:
         return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     async def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
-        messages = await self._run(lambda c: c.consume(num_messages=max_records, timeout=timeout_s))
+        messages = await self._run(lambda c: self._consume(c, max_records, timeout_s))
         records = []
         for msg in messages:
             if msg.error() is not None:
@@ -139,6 +140,22 @@ class KafkaLogConsumer:
             position = LogPosition(msg.partition() or 0, msg.offset() or 0)
             records.append(LogRecord(position, key.decode() if key else "", msg.value() or b""))
         return records
+
+    def _consume(self, consumer: confluent_kafka.Consumer, max_records: int, timeout_s: float) -> list[Any]:
+        messages = consumer.consume(num_messages=max_records, timeout=timeout_s)
+        self._report_lag(consumer)
+        return messages
+
+    def _report_lag(self, consumer: confluent_kafka.Consumer) -> None:
+        """Consumer lag per partition, from cached watermarks: no extra round trip."""
+        group = self._config["group.id"]
+        for tp in consumer.position(consumer.assignment()):
+            try:
+                _, high = consumer.get_watermark_offsets(tp, cached=True)
+            except Exception:
+                continue
+            if high is not None and high >= 0 and tp.offset >= 0:
+                metrics.CONSUMER_LAG.labels(group, str(tp.partition)).set(max(0, high - tp.offset))
 
     async def commit(self, records: Sequence[LogRecord]) -> None:
         await self.commit_positions([r.position for r in records])

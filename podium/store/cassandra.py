@@ -182,6 +182,8 @@ class CassandraStore:
     async def forget_keys(self, before_us: int) -> int:
         return 0  # the applied_keys table expires rows itself (default_time_to_live)
 
+    def shutdown(self) -> None:
+        self._session.cluster.shutdown()
+
     async def close(self) -> None:
-        cluster = self._session.cluster
-        await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
+        await asyncio.to_thread(self.shutdown)

@@ -1,0 +1,27 @@
+"""Prometheus metrics: every process serves them at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+SUBMISSIONS = Counter("podium_submissions_total", "Scores accepted by the api (appended to the log)")
+REQUESTS = Counter("podium_http_requests_total", "HTTP answers", ["method", "route", "status"])
+DB_WORKER_RECORDS = Counter(
+    "podium_db_worker_records_total", "Log records handled by the db-worker", ["outcome"]
+)  # outcome: applied, redelivered, duplicate_key, invalid
+RANK_WORKER_CHANGES = Counter(
+    "podium_rank_worker_changes_total", "Change events handled by the rank-worker", ["outcome"]
+)  # outcome: applied, stale
+WORKER_ERRORS = Counter("podium_worker_errors_total", "Worker batches that failed and were retried", ["worker"])
+CONSUMER_LAG = Gauge("podium_consumer_lag", "Records not yet consumed, per partition", ["group", "partition"])
+APPLY_LATENCY = Histogram(
+    "podium_apply_latency_seconds",
+    "From a score's submission to its total being applied to the rank index",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
