@@ -6,14 +6,37 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve test unit lint typecheck format clean
+.PHONY: install system-deps demo serve test unit lint typecheck format clean stack-up stack-down stack-status
+
+# Debian packages the distributed profile and its tests need: Redis (the rank
+# index) and kcat (an outside Kafka client the tests read topics with). The
+# Java engines come from Maven Central through infra/fetch_jars.sh.
+SYSTEM_BINS := redis-server kcat java mvn
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,distributed]'
 	touch $@
 
 install: $(STAMP)
+
+system-deps:
+	@missing=""; for b in $(SYSTEM_BINS); do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    redis-server kcat openjdk-17-jre-headless maven >/dev/null; \
+	fi
+
+stack-up: install system-deps  ## Kafka, Cassandra, Debezium and Redis on 127.0.0.1
+	$(BIN)/podium stack up
+
+stack-down: install
+	$(BIN)/podium stack down
+
+stack-status: install
+	$(BIN)/podium stack status
 
 demo: install  ## the service with simulated players on http://127.0.0.1:$(PORT)
 	$(BIN)/podium demo --port $(PORT)
@@ -35,7 +58,8 @@ format: install
 unit: install
 	$(BIN)/pytest -q tests/unit tests/contract $(PYTEST_ARGS)
 
-test: lint typecheck
+# The distributed tests start the stack themselves if it is not running, and stop it after.
+test: lint typecheck system-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 clean:

@@ -138,6 +138,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         settings.cassandra_host_list,
         settings.cassandra_port,
         settings.cassandra_keyspace,
+        local_dc=settings.cassandra_local_dc,
         key_ttl_s=int(settings.idempotency_window_s),
     )
     await asyncio.to_thread(prepare_distributed, settings, store)
@@ -186,7 +187,11 @@ def prepare_distributed(settings: Settings, store: object | None = None) -> None
     cassandra = store if isinstance(store, CassandraStore) else None
     if cassandra is None:
         cassandra = CassandraStore.connect(
-            settings.cassandra_host_list, settings.cassandra_port, settings.cassandra_keyspace
+            settings.cassandra_host_list,
+            settings.cassandra_port,
+            settings.cassandra_keyspace,
+            local_dc=settings.cassandra_local_dc,
+            key_ttl_s=int(settings.idempotency_window_s),
         )
     try:
         cassandra.ensure_schema(settings.cassandra_replication)

@@ -33,3 +33,6 @@ def configure(level: str = "info") -> None:
     root.setLevel(level.upper())
     # One line per HTTP request made by the demo's players is noise, not news.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The Cassandra driver logs every failed connection attempt with a traceback;
+    # Podium reports an unreachable cluster itself, in one line.
+    logging.getLogger("cassandra").setLevel(logging.ERROR)

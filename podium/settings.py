@@ -40,6 +40,7 @@ class Settings:
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042
     cassandra_keyspace: str = "podium"
+    cassandra_local_dc: str = "datacenter1"
     cassandra_replication: int = 1
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).

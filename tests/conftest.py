@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,16 +9,46 @@ from starlette.testclient import TestClient
 
 from podium.api.app import create_app
 from podium.settings import Settings
+from tests.distributed.stack import board_name, dist_settings, running_stack  # noqa: F401 (fixtures)
+
+
+class BoardNames:
+    """`b.arena` is a board name of this test's own, the same for the whole test:
+    tests of the distributed profile share one stack, never a board."""
+
+    def __init__(self) -> None:
+        self._suffix = uuid.uuid4().hex[:10]
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return f"{name}-{self._suffix}"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def b() -> BoardNames:
+    return BoardNames()
+
+
+@pytest.fixture(params=["embedded", "distributed"])
+def profile(request: pytest.FixtureRequest) -> str:
+    if request.param == "distributed":
+        request.getfixturevalue("running_stack")
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, profile: str) -> Settings:
+    if profile == "distributed":
+        from tests.distributed.stack import DIST_ENV
+
+        return Settings.from_env(DIST_ENV, data=tmp_path / "unused", wait_timeout_s=20.0)
     return Settings(data=tmp_path / "data", wait_timeout_s=5.0)
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """The whole embedded pipeline behind the HTTP API, in this process."""
+    """The whole pipeline behind the HTTP API, in this process, in each profile."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

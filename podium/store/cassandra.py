@@ -56,12 +56,24 @@ class CassandraStore:
 
     @classmethod
     def connect(
-        cls, hosts: Sequence[str], port: int = 9042, keyspace: str = names.KEYSPACE, **kwargs: Any
+        cls,
+        hosts: Sequence[str],
+        port: int = 9042,
+        keyspace: str = names.KEYSPACE,
+        *,
+        local_dc: str = "datacenter1",
+        **kwargs: Any,
     ) -> CassandraStore:
-        from cassandra.cluster import Cluster, NoHostAvailable
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
+        from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=local_dc)), request_timeout=20
+        )
         try:
-            cluster = Cluster(list(hosts), port=port, protocol_version=5)
+            cluster = Cluster(
+                list(hosts), port=port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+            )
             session = cluster.connect()
         except NoHostAvailable as exc:
             raise BackendUnavailable(f"cassandra: no host available at {list(hosts)}:{port}") from exc

@@ -21,16 +21,33 @@ def free_port() -> int:
 
 
 class PodiumProcess:
-    def __init__(self, data: Path, *, command: str = "serve", port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        data: Path,
+        *,
+        command: str = "serve",
+        port: int | None = None,
+        log: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.data = data
         self.command = command
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = log or data.parent / f"podium-{self.port}.log"
+        self.log = log or data.parent / f"podium-{command}-{self.port}.log"
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *extra: str, timeout_s: float = 30.0) -> PodiumProcess:
-        env = {**os.environ, "PODIUM_DATA": str(self.data), "PODIUM_PORT": str(self.port)}
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        # A worker process serves its health check on the metrics port.
+        env = {
+            **os.environ,
+            "PODIUM_DATA": str(self.data),
+            "PODIUM_PORT": str(self.port),
+            "PODIUM_METRICS_PORT": str(self.port),
+            **self.env,
+        }
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "podium", self.command, *extra], stdout=out, stderr=subprocess.STDOUT, env=env

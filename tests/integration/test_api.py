@@ -6,8 +6,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from tests.conftest import BoardNames
 
-def make_board(client: TestClient, name: str = "arena", **settings: str) -> dict[str, Any]:
+
+def make_board(client: TestClient, name: str, **settings: str) -> dict[str, Any]:
     answer = client.put(f"/v1/boards/{name}", json=settings)
     assert answer.status_code in (200, 201), answer.text
     body: dict[str, Any] = answer.json()
@@ -24,126 +26,142 @@ def submit(client: TestClient, board: str, user: str, score: int, key: str | Non
     return result
 
 
-def test_board_create_is_idempotent_and_conflicts_on_other_settings(client: TestClient) -> None:
-    created = client.put("/v1/boards/arena", json={"order": "asc", "operator": "best"})
+def test_board_create_is_idempotent_and_conflicts_on_other_settings(client: TestClient, b: BoardNames) -> None:
+    created = client.put(f"/v1/boards/{b.arena}", json={"order": "asc", "operator": "best"})
     assert created.status_code == 201
-    assert created.json() == {"board": "arena", "order": "asc", "operator": "best", "users": 0}
-    again = client.put("/v1/boards/arena", json={"order": "asc", "operator": "best"})
+    assert created.json() == {"board": b.arena, "order": "asc", "operator": "best", "users": 0}
+    again = client.put(f"/v1/boards/{b.arena}", json={"order": "asc", "operator": "best"})
     assert again.status_code == 200
-    conflict = client.put("/v1/boards/arena", json={"order": "desc"})
+    conflict = client.put(f"/v1/boards/{b.arena}", json={"order": "desc"})
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "board_exists"
-    assert client.get("/v1/boards/arena").json()["order"] == "asc"
+    assert client.get(f"/v1/boards/{b.arena}").json()["order"] == "asc"
 
 
-def test_board_defaults_are_desc_and_incr(client: TestClient) -> None:
-    assert client.put("/v1/boards/plain").json() == {"board": "plain", "order": "desc", "operator": "incr", "users": 0}
+def test_board_defaults_are_desc_and_incr(client: TestClient, b: BoardNames) -> None:
+    assert client.put(f"/v1/boards/{b.plain}").json() == {
+        "board": b.plain,
+        "order": "desc",
+        "operator": "incr",
+        "users": 0,
+    }
 
 
-def test_submit_without_wait_is_accepted(client: TestClient) -> None:
-    make_board(client)
-    answer = client.post("/v1/boards/arena/scores", json={"user_id": "ada", "score": 5})
+def test_submit_without_wait_is_accepted(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    answer = client.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "ada", "score": 5})
     assert (answer.status_code, answer.json()) == (202, {"accepted": True})
 
 
-def test_incr_adds_and_wait_returns_the_new_total_and_rank(client: TestClient) -> None:
-    make_board(client)
-    assert submit(client, "arena", "ada", 10) == {"rank": 1, "user_id": "ada", "score": 10}
-    assert submit(client, "arena", "bob", 30) == {"rank": 1, "user_id": "bob", "score": 30}
-    assert submit(client, "arena", "ada", 25) == {"rank": 1, "user_id": "ada", "score": 35}
-    assert client.get("/v1/boards/arena/users/bob").json() == {"rank": 2, "user_id": "bob", "score": 30}
-    assert client.get("/v1/boards/arena").json()["users"] == 2
+def test_incr_adds_and_wait_returns_the_new_total_and_rank(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    assert submit(client, b.arena, "ada", 10) == {"rank": 1, "user_id": "ada", "score": 10}
+    assert submit(client, b.arena, "bob", 30) == {"rank": 1, "user_id": "bob", "score": 30}
+    assert submit(client, b.arena, "ada", 25) == {"rank": 1, "user_id": "ada", "score": 35}
+    assert client.get(f"/v1/boards/{b.arena}/users/bob").json() == {"rank": 2, "user_id": "bob", "score": 30}
+    assert client.get(f"/v1/boards/{b.arena}").json()["users"] == 2
 
 
-def test_best_keeps_the_best_and_set_keeps_the_latest(client: TestClient) -> None:
-    make_board(client, "best", operator="best")
-    make_board(client, "golf", order="asc", operator="best")
-    make_board(client, "latest", operator="set")
+def test_best_keeps_the_best_and_set_keeps_the_latest(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.best, operator="best")
+    make_board(client, b.golf, order="asc", operator="best")
+    make_board(client, b.latest, operator="set")
     for score in (5, 9, 2):
-        submit(client, "best", "u", score)
-        submit(client, "golf", "u", score)
-        last = submit(client, "latest", "u", score)
-    assert client.get("/v1/boards/best/users/u").json()["score"] == 9
-    assert client.get("/v1/boards/golf/users/u").json()["score"] == 2
+        submit(client, b.best, "u", score)
+        submit(client, b.golf, "u", score)
+        last = submit(client, b.latest, "u", score)
+    assert client.get(f"/v1/boards/{b.best}/users/u").json()["score"] == 9
+    assert client.get(f"/v1/boards/{b.golf}/users/u").json()["score"] == 2
     assert last["score"] == 2
 
 
-def test_the_same_idempotency_key_counts_once(client: TestClient) -> None:
-    make_board(client)
-    submit(client, "arena", "ada", 10, key="match-1")
-    again = submit(client, "arena", "ada", 10, key="match-1")
+def test_the_same_idempotency_key_counts_once(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    submit(client, b.arena, "ada", 10, key="match-1")
+    again = submit(client, b.arena, "ada", 10, key="match-1")
     assert again["score"] == 10
-    submit(client, "arena", "ada", 1, key="match-2")
-    assert client.get("/v1/boards/arena/users/ada").json()["score"] == 11
+    submit(client, b.arena, "ada", 1, key="match-2")
+    assert client.get(f"/v1/boards/{b.arena}/users/ada").json()["score"] == 11
     # The key is per board: the same key elsewhere is a different submission.
-    make_board(client, "other")
-    assert submit(client, "other", "ada", 10, key="match-1")["score"] == 10
+    make_board(client, b.other)
+    assert submit(client, b.other, "ada", 10, key="match-1")["score"] == 10
 
 
-def test_equal_scores_rank_by_who_reached_them_first(client: TestClient) -> None:
-    make_board(client)
-    submit(client, "arena", "early", 50)
-    submit(client, "arena", "late", 20)
-    submit(client, "arena", "late", 30)  # reaches 50 after `early`
-    top = client.get("/v1/boards/arena/top").json()
+def test_equal_scores_rank_by_who_reached_them_first(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    submit(client, b.arena, "early", 50)
+    submit(client, b.arena, "late", 20)
+    submit(client, b.arena, "late", 30)  # reaches 50 after `early`
+    top = client.get(f"/v1/boards/{b.arena}/top").json()
     assert [e["user_id"] for e in top["entries"]] == ["early", "late"]
     assert [e["rank"] for e in top["entries"]] == [1, 2]
 
 
-def test_top_pages_with_limit_and_offset(client: TestClient) -> None:
-    make_board(client)
+def test_top_pages_with_limit_and_offset(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
     scores = {f"u{i}": i * 10 for i in range(1, 8)}
     answer = client.post(
-        "/v1/boards/arena/scores/batch?wait=true",
+        f"/v1/boards/{b.arena}/scores/batch?wait=true",
         json={"scores": [{"user_id": u, "score": s} for u, s in scores.items()]},
     )
     assert answer.status_code == 200
     assert [r["user_id"] for r in answer.json()["results"]] == list(scores)
-    page = client.get("/v1/boards/arena/top?limit=3&offset=2").json()
-    assert page["board"] == "arena" and page["users"] == 7
+    page = client.get(f"/v1/boards/{b.arena}/top?limit=3&offset=2").json()
+    assert page["board"] == b.arena and page["users"] == 7
     assert page["entries"] == [
         {"rank": 3, "user_id": "u5", "score": 50},
         {"rank": 4, "user_id": "u4", "score": 40},
         {"rank": 5, "user_id": "u3", "score": 30},
     ]
-    assert client.get("/v1/boards/arena/top?offset=7").json()["entries"] == []
-    assert len(client.get("/v1/boards/arena/top").json()["entries"]) == 7
+    assert client.get(f"/v1/boards/{b.arena}/top?offset=7").json()["entries"] == []
+    assert len(client.get(f"/v1/boards/{b.arena}/top").json()["entries"]) == 7
 
 
-def test_around_is_clipped_at_the_top_and_bottom(client: TestClient) -> None:
-    make_board(client)
+def test_around_is_clipped_at_the_top_and_bottom(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
     client.post(
-        "/v1/boards/arena/scores/batch?wait=true",
+        f"/v1/boards/{b.arena}/scores/batch?wait=true",
         json={"scores": [{"user_id": f"u{i}", "score": 100 - i} for i in range(10)]},
     )
-    ranks = [e["rank"] for e in client.get("/v1/boards/arena/users/u4/around?radius=2").json()["entries"]]
+    ranks = [e["rank"] for e in client.get(f"/v1/boards/{b.arena}/users/u4/around?radius=2").json()["entries"]]
     assert ranks == [3, 4, 5, 6, 7]
-    assert [e["rank"] for e in client.get("/v1/boards/arena/users/u0/around?radius=2").json()["entries"]] == [1, 2, 3]
-    assert [e["rank"] for e in client.get("/v1/boards/arena/users/u9/around").json()["entries"]] == [5, 6, 7, 8, 9, 10]
-    only = client.get("/v1/boards/arena/users/u4/around?radius=0").json()["entries"]
+    assert [e["rank"] for e in client.get(f"/v1/boards/{b.arena}/users/u0/around?radius=2").json()["entries"]] == [
+        1,
+        2,
+        3,
+    ]
+    assert [e["rank"] for e in client.get(f"/v1/boards/{b.arena}/users/u9/around").json()["entries"]] == [
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+    ]
+    only = client.get(f"/v1/boards/{b.arena}/users/u4/around?radius=0").json()["entries"]
     assert only == [{"rank": 5, "user_id": "u4", "score": 96}]
 
 
-def test_delete_unranks_the_user(client: TestClient) -> None:
-    make_board(client)
-    submit(client, "arena", "ada", 10)
-    submit(client, "arena", "bob", 5)
-    assert client.delete("/v1/boards/arena/users/ada").status_code == 204
-    assert client.get("/v1/boards/arena/users/ada").status_code == 404
-    assert client.get("/v1/boards/arena/users/bob").json()["rank"] == 1
-    assert client.get("/v1/boards/arena").json()["users"] == 1
+def test_delete_unranks_the_user(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    submit(client, b.arena, "ada", 10)
+    submit(client, b.arena, "bob", 5)
+    assert client.delete(f"/v1/boards/{b.arena}/users/ada").status_code == 204
+    assert client.get(f"/v1/boards/{b.arena}/users/ada").status_code == 404
+    assert client.get(f"/v1/boards/{b.arena}/users/bob").json()["rank"] == 1
+    assert client.get(f"/v1/boards/{b.arena}").json()["users"] == 1
     # A removed user starts afresh.
-    assert submit(client, "arena", "ada", 1) == {"rank": 2, "user_id": "ada", "score": 1}
+    assert submit(client, b.arena, "ada", 1) == {"rank": 2, "user_id": "ada", "score": 1}
 
 
-def test_unknown_user_is_404(client: TestClient) -> None:
-    make_board(client)
-    for path in ("/v1/boards/arena/users/ghost", "/v1/boards/arena/users/ghost/around"):
+def test_unknown_user_is_404(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.arena)
+    for path in (f"/v1/boards/{b.arena}/users/ghost", f"/v1/boards/{b.arena}/users/ghost/around"):
         answer = client.get(path)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "user_not_found"
 
 
-def test_health_and_openapi(client: TestClient) -> None:
+def test_health_and_openapi(client: TestClient, b: BoardNames) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
@@ -159,13 +177,13 @@ def test_health_and_openapi(client: TestClient) -> None:
         assert path in doc["paths"]
 
 
-def test_state_survives_a_restart(settings: Any) -> None:
+def test_state_survives_a_restart(settings: Any, b: BoardNames) -> None:
     from podium.api.app import create_app
 
     with TestClient(create_app(settings)) as first:
-        make_board(first, "keep", operator="best")
-        submit(first, "keep", "ada", 7)
-        submit(first, "keep", "bob", 9)
+        make_board(first, b.keep, operator="best")
+        submit(first, b.keep, "ada", 7)
+        submit(first, b.keep, "bob", 9)
     with TestClient(create_app(settings)) as second:
-        assert [e["user_id"] for e in second.get("/v1/boards/keep/top").json()["entries"]] == ["bob", "ada"]
-        assert submit(second, "keep", "ada", 10)["rank"] == 1
+        assert [e["user_id"] for e in second.get(f"/v1/boards/{b.keep}/top").json()["entries"]] == ["bob", "ada"]
+        assert submit(second, b.keep, "ada", 10)["rank"] == 1

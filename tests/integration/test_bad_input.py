@@ -9,29 +9,36 @@ import pytest
 from starlette.testclient import TestClient
 
 from podium.settings import Settings
+from tests.conftest import BoardNames
 
 MAX = 2**53 - 1
 GOOD = {"user_id": "ada", "score": 5}
 
 
 @pytest.fixture
-def seeded(client: TestClient) -> TestClient:
-    client.put("/v1/boards/arena", json={})
+def seeded(client: TestClient, b: BoardNames) -> TestClient:
+    client.put(f"/v1/boards/{b.arena}", json={})
     answer = client.post(
-        "/v1/boards/arena/scores/batch?wait=true",
+        f"/v1/boards/{b.arena}/scores/batch?wait=true",
         json={"scores": [{"user_id": "ada", "score": 10}, {"user_id": "bob", "score": 20}]},
     )
     assert answer.status_code == 200
     return client
 
 
-def state(client: TestClient, settings: Settings) -> tuple[Any, ...]:
+def state(client: TestClient, settings: Settings, b: BoardNames) -> tuple[Any, ...]:
+    """Everything a request could have changed: the log, the store and what reads show."""
+    shown = client.get(f"/v1/boards/{b.arena}/top?limit=1000").json(), client.get(f"/v1/boards/{b.fresh}").status_code
+    if settings.profile == "distributed":
+        from tests.distributed.hops import ingest_end_offsets, store_rows
+
+        return ingest_end_offsets(), store_rows([b.arena, b.fresh]), shown
     with sqlite3.connect(settings.data / "log.db") as conn:
         records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
     with sqlite3.connect(settings.data / "store.db") as conn:
         boards = conn.execute("SELECT * FROM boards ORDER BY board").fetchall()
         totals = conn.execute("SELECT * FROM totals ORDER BY board, user_id").fetchall()
-    return records, boards, totals, client.get("/v1/boards/arena/top?limit=1000").json()
+    return records, boards, totals, shown
 
 
 def assert_refused(answer: Any, status: int, code: str | None = None) -> None:
@@ -68,24 +75,26 @@ SCORE_BODIES = [
 
 @pytest.mark.parametrize(("body", "code"), SCORE_BODIES)
 @pytest.mark.parametrize("wait", ["", "?wait=true"])
-def test_bad_submissions(seeded: TestClient, settings: Settings, body: Any, code: str, wait: str) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.post(f"/v1/boards/arena/scores{wait}", json=body), 400, code)
+def test_bad_submissions(
+    seeded: TestClient, settings: Settings, b: BoardNames, body: Any, code: str, wait: str
+) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores{wait}", json=body), 400, code)
     # The same item inside a batch spoils the whole batch.
     batch = {"scores": [{"user_id": "carl", "score": 1}, body]}
-    assert_refused(seeded.post(f"/v1/boards/arena/scores/batch{wait}", json=batch), 400, code)
-    assert state(seeded, settings) == before
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores/batch{wait}", json=batch), 400, code)
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
     "raw",
     [b"{", b'{"user_id": "ada", "score": 5', b"not json", b"", b'{"user_id": "ada", "score": NaN}', b"\xff\xfe"],
 )
-def test_malformed_json(seeded: TestClient, settings: Settings, raw: bytes) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.post("/v1/boards/arena/scores", content=raw), 400, "invalid_json")
-    assert_refused(seeded.post("/v1/boards/arena/scores/batch", content=raw), 400, "invalid_json")
-    assert state(seeded, settings) == before
+def test_malformed_json(seeded: TestClient, settings: Settings, b: BoardNames, raw: bytes) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores", content=raw), 400, "invalid_json")
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores/batch", content=raw), 400, "invalid_json")
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
@@ -98,23 +107,23 @@ def test_malformed_json(seeded: TestClient, settings: Settings, raw: bytes) -> N
         ({"scores": [GOOD], "more": 1}, "unknown_field"),
     ],
 )
-def test_bad_batches(seeded: TestClient, settings: Settings, body: Any, code: str) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.post("/v1/boards/arena/scores/batch", json=body), 400, code)
-    assert state(seeded, settings) == before
+def test_bad_batches(seeded: TestClient, settings: Settings, b: BoardNames, body: Any, code: str) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores/batch", json=body), 400, code)
+    assert state(seeded, settings, b) == before
 
 
-def test_oversized_bodies_are_413(seeded: TestClient, settings: Settings) -> None:
-    before = state(seeded, settings)
+def test_oversized_bodies_are_413(seeded: TestClient, settings: Settings, b: BoardNames) -> None:
+    before = state(seeded, settings, b)
     huge = b'{"user_id": "ada", "score": 5, "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    assert_refused(seeded.post("/v1/boards/arena/scores", content=huge), 413, "body_too_large")
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores", content=huge), 413, "body_too_large")
 
     def chunks() -> Any:  # no Content-Length: refused while streaming
         for _ in range(40):
             yield b"x" * 65536
 
-    assert_refused(seeded.post("/v1/boards/arena/scores/batch", content=chunks()), 413, "body_too_large")
-    assert state(seeded, settings) == before
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores/batch", content=chunks()), 413, "body_too_large")
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
@@ -129,10 +138,12 @@ def test_oversized_bodies_are_413(seeded: TestClient, settings: Settings) -> Non
         ("DELETE", "/v1/boards/nope/users/ada", None),
     ],
 )
-def test_unknown_board_is_404(seeded: TestClient, settings: Settings, method: str, path: str, body: Any) -> None:
-    before = state(seeded, settings)
+def test_unknown_board_is_404(
+    seeded: TestClient, settings: Settings, b: BoardNames, method: str, path: str, body: Any
+) -> None:
+    before = state(seeded, settings, b)
     assert_refused(seeded.request(method, path, json=body), 404, "board_not_found")
-    assert state(seeded, settings) == before
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
@@ -141,15 +152,16 @@ def test_unknown_board_is_404(seeded: TestClient, settings: Settings, method: st
         ("GET", "/v1/boards/bad%20board/top"),
         ("GET", "/v1/boards/" + "x" * 129),
         ("PUT", "/v1/boards/bad%21"),
-        ("GET", "/v1/boards/arena/users/bad%20user"),
-        ("DELETE", "/v1/boards/arena/users/bad%20user"),
+        ("GET", "/v1/boards/{arena}/users/bad%20user"),
+        ("DELETE", "/v1/boards/{arena}/users/bad%20user"),
         ("POST", "/v1/boards/b%C3%A9/scores"),
     ],
 )
-def test_bad_ids_in_the_path(seeded: TestClient, settings: Settings, method: str, path: str) -> None:
-    before = state(seeded, settings)
+def test_bad_ids_in_the_path(seeded: TestClient, settings: Settings, b: BoardNames, method: str, path: str) -> None:
+    before = state(seeded, settings, b)
+    path = path.format(arena=b.arena)
     assert_refused(seeded.request(method, path, json=GOOD if method == "POST" else None), 400)
-    assert state(seeded, settings) == before
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
@@ -161,18 +173,18 @@ def test_bad_ids_in_the_path(seeded: TestClient, settings: Settings, method: str
         ([], "invalid_body"),
     ],
 )
-def test_bad_board_settings(seeded: TestClient, settings: Settings, body: Any, code: str) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.put("/v1/boards/fresh", json=body), 400, code)
-    assert_refused(seeded.put("/v1/boards/arena", json=body), 400, code)
-    assert state(seeded, settings) == before
-    assert seeded.get("/v1/boards/fresh").status_code == 404
+def test_bad_board_settings(seeded: TestClient, settings: Settings, b: BoardNames, body: Any, code: str) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.put(f"/v1/boards/{b.fresh}", json=body), 400, code)
+    assert_refused(seeded.put(f"/v1/boards/{b.arena}", json=body), 400, code)
+    assert state(seeded, settings, b) == before
+    assert seeded.get(f"/v1/boards/{b.fresh}").status_code == 404
 
 
-def test_board_conflict_changes_nothing(seeded: TestClient, settings: Settings) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.put("/v1/boards/arena", json={"operator": "best"}), 409, "board_exists")
-    assert state(seeded, settings) == before
+def test_board_conflict_changes_nothing(seeded: TestClient, settings: Settings, b: BoardNames) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.put(f"/v1/boards/{b.arena}", json={"operator": "best"}), 409, "board_exists")
+    assert state(seeded, settings, b) == before
 
 
 @pytest.mark.parametrize(
@@ -188,16 +200,16 @@ def test_board_conflict_changes_nothing(seeded: TestClient, settings: Settings) 
         "/users/ada/around?radius=x",
     ],
 )
-def test_bad_query_parameters(seeded: TestClient, query: str) -> None:
-    assert_refused(seeded.get(f"/v1/boards/arena{query}"), 400, "invalid_parameter")
+def test_bad_query_parameters(seeded: TestClient, b: BoardNames, query: str) -> None:
+    assert_refused(seeded.get(f"/v1/boards/{b.arena}{query}"), 400, "invalid_parameter")
 
 
-def test_bad_wait_flag(seeded: TestClient, settings: Settings) -> None:
-    before = state(seeded, settings)
-    assert_refused(seeded.post("/v1/boards/arena/scores?wait=maybe", json=GOOD), 400, "invalid_parameter")
-    assert state(seeded, settings) == before
+def test_bad_wait_flag(seeded: TestClient, settings: Settings, b: BoardNames) -> None:
+    before = state(seeded, settings, b)
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}/scores?wait=maybe", json=GOOD), 400, "invalid_parameter")
+    assert state(seeded, settings, b) == before
 
 
-def test_unknown_paths_and_methods(seeded: TestClient) -> None:
+def test_unknown_paths_and_methods(seeded: TestClient, b: BoardNames) -> None:
     assert_refused(seeded.get("/v2/nothing"), 404, "not_found")
-    assert_refused(seeded.patch("/v1/boards/arena"), 405, "method_not_allowed")
+    assert_refused(seeded.patch(f"/v1/boards/{b.arena}"), 405, "method_not_allowed")

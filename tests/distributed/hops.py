@@ -1,0 +1,74 @@
+"""Look at each hop of the distributed pipeline with the engines' own clients."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+from cassandra.cluster import Cluster
+from confluent_kafka import Consumer, TopicPartition
+
+
+def cassandra_row(board: str, user: str, keyspace: str = "podium") -> Any:
+    cluster = Cluster(["127.0.0.1"], protocol_version=5)
+    try:
+        session = cluster.connect()
+        return session.execute(
+            f"SELECT total, version, log_partition, log_offset FROM {keyspace}.totals WHERE board=%s AND user_id=%s",
+            (board, user),
+        ).one()
+    finally:
+        cluster.shutdown()
+
+
+def topic_records(topic: str, match: bytes, *, want: int = 1, timeout_s: float = 20.0) -> list[tuple[bytes, bytes]]:
+    """Every record of `topic` whose key or value contains `match` (reads from the beginning)."""
+    consumer = Consumer(
+        {"bootstrap.servers": "127.0.0.1:9092", "group.id": f"test-{uuid.uuid4().hex}", "enable.auto.commit": False}
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])  # offset 0: from the beginning
+        found: list[tuple[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and len(found) < want:
+            for msg in consumer.consume(1000, 0.5):
+                if msg.error() is None and (match in (msg.key() or b"") or match in (msg.value() or b"")):
+                    found.append((msg.key() or b"", msg.value() or b""))
+        return found
+    finally:
+        consumer.close()
+
+
+def change_totals(records: list[tuple[bytes, bytes]]) -> list[int]:
+    return [orjson.loads(v)["after"]["total"]["value"] for _, v in records if v]
+
+
+def ingest_end_offsets() -> dict[int, int]:
+    """The ingest topic's end offset per partition: grows with every appended record."""
+    from podium import names
+
+    consumer = Consumer({"bootstrap.servers": "127.0.0.1:9092", "group.id": f"test-{uuid.uuid4().hex}"})
+    try:
+        partitions = consumer.list_topics(names.INGEST_TOPIC, timeout=10).topics[names.INGEST_TOPIC].partitions
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(names.INGEST_TOPIC, p), timeout=10)[1] for p in partitions
+        }
+    finally:
+        consumer.close()
+
+
+def store_rows(boards: list[str], keyspace: str = "podium") -> list[Any]:
+    """The boards' settings and totals rows in Cassandra."""
+    cluster = Cluster(["127.0.0.1"], protocol_version=5)
+    try:
+        session = cluster.connect()
+        rows: list[Any] = []
+        for board in boards:
+            rows += list(session.execute(f"SELECT * FROM {keyspace}.boards WHERE board=%s", (board,)))
+            rows += sorted(session.execute(f"SELECT * FROM {keyspace}.totals WHERE board=%s ALLOW FILTERING", (board,)))
+        return rows
+    finally:
+        cluster.shutdown()

@@ -1,0 +1,62 @@
+"""The distributed profile's tests run against the real stack: Kafka, Cassandra,
+the Debezium Cassandra connector and Redis, started by `infra/stack.sh` (what
+`podium stack up` runs) unless they are running already; stopped afterwards
+only if this session started them."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podium.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = {"redis": 6379, "kafka": 9092, "cassandra": 9042, "debezium": 8089}
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stack(*args: str) -> None:
+    subprocess.run(["bash", str(ROOT / "infra" / "stack.sh"), *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def running_stack() -> Iterator[None]:
+    already = all(listening(p) for p in PORTS.values())
+    if not already:
+        stack("up")
+    try:
+        yield
+    finally:
+        if not already:
+            stack("down")
+
+
+DIST_ENV = {
+    "PODIUM_PROFILE": "distributed",
+    "PODIUM_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
+    "PODIUM_CASSANDRA_HOSTS": "127.0.0.1",
+    "PODIUM_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PODIUM_REDIS_WAIT_REPLICAS": "1",
+    "PODIUM_WAIT_TIMEOUT_S": "30",
+}
+
+
+@pytest.fixture
+def dist_settings(running_stack: None, tmp_path: Path) -> Settings:
+    return Settings.from_env(DIST_ENV, data=tmp_path / "unused")
+
+
+@pytest.fixture
+def board_name() -> str:
+    """A board of this test's own: tests share the stack, never a board."""
+    return f"t-{uuid.uuid4().hex[:12]}"
