@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("process", choices=["api", *WORKER_PORTS])
     check.add_argument("--url", help="base URL of the process (default: its default local address)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
+    bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
+    bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
+    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="where to write bench.json and bench.md")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -137,6 +140,16 @@ def run_schema(settings: Settings, args: argparse.Namespace) -> int:
 
     prepare_distributed(settings)
     print(f"podium: Cassandra keyspace {settings.cassandra_keyspace!r} and Kafka topics are ready")
+    return 0
+
+
+def run_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from podium import bench
+
+    figures = asyncio.run(bench.run(settings, quick=args.quick, out=args.out))
+    for f in figures:
+        print(f"{f.name:>28} {f.value:>10} {f.unit}")
+    print(f"podium: wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
     return 0
 
 
