@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Local Podium stack on 127.0.0.1: redis (primary 6379 + replica 6380), kafka (KRaft, 9092/9093),
+# cassandra 5.0 (9042, CDC on), schema (`podium schema`: the DDL and the topics), debezium
+# (Cassandra 5 CDC connector, standalone, http 8089).
+#
+#   infra/stack.sh up     [component...]   start in order, waiting for each to be ready
+#   infra/stack.sh down   [component...]   stop (reverse order) only what this script started (pidfiles)
+#   infra/stack.sh status [component...]
+#   infra/stack.sh render                  only render configs into var/conf
+#
+# Components: redis kafka cassandra schema debezium (default: all). State, pidfiles, logs: var/.
+# Jars: .infra/libs/<component> (infra/fetch_jars.sh is run automatically when missing).
+# Env: JAVA_HOME (default /usr/lib/jvm/java-17-openjdk-amd64), PODIUM_BIN (the podium command
+#      used by `schema`, default .venv/bin/podium), REDIS_SERVER (default redis-server),
+#      *_TIMEOUT overrides (KAFKA_TIMEOUT=90 CASSANDRA_TIMEOUT=240 DEBEZIUM_TIMEOUT=120 REDIS_TIMEOUT=20),
+#      CASSANDRA_RING_DELAY_MS (default 1000), REDIS_AUTO_INSTALL=1 (apt-get install redis-server if missing, as root).
+# Needs: JDK 17, mvn (first fetch only), curl, redis-server + redis-cli (Debian redis-server / redis-tools).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VAR="$ROOT/var"
+RUN="$VAR/run"
+LOGS="$VAR/logs"
+RCONF="$VAR/conf"
+LIBS="$ROOT/.infra/libs"
+JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+J="$JAVA_HOME/bin/java"
+REDIS_SERVER="${REDIS_SERVER:-redis-server}"
+ALL=(redis kafka cassandra schema debezium)
+
+log()  { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die()  { printf '[stack %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
+now()  { date +%s.%N; }
+since(){ awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+fail_with_log() {  # $1 = message, $2 = log file
+  printf '[stack %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$1" >&2
+  if [ -f "${2:-}" ]; then echo "----- last 40 lines of $2 (cut to 400 chars) -----" >&2; tail -n 40 "$2" | cut -c1-400 >&2; echo "-----" >&2; fi
+  exit 1
+}
+
+render() {  # infra/conf/* -> var/conf/* with __ROOT__ replaced
+  mkdir -p "$RCONF"
+  local src dst
+  while IFS= read -r -d '' src; do
+    dst="$RCONF/${src#"$ROOT/infra/conf/"}"
+    mkdir -p "$(dirname "$dst")"
+    sed "s#__ROOT__#$ROOT#g" "$src" > "$dst.tmp" && mv "$dst.tmp" "$dst"
+  done < <(find "$ROOT/infra/conf" -type f -print0)
+}
+
+need_libs() {  # $1 = lib component
+  [ -f "$LIBS/$1/.done" ] || "$ROOT/infra/fetch_jars.sh" "$1"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---- pidfile handling -------------------------------------------------------------------------
+pidfile() { echo "$RUN/$1.pid"; }
+# alive NAME MARKER: pid from pidfile is running and its cmdline contains MARKER (guards pid reuse)
+alive() {
+  local pf pid; pf="$(pidfile "$1")"
+  [ -f "$pf" ] || return 1
+  pid="$(cat "$pf")"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$2"
+}
+# launch NAME LOGFILE cmd... : start detached in its own session, record pid
+launch() {
+  local name="$1" logf="$2"; shift 2
+  mkdir -p "$RUN" "$LOGS"
+  : > "$logf"
+  setsid "$@" >>"$logf" 2>&1 </dev/null &
+  echo $! > "$(pidfile "$name")"
+}
+# stop NAME MARKER TIMEOUT
+stop_proc() {
+  local name="$1" marker="$2" t="${3:-30}" pf pid i
+  pf="$(pidfile "$name")"
+  if ! alive "$name" "$marker"; then
+    [ -f "$pf" ] && { log "$name: not running (stale pidfile removed)"; rm -f "$pf"; }
+    return 0
+  fi
+  pid="$(cat "$pf")"
+  log "$name: stopping pid $pid (SIGTERM, up to ${t}s)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < t * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name: still alive after ${t}s, SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pf"
+}
+# wait_until TIMEOUT NAME LOG PIDNAME MARKER cmd... : poll cmd every 0.25 s; fail on death/timeout
+wait_until() {
+  local t="$1" name="$2" logf="$3" pname="$4" marker="$5"; shift 5
+  local deadline; deadline=$(( $(date +%s) + t ))
+  until "$@"; do
+    alive "$pname" "$marker" || fail_with_log "$name exited during startup" "$logf"
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      stop_proc "$pname" "$marker" 30 >&2   # don't leave a half-started process behind
+      fail_with_log "$name not ready after ${t}s (stopped it; raise the matching *_TIMEOUT env var?)" "$logf"
+    fi
+    sleep 0.25
+  done
+}
+check_port_free() {  # $1 = port, $2 = component
+  if port_open "$1"; then die "$2: port 127.0.0.1:$1 already in use by a process this script did not start"; fi
+}
+
+# ---- redis ------------------------------------------------------------------------------------
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+redis_replica_up() { redis-cli -h 127.0.0.1 -p 6380 info replication 2>/dev/null | grep -q 'master_link_status:up'; }
+up_redis() {
+  mkdir -p "$LOGS"
+  if ! command -v "$REDIS_SERVER" >/dev/null && [ "$(id -u)" = 0 ] && [ "${REDIS_AUTO_INSTALL:-1}" = 1 ]; then
+    log "redis: redis-server missing, installing the Debian package (apt-get update && apt-get install redis-server)"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; } > "$LOGS/apt-redis.log" 2>&1 \
+      || fail_with_log "apt-get install redis-server failed" "$LOGS/apt-redis.log"
+  fi
+  command -v "$REDIS_SERVER" >/dev/null || die "redis-server not found (apt-get update && apt-get install -y redis-server)"
+  local t0 role port; t0=$(now)
+  for role in primary replica; do
+    port=6379; [ $role = replica ] && port=6380
+    if alive "redis-$role" redis-server; then log "redis-$role: already running"; continue; fi
+    check_port_free $port "redis-$role"
+    mkdir -p "$VAR/redis/$role"
+    launch "redis-$role" "$LOGS/redis-$role.log" "$REDIS_SERVER" "$RCONF/redis/$role.conf"
+    wait_until "${REDIS_TIMEOUT:-20}" "redis-$role" "$LOGS/redis-$role.log" "redis-$role" redis-server redis_ping $port
+  done
+  wait_until "${REDIS_TIMEOUT:-20}" "redis-replica link" "$LOGS/redis-replica.log" redis-replica redis-server redis_replica_up
+  log "redis: primary :6379 + replica :6380 (link up) ready in $(since "$t0")s"
+}
+down_redis() { stop_proc redis-replica redis-server 10; stop_proc redis-primary redis-server 10; }
+status_redis() {
+  local r; for r in primary replica; do
+    if alive "redis-$r" redis-server; then echo "redis-$r: running pid $(cat "$(pidfile "redis-$r")")"; else echo "redis-$r: stopped"; fi
+  done
+}
+
+# ---- kafka ------------------------------------------------------------------------------------
+KAFKA_MAIN=kafka.Kafka
+kafka_ready() { grep -q 'Kafka Server started' "$LOGS/kafka.log" && port_open 9092; }
+up_kafka() {
+  if alive kafka "$KAFKA_MAIN"; then log "kafka: already running"; return; fi
+  need_libs kafka
+  check_port_free 9092 kafka; check_port_free 9093 kafka
+  local C="$RCONF/kafka" CP="$LIBS/kafka/*" t0 cid
+  t0=$(now)
+  mkdir -p "$VAR/kafka/data" "$LOGS"
+  if [ ! -f "$VAR/kafka/data/meta.properties" ]; then
+    cid="$("$J" -Xmx256m -Dlog4j2.configurationFile="$C/log4j2-tools.properties" -cp "$CP" kafka.tools.StorageTool random-uuid | tail -1)"
+    log "kafka: formatting storage (cluster id $cid)"
+    "$J" -Xmx256m -Dlog4j2.configurationFile="$C/log4j2-tools.properties" -cp "$CP" \
+      kafka.tools.StorageTool format --standalone --cluster-id="$cid" --config "$C/server.properties" \
+      > "$LOGS/kafka-format.log" 2>&1 || fail_with_log "kafka storage format failed" "$LOGS/kafka-format.log"
+    log "kafka: formatted in $(since "$t0")s"
+  fi
+  local t1; t1=$(now)
+  launch kafka "$LOGS/kafka.log" "$J" -Xms512m -Xmx512m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
+    -Djava.awt.headless=true -Dkafka.logs.dir="$LOGS" \
+    -Dlog4j2.configurationFile="$C/log4j2.properties" \
+    -cp "$CP" "$KAFKA_MAIN" "$C/server.properties"
+  wait_until "${KAFKA_TIMEOUT:-90}" kafka "$LOGS/kafka.log" kafka "$KAFKA_MAIN" kafka_ready
+  log "kafka: broker ready in $(since "$t1")s"
+  local t2 topic parts rest; t2=$(now)
+  while read -r topic parts rest; do
+    case "$topic" in ''|'#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    "$J" -Xmx256m -Dlog4j2.configurationFile="$C/log4j2-tools.properties" -cp "$CP" \
+      org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --create --if-not-exists \
+      --topic "$topic" --partitions "$parts" --replication-factor 1 $rest \
+      >> "$LOGS/kafka-topics.log" 2>&1 || fail_with_log "kafka: creating topic $topic failed" "$LOGS/kafka-topics.log"
+  done < "$C/topics.txt"
+  log "kafka: topics ensured in $(since "$t2")s (total $(since "$t0")s)"
+}
+down_kafka() { stop_proc kafka "$KAFKA_MAIN" 60; }
+status_kafka() { if alive kafka "$KAFKA_MAIN"; then echo "kafka: running pid $(cat "$(pidfile kafka)")"; else echo "kafka: stopped"; fi; }
+
+# ---- cassandra --------------------------------------------------------------------------------
+CASS_MAIN=org.apache.cassandra.service.CassandraDaemon
+cass_ready() { port_open 9042 && grep -q 'Startup complete' "$LOGS/cassandra.log"; }
+up_cassandra() {
+  if alive cassandra "$CASS_MAIN"; then log "cassandra: already running"; return; fi
+  need_libs cassandra
+  check_port_free 9042 cassandra; check_port_free 7000 cassandra; check_port_free 7199 cassandra
+  local C="$RCONF/cassandra" LIB="$LIBS/cassandra" JAMM t0
+  JAMM=$(ls "$LIB"/jamm-*.jar | head -1)
+  mkdir -p "$VAR/cassandra"/{data,commitlog,saved_caches,hints,cdc_raw} "$VAR/tmp" "$LOGS"
+  # Each Cassandra stop leaves the unused pre-allocated segment hard-linked in cdc_raw with no _cdc.idx.
+  # The connector only processes segments that have an idx, so these are never removed, yet they count
+  # (32 MiB apparent size each) towards cdc_total_space. Cassandra is down here, so it is safe to drop them.
+  local seg n=0
+  for seg in "$VAR/cassandra/cdc_raw"/CommitLog-*.log; do
+    [ -e "$seg" ] || continue
+    [ -e "${seg%.log}_cdc.idx" ] || { rm -f "$seg"; n=$((n + 1)); }
+  done
+  [ "$n" -eq 0 ] || log "cassandra: removed $n orphan segment link(s) without _cdc.idx from cdc_raw"
+  local -a opts; mapfile -t opts < <(grep -E '^-' "$C/jvm17.options")
+  t0=$(now)
+  launch cassandra "$LOGS/cassandra.log" "$J" -Xms1G -Xmx1G "${opts[@]}" \
+    -javaagent:"$JAMM" \
+    -Dcassandra.config="file://$C/cassandra.yaml" \
+    -Dcassandra.storagedir="$VAR/cassandra" \
+    -Dcassandra.logdir="$LOGS" \
+    -Dlogback.configurationFile="$C/logback.xml" \
+    -Dcassandra-foreground=yes \
+    -Dcassandra.jmx.local.port=7199 \
+    -Dcassandra.skip_wait_for_gossip_to_settle=0 \
+    -Dcassandra.ring_delay_ms="${CASSANDRA_RING_DELAY_MS:-1000}" \
+    -Djna.tmpdir="$VAR/tmp" -Djava.io.tmpdir="$VAR/tmp" \
+    -cp "$C:$LIB/*" "$CASS_MAIN"
+  wait_until "${CASSANDRA_TIMEOUT:-240}" cassandra "$LOGS/cassandra.log" cassandra "$CASS_MAIN" cass_ready
+  log "cassandra: CQL ready in $(since "$t0")s"
+}
+down_cassandra() { stop_proc cassandra "$CASS_MAIN" 90; }
+status_cassandra() { if alive cassandra "$CASS_MAIN"; then echo "cassandra: running pid $(cat "$(pidfile cassandra)")"; else echo "cassandra: stopped"; fi; }
+
+# ---- schema -----------------------------------------------------------------------------------
+up_schema() {
+  # The DDL lives in one place, podium/store/cassandra.py; `podium schema` applies it
+  # (and creates the Kafka topics). It must run before Debezium starts: the connector
+  # silently drops writes to CDC tables created while it runs.
+  port_open 9042 || die "schema: cassandra is not listening on 127.0.0.1:9042 (run: stack.sh up cassandra)"
+  local podium="${PODIUM_BIN:-$ROOT/.venv/bin/podium}" t0
+  [ -x "$podium" ] || die "schema: $podium not found (run: make install)"
+  t0=$(now)
+  PODIUM_PROFILE=distributed "$podium" schema || die "schema: podium schema failed"
+  log "schema: applied in $(since "$t0")s"
+}
+
+# ---- debezium ---------------------------------------------------------------------------------
+DBZ_MAIN=io.debezium.connector.cassandra.CassandraConnectorTask
+dbz_ready() { curl -sf -o /dev/null "http://127.0.0.1:8089/ping" 2>/dev/null; }
+up_debezium() {
+  if alive debezium "$DBZ_MAIN"; then log "debezium: already running"; return; fi
+  need_libs dbz-cassandra
+  "$ROOT/infra/fetch_jars.sh" dbz-agent >/dev/null   # rebuilds only if its source changed
+  port_open 9042 || die "debezium: cassandra is not up (run: stack.sh up cassandra schema)"
+  port_open 9092 || die "debezium: kafka is not up (run: stack.sh up kafka)"
+  check_port_free 8089 debezium
+  local C="$RCONF/debezium" t0
+  mkdir -p "$VAR/debezium"/{offsets,relocation/archive,relocation/error} "$VAR/tmp" "$LOGS"
+  local -a opts; mapfile -t opts < <(grep -E '^-' "$C/jvm.options")
+  t0=$(now)
+  launch debezium "$LOGS/debezium.log" "$J" -Xms256m -Xmx768m "${opts[@]}" \
+    -javaagent:"$LIBS/dbz-agent/loopback-agent.jar=127.0.0.1" \
+    -Djna.tmpdir="$VAR/tmp" -Djava.io.tmpdir="$VAR/tmp" \
+    -Dlogback.configurationFile="$C/logback.xml" \
+    -cp "$LIBS/dbz-cassandra/*" \
+    "$DBZ_MAIN" "$C/cassandra-connector.properties"
+  wait_until "${DEBEZIUM_TIMEOUT:-120}" debezium "$LOGS/debezium.log" debezium "$DBZ_MAIN" dbz_ready
+  log "debezium: /ping ok in $(since "$t0")s"
+}
+down_debezium() { stop_proc debezium "$DBZ_MAIN" 20; }
+status_debezium() {
+  if alive debezium "$DBZ_MAIN"; then
+    echo "debezium: running pid $(cat "$(pidfile debezium)") health=$(curl -s --max-time 2 http://127.0.0.1:8089/health || echo '?')"
+  else echo "debezium: stopped"; fi
+}
+
+# ---- main -------------------------------------------------------------------------------------
+cmd="${1:-}"; shift || true
+comps=("$@"); [ ${#comps[@]} -gt 0 ] || comps=("${ALL[@]}")
+for c in "${comps[@]}"; do
+  case " ${ALL[*]} " in *" $c "*) ;; *) die "unknown component '$c' (one of: ${ALL[*]})" ;; esac
+done
+ordered() {  # print requested components in canonical (or reverse) order
+  local c r
+  if [ "${1:-}" = rev ]; then for ((r = ${#ALL[@]} - 1; r >= 0; r--)); do c=${ALL[r]}; [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done
+  else for c in "${ALL[@]}"; do [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done; fi
+  return 0
+}
+case "$cmd" in
+  up)     render; T0=$(now); for c in $(ordered); do "up_$c"; done; log "up: done in $(since "$T0")s" ;;
+  down)   for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
+  status) for c in $(ordered); do [ "$c" = schema ] || "status_$c"; done ;;
+  render) render; log "rendered into $RCONF" ;;
+  *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium]" >&2; exit 2 ;;
+esac
