@@ -110,6 +110,8 @@ class KafkaLogConsumer:
             "auto.offset.reset": "earliest",
             "enable.partition.eof": False,
             "client.id": group,
+            # Low latency: the broker answers a fetch as soon as one record is there.
+            "fetch.wait.max.ms": 20,
             **extra,
         }
         self._topics = topics
@@ -142,7 +144,13 @@ class KafkaLogConsumer:
         return records
 
     def _consume(self, consumer: confluent_kafka.Consumer, max_records: int, timeout_s: float) -> list[Any]:
-        messages = consumer.consume(num_messages=max_records, timeout=timeout_s)
+        # consume(n, timeout) waits for n messages or the whole timeout, which would
+        # put the timeout into every score's latency. So: wait for the first one,
+        # then take whatever else is already fetched, without waiting.
+        first = consumer.poll(timeout_s)
+        messages = [first] if first is not None else []
+        if first is not None and max_records > 1:
+            messages += consumer.consume(num_messages=max_records - 1, timeout=0)
         self._report_lag(consumer)
         return messages
 
