@@ -9,6 +9,7 @@ race during a consumer-group rebalance: the store, too, only moves forward.
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,9 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.BOARDS_TABLE} "
         "(board text PRIMARY KEY, sort_order text, operator text)",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.TOTALS_TABLE} ("
-        "board text, user_id text, total bigint, version bigint, reached_at_us bigint, "
+        "board text, slot int, user_id text, total bigint, version bigint, reached_at_us bigint, "
         "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
-        "PRIMARY KEY ((board, user_id))) WITH cdc = true",
+        "PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.APPLIED_KEYS_TABLE} ("
         "board text, key text, applied_at_us bigint, log_partition int, log_offset bigint, "
         f"PRIMARY KEY ((board, key))) WITH default_time_to_live = {key_ttl_s}",
@@ -40,6 +41,14 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
 
 
 TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed, updated_at_us"
+# A board's totals are spread over SLOTS partitions (by a hash of the user id):
+# partitions stay small however big the board, and reading a whole board back
+# (rebuild, reconcile) is SLOTS partition reads, never a table scan.
+SLOTS = 64
+
+
+def slot_of(user_id: str) -> int:
+    return zlib.crc32(user_id.encode()) % SLOTS
 
 
 def total_from_row(row: Sequence[Any]) -> Total:
@@ -136,8 +145,10 @@ class CassandraStore:
         return Board(rows[0][0], Order(rows[0][1]), Operator(rows[0][2]))
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
-        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND user_id = ?"
-        results = await asyncio.gather(*(self._execute(cql, user) for user in set(users)))
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id = ?"
+        results = await asyncio.gather(
+            *(self._execute(cql, (board, slot_of(user_id), user_id)) for board, user_id in set(users))
+        )
         found = {}
         for rows in results:
             for row in rows:
@@ -173,8 +184,10 @@ class CassandraStore:
         await asyncio.gather(
             *(
                 self._execute(
-                    f"INSERT INTO {{ks}}.totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?",
+                    f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "USING TIMESTAMP ?",
                     (
+                        slot_of(t.user_id),
                         t.board,
                         t.user_id,
                         t.total,

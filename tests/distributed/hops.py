@@ -10,14 +10,17 @@ import orjson
 from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, TopicPartition
 
+from podium.store.cassandra import SLOTS, slot_of
+
 
 def cassandra_row(board: str, user: str, keyspace: str = "podium") -> Any:
     cluster = Cluster(["127.0.0.1"], protocol_version=5)
     try:
         session = cluster.connect()
         return session.execute(
-            f"SELECT total, version, log_partition, log_offset FROM {keyspace}.totals WHERE board=%s AND user_id=%s",
-            (board, user),
+            f"SELECT total, version, log_partition, log_offset FROM {keyspace}.totals "
+            "WHERE board=%s AND slot=%s AND user_id=%s",
+            (board, slot_of(user), user),
         ).one()
     finally:
         cluster.shutdown()
@@ -68,7 +71,9 @@ def store_rows(boards: list[str], keyspace: str = "podium") -> list[Any]:
         rows: list[Any] = []
         for board in boards:
             rows += list(session.execute(f"SELECT * FROM {keyspace}.boards WHERE board=%s", (board,)))
-            rows += sorted(session.execute(f"SELECT * FROM {keyspace}.totals WHERE board=%s ALLOW FILTERING", (board,)))
+            for slot in range(SLOTS):
+                query = f"SELECT * FROM {keyspace}.totals WHERE board=%s AND slot=%s"
+                rows += list(session.execute(query, (board, slot)))
         return rows
     finally:
         cluster.shutdown()

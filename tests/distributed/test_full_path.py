@@ -39,9 +39,10 @@ def test_scores_pass_every_hop_and_come_back_ranked(dist_settings: Settings, boa
     # Hop 2: Cassandra, the source of truth, has the totals with versions and log positions.
     row = cassandra_row(board_name, "ada")
     assert (row.total, row.version) == (55, 2)
-    # Hop 3: Debezium read the commit log and wrote change events for each write.
+    # Hop 3: Debezium read the commit log and wrote change events for each write
+    # (at least once: a duplicate is harmless downstream, thanks to versions).
     changes = topic_records(names.changes_topic(), board_name.encode(), want=3)
-    assert sorted(change_totals(changes)) == [30, 50, 55]
+    assert sorted(set(change_totals(changes))) == [30, 50, 55]
     # Hop 4: Redis holds the ranking, with the version that put it there.
     r = redis.Redis.from_url(dist_settings.redis_url)
     state = r.hget(names.users_key(board_name), "ada")
@@ -76,5 +77,5 @@ def test_an_outside_client_reads_both_topics(dist_settings: Settings, board_name
     changes = read(names.changes_topic())
     events = [orjson.loads(v) for _, v in changes]
     assert {e["op"] for e in events} <= {"i", "u"}
-    assert sorted(e["after"]["total"]["value"] for e in events) == [0, 10, 20, 30, 40]
+    assert sorted({e["after"]["total"]["value"] for e in events}) == [0, 10, 20, 30, 40]  # at least once
     assert all(e["source"]["table"] == "totals" for e in events)
