@@ -112,6 +112,9 @@ class KafkaLogConsumer:
             "client.id": group,
             # Low latency: the broker answers a fetch as soon as one record is there.
             "fetch.wait.max.ms": 20,
+            # A crashed worker's partitions move to the others after 10 s, not 45 s.
+            "session.timeout.ms": 10000,
+            "heartbeat.interval.ms": 2000,
             **extra,
         }
         self._topics = topics
