@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(
+            file=args.settings,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             data=getattr(args, "data", None),
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=help_text, description=help_text)
         cmd.set_defaults(run=run)
         cmd.add_argument("--profile", help="embedded or distributed (PODIUM_PROFILE, default embedded)")
+        cmd.add_argument("--settings", type=Path, help="a TOML file of settings (PODIUM_SETTINGS); env and flags win")
         if listens:
             cmd.add_argument("--host", help="address to listen on (PODIUM_HOST, default 127.0.0.1)")
             cmd.add_argument("--port", type=int, help="port to listen on (PODIUM_PORT, default 8000)")

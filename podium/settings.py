@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,16 +63,35 @@ class Settings:
             raise InvalidInput(f"port {self.port} is out of range")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, overridden by PODIUM_<FIELD> variables, overridden by `overrides` (CLI flags)."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, file: Path | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by a settings file (PODIUM_SETTINGS or `file`), then by
+        PODIUM_<FIELD> variables, then by `overrides` (CLI flags)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        path = file or (Path(env["PODIUM_SETTINGS"]) if env.get("PODIUM_SETTINGS") else None)
+        if path is not None:
+            values.update(_read_file(cls, path))
         for field in dataclasses.fields(cls):
             raw = env.get(f"PODIUM_{field.name.upper()}")
             if raw is not None:
                 values[field.name] = _parse(field.name, field.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _read_file(cls: type[Settings], path: Path) -> dict[str, Any]:
+    """A TOML file of settings by their names, e.g. `kafka_bootstrap = "k1:9092,k2:9092"`."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the settings file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"the settings file {path} is not valid TOML: {exc}") from exc
+    known = {f.name: f.type for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise InvalidInput(f"unknown setting {unknown[0]!r} in {path}")
+    return {name: _parse(name, known[name], str(value)) for name, value in data.items()}
 
 
 def _parse(name: str, kind: object, raw: str) -> Any:

@@ -25,3 +25,24 @@ def test_env_then_flags() -> None:
 def test_bad_settings_are_refused_clearly(env: dict[str, str]) -> None:
     with pytest.raises(InvalidInput):
         Settings.from_env(env)
+
+
+def test_a_settings_file_under_env_and_flags(tmp_path: Path) -> None:
+    path = tmp_path / "podium.toml"
+    path.write_text('profile = "distributed"\nkafka_bootstrap = "k1:9092,k2:9092"\nport = 9000\nwait_timeout_s = 3\n')
+    s = Settings.from_env({"PODIUM_SETTINGS": str(path), "PODIUM_PORT": "9001"}, port=None)
+    assert (s.profile, s.kafka_bootstrap, s.port, s.wait_timeout_s) == ("distributed", "k1:9092,k2:9092", 9001, 3.0)
+    assert Settings.from_env({}, file=path, port=9002).port == 9002
+
+
+@pytest.mark.parametrize("text", ["colour = 1", "port = [", 'port = "x"'])
+def test_a_bad_settings_file_is_refused_clearly(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "podium.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput):
+        Settings.from_env({}, file=path)
+
+
+def test_a_missing_settings_file_is_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        Settings.from_env({"PODIUM_SETTINGS": str(tmp_path / "nope.toml")})
