@@ -9,7 +9,12 @@ from starlette.testclient import TestClient
 
 from podium.api.app import create_app
 from podium.settings import Settings
-from tests.distributed.stack import board_name, dist_settings, running_stack  # noqa: F401 (fixtures)
+from tests.distributed.stack import (  # noqa: F401 (fixtures)
+    board_name,
+    dist_settings,
+    distributed_processes,
+    running_stack,
+)
 
 
 class BoardNames:

@@ -19,20 +19,12 @@ from podium.cdc.base import Change
 from podium.domain.totals import LogPosition, Total
 from podium.errors import InvalidRecord
 from podium.log.kafka import KafkaLogConsumer
+from podium.store.rows import COLUMNS, total_from_row
 
 log = logging.getLogger("podium.cdc.debezium")
 
-COLUMNS = (
-    "board",
-    "user_id",
-    "total",
-    "version",
-    "reached_at_us",
-    "log_partition",
-    "log_offset",
-    "removed",
-    "updated_at_us",
-)
+
+TYPES: dict[str, type] = {"board": str, "user_id": str, "removed": bool}  # the others are integers
 
 
 def parse_envelope(value: bytes) -> Total | None:
@@ -56,16 +48,7 @@ def parse_envelope(value: bytes) -> Total | None:
             raise InvalidRecord(f"change event misses column {column!r} (a partial row)")
         cells[column] = cell_value
     try:
-        return Total(
-            str(cells["board"]),
-            str(cells["user_id"]),
-            int(cells["total"]),
-            int(cells["version"]),
-            int(cells["reached_at_us"]),
-            LogPosition(int(cells["log_partition"]), int(cells["log_offset"])),
-            bool(cells["removed"]),
-            int(cells["updated_at_us"]),
-        )
+        return total_from_row([TYPES.get(c, int)(cells[c]) for c in COLUMNS])
     except (TypeError, ValueError) as exc:
         raise InvalidRecord(f"change event has a bad value: {exc}") from exc
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from podium.cdc.base import Change
 from podium.domain.totals import LogPosition
 from podium.sqlite_thread import SqliteThread
-from podium.store.sqlite import TOTAL_COLUMNS, SqliteStore, total_from_row
+from podium.store.rows import TOTAL_COLUMNS, total_from_row
+from podium.store.sqlite import SqliteStore
 
 
 class OutboxChangeFeed:
@@ -38,7 +39,7 @@ class OutboxChangeFeed:
             rows = await self._reader.run(read)
             if rows:
                 self._next_seq = rows[-1][0] + 1
-                return [Change(LogPosition(0, row[0]), total_from_row(row[1:])) for row in rows]  # type: ignore[arg-type]
+                return [Change(LogPosition(0, row[0]), total_from_row(row[1:])) for row in rows]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []

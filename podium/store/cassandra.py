@@ -18,6 +18,7 @@ from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
+from podium.store.rows import TOTAL_COLUMNS, row_from_total, total_from_row
 
 if TYPE_CHECKING:
     from cassandra.cluster import ResponseFuture, Session
@@ -40,7 +41,6 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
     ]
 
 
-TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed, updated_at_us"
 # A board's totals are spread over SLOTS partitions (by a hash of the user id):
 # partitions stay small however big the board, and reading a whole board back
 # (rebuild, reconcile) is SLOTS partition reads, never a table scan.
@@ -49,11 +49,6 @@ SLOTS = 64
 
 def slot_of(user_id: str) -> int:
     return zlib.crc32(user_id.encode()) % SLOTS
-
-
-def total_from_row(row: Sequence[Any]) -> Total:
-    board, user_id, total, version, reached, partition, offset, removed, updated = row
-    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed), updated)
 
 
 class CassandraStore:
@@ -186,19 +181,7 @@ class CassandraStore:
                 self._execute(
                     f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "USING TIMESTAMP ?",
-                    (
-                        slot_of(t.user_id),
-                        t.board,
-                        t.user_id,
-                        t.total,
-                        t.version,
-                        t.reached_at_us,
-                        t.position.partition,
-                        t.position.offset,
-                        t.removed,
-                        t.updated_at_us,
-                        t.version,
-                    ),
+                    (slot_of(t.user_id), *row_from_total(t), t.version),
                 )
                 for t in totals
             )

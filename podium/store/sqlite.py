@@ -16,6 +16,7 @@ from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition, Total
 from podium.sqlite_thread import SqliteThread, transaction
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
+from podium.store.rows import TOTAL_COLUMNS, row_from_total, total_from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS boards (
@@ -57,28 +58,6 @@ CREATE TABLE IF NOT EXISTS changes (
     updated_at_us INTEGER NOT NULL
 );
 """
-
-TOTAL_COLUMNS = "board, user_id, total, version, reached_at_us, log_partition, log_offset, removed, updated_at_us"
-TotalRow = tuple[str, str, int, int, int, int, int, int, int]
-
-
-def total_from_row(row: TotalRow) -> Total:
-    board, user_id, total, version, reached, partition, offset, removed, updated = row
-    return Total(board, user_id, total, version, reached, LogPosition(partition, offset), bool(removed), updated)
-
-
-def row_from_total(t: Total) -> TotalRow:
-    return (
-        t.board,
-        t.user_id,
-        t.total,
-        t.version,
-        t.reached_at_us,
-        t.position.partition,
-        t.position.offset,
-        int(t.removed),
-        t.updated_at_us,
-    )
 
 
 class SqliteStore:

@@ -10,10 +10,14 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from podium.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.e2e.server import PodiumProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"redis": 6379, "kafka": 9092, "cassandra": 9042, "debezium": 8089}
@@ -60,3 +64,18 @@ def dist_settings(running_stack: None, tmp_path: Path) -> Settings:
 def board_name() -> str:
     """A board of this test's own: tests share the stack, never a board."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def distributed_processes(running_stack: None, tmp_path: Path) -> Iterator[dict[str, PodiumProcess]]:
+    """`podium api`, `podium db-worker` and `podium rank-worker`, each a real process."""
+    from tests.e2e.server import PodiumProcess
+
+    procs = {n: PodiumProcess(tmp_path / n, command=n, env=DIST_ENV) for n in ("api", "db-worker", "rank-worker")}
+    for proc in procs.values():
+        proc.start(timeout_s=60)
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            proc.stop()

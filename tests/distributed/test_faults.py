@@ -5,31 +5,20 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.distributed.load import Streamer
-from tests.distributed.stack import DIST_ENV, ROOT
+from tests.distributed.stack import ROOT
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.distributed
 
 
 @pytest.fixture
-def processes(running_stack: None, tmp_path: Path) -> Iterator[dict[str, PodiumProcess]]:
-    procs = {
-        name: PodiumProcess(tmp_path / name, command=name, env=DIST_ENV) for name in ("api", "db-worker", "rank-worker")
-    }
-    for proc in procs.values():
-        proc.start(timeout_s=60)
-    try:
-        yield procs
-    finally:
-        for proc in procs.values():
-            proc.stop()
+def processes(distributed_processes: dict[str, PodiumProcess]) -> dict[str, PodiumProcess]:
+    return distributed_processes
 
 
 def check_exact(streamer: Streamer) -> None:

@@ -6,28 +6,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.distributed.stack import DIST_ENV
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.distributed
 
 
 @pytest.fixture
-def processes(running_stack: None, tmp_path: Path) -> Iterator[dict[str, PodiumProcess]]:
-    procs = {n: PodiumProcess(tmp_path / n, command=n, env=DIST_ENV) for n in ("api", "db-worker", "rank-worker")}
-    for proc in procs.values():
-        proc.start(timeout_s=60)
-    try:
-        yield procs
-    finally:
-        for proc in procs.values():
-            proc.stop()
+def processes(distributed_processes: dict[str, PodiumProcess]) -> dict[str, PodiumProcess]:
+    return distributed_processes
 
 
 def check(process: str, url: str) -> int:

@@ -1,0 +1,53 @@
+"""Parsing the Debezium Cassandra connector's change events (the envelope as documented in docs/stack.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from podium.cdc.debezium import parse_envelope
+from podium.domain.totals import LogPosition, Total
+from podium.errors import InvalidRecord
+
+CELLS = {
+    "board": "arena",
+    "slot": 26,
+    "user_id": "u3",
+    "total": 30,
+    "version": 2,
+    "reached_at_us": 1795786369577024,
+    "log_partition": 4,
+    "log_offset": 17,
+    "removed": False,
+    "updated_at_us": 1795786369577099,
+}
+
+
+def event(op: str = "i", **changes: Any) -> bytes:
+    cells = {**CELLS, **changes}
+    after = {k: (None if v is None else {"value": v, "deletion_ts": None, "set": True}) for k, v in cells.items()}
+    after |= {"_range_start": None, "_range_end": None}
+    source = {"connector": "cassandra", "keyspace": "podium", "table": "totals", "ts_us": 2}
+    return orjson.dumps({"op": op, "ts_ms": 1, "source": source, "after": after})
+
+
+def test_an_insert_or_update_carries_the_whole_total() -> None:
+    want = Total("arena", "u3", 30, 2, 1795786369577024, LogPosition(4, 17), False, 1795786369577099)
+    assert parse_envelope(event("i")) == want
+    assert parse_envelope(event("u")) == want
+
+
+@pytest.mark.parametrize("op", ["d", "r"])
+def test_deletes_carry_no_total(op: str) -> None:
+    assert parse_envelope(event(op)) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[1]", b'{"op": "i"}', event(total=None), event(version="x"), event(log_offset=None)],
+)
+def test_undecodable_or_partial_events_are_invalid(raw: bytes) -> None:
+    with pytest.raises(InvalidRecord):
+        parse_envelope(raw)
