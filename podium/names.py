@@ -34,3 +34,30 @@ def rank_key(board: str) -> str:
 def users_key(board: str) -> str:
     """Hash: user id → the user's newest total, version and log position (tombstones too)."""
     return f"{REDIS_PREFIX}:{{{board}}}:users"
+
+
+# The sharded rank index (podium/index/sharded.py): a board's bucket map, counts,
+# writer leases and split lock live on its home shard; each bucket is a sorted
+# set on the shard the map places it on.
+def bucket_map_key(board: str) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:buckets"
+
+
+def bucket_counts_key(board: str) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:counts"
+
+
+def bucket_writes_key(board: str, second: int) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:writes:{second}"
+
+
+def bucket_key(board: str, bucket_id: int) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:bucket:{bucket_id}"
+
+
+def writers_key(board: str) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:writers"
+
+
+def split_lock_key(board: str) -> str:
+    return f"{REDIS_PREFIX}:{{{board}}}:splitting"

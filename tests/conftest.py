@@ -72,3 +72,22 @@ def redis_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     finally:
         replica.stop()
         primary.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_shards(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Three real Redis shards, each a primary with one replica: the primaries' urls."""
+    from tests.engines import start_redis, wait_replica_in_sync
+
+    base = tmp_path_factory.mktemp("shards")
+    servers = []
+    try:
+        for i in range(3):
+            primary = start_redis(base / f"primary{i}")
+            replica = start_redis(base / f"replica{i}", replica_of=primary.port)
+            servers += [primary, replica]
+            wait_replica_in_sync(replica)
+        yield [s.url for s in servers[::2]]
+    finally:
+        for server in servers:
+            server.stop()

@@ -13,18 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podium.domain.boards import Board, Order
+from podium.domain.buckets import SplitPolicy
 from podium.domain.ordering import sort_key
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.index.redis import RedisRankIndex
+from podium.index.sharded import ShardedRedisRankIndex
 
 USERS = [f"u{i}" for i in range(12)]
 _boards = itertools.count()
 IndexFactory = Callable[[], Awaitable[RankIndex]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "sharded"])
 def make_index(request: pytest.FixtureRequest) -> IndexFactory:
     if request.param == "memory":
 
@@ -32,6 +34,15 @@ def make_index(request: pytest.FixtureRequest) -> IndexFactory:
             return MemoryRankIndex()
 
         return memory
+    if request.param == "sharded":
+        urls = request.getfixturevalue("redis_shards")
+
+        async def sharded() -> RankIndex:
+            # Tiny buckets, so that the random histories split them again and again.
+            policy = SplitPolicy(max_members=3, max_writes_per_s=1e9)
+            return ShardedRedisRankIndex.from_urls(urls, policy=policy, wait_replicas=1, wait_timeout_ms=2000)
+
+        return sharded
     primary_url, _ = request.getfixturevalue("redis_pair")
 
     async def redis() -> RankIndex:

@@ -1,0 +1,125 @@
+"""The sharded index's own promises: buckets split on their own and spread over the
+shards, reads stay exact at every step of a split, writers wait while one runs."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from typing import Any
+
+import pytest
+
+from podium.domain.boards import Board, Order
+from podium.domain.buckets import SplitPolicy
+from podium.domain.totals import LogPosition, Total
+from podium.index.memory import MemoryRankIndex
+from podium.index.sharded import ShardedRedisRankIndex
+
+_boards = itertools.count()
+
+
+def board(order: Order = Order.DESC) -> Board:
+    return Board(f"sharded{next(_boards)}-{random.randrange(10**9)}", order)
+
+
+def totals(b: Board, n: int, *, seed: int = 1, version: int = 1) -> list[Total]:
+    rng = random.Random(seed)
+    return [
+        Total(b.name, f"u{i}", rng.randrange(0, 50), version, rng.randrange(10), LogPosition(0, version))
+        for i in range(n)
+    ]
+
+
+async def same_answers(index: Any, reference: MemoryRankIndex, b: Board, users: int) -> None:
+    want = [(e.rank, e.user_id, e.score) for e in await reference.page(b, 1, 1000)]
+    assert [(e.rank, e.user_id, e.score) for e in await index.page(b, 1, 1000)] == want
+    assert await index.count(b) == len(want)
+    for rank, user, score in want:
+        entry = await index.entry(b, user)
+        assert entry is not None and (entry.rank, entry.score) == (rank, score), user
+    for first in (1, 5, 17, len(want)):
+        got = [(e.rank, e.user_id) for e in await index.page(b, first, 7)]
+        assert got == [(r, u) for r, u, _ in want[first - 1 : first + 6]]
+
+
+@pytest.fixture
+def shards(redis_shards: list[str]) -> list[str]:
+    return redis_shards
+
+
+async def test_buckets_split_on_their_own_and_spread_over_shards(shards: list[str]) -> None:
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=10, max_writes_per_s=1e9))
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        for chunk in range(0, 200, 20):
+            batch = totals(b, 200)[chunk : chunk + 20]
+            await index.apply(b, batch)
+            reference.apply_now(b, batch)
+        buckets = await index.buckets(b)
+        assert len(buckets) >= 200 // 10
+        assert all(x.members <= 10 for x in buckets)
+        assert sum(x.members for x in buckets) == 200
+        assert {x.shard for x in buckets} == {0, 1, 2}
+        await same_answers(index, reference, b, 200)
+        # Everyone's score changes: members move between buckets, and shards.
+        moved = totals(b, 200, seed=2, version=2)
+        await index.apply(b, moved)
+        reference.apply_now(b, moved)
+        await same_answers(index, reference, b, 200)
+    finally:
+        await index.close()
+
+
+async def test_reads_are_exact_between_the_swap_and_the_trim(
+    shards: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the map swap the old bucket still holds the moved half until it is trimmed."""
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9))
+    reference = MemoryRankIndex()
+    b = board(Order.ASC)
+    try:
+        batch = totals(b, 40)
+        await index.apply(b, batch)
+        reference.apply_now(b, batch)
+        import redis.asyncio as aioredis
+
+        async def no_trim(self: Any, *args: Any, **kwargs: Any) -> int:
+            return 0
+
+        monkeypatch.setattr(aioredis.Redis, "zremrangebyrank", no_trim)
+        [only] = await index.buckets(b)
+        assert await index.split(b, only.id)
+        assert len(await index.buckets(b)) == 2
+        await same_answers(index, reference, b, 40)  # the untrimmed tail is invisible
+        monkeypatch.undo()
+        # Further splits and writes still agree, the stale tail notwithstanding.
+        for bucket in await index.buckets(b):
+            await index.split(b, bucket.id)
+        more = totals(b, 40, seed=3, version=2)
+        await index.apply(b, more)
+        reference.apply_now(b, more)
+        await same_answers(index, reference, b, 40)
+    finally:
+        await index.close()
+
+
+async def test_writers_wait_while_a_split_holds_the_board(shards: list[str]) -> None:
+    index = ShardedRedisRankIndex.from_urls(shards)
+    b = board()
+    try:
+        await index.apply(b, totals(b, 5))
+        home = index._shards[index.home(b.name)]
+        from podium import names
+
+        await home.set(names.split_lock_key(b.name), "someone", px=5000)
+        writing = asyncio.create_task(index.apply(b, totals(b, 5, seed=9, version=2)))
+        await asyncio.sleep(0.2)
+        assert not writing.done()
+        assert (await index.entry(b, "u0")) is not None  # reads go on meanwhile
+        await home.delete(names.split_lock_key(b.name))
+        assert len(await asyncio.wait_for(writing, 5)) == 5
+        assert (await index.position(b, "u0")) == LogPosition(0, 2)
+    finally:
+        await index.close()
