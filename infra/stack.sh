@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local Podium stack on 127.0.0.1: redis (primary 6379 + replica 6380), kafka (KRaft, 9092/9093),
+# Local Podium stack on 127.0.0.1: redis (3 shards, each a primary + a replica, and 3 Sentinels), kafka (KRaft, 9092/9093),
 # cassandra 5.0 (9042, CDC on), schema (`podium schema`: the DDL and the topics), debezium
 # (Cassandra 5 CDC connector, standalone, http 8089).
 #
@@ -113,8 +113,53 @@ check_port_free() {  # $1 = port, $2 = component
 }
 
 # ---- redis ------------------------------------------------------------------------------------
+# REDIS_SHARDS shards (default 3), shard i = a primary on 6379+2i and its replica on 6380+2i,
+# watched by three Sentinels on 26379-26381 (quorum 2) that fail a dead primary over to its
+# replica. Clients find each shard's primary by asking a Sentinel for master "shard<i>".
+REDIS_SHARDS="${REDIS_SHARDS:-3}"
+SENTINEL_PORTS=(26379 26380 26381)
 redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
-redis_replica_up() { redis-cli -h 127.0.0.1 -p 6380 info replication 2>/dev/null | grep -q 'master_link_status:up'; }
+redis_link_up() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | grep -q 'master_link_status:up'; }
+sentinel_knows() {  # all shards monitored, each with its replica seen
+  local i; for ((i = 0; i < REDIS_SHARDS; i++)); do
+    redis-cli -h 127.0.0.1 -p "$1" sentinel replicas "shard$i" 2>/dev/null | grep -q 'slave\|replica' || return 1
+  done
+}
+# live_primary SHARD: the port of the shard's primary if Sentinel knows one that is up and a
+# primary; nothing otherwise (no Sentinel running, or the primary is down).
+live_primary() {
+  local sport addr port
+  for sport in "${SENTINEL_PORTS[@]}"; do
+    addr="$(redis-cli -h 127.0.0.1 -p "$sport" sentinel get-master-addr-by-name "$1" 2>/dev/null | tail -1)" || continue
+    port="${addr//[^0-9]/}"
+    [ -n "$port" ] || continue
+    if redis-cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null | grep -q '^role:master'; then echo "$port"; fi
+    return
+  done
+}
+# After instances came back with their configured roles (both of a shard had died), point
+# any Sentinel whose primary for a shard is not a live primary at the configured one.
+resync_sentinels() {
+  local sport i want addr
+  for sport in "${SENTINEL_PORTS[@]}"; do
+    redis_ping "$sport" || continue
+    for ((i = 0; i < REDIS_SHARDS; i++)); do
+      want=$((6379 + 2 * i))
+      addr="$(redis-cli -h 127.0.0.1 -p "$sport" sentinel get-master-addr-by-name "shard$i" | tail -1)"
+      redis-cli -h 127.0.0.1 -p "${addr//[^0-9]/}" info replication 2>/dev/null | grep -q '^role:master' && continue
+      log "redis: sentinel :$sport watched a dead primary for shard$i; watching :$want again"
+      redis-cli -h 127.0.0.1 -p "$sport" sentinel remove "shard$i" >/dev/null
+      redis-cli -h 127.0.0.1 -p "$sport" sentinel monitor "shard$i" 127.0.0.1 "$want" 2 >/dev/null
+      redis-cli -h 127.0.0.1 -p "$sport" sentinel set "shard$i" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+    done
+  done
+}
+redis_instances() {  # name port role(primary|replica) primary-port
+  local i; for ((i = 0; i < REDIS_SHARDS; i++)); do
+    echo "redis-s$i-primary $((6379 + 2 * i)) primary $((6379 + 2 * i))"
+    echo "redis-s$i-replica $((6380 + 2 * i)) replica $((6379 + 2 * i))"
+  done
+}
 up_redis() {
   mkdir -p "$LOGS"
   if ! command -v "$REDIS_SERVER" >/dev/null && [ "$(id -u)" = 0 ] && [ "${REDIS_AUTO_INSTALL:-1}" = 1 ]; then
@@ -123,22 +168,67 @@ up_redis() {
       || fail_with_log "apt-get install redis-server failed" "$LOGS/apt-redis.log"
   fi
   command -v "$REDIS_SERVER" >/dev/null || die "redis-server not found (apt-get update && apt-get install -y redis-server)"
-  local t0 role port; t0=$(now)
-  for role in primary replica; do
-    port=6379; [ $role = replica ] && port=6380
-    if alive "redis-$role" redis-server; then log "redis-$role: already running"; continue; fi
-    check_port_free $port "redis-$role"
-    mkdir -p "$VAR/redis/$role"
-    launch "redis-$role" "$LOGS/redis-$role.log" "$REDIS_SERVER" "$RCONF/redis/$role.conf"
-    wait_until "${REDIS_TIMEOUT:-20}" "redis-$role" "$LOGS/redis-$role.log" "redis-$role" redis-server redis_ping $port
+  local t0 name port role primary dir live shard; t0=$(now)
+  while read -r name port role primary; do
+    if alive "$name" redis-server; then continue; fi
+    check_port_free "$port" "$name"
+    dir="$VAR/redis/$name"; mkdir -p "$dir"
+    # Every instance keeps an append-only file: a restarted one comes back with its data.
+    # After a failover the shard's primary may be the other instance: then this one
+    # comes back as its replica (and resyncs), never as a second primary.
+    shard="shard$(( (port - 6379) / 2 ))"
+    live="$(live_primary "$shard")"
+    local args=("$RCONF/redis/instance.conf" --port "$port" --dir "$dir")
+    if [ -n "$live" ] && [ "$live" != "$port" ]; then
+      args+=(--replicaof 127.0.0.1 "$live")
+    elif [ -z "$live" ] && [ "$role" = replica ]; then
+      args+=(--replicaof 127.0.0.1 "$primary")
+    fi
+    launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "${args[@]}"
+    wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$port"
+  done < <(redis_instances)
+  resync_sentinels
+  while read -r name port role primary; do
+    [ "$role" = replica ] || continue
+    if ! redis-cli -h 127.0.0.1 -p "$port" info replication | grep -q '^role:slave'; then continue; fi  # promoted
+    wait_until "${REDIS_TIMEOUT:-20}" "$name link" "$LOGS/$name.log" "$name" redis-server redis_link_up "$port"
+  done < <(redis_instances)
+  local j sport sdir i
+  for j in "${!SENTINEL_PORTS[@]}"; do
+    sport="${SENTINEL_PORTS[$j]}"; name="redis-sentinel$j"
+    if alive "$name" redis-server; then continue; fi
+    check_port_free "$sport" "$name"
+    sdir="$VAR/redis/$name"; mkdir -p "$sdir"
+    # Sentinel rewrites its own file; a fresh start watches the primaries as configured.
+    {
+      echo "bind 127.0.0.1"; echo "port $sport"; echo "dir $sdir"; echo "daemonize no"
+      for ((i = 0; i < REDIS_SHARDS; i++)); do
+        echo "sentinel monitor shard$i 127.0.0.1 $((6379 + 2 * i)) 2"
+        echo "sentinel down-after-milliseconds shard$i ${SENTINEL_DOWN_AFTER_MS:-1000}"
+        echo "sentinel failover-timeout shard$i 5000"
+        echo "sentinel parallel-syncs shard$i 1"
+      done
+    } > "$sdir/sentinel.conf"
+    launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "$sdir/sentinel.conf" --sentinel
+    wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$sport"
   done
-  wait_until "${REDIS_TIMEOUT:-20}" "redis-replica link" "$LOGS/redis-replica.log" redis-replica redis-server redis_replica_up
-  log "redis: primary :6379 + replica :6380 (link up) ready in $(since "$t0")s"
+  for sport in "${SENTINEL_PORTS[@]}"; do
+    wait_until "${REDIS_TIMEOUT:-20}" "sentinel :$sport" "$LOGS/redis-sentinel0.log" redis-sentinel0 redis-server sentinel_knows "$sport"
+  done
+  log "redis: $REDIS_SHARDS shards (primaries :6379,:6381,…; replicas :6380,:6382,…) + sentinels :${SENTINEL_PORTS[*]} ready in $(since "$t0")s"
 }
-down_redis() { stop_proc redis-replica redis-server 10; stop_proc redis-primary redis-server 10; }
+down_redis() {
+  local j name port role primary
+  for j in "${!SENTINEL_PORTS[@]}"; do stop_proc "redis-sentinel$j" redis-server 10; done
+  while read -r name port role primary; do stop_proc "$name" redis-server 10; done < <(redis_instances)
+}
 status_redis() {
-  local r; for r in primary replica; do
-    if alive "redis-$r" redis-server; then echo "redis-$r: running pid $(cat "$(pidfile "redis-$r")")"; else echo "redis-$r: stopped"; fi
+  local j name port role primary
+  while read -r name port role primary; do
+    if alive "$name" redis-server; then echo "$name: running pid $(cat "$(pidfile "$name")") :$port"; else echo "$name: stopped"; fi
+  done < <(redis_instances)
+  for j in "${!SENTINEL_PORTS[@]}"; do
+    if alive "redis-sentinel$j" redis-server; then echo "redis-sentinel$j: running :${SENTINEL_PORTS[$j]}"; else echo "redis-sentinel$j: stopped"; fi
   done
 }
 

@@ -129,7 +129,6 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
 async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
     """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
     from podium.cdc.debezium import DebeziumChangeFeed
-    from podium.index.redis import RedisRankIndex
     from podium.log.kafka import KafkaLog, KafkaLogConsumer
     from podium.store.cassandra import CassandraStore
 
@@ -143,9 +142,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     )
     await asyncio.to_thread(prepare_distributed, settings, store)
     boards = Boards(store)
-    index = RedisRankIndex.from_url(
-        settings.redis_url, wait_replicas=settings.redis_wait_replicas, wait_timeout_ms=settings.redis_wait_timeout_ms
-    )
+    index = redis_rank_index(settings)
     score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
     visibility = PollingVisibility(index)
     workers = Workers()
@@ -175,6 +172,26 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             await score_log.close()
         await index.close()
         await store.close()
+
+
+def redis_rank_index(settings: Settings) -> RankIndex:
+    """The sharded index when shards are configured, else one sorted set per board."""
+    from podium.domain.buckets import SplitPolicy
+    from podium.index.redis import RedisRankIndex
+    from podium.index.sharded import ShardedRedisRankIndex
+
+    wait = {"wait_replicas": settings.redis_wait_replicas, "wait_timeout_ms": settings.redis_wait_timeout_ms}
+    if not settings.redis_shard_list:
+        return RedisRankIndex.from_url(settings.redis_url, **wait)
+    policy = SplitPolicy(settings.bucket_max_members, settings.bucket_max_writes_per_s)
+    if settings.redis_sentinels:
+        from redis.asyncio.sentinel import Sentinel
+
+        # Each shard's primary is found through the Sentinels, again after a failover.
+        sentinel = Sentinel(settings.redis_sentinel_list, socket_timeout=1.0)  # type: ignore[no-untyped-call]
+        clients = [sentinel.master_for(name, socket_timeout=5.0) for name in settings.redis_shard_list]
+        return ShardedRedisRankIndex(clients, policy=policy, **wait)
+    return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
 
 
 def prepare_distributed(settings: Settings, store: object | None = None) -> None:

@@ -44,11 +44,31 @@ class Settings:
     cassandra_local_dc: str = "datacenter1"
     cassandra_replication: int = 1
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The sharded rank index: shards as redis:// URLs, or as Sentinel master names
+    # when `redis_sentinels` (host:port,...) is set. Empty: one sorted set per board at redis_url.
+    redis_shards: str = ""
+    redis_sentinels: str = ""
+    # A bucket splits when it has more members, or takes more writes a second, than this.
+    bucket_max_members: int = 100_000
+    bucket_max_writes_per_s: float = 5_000.0
     # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).
     redis_wait_replicas: int = 1
     redis_wait_timeout_ms: int = 2000
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
+
+    @property
+    def redis_shard_list(self) -> list[str]:
+        return [s.strip() for s in self.redis_shards.split(",") if s.strip()]
+
+    @property
+    def redis_sentinel_list(self) -> list[tuple[str, int]]:
+        found = []
+        for item in self.redis_sentinels.split(","):
+            if item.strip():
+                host, _, port = item.strip().rpartition(":")
+                found.append((host, int(port)))
+        return found
 
     @property
     def cassandra_host_list(self) -> list[str]:

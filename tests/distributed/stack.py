@@ -49,7 +49,9 @@ DIST_ENV = {
     "PODIUM_PROFILE": "distributed",
     "PODIUM_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
     "PODIUM_CASSANDRA_HOSTS": "127.0.0.1",
-    "PODIUM_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PODIUM_REDIS_SENTINELS": "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381",
+    "PODIUM_REDIS_SHARDS": "shard0,shard1,shard2",
+    "PODIUM_BUCKET_MAX_MEMBERS": "8",  # tiny buckets: the tests' boards split, under faults too
     "PODIUM_REDIS_WAIT_REPLICAS": "1",
     "PODIUM_WAIT_TIMEOUT_S": "30",
 }

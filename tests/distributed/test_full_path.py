@@ -8,7 +8,7 @@ import subprocess
 
 import orjson
 import pytest
-import redis
+from redis.sentinel import Sentinel
 from starlette.testclient import TestClient
 
 from podium import names
@@ -43,14 +43,17 @@ def test_scores_pass_every_hop_and_come_back_ranked(dist_settings: Settings, boa
     # (at least once: a duplicate is harmless downstream, thanks to versions).
     changes = topic_records(names.changes_topic(), board_name.encode(), want=3)
     assert sorted(set(change_totals(changes))) == [30, 50, 55]
-    # Hop 4: Redis holds the ranking, with the version that put it there.
-    r = redis.Redis.from_url(dist_settings.redis_url)
-    state = r.hget(names.users_key(board_name), "ada")
-    assert state is not None and state.decode().startswith("2|0|")
-    assert r.zcard(names.rank_key(board_name)) == 2
-    # And the replica has it too (the rank-worker WAITs for it before committing).
-    replica = redis.Redis(port=6380)
-    assert replica.zcard(names.rank_key(board_name)) == 2
+    # Hop 4: the Redis shards hold the ranking: the user's newest total and version on the
+    # board's home shard, the members in bucket sorted sets, and each on its shard's replica
+    # too (the rank-worker WAITs for a replica before committing its offsets).
+    sentinel = Sentinel(dist_settings.redis_sentinel_list)
+    states, members = [], 0
+    for name in dist_settings.redis_shard_list:
+        for client in (sentinel.master_for(name), sentinel.slave_for(name)):
+            states += [s for s in [client.hget(names.users_key(board_name), "ada")] if s is not None]
+            members += sum(client.zcard(k) for k in client.scan_iter(names.bucket_key(board_name, 0)[:-1] + "*"))
+    assert [s.decode()[:4] for s in states] == ["2|0|", "2|0|"]  # primary and replica
+    assert members == 2 * 2
 
 
 def test_an_outside_client_reads_both_topics(dist_settings: Settings, board_name: str) -> None:
