@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = command("check", "health check of a running process: exits 0 if healthy, 1 if not", run_check)
     check.add_argument("process", choices=["api", *WORKER_PORTS])
     check.add_argument("--url", help="base URL of the process (default: its default local address)")
+    buckets = command("buckets", "a board's score buckets: range, shard, members, writes a second", run_buckets)
+    buckets.add_argument("board")
+    buckets.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
     bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
     bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
@@ -135,6 +138,26 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"{args.process} at {url}: {'healthy' if healthy else 'UNHEALTHY'} {answer.text}")
     return 0 if healthy else 1
+
+
+def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    try:
+        answer = httpx.get(f"{url}/v1/admin/boards/{args.board}/buckets", timeout=10)
+    except httpx.HTTPError as exc:
+        print(f"podium: the API at {url} is unreachable ({exc})", file=sys.stderr)
+        return 1
+    if answer.status_code != 200:
+        print(f"podium: {answer.json()['error']['message']}", file=sys.stderr)
+        return 1
+    rows = answer.json()["buckets"]
+    print(f"{'bucket':>6} {'shard':>5} {'members':>9} {'writes/s':>9}  from (score key, reached at µs, user)")
+    for b in rows:
+        low = b["lower"]
+        start = "the top" if low is None else f"{low['score_key']}, {low['reached_at_us']}, {low['user_id']}"
+        print(f"{b['id']:>6} {b['shard']:>5} {b['members']:>9} {b['writes_per_s']:>9}  {start}")
+    print(f"{len(rows)} bucket(s), {sum(b['members'] for b in rows)} members")
+    return 0
 
 
 def run_schema(settings: Settings, args: argparse.Namespace) -> int:

@@ -137,6 +137,30 @@ SCHEMAS: dict[str, Any] = {
         "required": ["entries"],
         "properties": {"board": ID, "user_id": ID, "entries": {"type": "array", "items": ref("Entry")}},
     },
+    "Buckets": {
+        "type": "object",
+        "required": ["board", "buckets"],
+        "properties": {
+            "board": ID,
+            "buckets": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "lower", "shard", "members", "writes_per_s"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "lower": {
+                            "type": ["object", "null"],
+                            "description": "Where the bucket's range starts, as a rank key (null: the top)",
+                        },
+                        "shard": {"type": "integer"},
+                        "members": {"type": "integer"},
+                        "writes_per_s": {"type": "number"},
+                    },
+                },
+            },
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
 }
 
@@ -226,6 +250,14 @@ def document() -> dict[str, Any]:
                     "operationId": "around",
                     "parameters": [query_int("radius", 0, 100, 5)],
                     "responses": {"200": answer("The window", "Around"), **ERRORS},
+                },
+            },
+            "/v1/admin/boards/{board}/buckets": {
+                "parameters": [BOARD],
+                "get": {
+                    "summary": "The board's score buckets: range, shard, members, writes a second",
+                    "operationId": "buckets",
+                    "responses": {"200": answer("The buckets, best first", "Buckets"), **ERRORS},
                 },
             },
             "/healthz": {

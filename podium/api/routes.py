@@ -168,6 +168,13 @@ async def delete_user(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def buckets(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    found = await svc.index.buckets(board)
+    return json_response({"board": board.name, "buckets": [b.to_json() for b in found]})
+
+
 async def healthz(request: Request) -> Response:
     svc = services(request)
     workers = {w.name: {"running": w.running, "restarts": w.restarts} for w in svc.workers}

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from podium.domain.boards import Board
+from podium.domain.ordering import SortKey
 from podium.domain.totals import LogPosition, Total
 
 
@@ -20,6 +21,29 @@ class Entry:
 
     def to_json(self) -> dict[str, int | str]:
         return {"rank": self.rank, "user_id": self.user_id, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class BucketInfo:
+    """One score bucket of a board: its range starts at `lower` (a rank key; None: the top)."""
+
+    id: int
+    lower: SortKey | None
+    shard: int
+    members: int
+    writes_per_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        lower = None
+        if self.lower is not None:
+            lower = {"score_key": self.lower[0], "reached_at_us": self.lower[1], "user_id": self.lower[2]}
+        return {
+            "id": self.id,
+            "lower": lower,
+            "shard": self.shard,
+            "members": self.members,
+            "writes_per_s": round(self.writes_per_s, 1),
+        }
 
 
 class RankIndex(Protocol):
@@ -41,6 +65,10 @@ class RankIndex(Protocol):
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         """The log position of the newest total applied for the user (removals included)."""
+        ...
+
+    async def buckets(self, board: Board) -> list[BucketInfo]:
+        """The board's score buckets, best first (an unsharded index has one)."""
         ...
 
     async def close(self) -> None: ...

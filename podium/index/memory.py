@@ -6,6 +6,7 @@ slice. It is the reference the distributed index is tested against.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sortedcontainers import SortedList
@@ -13,16 +14,17 @@ from sortedcontainers import SortedList
 from podium.domain.boards import Board, Order
 from podium.domain.ordering import sort_key
 from podium.domain.totals import LogPosition, Total, is_newer
-from podium.index.base import Entry
+from podium.index.base import BucketInfo, Entry
 
 
 class _BoardIndex:
-    __slots__ = ("order", "ranked", "totals")
+    __slots__ = ("order", "ranked", "totals", "writes")
 
     def __init__(self, order: Order) -> None:
         self.order = order
         self.ranked: SortedList = SortedList()
         self.totals: dict[str, Total] = {}  # tombstones too: they carry versions
+        self.writes: dict[int, int] = {}  # second → totals applied in it (the last few)
 
     def key(self, t: Total) -> tuple[int, int, str]:
         return sort_key(self.order, t.total, t.reached_at_us, t.user_id)
@@ -48,6 +50,10 @@ class MemoryRankIndex:
             if not t.removed:
                 idx.ranked.add(idx.key(t))
             applied.append(t)
+        second = int(time.time())
+        idx.writes[second] = idx.writes.get(second, 0) + len(applied)
+        for old in [s for s in idx.writes if s < second - 5]:
+            del idx.writes[old]
         return applied
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
@@ -76,6 +82,13 @@ class MemoryRankIndex:
         idx = self._boards.get(board.name)
         t = idx.totals.get(user_id) if idx is not None else None
         return t.position if t is not None else None
+
+    async def buckets(self, board: Board) -> list[BucketInfo]:
+        idx = self._boards.get(board.name)
+        if idx is None:
+            return []
+        rate = float(idx.writes.get(int(time.time()) - 1, 0))
+        return [BucketInfo(0, None, 0, len(idx.ranked), rate)]
 
     async def close(self) -> None:
         self._boards.clear()

@@ -18,7 +18,7 @@ from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
-from podium.index.base import Entry
+from podium.index.base import BucketInfo, Entry
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -151,6 +151,10 @@ class RedisRankIndex:
     async def count(self, board: Board) -> int:
         key = names.rank_key(board.name)
         return int(await self._call(lambda: self._redis.zcard(key)))
+
+    async def buckets(self, board: Board) -> list[BucketInfo]:
+        members = await self.count(board)
+        return [BucketInfo(0, None, 0, members, 0.0)] if members else []
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         key = names.users_key(board.name)

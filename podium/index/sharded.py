@@ -36,7 +36,6 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -47,7 +46,7 @@ from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded
 from podium.domain.ordering import SortKey, sort_key
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
-from podium.index.base import Entry
+from podium.index.base import BucketInfo, Entry
 from podium.index.redis import member, parse_state, state, user_of, zscore
 
 if TYPE_CHECKING:
@@ -98,24 +97,6 @@ local now = redis.call('TIME')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
 return redis.call('ZCARD', KEYS[1])
 """
-
-
-@dataclass(frozen=True, slots=True)
-class BucketInfo:
-    id: int
-    lower: SortKey | None
-    shard: int
-    members: int
-    writes_per_s: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "lower": list(self.lower) if self.lower is not None else None,
-            "shard": self.shard,
-            "members": self.members,
-            "writes_per_s": self.writes_per_s,
-        }
 
 
 def key_of(board: Board, t: Total) -> SortKey:

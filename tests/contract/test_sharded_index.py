@@ -32,8 +32,8 @@ def totals(b: Board, n: int, *, seed: int = 1, version: int = 1) -> list[Total]:
 
 
 async def same_answers(index: Any, reference: MemoryRankIndex, b: Board, users: int) -> None:
-    want = [(e.rank, e.user_id, e.score) for e in await reference.page(b, 1, 1000)]
-    assert [(e.rank, e.user_id, e.score) for e in await index.page(b, 1, 1000)] == want
+    want = [(e.rank, e.user_id, e.score) for e in await reference.page(b, 1, users)]
+    assert [(e.rank, e.user_id, e.score) for e in await index.page(b, 1, users)] == want
     assert await index.count(b) == len(want)
     for rank, user, score in want:
         entry = await index.entry(b, user)
@@ -121,5 +121,35 @@ async def test_writers_wait_while_a_split_holds_the_board(shards: list[str]) -> 
         await home.delete(names.split_lock_key(b.name))
         assert len(await asyncio.wait_for(writing, 5)) == 5
         assert (await index.position(b, "u0")) == LogPosition(0, 2)
+    finally:
+        await index.close()
+
+
+async def test_a_skewed_board_splits_until_every_bucket_is_under_its_threshold(shards: list[str]) -> None:
+    """90% of the users within 1% of the score range: splits cut by rank key, not by
+    score, so even a crowd on a few scores ends in buckets under the threshold."""
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=100, max_writes_per_s=1e9))
+    reference = MemoryRankIndex()
+    b = board()
+    rng = random.Random(4)
+    users = 2000
+    scores = [rng.randrange(0, 10) if rng.random() < 0.9 else rng.randrange(0, 1000) for _ in range(users)]
+    try:
+        for start in range(0, users, 250):
+            batch = [
+                Total(b.name, f"p{i}", scores[i], 1, rng.randrange(10**6), LogPosition(0, 1))
+                for i in range(start, start + 250)
+            ]
+            await index.apply(b, batch)
+            reference.apply_now(b, batch)
+        buckets = await index.buckets(b)
+        assert all(x.members <= 100 for x in buckets), [x.members for x in buckets]
+        assert len(buckets) >= users // 100
+        assert sum(x.members for x in buckets) == users
+        shard_members = {s: sum(x.members for x in buckets if x.shard == s) for s in range(3)}
+        assert min(shard_members.values()) > users // 6, shard_members  # spread over the shards
+        crowded = [x for x in buckets if x.lower is not None and x.lower[0] > -10]
+        assert len(crowded) > 10  # the crowd at scores 0-9 got many buckets of its own
+        await same_answers(index, reference, b, users)
     finally:
         await index.close()

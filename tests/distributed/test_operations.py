@@ -57,3 +57,19 @@ def test_metrics_show_submissions_applies_lag_and_latency(processes: dict[str, P
     assert metric(rank, "podium_rank_worker_changes_total") >= 20
     assert "podium_consumer_lag{" in httpx.get(f"{db}/metrics").text
     assert "podium_consumer_lag{" in httpx.get(f"{rank}/metrics").text
+
+
+def test_podium_buckets_prints_the_board_s_buckets(processes: dict[str, PodiumProcess], board_name: str) -> None:
+    api = processes["api"].base_url
+    httpx.put(f"{api}/v1/boards/{board_name}", json={})
+    body = {"scores": [{"user_id": f"u{i}", "score": i} for i in range(20)]}
+    assert httpx.post(f"{api}/v1/boards/{board_name}/scores/batch?wait=true", json=body, timeout=60).status_code == 200
+    out = subprocess.run(
+        [sys.executable, "-m", "podium", "buckets", board_name, "--url", api],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("members")
+    assert "20 members" in out.stdout and "the top" in out.stdout

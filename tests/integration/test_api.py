@@ -187,3 +187,20 @@ def test_state_survives_a_restart(settings: Any, b: BoardNames) -> None:
     with TestClient(create_app(settings)) as second:
         assert [e["user_id"] for e in second.get(f"/v1/boards/{b.keep}/top").json()["entries"]] == ["bob", "ada"]
         assert submit(second, b.keep, "ada", 10)["rank"] == 1
+
+
+def test_buckets_cover_the_board(client: TestClient, b: BoardNames, settings: Any) -> None:
+    make_board(client, b.arena)
+    body = {"scores": [{"user_id": f"u{i}", "score": i % 13} for i in range(30)]}
+    assert client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json=body).status_code == 200
+    answer = client.get(f"/v1/admin/boards/{b.arena}/buckets").json()
+    assert answer["board"] == b.arena
+    buckets = answer["buckets"]
+    assert sum(x["members"] for x in buckets) == 30
+    assert buckets[0]["lower"] is None and all(x["lower"] is not None for x in buckets[1:])
+    if settings.profile == "distributed":  # buckets of at most 8 (the tests' setting), over several shards
+        assert len(buckets) >= 4 and all(x["members"] <= 8 for x in buckets)
+        assert len({x["shard"] for x in buckets}) > 1
+    else:
+        assert len(buckets) == 1
+    assert client.get("/v1/admin/boards/nope/buckets").status_code == 404
