@@ -137,6 +137,12 @@ live_primary() {
     return
   done
 }
+# recorded_primary SHARD DEFAULT-PORT: the shard's primary when the stack was last stopped
+# (a failover may have moved it to the other instance), else the configured one.
+recorded_primary() {
+  local f="$VAR/redis/$1.primary"
+  if [ -s "$f" ]; then cat "$f"; else echo "$2"; fi
+}
 # After instances came back with their configured roles (both of a shard had died), point
 # any Sentinel whose primary for a shard is not a live primary at the configured one.
 resync_sentinels() {
@@ -144,7 +150,7 @@ resync_sentinels() {
   for sport in "${SENTINEL_PORTS[@]}"; do
     redis_ping "$sport" || continue
     for ((i = 0; i < REDIS_SHARDS; i++)); do
-      want=$((6379 + 2 * i))
+      want="$(recorded_primary "shard$i" $((6379 + 2 * i)))"
       addr="$(redis-cli -h 127.0.0.1 -p "$sport" sentinel get-master-addr-by-name "shard$i" | tail -1)"
       redis-cli -h 127.0.0.1 -p "${addr//[^0-9]/}" info replication 2>/dev/null | grep -q '^role:master' && continue
       log "redis: sentinel :$sport watched a dead primary for shard$i; watching :$want again"
@@ -178,19 +184,15 @@ up_redis() {
     # comes back as its replica (and resyncs), never as a second primary.
     shard="shard$(( (port - 6379) / 2 ))"
     live="$(live_primary "$shard")"
+    [ -n "$live" ] || live="$(recorded_primary "$shard" "$primary")"
     local args=("$RCONF/redis/instance.conf" --port "$port" --dir "$dir")
-    if [ -n "$live" ] && [ "$live" != "$port" ]; then
-      args+=(--replicaof 127.0.0.1 "$live")
-    elif [ -z "$live" ] && [ "$role" = replica ]; then
-      args+=(--replicaof 127.0.0.1 "$primary")
-    fi
+    [ "$live" != "$port" ] && args+=(--replicaof 127.0.0.1 "$live")
     launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "${args[@]}"
     wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$port"
   done < <(redis_instances)
   resync_sentinels
   while read -r name port role primary; do
-    [ "$role" = replica ] || continue
-    if ! redis-cli -h 127.0.0.1 -p "$port" info replication | grep -q '^role:slave'; then continue; fi  # promoted
+    if ! redis-cli -h 127.0.0.1 -p "$port" info replication | grep -q '^role:slave'; then continue; fi  # a primary
     wait_until "${REDIS_TIMEOUT:-20}" "$name link" "$LOGS/$name.log" "$name" redis-server redis_link_up "$port"
   done < <(redis_instances)
   local j sport sdir i
@@ -203,7 +205,7 @@ up_redis() {
     {
       echo "bind 127.0.0.1"; echo "port $sport"; echo "dir $sdir"; echo "daemonize no"
       for ((i = 0; i < REDIS_SHARDS; i++)); do
-        echo "sentinel monitor shard$i 127.0.0.1 $((6379 + 2 * i)) 2"
+        echo "sentinel monitor shard$i 127.0.0.1 $(recorded_primary "shard$i" $((6379 + 2 * i))) 2"
         echo "sentinel down-after-milliseconds shard$i ${SENTINEL_DOWN_AFTER_MS:-1000}"
         echo "sentinel failover-timeout shard$i 5000"
         echo "sentinel parallel-syncs shard$i 1"
@@ -218,9 +220,22 @@ up_redis() {
   log "redis: $REDIS_SHARDS shards (primaries :6379,:6381,…; replicas :6380,:6382,…) + sentinels :${SENTINEL_PORTS[*]} ready in $(since "$t0")s"
 }
 down_redis() {
-  local j name port role primary
+  # Sentinels first (no failover while we stop), then per shard the replicas before the
+  # primary, so the primary's append-only file is the newest; its port is recorded, so the
+  # next `up` starts it as the primary again even if a failover had moved it.
+  local j name port role primary i p
   for j in "${!SENTINEL_PORTS[@]}"; do stop_proc "redis-sentinel$j" redis-server 10; done
-  while read -r name port role primary; do stop_proc "$name" redis-server 10; done < <(redis_instances)
+  for ((i = 0; i < REDIS_SHARDS; i++)); do
+    local ports=($((6379 + 2 * i)) $((6380 + 2 * i))) first="" last=""
+    for p in "${ports[@]}"; do
+      if redis-cli -h 127.0.0.1 -p "$p" info replication 2>/dev/null | grep -q '^role:master'; then last="$p"; else first="$first $p"; fi
+    done
+    [ -n "$last" ] && { mkdir -p "$VAR/redis"; echo "$last" > "$VAR/redis/shard$i.primary"; }
+    for p in $first $last; do
+      name="redis-s$i-$([ $(( (p - 6379) % 2 )) = 0 ] && echo primary || echo replica)"
+      stop_proc "$name" redis-server 10
+    done
+  done
 }
 status_redis() {
   local j name port role primary

@@ -61,3 +61,8 @@ def writers_key(board: str) -> str:
 
 def split_lock_key(board: str) -> str:
     return f"{REDIS_PREFIX}:{{{board}}}:splitting"
+
+
+def pending_key(board: str) -> str:
+    """Hash: user → the member a write put in a bucket before committing (cleaned on retry)."""
+    return f"{REDIS_PREFIX}:{{{board}}}:pending"

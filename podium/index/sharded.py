@@ -1,30 +1,37 @@
 """The sharded rank index: a board cut into score buckets over several Redis shards.
 
 Each board has a home shard (by a hash of its name) holding its bucket map
-(`domain.buckets.BucketMap`, JSON), each bucket's member count, every user's
-newest total and version, the writers' leases and the split lock. Each bucket
-is a sorted set on the shard the map places it on, in the same encoding as the
-single-set index (`index.redis`): score = ±total, member = reached_at + user.
+(`domain.buckets.BucketMap`, JSON), every user's newest total and version, the
+writers' leases and the split lock. Each bucket is a sorted set on the shard the
+map places it on, in the single-set index's encoding (`index.redis`): score =
+±total, member = reached_at + user, so members sort in rank order.
+
+The members of a bucket are those of its sorted set *within the bucket's key
+range*: counts are read from the sorted sets themselves, by range, never kept
+apart. So a count can never drift from the members, and anything a split or a
+crash leaves outside a bucket's range is simply not counted.
 
 Reads cost a fixed number of round trips however many buckets there are:
-  rank  = 1 round trip to the home shard (user, map, counts) + 1 ZRANK on the bucket's shard
-  page  = 1 to the home shard + the slices' ZRANGEs, in parallel on their shards
+  rank  = the home shard (user, map), then one script per shard, in parallel:
+          in-range counts of the buckets before + the user's place in its bucket
+  page  = the home shard (map), the in-range counts per shard, then the slices
 
-Writes (the rank-worker) go in three steps per batch:
-  1. begin: on the home shard, atomically, unless a split is under way: take a
-     lease and read the users' current versions and the map;
-  2. move the members in their buckets' sorted sets (ZREM the old, ZADD the new);
-  3. commit: on the home shard, atomically: drop the lease and, for each user
-     whose version is still the one read, store the new total and move the
-     counts. A crash between 2 and 3 leaves the version unchanged, so the
-     redelivered batch redoes 2 (idempotent) and 3.
+Writes (the rank-worker), per batch:
+  1. begin, on the home shard: unless a split holds the board, take a lease and
+     read the users' versions and the map (its epoch is the writer's fence);
+  2. move the members, one script per shard, refused if a bucket's fence is
+     newer than the writer's map (a split has started there);
+  3. commit, on the home shard: if the lease is still held and the map unchanged,
+     store each total whose version is still the one read.
+Every step is idempotent; any refusal retries the batch from step 1.
 
-A split (a bucket over `SplitPolicy`'s member or write-rate threshold) takes the
-board's split lock, waits for the writers' leases to drain, copies the upper
-half of the bucket to a new bucket on the least-loaded shard, then swaps the map
-and counts in one step, then trims the old bucket. Reads are exact throughout:
-before the swap the old map is whole; after it, the old bucket's extra tail lies
-beyond its count, where no read looks.
+A split (a bucket over the member or write-rate threshold of `SplitPolicy`)
+takes the board's lock, waits for the leases to drain, raises the fences of the
+bucket and of the new one, copies the upper half of the bucket's members to the
+new bucket on the least-loaded shard, swaps the map, then removes the copied
+members from the old bucket. Reads are exact at every step: before the swap the
+old map is whole, and after it the copies left in the old bucket lie outside
+its range.
 """
 
 from __future__ import annotations
@@ -55,35 +62,111 @@ if TYPE_CHECKING:
 log = logging.getLogger("podium.index.sharded")
 T = TypeVar("T")
 
-# KEYS: split lock, writers, users, map. ARGV: writer id, lease ms, users...
+# Lua helper: how many members of sorted set `key` sort before (score, member).
+# Members with a lower score are ZCOUNTed; among equal scores (ordered by member
+# bytes) a binary search with ZRANGE … BYSCORE LIMIT finds the place: O(log² n).
+COUNT_LT = """
+local function count_lt(key, score, mem)
+  local n = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local lo, hi = 0, redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local at = redis.call('ZRANGE', key, score, score, 'BYSCORE', 'LIMIT', mid, 1)[1]
+    if at < mem then lo = mid + 1 else hi = mid end
+  end
+  return n + lo
+end
+local function count_range(key, lo_score, lo_mem, hi_score, hi_mem)
+  local below = 0
+  if lo_score ~= '' then below = count_lt(key, lo_score, lo_mem) end
+  local upto
+  if hi_score ~= '' then upto = count_lt(key, hi_score, hi_mem) else upto = redis.call('ZCARD', key) end
+  return upto - below, below
+end
+"""
+
+# KEYS: bucket sorted sets. ARGV: per bucket its range (lo score, lo member, hi score, hi member;
+# '' for open), then optionally a member whose place in the LAST bucket is wanted.
+# Returns the in-range counts, then (if a member was given) its position in its bucket's range.
+COUNTS = (
+    COUNT_LT
+    + """
+local result = {}
+local n = #KEYS
+local last_below = 0
+for i = 1, n do
+  local j = (i - 1) * 4
+  local count, below = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+  result[i] = count
+  last_below = below
+end
+local wanted = ARGV[n * 4 + 1]
+if wanted then
+  local rank = redis.call('ZRANK', KEYS[n], wanted)
+  if rank then result[n + 1] = rank - last_below else result[n + 1] = -1 end
+end
+return result
+"""
+)
+
+# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
+# user, version, 'score|member' of the member the write will add ('' for a removal).
+# Returns the map, each user's state and the member an earlier, uncommitted attempt may have
+# added (to be removed now), and records this attempt's member in its place.
 BEGIN = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
-local states = {}
-for i = 3, #ARGV do states[#states + 1] = redis.call('HGET', KEYS[3], ARGV[i]) or '' end
-return {redis.call('GET', KEYS[4]) or '', states}
+local states, pending = {}, {}
+for i = 3, #ARGV, 3 do
+  local current = redis.call('HGET', KEYS[3], ARGV[i])
+  states[#states + 1] = current or ''
+  pending[#pending + 1] = redis.call('HGET', KEYS[5], ARGV[i]) or ''
+  local version = -1
+  if current then version = tonumber(string.match(current, '^(%d+)|')) end
+  if tonumber(ARGV[i + 1]) > version and ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2]) end
+end
+return {redis.call('GET', KEYS[4]) or '', states, pending}
 """
 
-# KEYS: writers, users, counts, writes. ARGV: writer id, then per user 5 values:
-# user, expected version (-1: none), new state, old bucket ('' none), new bucket ('' none).
+# KEYS: per op a bucket sorted set and its fence. ARGV: the writer's map epoch, then per op:
+# 'a' (add) or 'r' (remove), member, score. Refuses (returns 0) before changing anything if
+# any touched bucket's fence is newer than the writer's map.
+MOVE = """
+local epoch = tonumber(ARGV[1])
+for i = 2, #KEYS, 2 do
+  local fence = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if fence > epoch then return 0 end
+end
+for i = 1, #KEYS, 2 do
+  local j = (i - 1) / 2 * 3 + 2
+  if ARGV[j] == 'a' then
+    redis.call('ZADD', KEYS[i], ARGV[j + 2], ARGV[j + 1])
+  else
+    redis.call('ZREM', KEYS[i], ARGV[j + 1])
+  end
+end
+return 1
+"""
+
+# KEYS: writers, users, map, writes, pending. ARGV: writer id, map epoch, then per user:
+# user, expected version (-1: none), new state, bucket id ('' if removed).
 COMMIT = """
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not lease then return -1 end
+local current_map = redis.call('GET', KEYS[3])
+if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
 local applied = 0
-for i = 2, #ARGV, 5 do
+for i = 3, #ARGV, 4 do
   local current = redis.call('HGET', KEYS[2], ARGV[i])
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
   if version == tonumber(ARGV[i + 1]) then
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
-    if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[i + 3], -1) end
-    if ARGV[i + 4] ~= '' then
-      redis.call('HINCRBY', KEYS[3], ARGV[i + 4], 1)
-      redis.call('HINCRBY', KEYS[4], ARGV[i + 4], 1)
-    end
+    redis.call('HDEL', KEYS[5], ARGV[i])
+    if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
     applied = applied + 1
   end
 end
@@ -91,12 +174,16 @@ redis.call('EXPIRE', KEYS[4], 60)
 return applied
 """
 
-# KEYS: writers. Returns how many leases are still live (expired ones are dropped).
+# KEYS: writers. How many leases are still live (expired ones are dropped).
 LIVE_LEASES = """
 local now = redis.call('TIME')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
 return redis.call('ZCARD', KEYS[1])
 """
+
+
+class StaleMap(Exception):
+    """A bucket refused a move: a split started after this writer read the map."""
 
 
 def key_of(board: Board, t: Total) -> SortKey:
@@ -112,6 +199,15 @@ def member_of_key(key: SortKey) -> str:
     return f"{key[1]:016x}:{key[2]}"
 
 
+def bound(key: SortKey | None) -> list[str | int]:
+    """A range end as two script arguments (score, member); '' for an open end."""
+    return ["", ""] if key is None else [key[0], member_of_key(key)]
+
+
+def fence_key(board: str, bucket_id: int) -> str:
+    return names.bucket_key(board, bucket_id) + ":fence"
+
+
 class ShardedRedisRankIndex:
     def __init__(
         self,
@@ -120,7 +216,7 @@ class ShardedRedisRankIndex:
         policy: SplitPolicy | None = None,
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
-        lease_ms: int = 10_000,
+        lease_ms: int = 30_000,
     ) -> None:
         if not shards:
             raise ValueError("the sharded rank index needs at least one shard")
@@ -130,10 +226,11 @@ class ShardedRedisRankIndex:
         self._wait_timeout_ms = wait_timeout_ms
         self._lease_ms = lease_ms
         self._writer_id = uuid.uuid4().hex
-        home = self._shards
-        self._begin = [s.register_script(BEGIN) for s in home]
-        self._commit = [s.register_script(COMMIT) for s in home]
-        self._live_leases = [s.register_script(LIVE_LEASES) for s in home]
+        self._begin = [s.register_script(BEGIN) for s in self._shards]
+        self._move_script = [s.register_script(MOVE) for s in self._shards]
+        self._commit = [s.register_script(COMMIT) for s in self._shards]
+        self._counts = [s.register_script(COUNTS) for s in self._shards]
+        self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -154,18 +251,41 @@ class ShardedRedisRankIndex:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise BackendUnavailable(f"redis: {exc}") from exc
 
-    async def _map_and_counts(self, board: str) -> tuple[BucketMap | None, dict[int, int]]:
-        shard = self._shards[self.home(board)]
+    async def _map(self, board: str) -> BucketMap | None:
+        key = names.bucket_map_key(board)
+        return _decode_map(await self._call(lambda: self._shards[self.home(board)].get(key)))
 
-        async def read() -> list[Any]:
-            async with shard.pipeline(transaction=True) as pipe:
-                pipe.get(names.bucket_map_key(board))
-                pipe.hgetall(names.bucket_counts_key(board))
-                result: list[Any] = await pipe.execute()
-                return result
+    async def _bucket_counts(self, board: str, map_: BucketMap, wanted: tuple[Bucket, str] | None = None) -> Any:
+        """In-range member counts of every bucket (one script per shard, in parallel); with
+        `wanted` = (bucket, member), also the member's 0-based position in that bucket."""
+        ranges = _ranges(map_)
+        per_shard: dict[int, list[Bucket]] = defaultdict(list)
+        for b in map_.buckets:
+            if wanted is None or b is not wanted[0]:
+                per_shard[b.shard].append(b)
+        if wanted is not None:
+            per_shard[wanted[0].shard].append(wanted[0])  # last on its shard: the script ranks it
 
-        raw_map, raw_counts = await self._call(read)
-        return _decode_map(raw_map), {int(k): int(v) for k, v in raw_counts.items()}
+        async def count(shard: int, buckets: list[Bucket]) -> list[int]:
+            keys = [names.bucket_key(board, b.id) for b in buckets]
+            args: list[str | int] = []
+            for b in buckets:
+                args += [*bound(ranges[b.id][0]), *bound(ranges[b.id][1])]
+            if wanted is not None and shard == wanted[0].shard:
+                args.append(wanted[1])
+            result: list[int] = await self._call(lambda: self._counts[shard](keys=keys, args=args))
+            return [int(x) for x in result]
+
+        shards = list(per_shard)
+        results = await asyncio.gather(*(count(s, per_shard[s]) for s in shards))
+        counts: dict[int, int] = {}
+        position = None
+        for shard, result in zip(shards, results, strict=True):
+            for b, n in zip(per_shard[shard], result, strict=False):
+                counts[b.id] = n
+            if wanted is not None and shard == wanted[0].shard:
+                position = result[-1]
+        return counts, position
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -176,7 +296,7 @@ class ShardedRedisRankIndex:
                 newest[t.user_id] = t
         if not newest:
             return []
-        for attempt in range(200):
+        for attempt in range(300):
             applied = await self._apply_once(board, list(newest.values()))
             if applied is not None:
                 await self._maybe_split(board, applied)
@@ -191,69 +311,95 @@ class ShardedRedisRankIndex:
             names.writers_key(board.name),
             names.users_key(board.name),
             names.bucket_map_key(board.name),
+            names.pending_key(board.name),
         ]
-        args: list[str | int] = [self._writer_id, self._lease_ms, *(t.user_id for t in totals)]
+        args: list[str | int] = [self._writer_id, self._lease_ms]
+        for t in totals:
+            args += [t.user_id, t.version, _pending(board, t)]
         begun = await self._call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
             return None  # a split is under way
+        started = time.monotonic()
         map_ = _decode_map(begun[0])
         if map_ is None:
+            await self._release(board.name)
             await self._create_map(board.name)
-            await self._call(lambda: self._shards[home].zrem(names.writers_key(board.name), self._writer_id))
             return None
-        moves: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)  # shard → (op, key, args)
-        commit_args: list[str | int] = [self._writer_id]
+        moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (bucket, op, member, score)
+        commit_args: list[str | int] = [self._writer_id, map_.epoch]
         applied: list[Total] = []
-        for t, raw in zip(totals, begun[1], strict=True):
+        for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
             current = parse_state(raw) if raw else None
             if current is not None and current[0] >= t.version:
                 continue  # not newer: a duplicate or a reordered change
-            old_bucket: Bucket | None = None
+            if earlier and earlier.decode() != _pending(board, t):
+                # An attempt that died before its commit added this member: take it out.
+                score, _, stray = earlier.decode().partition("|")
+                where = map_.locate(key_from_member(float(score), stray))
+                moves[where.shard].append((where.id, "r", stray, 0))
             if current is not None and not current[1]:
                 _, _, old_member, old_total, _ = current
-                old_key = key_from_member(zscore(board.order, old_total), old_member)
-                old_bucket = map_.locate(old_key)
-                moves[old_bucket.shard].append(("zrem", names.bucket_key(board.name, old_bucket.id), old_member))
-            new_bucket: Bucket | None = None
+                old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
+                moves[old.shard].append((old.id, "r", old_member, 0))
+            new_id = ""
             if not t.removed:
-                new_bucket = map_.locate(key_of(board, t))
-                moves[new_bucket.shard].append(
-                    ("zadd", names.bucket_key(board.name, new_bucket.id), (member(t), zscore(board.order, t.total)))
-                )
-            commit_args += [
-                t.user_id,
-                current[0] if current is not None else -1,
-                state(t),
-                str(old_bucket.id) if old_bucket is not None else "",
-                str(new_bucket.id) if new_bucket is not None else "",
-            ]
+                new = map_.locate(key_of(board, t))
+                moves[new.shard].append((new.id, "a", member(t), zscore(board.order, t.total)))
+                new_id = str(new.id)
+            commit_args += [t.user_id, current[0] if current is not None else -1, state(t), new_id]
             applied.append(t)
-        await asyncio.gather(*(self._move(shard, ops) for shard, ops in moves.items()))
-        second = int(time.time())
+        if time.monotonic() - started > self._lease_ms / 3000:
+            await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
+            return None
+        try:
+            await asyncio.gather(*(self._move(board.name, shard, map_.epoch, ops) for shard, ops in moves.items()))
+        except StaleMap:
+            await self._release(board.name)
+            await self._heal_fences(board.name, map_)
+            return None
         commit_keys = [
             names.writers_key(board.name),
             names.users_key(board.name),
-            names.bucket_counts_key(board.name),
-            names.bucket_writes_key(board.name, second),
+            names.bucket_map_key(board.name),
+            names.bucket_writes_key(board.name, int(time.time())),
+            names.pending_key(board.name),
         ]
         done = await self._call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
-            log.warning("writer lease expired before commit; retrying the batch", extra={"board": board.name})
-            return None
+            return None  # the lease lapsed or the map changed: redo the (idempotent) batch
         await self._wait_for_replicas({home, *moves})
         return applied
 
-    async def _move(self, shard: int, ops: list[tuple[str, str, Any]]) -> None:
-        async def run() -> None:
-            async with self._shards[shard].pipeline(transaction=False) as pipe:
-                for op, key, arg in ops:
-                    if op == "zrem":
-                        pipe.zrem(key, arg)
-                    else:
-                        pipe.zadd(key, {arg[0]: arg[1]})
-                await pipe.execute()
+    async def _heal_fences(self, board: str, map_: BucketMap) -> None:
+        """A fence newer than the map with no split under way was left by a split that
+        died between raising it and swapping the map: lower it to the map's epoch."""
+        home = self._shards[self.home(board)]
+        if await self._call(lambda: home.exists(names.split_lock_key(board))):
+            return  # a split is under way: wait for it
+        current = await self._map(board)
+        if current is None or current.epoch != map_.epoch:
+            return  # the map moved on: the writer simply retries with it
+        for b in map_.buckets:
+            await self._lower_fence(self._shards[b.shard], fence_key(board, b.id), map_.epoch)
 
-        await self._call(run)
+    async def _lower_fence(self, client: aioredis.Redis, key: str, epoch: int) -> None:
+        fence = await self._call(lambda: client.get(key))
+        if fence is not None and int(fence) > epoch:
+            log.warning("lowering a fence left by a dead split", extra={"fence": key})
+            await self._call(lambda: client.set(key, epoch))
+
+    async def _release(self, board: str) -> None:
+        shard = self._shards[self.home(board)]
+        await self._call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
+
+    async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
+        keys: list[str] = []
+        args: list[str | int | float] = [epoch]
+        for bucket_id, op, mem, score in ops:
+            keys += [names.bucket_key(board, bucket_id), fence_key(board, bucket_id)]
+            args += [op, mem, score]
+        if not await self._call(lambda: self._move_script[shard](keys=keys, args=args)):
+            raise StaleMap
 
     async def _create_map(self, board: str) -> None:
         initial = BucketMap.single(shard=self.home(board))
@@ -274,10 +420,11 @@ class ShardedRedisRankIndex:
     # -- splits -----------------------------------------------------------------------------
 
     async def _maybe_split(self, board: Board, applied: list[Total]) -> None:
-        map_, counts = await self._map_and_counts(board.name)
+        map_ = await self._map(board.name)
         if map_ is None:
             return
         touched = {map_.locate(key_of(board, t)).id for t in applied if not t.removed}
+        counts, _ = await self._bucket_counts(board.name, map_)
         rates = await self._write_rates(board.name)
         for bucket in map_.buckets:
             if bucket.id in touched and self.policy.needs_split(counts.get(bucket.id, 0), rates.get(bucket.id, 0.0)):
@@ -292,11 +439,11 @@ class ShardedRedisRankIndex:
 
     async def split(self, board: Board, bucket_id: int) -> bool:
         """Split one bucket at its median member onto the least-loaded shard; False if
-        another split holds the board or the bucket has fewer than two members."""
+        another split holds the board, writers did not drain, or it has < 2 members."""
         home = self.home(board.name)
         shard = self._shards[home]
         lock = names.split_lock_key(board.name)
-        if not await self._call(lambda: shard.set(lock, self._writer_id, nx=True, px=60_000)):
+        if not await self._call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
             return False
         try:
             deadline = time.monotonic() + self._lease_ms / 1000 + 1
@@ -310,32 +457,36 @@ class ShardedRedisRankIndex:
             await self._call(lambda: shard.delete(lock))
 
     async def _split_locked(self, board: Board, bucket_id: int) -> bool:
-        map_, counts = await self._map_and_counts(board.name)
-        if map_ is None:
+        map_ = await self._map(board.name)
+        bucket = next((b for b in map_.buckets if b.id == bucket_id), None) if map_ is not None else None
+        if map_ is None or bucket is None:
             return False
-        bucket = next((b for b in map_.buckets if b.id == bucket_id), None)
-        if bucket is None:
-            return False
+        new_epoch = map_.epoch + 1
         source = self._shards[bucket.shard]
         source_key = names.bucket_key(board.name, bucket.id)
-        rows: list[Any] = list(await self._call(lambda: source.zrange(source_key, 0, -1, withscores=True)))
-        size = counts.get(bucket.id, 0)
-        rows = rows[:size]  # anything beyond the count is a tail left by an earlier split
+        # Fence first: a writer that read the old map can move nothing in this bucket now.
+        await self._call(lambda: source.set(fence_key(board.name, bucket.id), new_epoch))
+        low, high = _ranges(map_)[bucket.id]
+        rows = await self._members_in_range(source, source_key, low, high)
         if len(rows) < 2:
+            await self._call(lambda: source.set(fence_key(board.name, bucket.id), map_.epoch))
             return False
         half = len(rows) // 2
         at = key_from_member(rows[half][1], rows[half][0])
+        counts, _ = await self._bucket_counts(board.name, map_)
         load: dict[int, int] = dict.fromkeys(range(len(self._shards)), 0)
         for b in map_.buckets:
             load[b.shard] += counts.get(b.id, 0)
         target = least_loaded(load)
         new_map, new = map_.split(bucket, at, target)
+        assert new_map.epoch == new_epoch
         dest = self._shards[target]
         dest_key = names.bucket_key(board.name, new.id)
         moved = rows[half:]
 
         async def copy() -> None:
             async with dest.pipeline(transaction=False) as pipe:
+                pipe.set(fence_key(board.name, new.id), new_epoch)
                 pipe.delete(dest_key)
                 for i in range(0, len(moved), 1000):
                     pipe.zadd(dest_key, {m: s for m, s in moved[i : i + 1000]})
@@ -344,15 +495,16 @@ class ShardedRedisRankIndex:
         await self._call(copy)
         await self._wait_for_replicas({target})
         home = self._shards[self.home(board.name)]
+        map_key = names.bucket_map_key(board.name)
+        await self._call(lambda: home.set(map_key, orjson.dumps(new_map.to_json())))
 
-        async def swap() -> None:
-            async with home.pipeline(transaction=True) as pipe:
-                pipe.set(names.bucket_map_key(board.name), orjson.dumps(new_map.to_json()))
-                pipe.hset(names.bucket_counts_key(board.name), mapping={str(bucket.id): half, str(new.id): len(moved)})
+        async def trim() -> None:  # the copies left behind are out of range already: tidiness
+            async with source.pipeline(transaction=False) as pipe:
+                for i in range(0, len(moved), 1000):
+                    pipe.zrem(source_key, *(m for m, _ in moved[i : i + 1000]))
                 await pipe.execute()
 
-        await self._call(swap)
-        await self._call(lambda: source.zremrangebyrank(source_key, half, -1))
+        await self._call(trim)
         await self._wait_for_replicas({self.home(board.name), bucket.shard})
         log.info(
             "bucket split",
@@ -366,6 +518,17 @@ class ShardedRedisRankIndex:
         )
         return True
 
+    async def _members_in_range(
+        self, client: aioredis.Redis, key: str, low: SortKey | None, high: SortKey | None
+    ) -> list[Any]:
+        """The (member, score) pairs of `key` within [low, high), in order."""
+        rows: list[Any] = list(await self._call(lambda: client.zrange(key, 0, -1, withscores=True)))
+        return [
+            (m, s)
+            for m, s in rows
+            if (low is None or key_from_member(s, m) >= low) and (high is None or key_from_member(s, m) < high)
+        ]
+
     # -- reads ------------------------------------------------------------------------------
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
@@ -375,11 +538,10 @@ class ShardedRedisRankIndex:
             async with shard.pipeline(transaction=True) as pipe:
                 pipe.hget(names.users_key(board.name), user_id)
                 pipe.get(names.bucket_map_key(board.name))
-                pipe.hgetall(names.bucket_counts_key(board.name))
                 result: list[Any] = await pipe.execute()
                 return result
 
-        raw_state, raw_map, raw_counts = await self._call(read)
+        raw_state, raw_map = await self._call(read)
         map_ = _decode_map(raw_map)
         if raw_state is None or map_ is None:
             return None
@@ -387,25 +549,31 @@ class ShardedRedisRankIndex:
         if removed:
             return None
         bucket = map_.locate(key_from_member(zscore(board.order, total), mem))
-        key = names.bucket_key(board.name, bucket.id)
-        position: Any = await self._call(lambda: self._shards[bucket.shard].zrank(key, mem))
-        if position is None:
+        counts, position = await self._bucket_counts(board.name, map_, (bucket, mem))
+        if position is None or position < 0:
             return None  # between a write's steps: the member is moving
-        counts = {int(k): int(v) for k, v in raw_counts.items()}
-        return Entry(map_.rank(counts, bucket, int(position)), user_id, total)
+        return Entry(map_.rank(counts, bucket, position), user_id, total)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         if count <= 0:
             return []
-        map_, counts = await self._map_and_counts(board.name)
+        map_ = await self._map(board.name)
         if map_ is None:
             return []
+        counts, _ = await self._bucket_counts(board.name, map_)
+        ranges = _ranges(map_)
 
         async def read(bucket: Bucket, start: int, n: int) -> list[Any]:
+            # Out-of-range leftovers can only sit above the range (copies a split left
+            # behind): skip those below the range's start, then read the slice.
             key = names.bucket_key(board.name, bucket.id)
-            rows = await self._call(
-                lambda: self._shards[bucket.shard].zrange(key, start, start + n - 1, withscores=True)
-            )
+            client = self._shards[bucket.shard]
+            below = 0
+            low = ranges[bucket.id][0]
+            if low is not None:
+                below = int(await self._call(lambda: client.zcount(key, "-inf", f"({low[0]}")))
+                below += await self._equal_below(client, key, low)
+            rows = await self._call(lambda: client.zrange(key, below + start, below + start + n - 1, withscores=True))
             return list(rows)
 
         slices = map_.page(counts, first_rank, count)
@@ -416,8 +584,17 @@ class ShardedRedisRankIndex:
                 entries.append(Entry(s.first_rank + i, user_of(mem), zscore(board.order, int(score))))
         return entries
 
+    async def _equal_below(self, client: aioredis.Redis, key: str, low: SortKey) -> int:
+        """Members with the same score as `low` that sort before it (rare: a split inside a tie)."""
+        same: list[Any] = list(await self._call(lambda: client.zrange(key, low[0], low[0], byscore=True)))
+        boundary = member_of_key(low).encode()
+        return sum(1 for m in same if m < boundary)
+
     async def count(self, board: Board) -> int:
-        _, counts = await self._map_and_counts(board.name)
+        map_ = await self._map(board.name)
+        if map_ is None:
+            return 0
+        counts, _ = await self._bucket_counts(board.name, map_)
         return sum(counts.values())
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
@@ -426,15 +603,27 @@ class ShardedRedisRankIndex:
         return parse_state(raw)[4] if raw is not None else None
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
-        map_, counts = await self._map_and_counts(board.name)
+        map_ = await self._map(board.name)
         if map_ is None:
             return []
+        counts, _ = await self._bucket_counts(board.name, map_)
         rates = await self._write_rates(board.name)
         return [BucketInfo(b.id, b.lower, b.shard, counts.get(b.id, 0), rates.get(b.id, 0.0)) for b in map_.buckets]
 
     async def close(self) -> None:
         for shard in self._shards:
             await shard.aclose()
+
+
+def _pending(board: Board, t: Total) -> str:
+    """What BEGIN records of a write's new member, to find it again: 'score|member'."""
+    return "" if t.removed else f"{zscore(board.order, t.total)}|{member(t)}"
+
+
+def _ranges(map_: BucketMap) -> dict[int, tuple[SortKey | None, SortKey | None]]:
+    """Each bucket's key range [low, high) (None: open)."""
+    bounds = [b.lower for b in map_.buckets] + [None]
+    return {b.id: (bounds[i], bounds[i + 1]) for i, b in enumerate(map_.buckets)}
 
 
 def _decode_map(raw: bytes | str | None) -> BucketMap | None:

@@ -153,3 +153,88 @@ async def test_a_skewed_board_splits_until_every_bucket_is_under_its_threshold(s
         await same_answers(index, reference, b, users)
     finally:
         await index.close()
+
+
+async def test_a_writer_whose_lease_lapsed_cannot_move_members_under_a_split(
+    shards: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer stalls past its lease; a split runs meanwhile. Its moves, made with the
+    old map, are refused by the split's fence; it retries with the new map."""
+    writer = ShardedRedisRankIndex.from_urls(shards, lease_ms=300)
+    splitter = ShardedRedisRankIndex.from_urls(shards, lease_ms=300)
+    reference = MemoryRankIndex()
+    b = board()
+    first = totals(b, 30)
+    await writer.apply(b, first)
+    reference.apply_now(b, first)
+    original = ShardedRedisRankIndex._move
+    stalled = []
+
+    async def stall_then_move(self: Any, board_name: str, shard: int, epoch: int, ops: Any) -> None:
+        if not stalled:  # once: stall past the lease while the other process splits
+            stalled.append(True)
+            await asyncio.sleep(0.4)
+            [only] = await splitter.buckets(b)
+            assert await splitter.split(b, only.id)
+        await original(self, board_name, shard, epoch, ops)
+
+    monkeypatch.setattr(ShardedRedisRankIndex, "_move", stall_then_move)
+    try:
+        second = totals(b, 30, seed=5, version=2)
+        assert len(await writer.apply(b, second)) == 30
+        reference.apply_now(b, second)
+        assert len(await writer.buckets(b)) == 2
+        await same_answers(writer, reference, b, 30)
+    finally:
+        await writer.close()
+        await splitter.close()
+
+
+async def test_a_fence_left_by_a_dead_split_is_lowered(shards: list[str]) -> None:
+    index = ShardedRedisRankIndex.from_urls(shards)
+    b = board()
+    try:
+        await index.apply(b, totals(b, 5))
+        [only] = await index.buckets(b)
+        from podium.index.sharded import fence_key
+
+        client = index._shards[only.shard]
+        await client.set(fence_key(b.name, only.id), 99)  # a split raised it, then died
+        assert len(await index.apply(b, totals(b, 5, seed=2, version=2))) == 5
+        assert int(await client.get(fence_key(b.name, only.id))) == 0
+    finally:
+        await index.close()
+
+
+async def test_members_added_by_an_attempt_that_never_committed_are_cleaned(shards: list[str]) -> None:
+    """A batch moves its members, then dies before its commit (Redis went away); the next
+    batch brings the same users' newer totals: nothing of the dead attempt remains."""
+    from podium.errors import BackendUnavailable
+
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=4, max_writes_per_s=1e9))
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        first = totals(b, 12)
+        await index.apply(b, first)
+        reference.apply_now(b, first)
+        scripts = index._commit
+
+        class Dies:
+            def __init__(self, script: Any) -> None:
+                self.script = script
+
+            async def __call__(self, **kwargs: Any) -> Any:
+                raise BackendUnavailable("redis: connection lost before the commit")
+
+        index._commit = [Dies(s) for s in scripts]
+        with pytest.raises(BackendUnavailable):
+            await index.apply(b, totals(b, 12, seed=7, version=2))  # moved, never committed
+        index._commit = scripts
+        third = totals(b, 12, seed=8, version=3)
+        await index.apply(b, third)
+        reference.apply_now(b, third)
+        await same_answers(index, reference, b, 12)
+        assert sum(x.members for x in await index.buckets(b)) == 12
+    finally:
+        await index.close()
