@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
     bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
     bench.add_argument("--out", type=Path, default=Path("bench-results"), help="where to write bench.json and bench.md")
+    bench.add_argument(
+        "--index",
+        metavar="URLS",
+        help="instead: the rank index against plain sorted sets on these Redis shards (redis://…,redis://…)",
+    )
+    bench.add_argument("--users", type=int, default=1_000_000, help="users on the board, with --index (default 1 M)")
+    bench.add_argument("--bucket-members", type=int, default=100_000, help="bucket split threshold, with --index")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -171,7 +178,15 @@ def run_schema(settings: Settings, args: argparse.Namespace) -> int:
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
     from podium import bench
 
-    figures = asyncio.run(bench.run(settings, quick=args.quick, out=args.out))
+    if args.index:
+        from podium import bench_index
+
+        urls = [u.strip() for u in args.index.split(",") if u.strip()]
+        users = min(args.users, 100_000) if args.quick else args.users
+        figures = asyncio.run(bench_index.run(urls, users=users, bucket_members=args.bucket_members))
+        bench.write(args.out, settings, figures)
+    else:
+        figures = asyncio.run(bench.run(settings, quick=args.quick, out=args.out))
     for f in figures:
         print(f"{f.name:>28} {f.value:>10} {f.unit}")
     print(f"podium: wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")

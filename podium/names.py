@@ -66,3 +66,9 @@ def split_lock_key(board: str) -> str:
 def pending_key(board: str) -> str:
     """Hash: user → the member a write put in a bucket before committing (cleaned on retry)."""
     return f"{REDIS_PREFIX}:{{{board}}}:pending"
+
+
+def homes_key() -> str:
+    """Hash on the first shard: board → its home shard, fixed when the board is first written
+    (adding shards must never move a board's home)."""
+    return f"{REDIS_PREFIX}:homes"

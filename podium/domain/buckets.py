@@ -98,6 +98,13 @@ class BucketMap:
         buckets = (*self.buckets[: index + 1], new, *self.buckets[index + 1 :])
         return replace(self, buckets=buckets, epoch=self.epoch + 1, next_id=self.next_id + 1), new
 
+    def move(self, bucket: Bucket, shard: int) -> tuple[BucketMap, Bucket]:
+        """Place `bucket`'s range on `shard`: a new bucket (new id) replaces it."""
+        index = self.buckets.index(bucket)
+        new = Bucket(self.next_id, bucket.lower, shard)
+        buckets = (*self.buckets[:index], new, *self.buckets[index + 1 :])
+        return replace(self, buckets=buckets, epoch=self.epoch + 1, next_id=self.next_id + 1), new
+
     def to_json(self) -> dict[str, object]:
         return {
             "epoch": self.epoch,
@@ -124,6 +131,23 @@ def split_point(keys: Sequence[SortKey]) -> SortKey:
     if len(keys) < 2:
         raise ValueError("a bucket needs two members to be split")
     return keys[len(keys) // 2]
+
+
+def rebalancing_move(map_: BucketMap, counts: Mapping[int, int], shards: int) -> tuple[Bucket, int] | None:
+    """One bucket to move from the fullest shard to the emptiest, if that narrows the
+    gap between them; None when the board is as balanced as whole buckets allow."""
+    load = dict.fromkeys(range(shards), 0)
+    for b in map_.buckets:
+        load[b.shard] += counts.get(b.id, 0)
+    fullest = max(load, key=lambda s: (load[s], -s))
+    emptiest = least_loaded(load)
+    gap = load[fullest] - load[emptiest]
+    candidates = [b for b in map_.buckets if b.shard == fullest and 0 < counts.get(b.id, 0) < gap]
+    if not candidates:
+        return None
+    # The bucket that brings the two closest to even.
+    best = min(candidates, key=lambda b: abs(gap - 2 * counts.get(b.id, 0)))
+    return best, emptiest
 
 
 def least_loaded(shard_members: Mapping[int, int]) -> int:

@@ -49,7 +49,7 @@ import orjson
 
 from podium import names
 from podium.domain.boards import Board
-from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded
+from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move
 from podium.domain.ordering import SortKey, sort_key
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
@@ -226,6 +226,7 @@ class ShardedRedisRankIndex:
         self._wait_timeout_ms = wait_timeout_ms
         self._lease_ms = lease_ms
         self._writer_id = uuid.uuid4().hex
+        self._homes: dict[str, int] = {}
         self._begin = [s.register_script(BEGIN) for s in self._shards]
         self._move_script = [s.register_script(MOVE) for s in self._shards]
         self._commit = [s.register_script(COMMIT) for s in self._shards]
@@ -241,7 +242,31 @@ class ShardedRedisRankIndex:
     # -- plumbing ---------------------------------------------------------------------------
 
     def home(self, board: str) -> int:
-        return zlib.crc32(board.encode()) % len(self._shards)
+        """The board's home shard, once known (see `_home`)."""
+        return self._homes[board]
+
+    async def _home(self, board: str, *, create: bool) -> int | None:
+        """The board's home shard, from the directory on the first shard (cached: a home
+        never changes). A board first written gets the shard its name hashes to among
+        the shards configured then; None for a board never written (when not creating)."""
+        if board in self._homes:
+            return self._homes[board]
+        directory = self._shards[0]
+        raw = await self._call(lambda: directory.hget(names.homes_key(), board))
+        if raw is None:
+            guess = zlib.crc32(board.encode()) % len(self._shards)
+            if not create:
+                # A board written before the directory existed lives where its name hashes to.
+                map_key = names.bucket_map_key(board)
+                if not await self._call(lambda: self._shards[guess].exists(map_key)):
+                    return None
+            await self._call(lambda: directory.hsetnx(names.homes_key(), board, guess))
+            raw = await self._call(lambda: directory.hget(names.homes_key(), board))
+        home = int(raw if raw is not None else guess)
+        if home >= len(self._shards):
+            raise BackendUnavailable(f"redis: board {board!r} lives on shard {home}, beyond the configured shards")
+        self._homes[board] = home
+        return home
 
     async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
         import redis.exceptions
@@ -252,8 +277,11 @@ class ShardedRedisRankIndex:
             raise BackendUnavailable(f"redis: {exc}") from exc
 
     async def _map(self, board: str) -> BucketMap | None:
+        home = await self._home(board, create=False)
+        if home is None:
+            return None
         key = names.bucket_map_key(board)
-        return _decode_map(await self._call(lambda: self._shards[self.home(board)].get(key)))
+        return _decode_map(await self._call(lambda: self._shards[home].get(key)))
 
     async def _bucket_counts(self, board: str, map_: BucketMap, wanted: tuple[Bucket, str] | None = None) -> Any:
         """In-range member counts of every bucket (one script per shard, in parallel); with
@@ -305,7 +333,8 @@ class ShardedRedisRankIndex:
         raise BackendUnavailable(f"redis: board {board.name!r} stayed locked by a split")
 
     async def _apply_once(self, board: Board, totals: list[Total]) -> list[Total] | None:
-        home = self.home(board.name)
+        home = await self._home(board.name, create=True)
+        assert home is not None
         keys = [
             names.split_lock_key(board.name),
             names.writers_key(board.name),
@@ -424,11 +453,42 @@ class ShardedRedisRankIndex:
         if map_ is None:
             return
         touched = {map_.locate(key_of(board, t)).id for t in applied if not t.removed}
-        counts, _ = await self._bucket_counts(board.name, map_)
         rates = await self._write_rates(board.name)
-        for bucket in map_.buckets:
-            if bucket.id in touched and self.policy.needs_split(counts.get(bucket.id, 0), rates.get(bucket.id, 0.0)):
-                await self.split(board, bucket.id)
+        for _ in range(64):  # a big batch may need a bucket split, then its halves again
+            counts, _ = await self._bucket_counts(board.name, map_)
+            hot = [
+                b
+                for b in map_.buckets
+                if self.policy.needs_split(counts.get(b.id, 0), rates.get(b.id, 0.0) if b.id in touched else 0.0)
+            ]
+            if not hot or not await self.split(board, hot[0].id):
+                break
+            rates.pop(hot[0].id, None)  # its writes now spread over the two halves
+            next_map = await self._map(board.name)
+            if next_map is None:
+                return
+            map_ = next_map
+        await self.rebalance(board)
+
+    async def rebalance(self, board: Board, *, max_moves: int = 4) -> int:
+        """Move whole buckets from the fullest shard to the emptiest while that evens them
+        out (a shard just added takes its share); returns how many moved."""
+        moved = 0
+        for _ in range(max_moves):
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return moved
+            counts, _ = await self._bucket_counts(board.name, map_)
+            step = rebalancing_move(map_, counts, len(self._shards))
+            if step is None or not await self.move_bucket(board, step[0].id, step[1]):
+                return moved
+            moved += 1
+        return moved
+
+    async def move_bucket(self, board: Board, bucket_id: int, shard: int) -> bool:
+        """Move one bucket to another shard, as a split moves a half: under the board's
+        lock, behind the bucket's fence; reads stay exact throughout."""
+        return await self._locked(board, lambda: self._relocate(board, bucket_id, shard=shard))
 
     async def _write_rates(self, board: str) -> dict[int, float]:
         """Writes a second per bucket over the last full second."""
@@ -440,7 +500,13 @@ class ShardedRedisRankIndex:
     async def split(self, board: Board, bucket_id: int) -> bool:
         """Split one bucket at its median member onto the least-loaded shard; False if
         another split holds the board, writers did not drain, or it has < 2 members."""
-        home = self.home(board.name)
+        return await self._locked(board, lambda: self._relocate(board, bucket_id, shard=None))
+
+    async def _locked(self, board: Board, work: Callable[[], Awaitable[bool]]) -> bool:
+        """Run `work` holding the board's split lock, once the writers' leases drained."""
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return False
         shard = self._shards[home]
         lock = names.split_lock_key(board.name)
         if not await self._call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
@@ -452,11 +518,13 @@ class ShardedRedisRankIndex:
                 if time.monotonic() > deadline:
                     return False
                 await asyncio.sleep(0.001)
-            return await self._split_locked(board, bucket_id)
+            return await work()
         finally:
             await self._call(lambda: shard.delete(lock))
 
-    async def _split_locked(self, board: Board, bucket_id: int) -> bool:
+    async def _relocate(self, board: Board, bucket_id: int, *, shard: int | None) -> bool:
+        """shard None: split the bucket, its upper half to the least-loaded shard;
+        else: move the whole bucket to `shard`."""
         map_ = await self._map(board.name)
         bucket = next((b for b in map_.buckets if b.id == bucket_id), None) if map_ is not None else None
         if map_ is None or bucket is None:
@@ -468,17 +536,21 @@ class ShardedRedisRankIndex:
         await self._call(lambda: source.set(fence_key(board.name, bucket.id), new_epoch))
         low, high = _ranges(map_)[bucket.id]
         rows = await self._members_in_range(source, source_key, low, high)
-        if len(rows) < 2:
-            await self._call(lambda: source.set(fence_key(board.name, bucket.id), map_.epoch))
-            return False
-        half = len(rows) // 2
-        at = key_from_member(rows[half][1], rows[half][0])
-        counts, _ = await self._bucket_counts(board.name, map_)
-        load: dict[int, int] = dict.fromkeys(range(len(self._shards)), 0)
-        for b in map_.buckets:
-            load[b.shard] += counts.get(b.id, 0)
-        target = least_loaded(load)
-        new_map, new = map_.split(bucket, at, target)
+        if shard is None:
+            if len(rows) < 2:
+                await self._call(lambda: source.set(fence_key(board.name, bucket.id), map_.epoch))
+                return False
+            half = len(rows) // 2
+            at = key_from_member(rows[half][1], rows[half][0])
+            counts, _ = await self._bucket_counts(board.name, map_)
+            load: dict[int, int] = dict.fromkeys(range(len(self._shards)), 0)
+            for b in map_.buckets:
+                load[b.shard] += counts.get(b.id, 0)
+            target = least_loaded(load)
+            new_map, new = map_.split(bucket, at, target)
+        else:
+            half, target = 0, shard
+            new_map, new = map_.move(bucket, shard)
         assert new_map.epoch == new_epoch
         dest = self._shards[target]
         dest_key = names.bucket_key(board.name, new.id)
@@ -494,9 +566,9 @@ class ShardedRedisRankIndex:
 
         await self._call(copy)
         await self._wait_for_replicas({target})
-        home = self._shards[self.home(board.name)]
+        home_client = self._shards[self.home(board.name)]
         map_key = names.bucket_map_key(board.name)
-        await self._call(lambda: home.set(map_key, orjson.dumps(new_map.to_json())))
+        await self._call(lambda: home_client.set(map_key, orjson.dumps(new_map.to_json())))
 
         async def trim() -> None:  # the copies left behind are out of range already: tidiness
             async with source.pipeline(transaction=False) as pipe:
@@ -532,7 +604,10 @@ class ShardedRedisRankIndex:
     # -- reads ------------------------------------------------------------------------------
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
-        shard = self._shards[self.home(board.name)]
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return None
+        shard = self._shards[home]
 
         async def read() -> list[Any]:
             async with shard.pipeline(transaction=True) as pipe:
@@ -598,7 +673,10 @@ class ShardedRedisRankIndex:
         return sum(counts.values())
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
-        shard = self._shards[self.home(board.name)]
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return None
+        shard = self._shards[home]
         raw = await self._call(lambda: shard.hget(names.users_key(board.name), user_id))
         return parse_state(raw)[4] if raw is not None else None
 

@@ -238,3 +238,32 @@ async def test_members_added_by_an_attempt_that_never_committed_are_cleaned(shar
         assert sum(x.members for x in await index.buckets(b)) == 12
     finally:
         await index.close()
+
+
+async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str]) -> None:
+    """Boards keep their home shard; buckets move to the new shard until it is even."""
+    policy = SplitPolicy(max_members=10, max_writes_per_s=1e9)
+    two = ShardedRedisRankIndex.from_urls(shards[:2], policy=policy)
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        first = totals(b, 200)
+        for i in range(0, 200, 25):
+            await two.apply(b, first[i : i + 25])
+        reference.apply_now(b, first)
+        assert {x.shard for x in await two.buckets(b)} == {0, 1}
+    finally:
+        await two.close()
+    three = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    try:
+        await same_answers(three, reference, b, 200)  # the home did not move
+        more = totals(b, 20, seed=11, version=2)
+        await three.apply(b, more)  # a write triggers the rebalancing
+        reference.apply_now(b, more)
+        while await three.rebalance(b):
+            pass
+        load = {s: sum(x.members for x in await three.buckets(b) if x.shard == s) for s in range(3)}
+        assert load[2] > 0 and max(load.values()) - min(load.values()) <= 20, load
+        await same_answers(three, reference, b, 200)
+    finally:
+        await three.close()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, split_point
+from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, split_point
 from podium.domain.ordering import SortKey
 
 KEYS = st.tuples(st.integers(-3, 3), st.integers(0, 3), st.sampled_from("abcdefgh"))
@@ -87,3 +87,26 @@ def test_locate_agrees_with_bisect_on_lowers() -> None:
     lowers = [b.lower for b in map_.buckets[1:]]
     for key in [(-1, 0, "a"), (0, 0, "c"), (0, 0, "e"), (1, 0, "a"), (9, 9, "z")]:
         assert map_.buckets.index(map_.locate(key)) == bisect.bisect_right(lowers, key)
+
+
+def test_move_replaces_a_bucket_on_another_shard() -> None:
+    map_, b1 = BucketMap.single(0).split(Bucket(0, None, 0), (5, 0, "a"), shard=0)
+    moved, new = map_.move(b1, shard=2)
+    assert (new.lower, new.shard) == (b1.lower, 2) and new.id not in {b.id for b in map_.buckets}
+    assert [b.id for b in moved.buckets] == [0, new.id] and moved.epoch == map_.epoch + 1
+    assert moved.locate((7, 0, "z")) == new
+
+
+def test_rebalancing_moves_buckets_to_a_new_empty_shard_until_even() -> None:
+    map_ = BucketMap.single(0)
+    for at in [(i, 0, "m") for i in range(1, 8)]:
+        map_, _ = map_.split(map_.locate(at), at, shard=map_.buckets[-1].shard ^ 1)  # shards 0 and 1 only
+    counts = {b.id: 10 for b in map_.buckets}
+    moves = 0
+    while (step := rebalancing_move(map_, counts, shards=3)) is not None:
+        bucket, shard = step
+        map_, new = map_.move(bucket, shard)
+        counts[new.id] = counts.pop(bucket.id)
+        moves += 1
+    load = {s: sum(counts[b.id] for b in map_.buckets if b.shard == s) for s in range(3)}
+    assert moves >= 2 and max(load.values()) - min(load.values()) <= 10, load
