@@ -121,8 +121,17 @@ def write(out: Path, settings: Settings, figures: list[Figure]) -> None:
             option=orjson.OPT_INDENT_2,
         )
     )
-    lines = [f"# podium bench ({settings.profile})", "", "| name | value | unit | detail |", "|---|---|---|---|"]
-    lines += [f"| {f.name} | {f.value} | {f.unit} | {orjson.dumps(f.detail).decode()} |" for f in figures]
+    lines = [
+        f"# podium bench ({settings.profile})",
+        "",
+        "| name | value | unit | baseline | ratio | detail |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {f.name} | {f.value} | {f.unit} | {'' if f.baseline is None else f.baseline} | "
+        f"{'' if f.ratio is None else f.ratio} | {orjson.dumps(f.detail).decode()} |"
+        for f in figures
+    ]
     (out / "bench.md").write_text("\n".join(lines) + "\n")
 
 

@@ -67,6 +67,9 @@ T = TypeVar("T")
 # bytes) a binary search with ZRANGE … BYSCORE LIMIT finds the place: O(log² n).
 COUNT_LT = """
 local function count_lt(key, score, mem)
+  -- A bucket's bounds were members when it was cut, and mostly still are: then ZRANK.
+  local at = redis.call('ZSCORE', key, mem)
+  if at and tonumber(at) == tonumber(score) then return redis.call('ZRANK', key, mem) end
   local n = redis.call('ZCOUNT', key, '-inf', '(' .. score)
   local lo, hi = 0, redis.call('ZCOUNT', key, score, score)
   while lo < hi do
@@ -87,7 +90,8 @@ end
 
 # KEYS: bucket sorted sets. ARGV: per bucket its range (lo score, lo member, hi score, hi member;
 # '' for open), then optionally a member whose place in the LAST bucket is wanted.
-# Returns the in-range counts, then (if a member was given) its position in its bucket's range.
+# Returns per bucket its in-range count and how many members sit below its range, then (if a
+# member was given) that member's position in its bucket's range.
 COUNTS = (
     COUNT_LT
     + """
@@ -97,13 +101,14 @@ local last_below = 0
 for i = 1, n do
   local j = (i - 1) * 4
   local count, below = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
-  result[i] = count
+  result[2 * i - 1] = count
+  result[2 * i] = below
   last_below = below
 end
 local wanted = ARGV[n * 4 + 1]
 if wanted then
   local rank = redis.call('ZRANK', KEYS[n], wanted)
-  if rank then result[n + 1] = rank - last_below else result[n + 1] = -1 end
+  if rank then result[2 * n + 1] = rank - last_below else result[2 * n + 1] = -1 end
 end
 return result
 """
@@ -285,7 +290,8 @@ class ShardedRedisRankIndex:
 
     async def _bucket_counts(self, board: str, map_: BucketMap, wanted: tuple[Bucket, str] | None = None) -> Any:
         """In-range member counts of every bucket (one script per shard, in parallel); with
-        `wanted` = (bucket, member), also the member's 0-based position in that bucket."""
+        `wanted` = (bucket, member), also the member's 0-based position in that bucket; and
+        how many members of each bucket's sorted set lie below its range."""
         ranges = _ranges(map_)
         per_shard: dict[int, list[Bucket]] = defaultdict(list)
         for b in map_.buckets:
@@ -307,13 +313,15 @@ class ShardedRedisRankIndex:
         shards = list(per_shard)
         results = await asyncio.gather(*(count(s, per_shard[s]) for s in shards))
         counts: dict[int, int] = {}
+        below: dict[int, int] = {}
         position = None
         for shard, result in zip(shards, results, strict=True):
-            for b, n in zip(per_shard[shard], result, strict=False):
-                counts[b.id] = n
+            for i, b in enumerate(per_shard[shard]):
+                counts[b.id] = result[2 * i]
+                below[b.id] = result[2 * i + 1]
             if wanted is not None and shard == wanted[0].shard:
                 position = result[-1]
-        return counts, position
+        return counts, position, below
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -455,7 +463,7 @@ class ShardedRedisRankIndex:
         touched = {map_.locate(key_of(board, t)).id for t in applied if not t.removed}
         rates = await self._write_rates(board.name)
         for _ in range(64):  # a big batch may need a bucket split, then its halves again
-            counts, _ = await self._bucket_counts(board.name, map_)
+            counts, _, _ = await self._bucket_counts(board.name, map_)
             hot = [
                 b
                 for b in map_.buckets
@@ -478,7 +486,7 @@ class ShardedRedisRankIndex:
             map_ = await self._map(board.name)
             if map_ is None:
                 return moved
-            counts, _ = await self._bucket_counts(board.name, map_)
+            counts, _, _ = await self._bucket_counts(board.name, map_)
             step = rebalancing_move(map_, counts, len(self._shards))
             if step is None or not await self.move_bucket(board, step[0].id, step[1]):
                 return moved
@@ -542,7 +550,7 @@ class ShardedRedisRankIndex:
                 return False
             half = len(rows) // 2
             at = key_from_member(rows[half][1], rows[half][0])
-            counts, _ = await self._bucket_counts(board.name, map_)
+            counts, _, _ = await self._bucket_counts(board.name, map_)
             load: dict[int, int] = dict.fromkeys(range(len(self._shards)), 0)
             for b in map_.buckets:
                 load[b.shard] += counts.get(b.id, 0)
@@ -624,7 +632,7 @@ class ShardedRedisRankIndex:
         if removed:
             return None
         bucket = map_.locate(key_from_member(zscore(board.order, total), mem))
-        counts, position = await self._bucket_counts(board.name, map_, (bucket, mem))
+        counts, position, _ = await self._bucket_counts(board.name, map_, (bucket, mem))
         if position is None or position < 0:
             return None  # between a write's steps: the member is moving
         return Entry(map_.rank(counts, bucket, position), user_id, total)
@@ -635,20 +643,13 @@ class ShardedRedisRankIndex:
         map_ = await self._map(board.name)
         if map_ is None:
             return []
-        counts, _ = await self._bucket_counts(board.name, map_)
-        ranges = _ranges(map_)
+        counts, _, below = await self._bucket_counts(board.name, map_)
 
         async def read(bucket: Bucket, start: int, n: int) -> list[Any]:
-            # Out-of-range leftovers can only sit above the range (copies a split left
-            # behind): skip those below the range's start, then read the slice.
             key = names.bucket_key(board.name, bucket.id)
             client = self._shards[bucket.shard]
-            below = 0
-            low = ranges[bucket.id][0]
-            if low is not None:
-                below = int(await self._call(lambda: client.zcount(key, "-inf", f"({low[0]}")))
-                below += await self._equal_below(client, key, low)
-            rows = await self._call(lambda: client.zrange(key, below + start, below + start + n - 1, withscores=True))
+            first = below.get(bucket.id, 0) + start  # skip what lies below the range
+            rows = await self._call(lambda: client.zrange(key, first, first + n - 1, withscores=True))
             return list(rows)
 
         slices = map_.page(counts, first_rank, count)
@@ -659,17 +660,11 @@ class ShardedRedisRankIndex:
                 entries.append(Entry(s.first_rank + i, user_of(mem), zscore(board.order, int(score))))
         return entries
 
-    async def _equal_below(self, client: aioredis.Redis, key: str, low: SortKey) -> int:
-        """Members with the same score as `low` that sort before it (rare: a split inside a tie)."""
-        same: list[Any] = list(await self._call(lambda: client.zrange(key, low[0], low[0], byscore=True)))
-        boundary = member_of_key(low).encode()
-        return sum(1 for m in same if m < boundary)
-
     async def count(self, board: Board) -> int:
         map_ = await self._map(board.name)
         if map_ is None:
             return 0
-        counts, _ = await self._bucket_counts(board.name, map_)
+        counts, _, _ = await self._bucket_counts(board.name, map_)
         return sum(counts.values())
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
@@ -684,7 +679,7 @@ class ShardedRedisRankIndex:
         map_ = await self._map(board.name)
         if map_ is None:
             return []
-        counts, _ = await self._bucket_counts(board.name, map_)
+        counts, _, _ = await self._bucket_counts(board.name, map_)
         rates = await self._write_rates(board.name)
         return [BucketInfo(b.id, b.lower, b.shard, counts.get(b.id, 0), rates.get(b.id, 0.0)) for b in map_.buckets]
 
