@@ -82,8 +82,13 @@ end
 local function count_range(key, lo_score, lo_mem, hi_score, hi_mem)
   local below = 0
   if lo_score ~= '' then below = count_lt(key, lo_score, lo_mem) end
-  local upto
-  if hi_score ~= '' then upto = count_lt(key, hi_score, hi_mem) else upto = redis.call('ZCARD', key) end
+  local upto = redis.call('ZCARD', key)
+  if hi_score ~= '' and upto > 0 then
+    -- Usually every member is below the upper bound (it is the next bucket's first): then ZCARD.
+    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local s, h = tonumber(last[2]), tonumber(hi_score)
+    if not (s < h or (s == h and last[1] < hi_mem)) then upto = count_lt(key, hi_score, hi_mem) end
+  end
   return upto - below, below
 end
 """
