@@ -46,8 +46,9 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The sharded rank index: shards as redis:// URLs, or as Sentinel master names
     # when `redis_sentinels` (host:port,...) is set. Empty: one sorted set per board at redis_url.
-    redis_shards: str = ""
-    redis_sentinels: str = ""
+    # The defaults are the local stack's (`podium stack up`).
+    redis_shards: str = "shard0,shard1,shard2"
+    redis_sentinels: str = "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381"
     # A bucket splits when it has more members, or takes more writes a second, than this.
     bucket_max_members: int = 100_000
     bucket_max_writes_per_s: float = 5_000.0
