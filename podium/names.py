@@ -26,46 +26,51 @@ def changes_topic(keyspace: str = KEYSPACE) -> str:
 REDIS_PREFIX = "podium"
 
 
+def _board_key(board: str, *parts: object) -> str:
+    return ":".join([f"{REDIS_PREFIX}:{{{board}}}", *map(str, parts)])
+
+
 def rank_key(board: str) -> str:
     """Sorted set: one member per ranked user, in rank order."""
-    return f"{REDIS_PREFIX}:{{{board}}}:rank"
+    return _board_key(board, "rank")
 
 
 def users_key(board: str) -> str:
     """Hash: user id → the user's newest total, version and log position (tombstones too)."""
-    return f"{REDIS_PREFIX}:{{{board}}}:users"
+    return _board_key(board, "users")
 
 
-# The sharded rank index (podium/index/sharded.py): a board's bucket map, counts,
-# writer leases and split lock live on its home shard; each bucket is a sorted
-# set on the shard the map places it on.
+# The sharded rank index (podium/index/sharded.py): a board's bucket map, users,
+# pending members, writer leases and split lock live on its home shard; each
+# bucket is a sorted set, with its fence, on the shard the map places it on.
 def bucket_map_key(board: str) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:buckets"
-
-
-def bucket_counts_key(board: str) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:counts"
+    return _board_key(board, "buckets")
 
 
 def bucket_writes_key(board: str, second: int) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:writes:{second}"
+    return _board_key(board, "writes", second)
 
 
 def bucket_key(board: str, bucket_id: int) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:bucket:{bucket_id}"
+    return _board_key(board, "bucket", bucket_id)
+
+
+def bucket_fence_key(board: str, bucket_id: int) -> str:
+    """The map epoch from which on the bucket accepts moves (raised by a split)."""
+    return _board_key(board, "bucket", bucket_id, "fence")
 
 
 def writers_key(board: str) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:writers"
+    return _board_key(board, "writers")
 
 
 def split_lock_key(board: str) -> str:
-    return f"{REDIS_PREFIX}:{{{board}}}:splitting"
+    return _board_key(board, "splitting")
 
 
 def pending_key(board: str) -> str:
     """Hash: user → the member a write put in a bucket before committing (cleaned on retry)."""
-    return f"{REDIS_PREFIX}:{{{board}}}:pending"
+    return _board_key(board, "pending")
 
 
 def homes_key() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from podium import metrics
 
@@ -18,7 +18,6 @@ class WorkerState:
     running: bool = False
     restarts: int = 0
     last_error: str | None = None
-    history: list[str] = field(default_factory=list)
 
 
 async def supervise(

@@ -214,10 +214,6 @@ def bound(key: SortKey | None) -> list[str | int]:
     return ["", ""] if key is None else [key[0], member_of_key(key)]
 
 
-def fence_key(board: str, bucket_id: int) -> str:
-    return names.bucket_key(board, bucket_id) + ":fence"
-
-
 class ShardedRedisRankIndex:
     def __init__(
         self,
@@ -422,7 +418,7 @@ class ShardedRedisRankIndex:
         if current is None or current.epoch != map_.epoch:
             return  # the map moved on: the writer simply retries with it
         for b in map_.buckets:
-            await self._lower_fence(self._shards[b.shard], fence_key(board, b.id), map_.epoch)
+            await self._lower_fence(self._shards[b.shard], names.bucket_fence_key(board, b.id), map_.epoch)
 
     async def _lower_fence(self, client: aioredis.Redis, key: str, epoch: int) -> None:
         fence = await self._call(lambda: client.get(key))
@@ -438,7 +434,7 @@ class ShardedRedisRankIndex:
         keys: list[str] = []
         args: list[str | int | float] = [epoch]
         for bucket_id, op, mem, score in ops:
-            keys += [names.bucket_key(board, bucket_id), fence_key(board, bucket_id)]
+            keys += [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
             args += [op, mem, score]
         if not await self._call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
@@ -546,12 +542,12 @@ class ShardedRedisRankIndex:
         source = self._shards[bucket.shard]
         source_key = names.bucket_key(board.name, bucket.id)
         # Fence first: a writer that read the old map can move nothing in this bucket now.
-        await self._call(lambda: source.set(fence_key(board.name, bucket.id), new_epoch))
+        await self._call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), new_epoch))
         low, high = _ranges(map_)[bucket.id]
         rows = await self._members_in_range(source, source_key, low, high)
         if shard is None:
             if len(rows) < 2:
-                await self._call(lambda: source.set(fence_key(board.name, bucket.id), map_.epoch))
+                await self._call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), map_.epoch))
                 return False
             half = len(rows) // 2
             at = key_from_member(rows[half][1], rows[half][0])
@@ -571,7 +567,7 @@ class ShardedRedisRankIndex:
 
         async def copy() -> None:
             async with dest.pipeline(transaction=False) as pipe:
-                pipe.set(fence_key(board.name, new.id), new_epoch)
+                pipe.set(names.bucket_fence_key(board.name, new.id), new_epoch)
                 pipe.delete(dest_key)
                 for i in range(0, len(moved), 1000):
                     pipe.zadd(dest_key, {m: s for m, s in moved[i : i + 1000]})

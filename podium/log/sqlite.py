@@ -80,15 +80,6 @@ class SqliteLog:
         self._consumers.append(consumer)
         return consumer
 
-    async def end_offset(self) -> int:
-        """The next sequence number the log will give (for lag and tests)."""
-
-        def read(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
-            return (row[0] if row else 0) + 1
-
-        return await self._writer.run(read)
-
     async def prune(self, retention_s: float) -> int:
         """Drop records every consumer group has committed and that are older than retention."""
         cutoff_us = int((time.time() - retention_s) * 1_000_000)

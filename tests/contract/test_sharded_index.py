@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
@@ -111,8 +112,6 @@ async def test_writers_wait_while_a_split_holds_the_board(shards: list[str]) -> 
     try:
         await index.apply(b, totals(b, 5))
         home = index._shards[index.home(b.name)]
-        from podium import names
-
         await home.set(names.split_lock_key(b.name), "someone", px=5000)
         writing = asyncio.create_task(index.apply(b, totals(b, 5, seed=9, version=2)))
         await asyncio.sleep(0.2)
@@ -196,12 +195,10 @@ async def test_a_fence_left_by_a_dead_split_is_lowered(shards: list[str]) -> Non
     try:
         await index.apply(b, totals(b, 5))
         [only] = await index.buckets(b)
-        from podium.index.sharded import fence_key
-
         client = index._shards[only.shard]
-        await client.set(fence_key(b.name, only.id), 99)  # a split raised it, then died
+        await client.set(names.bucket_fence_key(b.name, only.id), 99)  # a split raised it, then died
         assert len(await index.apply(b, totals(b, 5, seed=2, version=2))) == 5
-        assert int(await client.get(fence_key(b.name, only.id))) == 0
+        assert int(await client.get(names.bucket_fence_key(b.name, only.id))) == 0
     finally:
         await index.close()
 
