@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from podium.domain.boards import Board, combine
@@ -97,6 +98,15 @@ def apply_event(
     # A user who already had this total reached it earlier: keeps its place among equals.
     reached = live.reached_at_us if live is not None and new_total == live.total else event.submitted_at_us
     return Total(event.board, event.user_id, new_total, version, reached, position, False, now)
+
+
+def newest_per_user(totals: Sequence[Total]) -> list[Total]:
+    """Of several totals of one user in a batch, the one with the highest version."""
+    newest: dict[str, Total] = {}
+    for t in totals:
+        if t.user_id not in newest or t.version > newest[t.user_id].version:
+            newest[t.user_id] = t
+    return list(newest.values())
 
 
 def is_newer(candidate: Total, current: Total | None) -> bool:

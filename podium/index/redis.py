@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium import names
 from podium.domain.boards import Board, Order
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
 
@@ -85,6 +85,25 @@ def parse_state(raw: bytes | str) -> tuple[int, bool, str, int, LogPosition]:
     return int(version), removed == "1", mem, int(total), LogPosition(int(partition), int(offset))
 
 
+async def call(op: Callable[[], Awaitable[T]]) -> T:
+    """Run one Redis operation; a lost or timed-out connection becomes BackendUnavailable."""
+    import redis.exceptions
+
+    try:
+        return await op()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise BackendUnavailable(f"redis: {exc}") from exc
+
+
+async def wait_for_replicas(client: aioredis.Redis, replicas: int, timeout_ms: int, where: str = "redis") -> None:
+    """Block until the writes so far on `client` reached `replicas` replicas (Redis WAIT)."""
+    if replicas <= 0:
+        return
+    acked = await call(lambda: client.wait(replicas, timeout_ms))
+    if acked < replicas:
+        raise BackendUnavailable(f"{where}: {acked} of {replicas} replicas acknowledged in time")
+
+
 class RedisRankIndex:
     def __init__(self, client: aioredis.Redis, *, wait_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
         self._redis = client
@@ -99,40 +118,21 @@ class RedisRankIndex:
 
         return cls(aioredis.Redis.from_url(url), **kwargs)
 
-    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
-        import redis.exceptions
-
-        try:
-            return await op()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise BackendUnavailable(f"redis: {exc}") from exc
-
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
-        if not totals:
+        newest = newest_per_user(totals)  # one argument set per user
+        if not newest:
             return []
-        newest: dict[str, Total] = {}
-        for t in totals:  # one argument set per user: the newest of the batch
-            if t.user_id not in newest or t.version > newest[t.user_id].version:
-                newest[t.user_id] = t
         args: list[str | int] = []
-        for t in newest.values():
+        for t in newest:
             args += [t.user_id, t.version, state(t), int(t.removed), zscore(board.order, t.total), member(t)]
         keys = [names.users_key(board.name), names.rank_key(board.name)]
-        await self._call(lambda: self._apply(keys=keys, args=args))
-        await self.wait_for_replicas()
-        return list(newest.values())
-
-    async def wait_for_replicas(self) -> None:
-        """Block until the writes so far reached `wait_replicas` replicas (Redis WAIT)."""
-        if self._wait_replicas <= 0:
-            return
-        acked = await self._call(lambda: self._redis.wait(self._wait_replicas, self._wait_timeout_ms))
-        if acked < self._wait_replicas:
-            raise BackendUnavailable(f"redis: {acked} of {self._wait_replicas} replicas acknowledged in time")
+        await call(lambda: self._apply(keys=keys, args=args))
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms)
+        return newest
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
         keys = [names.users_key(board.name), names.rank_key(board.name)]
-        found = await self._call(lambda: self._entry(keys=keys, args=[user_id]))
+        found = await call(lambda: self._entry(keys=keys, args=[user_id]))
         if not found or found[0] is None:
             return None
         _, _, _, total, _ = parse_state(found[1])
@@ -143,14 +143,12 @@ class RedisRankIndex:
             return []
         start = max(first_rank, 1) - 1
         key = names.rank_key(board.name)
-        rows: list[Any] = list(
-            await self._call(lambda: self._redis.zrange(key, start, start + count - 1, withscores=True))
-        )
+        rows: list[Any] = list(await call(lambda: self._redis.zrange(key, start, start + count - 1, withscores=True)))
         return [Entry(start + i + 1, user_of(m), zscore(board.order, int(s))) for i, (m, s) in enumerate(rows)]
 
     async def count(self, board: Board) -> int:
         key = names.rank_key(board.name)
-        return int(await self._call(lambda: self._redis.zcard(key)))
+        return int(await call(lambda: self._redis.zcard(key)))
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
         members = await self.count(board)
@@ -158,7 +156,7 @@ class RedisRankIndex:
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         key = names.users_key(board.name)
-        raw = await self._call(lambda: self._redis.hget(key, user_id))
+        raw = await call(lambda: self._redis.hget(key, user_id))
         return parse_state(raw)[4] if raw is not None else None
 
     async def close(self) -> None:

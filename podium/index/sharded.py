@@ -43,7 +43,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -51,16 +51,15 @@ from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move
 from podium.domain.ordering import SortKey, sort_key
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
-from podium.index.redis import member, parse_state, state, user_of, zscore
+from podium.index.redis import call, member, parse_state, state, user_of, wait_for_replicas, zscore
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 log = logging.getLogger("podium.index.sharded")
-T = TypeVar("T")
 
 # Lua helper: how many members of sorted set `key` sort before (score, member).
 # Members with a lower score are ZCOUNTed; among equal scores (ordered by member
@@ -258,36 +257,28 @@ class ShardedRedisRankIndex:
         if board in self._homes:
             return self._homes[board]
         directory = self._shards[0]
-        raw = await self._call(lambda: directory.hget(names.homes_key(), board))
+        raw = await call(lambda: directory.hget(names.homes_key(), board))
         if raw is None:
             guess = zlib.crc32(board.encode()) % len(self._shards)
             if not create:
                 # A board written before the directory existed lives where its name hashes to.
                 map_key = names.bucket_map_key(board)
-                if not await self._call(lambda: self._shards[guess].exists(map_key)):
+                if not await call(lambda: self._shards[guess].exists(map_key)):
                     return None
-            await self._call(lambda: directory.hsetnx(names.homes_key(), board, guess))
-            raw = await self._call(lambda: directory.hget(names.homes_key(), board))
+            await call(lambda: directory.hsetnx(names.homes_key(), board, guess))
+            raw = await call(lambda: directory.hget(names.homes_key(), board))
         home = int(raw if raw is not None else guess)
         if home >= len(self._shards):
             raise BackendUnavailable(f"redis: board {board!r} lives on shard {home}, beyond the configured shards")
         self._homes[board] = home
         return home
 
-    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
-        import redis.exceptions
-
-        try:
-            return await op()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise BackendUnavailable(f"redis: {exc}") from exc
-
     async def _map(self, board: str) -> BucketMap | None:
         home = await self._home(board, create=False)
         if home is None:
             return None
         key = names.bucket_map_key(board)
-        return _decode_map(await self._call(lambda: self._shards[home].get(key)))
+        return _decode_map(await call(lambda: self._shards[home].get(key)))
 
     async def _bucket_counts(self, board: str, map_: BucketMap, wanted: tuple[Bucket, str] | None = None) -> Any:
         """In-range member counts of every bucket (one script per shard, in parallel); with
@@ -308,7 +299,7 @@ class ShardedRedisRankIndex:
                 args += [*bound(ranges[b.id][0]), *bound(ranges[b.id][1])]
             if wanted is not None and shard == wanted[0].shard:
                 args.append(wanted[1])
-            result: list[int] = await self._call(lambda: self._counts[shard](keys=keys, args=args))
+            result: list[int] = await call(lambda: self._counts[shard](keys=keys, args=args))
             return [int(x) for x in result]
 
         shards = list(per_shard)
@@ -327,14 +318,11 @@ class ShardedRedisRankIndex:
     # -- writes -----------------------------------------------------------------------------
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
-        newest: dict[str, Total] = {}
-        for t in totals:
-            if t.user_id not in newest or t.version > newest[t.user_id].version:
-                newest[t.user_id] = t
+        newest = newest_per_user(totals)
         if not newest:
             return []
         for attempt in range(300):
-            applied = await self._apply_once(board, list(newest.values()))
+            applied = await self._apply_once(board, newest)
             if applied is not None:
                 await self._maybe_split(board, applied)
                 return applied
@@ -354,7 +342,7 @@ class ShardedRedisRankIndex:
         args: list[str | int] = [self._writer_id, self._lease_ms]
         for t in totals:
             args += [t.user_id, t.version, _pending(board, t)]
-        begun = await self._call(lambda: self._begin[home](keys=keys, args=args))
+        begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
             return None  # a split is under way
         started = time.monotonic()
@@ -402,7 +390,7 @@ class ShardedRedisRankIndex:
             names.bucket_writes_key(board.name, int(time.time())),
             names.pending_key(board.name),
         ]
-        done = await self._call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
+        done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
         await self._wait_for_replicas({home, *moves})
@@ -412,7 +400,7 @@ class ShardedRedisRankIndex:
         """A fence newer than the map with no split under way was left by a split that
         died between raising it and swapping the map: lower it to the map's epoch."""
         home = self._shards[self.home(board)]
-        if await self._call(lambda: home.exists(names.split_lock_key(board))):
+        if await call(lambda: home.exists(names.split_lock_key(board))):
             return  # a split is under way: wait for it
         current = await self._map(board)
         if current is None or current.epoch != map_.epoch:
@@ -421,14 +409,14 @@ class ShardedRedisRankIndex:
             await self._lower_fence(self._shards[b.shard], names.bucket_fence_key(board, b.id), map_.epoch)
 
     async def _lower_fence(self, client: aioredis.Redis, key: str, epoch: int) -> None:
-        fence = await self._call(lambda: client.get(key))
+        fence = await call(lambda: client.get(key))
         if fence is not None and int(fence) > epoch:
             log.warning("lowering a fence left by a dead split", extra={"fence": key})
-            await self._call(lambda: client.set(key, epoch))
+            await call(lambda: client.set(key, epoch))
 
     async def _release(self, board: str) -> None:
         shard = self._shards[self.home(board)]
-        await self._call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
+        await call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
 
     async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
         keys: list[str] = []
@@ -436,24 +424,21 @@ class ShardedRedisRankIndex:
         for bucket_id, op, mem, score in ops:
             keys += [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
             args += [op, mem, score]
-        if not await self._call(lambda: self._move_script[shard](keys=keys, args=args)):
+        if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
 
     async def _create_map(self, board: str) -> None:
         initial = BucketMap.single(shard=self.home(board))
         key = names.bucket_map_key(board)
-        await self._call(lambda: self._shards[self.home(board)].set(key, orjson.dumps(initial.to_json()), nx=True))
+        await call(lambda: self._shards[self.home(board)].set(key, orjson.dumps(initial.to_json()), nx=True))
 
     async def _wait_for_replicas(self, shards: set[int]) -> None:
-        if self._wait_replicas <= 0:
-            return
-
-        async def wait(shard: int) -> None:
-            acked = await self._call(lambda: self._shards[shard].wait(self._wait_replicas, self._wait_timeout_ms))
-            if acked < self._wait_replicas:
-                raise BackendUnavailable(f"redis shard {shard}: {acked} of {self._wait_replicas} replicas in time")
-
-        await asyncio.gather(*(wait(s) for s in shards))
+        await asyncio.gather(
+            *(
+                wait_for_replicas(self._shards[s], self._wait_replicas, self._wait_timeout_ms, f"redis shard {s}")
+                for s in shards
+            )
+        )
 
     # -- splits -----------------------------------------------------------------------------
 
@@ -503,7 +488,7 @@ class ShardedRedisRankIndex:
         """Writes a second per bucket over the last full second."""
         last = int(time.time()) - 1
         home = self._shards[self.home(board)]
-        raw = await self._call(lambda: home.hgetall(names.bucket_writes_key(board, last)))
+        raw = await call(lambda: home.hgetall(names.bucket_writes_key(board, last)))
         return {int(k): float(v) for k, v in raw.items()}
 
     async def split(self, board: Board, bucket_id: int) -> bool:
@@ -518,18 +503,18 @@ class ShardedRedisRankIndex:
             return False
         shard = self._shards[home]
         lock = names.split_lock_key(board.name)
-        if not await self._call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
+        if not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
             return False
         try:
             deadline = time.monotonic() + self._lease_ms / 1000 + 1
             writers = [names.writers_key(board.name)]
-            while await self._call(lambda: self._live_leases[home](keys=writers)):
+            while await call(lambda: self._live_leases[home](keys=writers)):
                 if time.monotonic() > deadline:
                     return False
                 await asyncio.sleep(0.001)
             return await work()
         finally:
-            await self._call(lambda: shard.delete(lock))
+            await call(lambda: shard.delete(lock))
 
     async def _relocate(self, board: Board, bucket_id: int, *, shard: int | None) -> bool:
         """shard None: split the bucket, its upper half to the least-loaded shard;
@@ -542,12 +527,12 @@ class ShardedRedisRankIndex:
         source = self._shards[bucket.shard]
         source_key = names.bucket_key(board.name, bucket.id)
         # Fence first: a writer that read the old map can move nothing in this bucket now.
-        await self._call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), new_epoch))
+        await call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), new_epoch))
         low, high = _ranges(map_)[bucket.id]
         rows = await self._members_in_range(source, source_key, low, high)
         if shard is None:
             if len(rows) < 2:
-                await self._call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), map_.epoch))
+                await call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), map_.epoch))
                 return False
             half = len(rows) // 2
             at = key_from_member(rows[half][1], rows[half][0])
@@ -573,11 +558,11 @@ class ShardedRedisRankIndex:
                     pipe.zadd(dest_key, {m: s for m, s in moved[i : i + 1000]})
                 await pipe.execute()
 
-        await self._call(copy)
+        await call(copy)
         await self._wait_for_replicas({target})
         home_client = self._shards[self.home(board.name)]
         map_key = names.bucket_map_key(board.name)
-        await self._call(lambda: home_client.set(map_key, orjson.dumps(new_map.to_json())))
+        await call(lambda: home_client.set(map_key, orjson.dumps(new_map.to_json())))
 
         async def trim() -> None:  # the copies left behind are out of range already: tidiness
             async with source.pipeline(transaction=False) as pipe:
@@ -585,7 +570,7 @@ class ShardedRedisRankIndex:
                     pipe.zrem(source_key, *(m for m, _ in moved[i : i + 1000]))
                 await pipe.execute()
 
-        await self._call(trim)
+        await call(trim)
         await self._wait_for_replicas({self.home(board.name), bucket.shard})
         log.info(
             "bucket split",
@@ -603,7 +588,7 @@ class ShardedRedisRankIndex:
         self, client: aioredis.Redis, key: str, low: SortKey | None, high: SortKey | None
     ) -> list[Any]:
         """The (member, score) pairs of `key` within [low, high), in order."""
-        rows: list[Any] = list(await self._call(lambda: client.zrange(key, 0, -1, withscores=True)))
+        rows: list[Any] = list(await call(lambda: client.zrange(key, 0, -1, withscores=True)))
         return [
             (m, s)
             for m, s in rows
@@ -625,7 +610,7 @@ class ShardedRedisRankIndex:
                 result: list[Any] = await pipe.execute()
                 return result
 
-        raw_state, raw_map = await self._call(read)
+        raw_state, raw_map = await call(read)
         map_ = _decode_map(raw_map)
         if raw_state is None or map_ is None:
             return None
@@ -650,7 +635,7 @@ class ShardedRedisRankIndex:
             key = names.bucket_key(board.name, bucket.id)
             client = self._shards[bucket.shard]
             first = below.get(bucket.id, 0) + start  # skip what lies below the range
-            rows = await self._call(lambda: client.zrange(key, first, first + n - 1, withscores=True))
+            rows = await call(lambda: client.zrange(key, first, first + n - 1, withscores=True))
             return list(rows)
 
         slices = map_.page(counts, first_rank, count)
@@ -673,7 +658,7 @@ class ShardedRedisRankIndex:
         if home is None:
             return None
         shard = self._shards[home]
-        raw = await self._call(lambda: shard.hget(names.users_key(board.name), user_id))
+        raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
         return parse_state(raw)[4] if raw is not None else None
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
