@@ -136,9 +136,7 @@ def split_point(keys: Sequence[SortKey]) -> SortKey:
 def rebalancing_move(map_: BucketMap, counts: Mapping[int, int], shards: int) -> tuple[Bucket, int] | None:
     """One bucket to move from the fullest shard to the emptiest, if that narrows the
     gap between them; None when the board is as balanced as whole buckets allow."""
-    load = dict.fromkeys(range(shards), 0)
-    for b in map_.buckets:
-        load[b.shard] += counts.get(b.id, 0)
+    load = shard_loads(map_, counts, shards)
     fullest = max(load, key=lambda s: (load[s], -s))
     emptiest = least_loaded(load)
     gap = load[fullest] - load[emptiest]
@@ -148,6 +146,14 @@ def rebalancing_move(map_: BucketMap, counts: Mapping[int, int], shards: int) ->
     # The bucket that brings the two closest to even.
     best = min(candidates, key=lambda b: abs(gap - 2 * counts.get(b.id, 0)))
     return best, emptiest
+
+
+def shard_loads(map_: BucketMap, counts: Mapping[int, int], shards: int) -> dict[int, int]:
+    """How many of the board's members each shard holds."""
+    load = dict.fromkeys(range(shards), 0)
+    for b in map_.buckets:
+        load[b.shard] += counts.get(b.id, 0)
+    return load
 
 
 def least_loaded(shard_members: Mapping[int, int]) -> int:

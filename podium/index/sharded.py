@@ -1,6 +1,7 @@
 """The sharded rank index: a board cut into score buckets over several Redis shards.
 
-Each board has a home shard (by a hash of its name) holding its bucket map
+Each board has a home shard (recorded in a directory on the first shard when the
+board is first written, so adding shards never moves it) holding its bucket map
 (`domain.buckets.BucketMap`, JSON), every user's newest total and version, the
 writers' leases and the split lock. Each bucket is a sorted set on the shard the
 map places it on, in the single-set index's encoding (`index.redis`): score =
@@ -49,7 +50,7 @@ import orjson
 
 from podium import names
 from podium.domain.boards import Board
-from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move
+from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
 from podium.domain.ordering import SortKey, sort_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
@@ -462,17 +463,28 @@ class ShardedRedisRankIndex:
             if next_map is None:
                 return
             map_ = next_map
-        await self.rebalance(board)
+        else:  # 64 splits in a row: the last counts predate them
+            await self.rebalance(board)
+            return
+        await self.rebalance(board, known=(map_, counts))  # the counts just read: no second count
 
-    async def rebalance(self, board: Board, *, max_moves: int = 4) -> int:
+    async def rebalance(
+        self, board: Board, *, max_moves: int = 4, known: tuple[BucketMap, dict[int, int]] | None = None
+    ) -> int:
         """Move whole buckets from the fullest shard to the emptiest while that evens them
-        out (a shard just added takes its share); returns how many moved."""
+        out (a shard just added takes its share); returns how many moved. `known`: the
+        map and counts the caller has just read, for the first step."""
         moved = 0
         for _ in range(max_moves):
-            map_ = await self._map(board.name)
-            if map_ is None:
-                return moved
-            counts, _, _ = await self._bucket_counts(board.name, map_)
+            if known is not None:
+                map_, counts = known
+                known = None
+            else:
+                found = await self._map(board.name)
+                if found is None:
+                    return moved
+                map_ = found
+                counts, _, _ = await self._bucket_counts(board.name, map_)
             step = rebalancing_move(map_, counts, len(self._shards))
             if step is None or not await self.move_bucket(board, step[0].id, step[1]):
                 return moved
@@ -537,10 +549,7 @@ class ShardedRedisRankIndex:
             half = len(rows) // 2
             at = key_from_member(rows[half][1], rows[half][0])
             counts, _, _ = await self._bucket_counts(board.name, map_)
-            load: dict[int, int] = dict.fromkeys(range(len(self._shards)), 0)
-            for b in map_.buckets:
-                load[b.shard] += counts.get(b.id, 0)
-            target = least_loaded(load)
+            target = least_loaded(shard_loads(map_, counts, len(self._shards)))
             new_map, new = map_.split(bucket, at, target)
         else:
             half, target = 0, shard
@@ -573,7 +582,7 @@ class ShardedRedisRankIndex:
         await call(trim)
         await self._wait_for_replicas({self.home(board.name), bucket.shard})
         log.info(
-            "bucket split",
+            "bucket split" if shard is None else "bucket moved",
             extra={
                 "board": board.name,
                 "bucket": bucket.id,
@@ -589,10 +598,9 @@ class ShardedRedisRankIndex:
     ) -> list[Any]:
         """The (member, score) pairs of `key` within [low, high), in order."""
         rows: list[Any] = list(await call(lambda: client.zrange(key, 0, -1, withscores=True)))
+        keys = [key_from_member(s, m) for m, s in rows]
         return [
-            (m, s)
-            for m, s in rows
-            if (low is None or key_from_member(s, m) >= low) and (high is None or key_from_member(s, m) < high)
+            row for row, k in zip(rows, keys, strict=True) if (low is None or k >= low) and (high is None or k < high)
         ]
 
     # -- reads ------------------------------------------------------------------------------
