@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import orjson
-import uvicorn
 
 from podium.api.app import create_app
+from podium.api.serving import start, uvicorn_server
 from podium.settings import Settings
 
 
@@ -90,15 +90,8 @@ async def e2e_latency(base_url: str, *, samples: int, rate_per_s: float, progres
 
 async def run(settings: Settings, *, quick: bool, out: Path, progress: bool = True) -> list[Figure]:
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            await serving
-            raise RuntimeError("the server did not start")
-        await asyncio.sleep(0.05)
+    server = uvicorn_server(create_app(settings), "127.0.0.1", port)
+    serving = await start(server)
     try:
         latency = await e2e_latency(
             f"http://127.0.0.1:{port}", samples=200 if quick else 2000, rate_per_s=50, progress=progress

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import httpx
-import uvicorn
-from starlette.applications import Starlette
 
 from podium import __version__, demo, logs
+from podium.api.serving import start, uvicorn_server
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
 
@@ -94,10 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
     return parser
-
-
-def uvicorn_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -207,12 +202,10 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{settings.host}:{settings.port}"
 
     async def both() -> None:
-        srv = uvicorn_server(create_app(settings), settings.host, settings.port)
-        serving = asyncio.create_task(srv.serve())
-        while not srv.started:
-            if serving.done():
-                return await serving
-            await asyncio.sleep(0.05)
+        try:
+            serving = await start(uvicorn_server(create_app(settings), settings.host, settings.port))
+        except RuntimeError:
+            return  # uvicorn has logged why (a port in use, say)
         print(
             f"""
 Podium demo: {args.players} simulated players are playing on the board 'demo'.

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sortedcontainers import SortedList
 
 from podium.domain.boards import Board, Order
-from podium.domain.ordering import sort_key
+from podium.domain.ordering import SortKey, total_key
 from podium.domain.totals import LogPosition, Total, is_newer
 from podium.index.base import BucketInfo, Entry
 
@@ -26,8 +26,8 @@ class _BoardIndex:
         self.totals: dict[str, Total] = {}  # tombstones too: they carry versions
         self.writes: dict[int, int] = {}  # second → totals applied in it (the last few)
 
-    def key(self, t: Total) -> tuple[int, int, str]:
-        return sort_key(self.order, t.total, t.reached_at_us, t.user_id)
+    def key(self, t: Total) -> SortKey:
+        return total_key(self.order, t)
 
 
 class MemoryRankIndex:

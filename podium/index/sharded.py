@@ -51,7 +51,7 @@ import orjson
 from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
-from podium.domain.ordering import SortKey, sort_key
+from podium.domain.ordering import SortKey, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
@@ -194,10 +194,6 @@ return redis.call('ZCARD', KEYS[1])
 
 class StaleMap(Exception):
     """A bucket refused a move: a split started after this writer read the map."""
-
-
-def key_of(board: Board, t: Total) -> SortKey:
-    return sort_key(board.order, t.total, t.reached_at_us, t.user_id)
 
 
 def key_from_member(score: float, raw: bytes | str) -> SortKey:
@@ -370,7 +366,7 @@ class ShardedRedisRankIndex:
                 moves[old.shard].append((old.id, "r", old_member, 0))
             new_id = ""
             if not t.removed:
-                new = map_.locate(key_of(board, t))
+                new = map_.locate(total_key(board.order, t))
                 moves[new.shard].append((new.id, "a", member(t), zscore(board.order, t.total)))
                 new_id = str(new.id)
             commit_args += [t.user_id, current[0] if current is not None else -1, state(t), new_id]
@@ -447,7 +443,7 @@ class ShardedRedisRankIndex:
         map_ = await self._map(board.name)
         if map_ is None:
             return
-        touched = {map_.locate(key_of(board, t)).id for t in applied if not t.removed}
+        touched = {map_.locate(total_key(board.order, t)).id for t in applied if not t.removed}
         rates = await self._write_rates(board.name)
         for _ in range(64):  # a big batch may need a bucket split, then its halves again
             counts, _, _ = await self._bucket_counts(board.name, map_)
