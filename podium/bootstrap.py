@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from podium import names
 from podium.boards import Boards
@@ -22,6 +23,9 @@ from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
+
+if TYPE_CHECKING:
+    from podium.store.cassandra import CassandraStore
 
 log = logging.getLogger("podium.bootstrap")
 
@@ -130,16 +134,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
     from podium.cdc.debezium import DebeziumChangeFeed
     from podium.log.kafka import KafkaLog, KafkaLogConsumer
-    from podium.store.cassandra import CassandraStore
 
-    store = await asyncio.to_thread(
-        CassandraStore.connect,
-        settings.cassandra_host_list,
-        settings.cassandra_port,
-        settings.cassandra_keyspace,
-        local_dc=settings.cassandra_local_dc,
-        key_ttl_s=int(settings.idempotency_window_s),
-    )
+    store = await asyncio.to_thread(connect_store, settings)
     await asyncio.to_thread(prepare_distributed, settings, store)
     boards = Boards(store)
     index = redis_rank_index(settings)
@@ -194,22 +190,25 @@ def redis_rank_index(settings: Settings) -> RankIndex:
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
 
 
-def prepare_distributed(settings: Settings, store: object | None = None) -> None:
+def connect_store(settings: Settings) -> CassandraStore:
+    from podium.store.cassandra import CassandraStore
+
+    return CassandraStore.connect(
+        settings.cassandra_host_list,
+        settings.cassandra_port,
+        settings.cassandra_keyspace,
+        local_dc=settings.cassandra_local_dc,
+        key_ttl_s=int(settings.idempotency_window_s),
+    )
+
+
+def prepare_distributed(settings: Settings, store: CassandraStore | None = None) -> None:
     """Create what the distributed profile needs if it is missing: the Cassandra
     schema and the Kafka topics. Idempotent; `podium stack up` runs it before
     Debezium starts (the connector ignores tables created after it)."""
     from podium.log.kafka import ensure_topics
-    from podium.store.cassandra import CassandraStore
 
-    cassandra = store if isinstance(store, CassandraStore) else None
-    if cassandra is None:
-        cassandra = CassandraStore.connect(
-            settings.cassandra_host_list,
-            settings.cassandra_port,
-            settings.cassandra_keyspace,
-            local_dc=settings.cassandra_local_dc,
-            key_ttl_s=int(settings.idempotency_window_s),
-        )
+    cassandra = store if store is not None else connect_store(settings)
     try:
         cassandra.ensure_schema(settings.cassandra_replication)
     finally:
