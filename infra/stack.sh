@@ -7,8 +7,11 @@
 #   infra/stack.sh down   [component...]   stop (reverse order) only what this script started (pidfiles)
 #   infra/stack.sh status [component...]
 #   infra/stack.sh render                  only render configs into var/conf
+#   infra/stack.sh kill   kafka3-<1|2|3>   SIGKILL one node of the kafka3 cluster (`up kafka3` restarts it)
 #
 # Components: redis kafka cassandra schema debezium (default: all). State, pidfiles, logs: var/.
+# Optional, only when named: kafka3 (three combined broker+controller KRaft nodes, brokers
+# 19092-19094, controllers 19192-19194, replication factor 3, min.insync.replicas 2; for fault tests).
 # Jars: .infra/libs/<component> (infra/fetch_jars.sh is run automatically when missing).
 # Env: JAVA_HOME (default /usr/lib/jvm/java-17-openjdk-amd64), PODIUM_BIN (the podium command
 #      used by `schema`, default .venv/bin/podium), REDIS_SERVER (default redis-server),
@@ -27,6 +30,8 @@ JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 J="$JAVA_HOME/bin/java"
 REDIS_SERVER="${REDIS_SERVER:-redis-server}"
 ALL=(redis kafka cassandra schema debezium)
+OPTIONAL=(kafka3)  # started only when named
+KNOWN=("${ALL[@]}" "${OPTIONAL[@]}")
 
 log()  { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die()  { printf '[stack %s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
@@ -287,6 +292,80 @@ up_kafka() {
 down_kafka() { stop_proc kafka "$KAFKA_MAIN" 60; }
 status_kafka() { if alive kafka "$KAFKA_MAIN"; then echo "kafka: running pid $(cat "$(pidfile kafka)")"; else echo "kafka: stopped"; fi; }
 
+# ---- kafka3 -----------------------------------------------------------------------------------
+# Three combined broker+controller KRaft nodes with a static quorum, for the fault tests: node n
+# (1..3) serves clients on 19091+n and the controller quorum on 19191+n; data var/kafka3/<n>, log
+# var/logs/kafka3-<n>.log, one cluster id for all three in var/kafka3/cluster.id.
+KAFKA3_NODES=(1 2 3)
+kafka3_conf()   { echo "$RCONF/kafka3/node-$1.properties"; }
+kafka3_marker() { echo "kafka3/node-$1.properties"; }  # in the node's cmdline, and only its
+kafka3_ready()  { grep -q 'Kafka Server started' "$LOGS/kafka3-$1.log" && port_open $((19091 + $1)); }
+up_kafka3() {
+  need_libs kafka
+  local C="$RCONF/kafka" CP="$LIBS/kafka/*" t0 n cid started=()
+  t0=$(now)
+  mkdir -p "$VAR/kafka3" "$LOGS"
+  if [ ! -s "$VAR/kafka3/cluster.id" ]; then
+    "$J" -Xmx256m -Dlog4j2.configurationFile="$C/log4j2-tools.properties" -cp "$CP" kafka.tools.StorageTool random-uuid \
+      | tail -1 > "$VAR/kafka3/cluster.id"
+  fi
+  cid="$(cat "$VAR/kafka3/cluster.id")"
+  for n in "${KAFKA3_NODES[@]}"; do
+    sed -e "s#__NODE__#$n#g" -e "s#__BROKER_PORT__#$((19091 + n))#g" -e "s#__CONTROLLER_PORT__#$((19191 + n))#g" \
+      "$RCONF/kafka3/server.properties" > "$(kafka3_conf "$n")"
+    if alive "kafka3-$n" "$(kafka3_marker "$n")"; then continue; fi
+    check_port_free $((19091 + n)) "kafka3-$n"; check_port_free $((19191 + n)) "kafka3-$n"
+    mkdir -p "$VAR/kafka3/$n/data"
+    if [ ! -f "$VAR/kafka3/$n/data/meta.properties" ]; then
+      "$J" -Xmx256m -Dlog4j2.configurationFile="$C/log4j2-tools.properties" -cp "$CP" \
+        kafka.tools.StorageTool format --cluster-id="$cid" --config "$(kafka3_conf "$n")" \
+        > "$LOGS/kafka3-$n-format.log" 2>&1 || fail_with_log "kafka3-$n: storage format failed" "$LOGS/kafka3-$n-format.log"
+      log "kafka3-$n: formatted storage (cluster id $cid)"
+    fi
+    launch "kafka3-$n" "$LOGS/kafka3-$n.log" "$J" -Xms384m -Xmx384m -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
+      -Djava.awt.headless=true -Dkafka.logs.dir="$LOGS" \
+      -Dlog4j2.configurationFile="$C/log4j2.properties" \
+      -cp "$CP" "$KAFKA_MAIN" "$(kafka3_conf "$n")"
+    started+=("$n")
+  done
+  if [ ${#started[@]} -eq 0 ]; then log "kafka3: already running"; return; fi
+  # A node's broker starts only once the quorum has a leader, i.e. two controllers are up: so
+  # launch them all, then wait for each. If one fails, stop every node this call started.
+  for n in "${started[@]}"; do
+    ( wait_until "${KAFKA_TIMEOUT:-90}" "kafka3-$n" "$LOGS/kafka3-$n.log" "kafka3-$n" "$(kafka3_marker "$n")" kafka3_ready "$n" ) \
+      || { for n in "${started[@]}"; do stop_proc "kafka3-$n" "$(kafka3_marker "$n")" 30; done; exit 1; }
+  done
+  log "kafka3: node(s) ${started[*]} ready in $(since "$t0")s (brokers 127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094)"
+}
+down_kafka3() {
+  # SIGTERM all at once: a node stopped after the others would wait for a quorum that is gone.
+  local n
+  log "kafka3: SIGTERM to every running node"
+  for n in "${KAFKA3_NODES[@]}"; do
+    if alive "kafka3-$n" "$(kafka3_marker "$n")"; then kill -TERM "$(cat "$(pidfile "kafka3-$n")")" 2>/dev/null || true; fi
+  done
+  for n in "${KAFKA3_NODES[@]}"; do stop_proc "kafka3-$n" "$(kafka3_marker "$n")" 60; done
+}
+status_kafka3() {
+  local n
+  for n in "${KAFKA3_NODES[@]}"; do
+    if alive "kafka3-$n" "$(kafka3_marker "$n")"; then
+      echo "kafka3-$n: running pid $(cat "$(pidfile "kafka3-$n")") :$((19091 + n)) :$((19191 + n))"
+    else echo "kafka3-$n: stopped"; fi
+  done
+}
+kill_kafka3_node() {  # $1 = kafka3-<n>: SIGKILL, as a crash would
+  local n="${1#kafka3-}" pid i
+  case "$1" in kafka3-[1-3]) ;; *) die "kill: expected kafka3-1, kafka3-2 or kafka3-3, got '$1'" ;; esac
+  alive "$1" "$(kafka3_marker "$n")" || die "$1 is not running"
+  pid="$(cat "$(pidfile "$1")")"
+  kill -KILL "$pid"
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$(pidfile "$1")"
+  log "$1: SIGKILLed pid $pid"
+}
+
 # ---- cassandra --------------------------------------------------------------------------------
 CASS_MAIN=org.apache.cassandra.service.CassandraDaemon
 cass_ready() { port_open 9042 && grep -q 'Startup complete' "$LOGS/cassandra.log"; }
@@ -371,14 +450,15 @@ status_debezium() {
 
 # ---- main -------------------------------------------------------------------------------------
 cmd="${1:-}"; shift || true
+if [ "$cmd" = kill ]; then [ $# -eq 1 ] || die "usage: $0 kill kafka3-<1|2|3>"; kill_kafka3_node "$1"; exit 0; fi
 comps=("$@"); [ ${#comps[@]} -gt 0 ] || comps=("${ALL[@]}")
 for c in "${comps[@]}"; do
-  case " ${ALL[*]} " in *" $c "*) ;; *) die "unknown component '$c' (one of: ${ALL[*]})" ;; esac
+  case " ${KNOWN[*]} " in *" $c "*) ;; *) die "unknown component '$c' (one of: ${KNOWN[*]})" ;; esac
 done
 ordered() {  # print requested components in canonical (or reverse) order
   local c r
-  if [ "${1:-}" = rev ]; then for ((r = ${#ALL[@]} - 1; r >= 0; r--)); do c=${ALL[r]}; [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done
-  else for c in "${ALL[@]}"; do [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done; fi
+  if [ "${1:-}" = rev ]; then for ((r = ${#KNOWN[@]} - 1; r >= 0; r--)); do c=${KNOWN[r]}; [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done
+  else for c in "${KNOWN[@]}"; do [[ " ${comps[*]} " == *" $c "* ]] && echo "$c"; done; fi
   return 0
 }
 case "$cmd" in
@@ -386,5 +466,5 @@ case "$cmd" in
   down)   for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
   status) for c in $(ordered); do [ "$c" = schema ] || "status_$c"; done ;;
   render) render; log "rendered into $RCONF" ;;
-  *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium kafka3] | kill kafka3-<1|2|3>" >&2; exit 2 ;;
 esac
