@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULTS_DIR = ROOT / "var" / "faults"
@@ -50,11 +51,23 @@ def append_row(row: FaultRow, directory: Path = FAULTS_DIR) -> Path:
     return path
 
 
-def load_rows(directory: Path = FAULTS_DIR) -> list[FaultRow]:
+ROW_FIELDS = frozenset(FaultRow.__dataclass_fields__)
+
+
+def load_rows(directory: Path = FAULTS_DIR) -> tuple[list[FaultRow], dict[str, Any]]:
+    """The rows of every file, and apart (by file name) what a file holds in another shape."""
     rows: list[FaultRow] = []
+    others: dict[str, Any] = {}
     for path in sorted(directory.glob("*.json")):
-        rows += [FaultRow(**r) for r in json.loads(path.read_text())]
-    return rows
+        data = json.loads(path.read_text())
+        if isinstance(data, list) and all(isinstance(r, dict) and set(r) <= ROW_FIELDS for r in data):
+            try:
+                rows += [FaultRow(**r) for r in data]
+                continue
+            except TypeError:  # a field missing
+                pass
+        others[path.name] = data
+    return rows, others
 
 
 METHOD = """\
@@ -78,7 +91,7 @@ counts every recorded run and how many were not exact.
 """
 
 
-def render(rows: list[FaultRow]) -> str:
+def render(rows: list[FaultRow], others: dict[str, Any] | None = None) -> str:
     latest: dict[tuple[str, str], FaultRow] = {}
     runs: dict[tuple[str, str], list[FaultRow]] = {}
     for row in sorted(rows, key=lambda r: r.recorded_at):
@@ -94,17 +107,22 @@ def render(rows: list[FaultRow]) -> str:
     ]
     for key, row in sorted(latest.items()):
         bad = sum(not r.exact for r in runs[key])
-        converge = f"{row.converge_s:.2f} s" if row.converge_s is not None else "never"
+        converge = f"{row.converge_s:.3f} s" if row.converge_s is not None else "never"
         lines.append(
             f"| {row.fault} | {row.profile} | {row.acked} | {row.in_flight} | {row.lost} | {row.double_counted} "
             f"| {'exact' if row.ranks_exact else 'WRONG'} | {converge} | {len(runs[key])} ({bad} not exact) "
             f"| {row.notes} |"
         )
-    return "\n".join([*lines, "", "## Method", "", METHOD])
+    lines += ["", "## Method", "", METHOD]
+    if others:
+        lines += ["## Other records", "", "Files in var/faults/ not in the row format above, as they are:", ""]
+        for name, data in sorted(others.items()):
+            lines += [f"`{name}`:", "", "```json", json.dumps(data, indent=1), "```", ""]
+    return "\n".join(lines)
 
 
 def write_reliability(directory: Path = FAULTS_DIR, out: Path = RELIABILITY_MD) -> str:
-    text = render(load_rows(directory))
+    text = render(*load_rows(directory))
     out.write_text(text)
     return text
 

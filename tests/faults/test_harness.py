@@ -230,13 +230,15 @@ def test_report_appends_runs_and_renders_the_latest_of_each_fault(tmp_path: Path
     append_row(row("kill / restart"), tmp_path)
     append_row(row("cut", converge_s=None), tmp_path)
     assert path == tmp_path / "kill-restart.json" and len(json.loads(path.read_text())) == 2
-    assert len(load_rows(tmp_path)) == 3
+    (tmp_path / "other.json").write_text('{"brokers": 3, "lost": 0}')  # another shape: shown as it is
+    rows, others = load_rows(tmp_path)
+    assert len(rows) == 3 and others == {"other.json": {"brokers": 3, "lost": 0}}
     out = tmp_path / "reliability.md"
     text = write_reliability(tmp_path, out)
-    assert out.read_text() == text == render(load_rows(tmp_path))
+    assert out.read_text() == text == render(rows, others)
     lines = [line for line in text.splitlines() if line.startswith("| kill") or line.startswith("| cut")]
     assert lines == [
         "| cut | embedded | 100 | 4 | 0 | 0 | exact | never | 1 (1 not exact) |  |",
-        "| kill / restart | embedded | 100 | 4 | 0 | 0 | exact | 0.50 s | 2 (1 not exact) |  |",
+        "| kill / restart | embedded | 100 | 4 | 0 | 0 | exact | 0.500 s | 2 (1 not exact) |  |",
     ]
-    assert "## Method" in text
+    assert "## Method" in text and '"brokers": 3' in text.split("## Other records")[1]
