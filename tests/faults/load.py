@@ -76,6 +76,7 @@ class LoadGenerator:
         self._peak_in_flight = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._abort = threading.Event()
         self._threads: list[threading.Thread] = []
 
     # -- observing -------------------------------------------------------------
@@ -135,11 +136,19 @@ class LoadGenerator:
         alive = [t.name for t in self._threads if t.is_alive()]
         assert not alive, f"game servers still running: {alive}"
 
+    def abort(self) -> None:
+        """Stop at once: submissions in flight are abandoned, not retried (a failed test's clean-up)."""
+        self._abort.set()
+        self.stop()
+
     def __enter__(self) -> LoadGenerator:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.stop()
+        else:
+            self.abort()
 
     def _game_server(self, g: int) -> None:
         mine = [i for i in range(len(self.users)) if i % self.game_servers == g]
@@ -186,7 +195,7 @@ class LoadGenerator:
             with self._lock:
                 self.retries += 1
                 self.errors[why] += 1
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self._abort.is_set():
                 with self._lock:
                     self.abandoned.append(submission)
                 return

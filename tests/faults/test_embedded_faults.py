@@ -54,16 +54,16 @@ def test_connection_cut_after_the_request_and_before_the_answer(server: PodiumPr
     with checker_for(server, b.arena) as checker, FaultProxy(server.port, cut_every=7) as proxy:
         load = LoadGenerator(proxy.base_url, b.arena)
         proxy.on_cut = lambda: load.mark_fault("cut")
-        load.start()
-        load.wait_acked(1500)
-        proxy.cut_every = 0  # the cut submissions' retries go through
-        result = finish(
-            "connection cut before the answer",
-            PROFILE,
-            load,
-            checker,
-            notes=f"every 7th POST's answer dropped: {proxy.cuts} cuts of {proxy.requests} requests",
-        )
+        with load:
+            load.wait_acked(1500)
+            proxy.cut_every = 0  # the cut submissions' retries go through
+            result = finish(
+                "connection cut before the answer",
+                PROFILE,
+                load,
+                checker,
+                notes=f"every 7th POST's answer dropped: {proxy.cuts} cuts of {proxy.requests} requests",
+            )
     print(f"cuts {proxy.cuts}, retries {load.retries}, errors {dict(load.errors)}")
     assert proxy.cuts >= 100
     assert load.retries >= proxy.cuts  # every cut answer was retried
@@ -77,8 +77,7 @@ def test_sigkill_of_the_server_mid_stream_and_restart(server: PodiumProcess, b: 
     while it is down the game servers retry against a closed port. Restarted on the
     same data directory, it applies what it acknowledged, and the retries once."""
     kills: list[tuple[int, int, float]] = []
-    with checker_for(server, b.arena) as checker:
-        load = LoadGenerator(server.base_url, b.arena, game_servers=8).start()
+    with checker_for(server, b.arena) as checker, LoadGenerator(server.base_url, b.arena, game_servers=8) as load:
         for _ in range(KILLS):
             load.wait_acked(load.acked_count + 700)
             acks, page = load.acked, checker.page()  # acknowledged, and what of it was visible just before

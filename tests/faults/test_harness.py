@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import BoardNames
-from tests.e2e.server import PodiumProcess
+from tests.e2e.server import PodiumProcess, free_port
 from tests.faults.check import Entry, Snapshot, StoredTotal, miscounts, rank_errors
 from tests.faults.harness import (
     Ack,
@@ -206,9 +206,8 @@ def test_request_end_waits_for_the_whole_body() -> None:
 
 def test_load_generator_retries_the_same_key_until_acknowledged(server: PodiumProcess, b: BoardNames) -> None:
     with new_board(server, b.arena) as checker, FaultProxy(server.port, cut_every=3) as proxy:
-        load = LoadGenerator(proxy.base_url, b.arena, game_servers=3, users=9).start()
-        load.wait_acked(150)
-        load.stop()
+        with LoadGenerator(proxy.base_url, b.arena, game_servers=3, users=9) as load:
+            load.wait_acked(150)
         acks = load.acked
         result = checker.wait_and_check(acks, timeout_s=10, quiet_s=0.3)
     keys = [a.submission.key for a in acks]
@@ -216,6 +215,16 @@ def test_load_generator_retries_the_same_key_until_acknowledged(server: PodiumPr
     assert sum(a.attempts - 1 for a in acks) == load.retries == proxy.cuts > 0
     assert load.in_flight == 0 and 1 <= load.peak_in_flight <= 3
     assert result.exact, result.summary()  # the retries of cut answers counted once
+
+
+def test_load_generator_retries_a_dead_server_and_aborts_at_once() -> None:
+    load = LoadGenerator(f"http://127.0.0.1:{free_port()}", "arena", game_servers=4).start()
+    time.sleep(0.5)
+    assert load.in_flight == 4 and load.retries >= 4 and set(load.errors) == {"ConnectError"}
+    started = time.monotonic()
+    load.abort()
+    assert time.monotonic() - started < 2
+    assert len(load.abandoned) == 4 and load.acked == [] and load.in_flight == 0
 
 
 # -- the report ------------------------------------------------------------------------
