@@ -340,12 +340,14 @@ up_kafka3() {
 }
 down_kafka3() {
   # SIGTERM all at once: a node stopped after the others would wait for a quorum that is gone.
+  # Even so, the last broker still in its controlled shutdown when the quorum goes can hang for
+  # minutes: after 20 s it is SIGKILLed (its partitions have two other copies; it recovers its log).
   local n
   log "kafka3: SIGTERM to every running node"
   for n in "${KAFKA3_NODES[@]}"; do
     if alive "kafka3-$n" "$(kafka3_marker "$n")"; then kill -TERM "$(cat "$(pidfile "kafka3-$n")")" 2>/dev/null || true; fi
   done
-  for n in "${KAFKA3_NODES[@]}"; do stop_proc "kafka3-$n" "$(kafka3_marker "$n")" 60; done
+  for n in "${KAFKA3_NODES[@]}"; do stop_proc "kafka3-$n" "$(kafka3_marker "$n")" 20; done
 }
 status_kafka3() {
   local n
