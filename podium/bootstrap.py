@@ -9,12 +9,13 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podium import names
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
+from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
@@ -157,6 +158,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings())
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
+        await resume_bucket_moves(index)
     try:
         ingest = Ingest(score_log) if score_log is not None else None
         yield Services(settings, boards, ingest, index, visibility, tuple(workers.states))
@@ -170,13 +172,32 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         await store.close()
 
 
+async def resume_bucket_moves(index: RankIndex) -> None:
+    """Restart the movers of buckets a stopped rank-worker left in transit (a write to the
+    board would too; this also covers boards nobody writes to)."""
+    from podium.index.sharded import ShardedRedisRankIndex
+
+    if not isinstance(index, ShardedRedisRankIndex):
+        return
+    try:
+        resumed = await index.resume_moves()
+    except BackendUnavailable as exc:
+        log.warning("could not look for bucket moves to resume", extra={"error": str(exc)})
+        return
+    if resumed:
+        log.info("resumed bucket moves", extra={"boards": resumed})
+
+
 def redis_rank_index(settings: Settings) -> RankIndex:
     """The sharded index when shards are configured, else one sorted set per board."""
     from podium.domain.buckets import SplitPolicy
     from podium.index.redis import RedisRankIndex
     from podium.index.sharded import ShardedRedisRankIndex
 
-    wait = {"wait_replicas": settings.redis_wait_replicas, "wait_timeout_ms": settings.redis_wait_timeout_ms}
+    wait: dict[str, Any] = {
+        "wait_replicas": settings.redis_wait_replicas,
+        "wait_timeout_ms": settings.redis_wait_timeout_ms,
+    }
     if not settings.redis_shard_list:
         return RedisRankIndex.from_url(settings.redis_url, **wait)
     policy = SplitPolicy(settings.bucket_max_members, settings.bucket_max_writes_per_s)

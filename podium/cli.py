@@ -153,12 +153,16 @@ def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
         print(f"podium: {answer.json()['error']['message']}", file=sys.stderr)
         return 1
     rows = answer.json()["buckets"]
-    print(f"{'bucket':>6} {'shard':>5} {'members':>9} {'writes/s':>9}  from (score key, reached at µs, user)")
+    header = f"{'bucket':>6} {'shard':>5} {'members':>9} {'moving':>7} {'writes/s':>9}"
+    print(f"{header}  from (score key, reached at µs, user)")
     for b in rows:
         low = b["lower"]
         start = "the top" if low is None else f"{low['score_key']}, {low['reached_at_us']}, {low['user_id']}"
-        print(f"{b['id']:>6} {b['shard']:>5} {b['members']:>9} {b['writes_per_s']:>9}  {start}")
-    print(f"{len(rows)} bucket(s), {sum(b['members'] for b in rows)} members")
+        print(f"{b['id']:>6} {b['shard']:>5} {b['members']:>9} {b.get('moving', 0):>7} {b['writes_per_s']:>9}  {start}")
+    moving = sum(b.get("moving", 0) for b in rows)
+    print(
+        f"{len(rows)} bucket(s), {sum(b['members'] for b in rows)} members" + (f", {moving} moving" if moving else "")
+    )
     return 0
 
 

@@ -42,7 +42,8 @@ def users_key(board: str) -> str:
 
 # The sharded rank index (podium/index/sharded.py): a board's bucket map, users,
 # pending members, writer leases and split lock live on its home shard; each
-# bucket is a sorted set, with its fence, on the shard the map places it on.
+# bucket is a sorted set, with its fence and trim mark, on the shard the map
+# places it on.
 def bucket_map_key(board: str) -> str:
     return _board_key(board, "buckets")
 
@@ -56,8 +57,14 @@ def bucket_key(board: str, bucket_id: int) -> str:
 
 
 def bucket_fence_key(board: str, bucket_id: int) -> str:
-    """The map epoch from which on the bucket accepts moves (raised by a split)."""
+    """The map epoch from which on the bucket's set accepts writes (raised by the mover)."""
     return _board_key(board, "bucket", bucket_id, "fence")
+
+
+def bucket_trim_key(board: str, bucket_id: int) -> str:
+    """The map epoch of the last members the mover took out of the bucket's set: a reader
+    holding an older map must read again."""
+    return _board_key(board, "bucket", bucket_id, "trimmed")
 
 
 def writers_key(board: str) -> str:

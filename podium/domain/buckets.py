@@ -7,13 +7,23 @@ bucket is open below, the last open above. Cutting at full rank keys, not just
 scores, lets any bucket be split in two halves — even one where every user has
 the same score.
 
-Then, with each bucket's member count:
-  rank(user)  = Σ counts of the buckets before the user's bucket
-                + the user's position inside its bucket + 1
-  page(a, n)  = walk the buckets from the one holding rank a, taking slices,
-and neither needs to look at any bucket other than the ones it reads from.
+A bucket just split off, or moved to another shard, starts *in transit*: its
+members still sit in the sorted set they came from (its `Transit.source`), and
+a mover carries them over a batch at a time, from the top of the range down.
+The transit's cursor cuts the bucket's range in two: keys below the cursor are
+read from the old set, keys at or above it from the bucket's own. So at every
+moment each key of the board has exactly one set it is read from and written
+to — a `Segment` — and the board in rank order is the concatenation of its
+segments. A settled bucket is one segment; a bucket in transit, two.
 
-Pure: no I/O. The sharded rank index keeps the map and the counts in Redis.
+Then, with each segment's member count:
+  rank(user)  = Σ counts of the segments before the user's segment
+                + the user's position inside its segment + 1
+  page(a, n)  = walk the segments from the one holding rank a, taking slices,
+and neither needs to look at any segment other than the ones it reads from.
+
+Pure: no I/O. The sharded rank index keeps the map in Redis and counts the
+segments from the sorted sets themselves.
 """
 
 from __future__ import annotations
@@ -26,18 +36,41 @@ from podium.domain.ordering import SortKey
 
 
 @dataclass(frozen=True, slots=True)
+class Transit:
+    """Keys of the bucket below `cursor` are still in set `source` on `source_shard`
+    (cursor None: none has moved yet); the rest are in the bucket's own set."""
+
+    source: int
+    source_shard: int
+    cursor: SortKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     id: int
     lower: SortKey | None  # inclusive; None: open below (only the first bucket)
     shard: int
+    transit: Transit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """The keys [low, high) of `bucket`, read from sorted set `set_id` on `shard`
+    (None: open end)."""
+
+    bucket: Bucket
+    set_id: int
+    shard: int
+    low: SortKey | None
+    high: SortKey | None
 
 
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """Ranks `first_rank` … of a page come from `bucket`, from its local position `start`."""
+    """Ranks `first_rank` … of a page come from `segment`, from its local position `start`."""
 
-    bucket: Bucket
-    start: int  # 0-based position inside the bucket
+    segment: Segment
+    start: int  # 0-based position inside the segment
     count: int
     first_rank: int
 
@@ -52,77 +85,141 @@ class BucketMap:
     def single(cls, shard: int) -> BucketMap:
         return cls((Bucket(0, None, shard),))
 
-    def locate(self, key: SortKey) -> Bucket:
-        """The bucket whose range holds `key`."""
-        return self.buckets[self._index(key)]
+    def upper(self, bucket: Bucket) -> SortKey | None:
+        """The first key above `bucket` (None: it is the last)."""
+        index = self.buckets.index(bucket)
+        return self.buckets[index + 1].lower if index + 1 < len(self.buckets) else None
 
-    def _index(self, key: SortKey) -> int:
-        lowers = [b.lower for b in self.buckets[1:]]  # all set: only the first is open
-        return bisect.bisect_right(lowers, key)  # type: ignore[type-var]
+    def segments(self) -> tuple[Segment, ...]:
+        """Every key range of the board with the set it lives in, in rank order."""
+        out: list[Segment] = []
+        for b in self.buckets:
+            high = self.upper(b)
+            t = b.transit
+            if t is None:
+                out.append(Segment(b, b.id, b.shard, b.lower, high))
+            elif t.cursor is None:
+                out.append(Segment(b, t.source, t.source_shard, b.lower, high))
+            else:
+                out.append(Segment(b, t.source, t.source_shard, b.lower, t.cursor))
+                out.append(Segment(b, b.id, b.shard, t.cursor, high))
+        return tuple(out)
 
-    def before(self, bucket: Bucket) -> tuple[Bucket, ...]:
-        return self.buckets[: self.buckets.index(bucket)]
+    def locate(self, key: SortKey) -> Segment:
+        """The segment whose range holds `key`: where its member is written and read."""
+        segments = self.segments()
+        lows = [s.low for s in segments[1:]]  # all set: only the first is open
+        return segments[bisect.bisect_right(lows, key)]  # type: ignore[type-var]
 
-    def rank(self, counts: Mapping[int, int], bucket: Bucket, position: int) -> int:
-        """1-based rank of the member at 0-based `position` inside `bucket`."""
-        return sum(counts.get(b.id, 0) for b in self.before(bucket)) + position + 1
+    def in_transit(self) -> list[Bucket]:
+        return [b for b in self.buckets if b.transit is not None]
 
-    def page(self, counts: Mapping[int, int], first_rank: int, count: int) -> list[Slice]:
-        """Which slice of which buckets hold ranks first_rank … first_rank + count − 1."""
+    def settled(self, bucket: Bucket) -> bool:
+        """Neither moving in nor still holding another bucket's members."""
+        return bucket.transit is None and all(b.transit is None or b.transit.source != bucket.id for b in self.buckets)
+
+    def rank(self, counts: Sequence[int], segment: int, position: int) -> int:
+        """1-based rank of the member at 0-based `position` inside segment number `segment`."""
+        return sum(counts[:segment]) + position + 1
+
+    def page(self, counts: Sequence[int], first_rank: int, count: int) -> list[Slice]:
+        """Which slice of which segments hold ranks first_rank … first_rank + count − 1."""
         slices: list[Slice] = []
-        skipped = 0  # ranks in the buckets before the current one
+        skipped = 0  # ranks in the segments before the current one
         want_from = max(first_rank, 1)
         remaining = count
-        for bucket in self.buckets:
+        for segment, size in zip(self.segments(), counts, strict=True):
             if remaining <= 0:
                 break
-            size = counts.get(bucket.id, 0)
             if skipped + size >= want_from:
                 start = want_from - skipped - 1
                 take = min(size - start, remaining)
-                slices.append(Slice(bucket, start, take, want_from))
+                slices.append(Slice(segment, start, take, want_from))
                 want_from += take
                 remaining -= take
             skipped += size
         return slices
 
+    def bucket_members(self, counts: Sequence[int]) -> dict[int, int]:
+        """Members per bucket id, from the per-segment counts."""
+        members = dict.fromkeys((b.id for b in self.buckets), 0)
+        for segment, size in zip(self.segments(), counts, strict=True):
+            members[segment.bucket.id] += size
+        return members
+
     def split(self, bucket: Bucket, at: SortKey, shard: int) -> tuple[BucketMap, Bucket]:
         """Split `bucket` at key `at`: it keeps the keys below `at`; a new bucket on
-        `shard` takes `at` and above. Returns the new map and the new bucket."""
-        index = self.buckets.index(bucket)
-        low = bucket.lower
-        high = self.buckets[index + 1].lower if index + 1 < len(self.buckets) else None
+        `shard` takes `at` and above, in transit from the old bucket's set. Returns
+        the new map and the new bucket."""
+        self._check_settled(bucket)
+        low, high = bucket.lower, self.upper(bucket)
         if (low is not None and at <= low) or (high is not None and at >= high):
             raise ValueError(f"split point {at} is outside bucket {bucket.id}")
-        new = Bucket(self.next_id, at, shard)
+        new = Bucket(self.next_id, at, shard, Transit(bucket.id, bucket.shard))
+        index = self.buckets.index(bucket)
         buckets = (*self.buckets[: index + 1], new, *self.buckets[index + 1 :])
         return replace(self, buckets=buckets, epoch=self.epoch + 1, next_id=self.next_id + 1), new
 
     def move(self, bucket: Bucket, shard: int) -> tuple[BucketMap, Bucket]:
-        """Place `bucket`'s range on `shard`: a new bucket (new id) replaces it."""
+        """Place `bucket`'s range on `shard`: a new bucket (new id), in transit from
+        the old one's set, replaces it."""
+        self._check_settled(bucket)
+        new = Bucket(self.next_id, bucket.lower, shard, Transit(bucket.id, bucket.shard))
+        return self._replace(bucket, new, next_id=self.next_id + 1), new
+
+    def advance(self, bucket: Bucket, cursor: SortKey) -> BucketMap:
+        """The mover carried `bucket`'s keys from `cursor` up into its own set."""
+        if bucket.transit is None:
+            raise ValueError(f"bucket {bucket.id} is not in transit")
+        return self._replace(bucket, replace(bucket, transit=replace(bucket.transit, cursor=cursor)))
+
+    def settle(self, bucket: Bucket) -> BucketMap:
+        """Every member of `bucket` is in its own set now."""
+        return self._replace(bucket, replace(bucket, transit=None))
+
+    def _replace(self, bucket: Bucket, new: Bucket, next_id: int | None = None) -> BucketMap:
         index = self.buckets.index(bucket)
-        new = Bucket(self.next_id, bucket.lower, shard)
         buckets = (*self.buckets[:index], new, *self.buckets[index + 1 :])
-        return replace(self, buckets=buckets, epoch=self.epoch + 1, next_id=self.next_id + 1), new
+        return replace(self, buckets=buckets, epoch=self.epoch + 1, next_id=next_id or self.next_id)
+
+    def _check_settled(self, bucket: Bucket) -> None:
+        if not self.settled(bucket):
+            raise ValueError(f"bucket {bucket.id} is in transit: its mover must finish first")
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "epoch": self.epoch,
-            "next_id": self.next_id,
-            "buckets": [
-                {"id": b.id, "lower": list(b.lower) if b.lower is not None else None, "shard": b.shard}
-                for b in self.buckets
-            ],
-        }
+        def bucket(b: Bucket) -> dict[str, object]:
+            out: dict[str, object] = {"id": b.id, "lower": _key_json(b.lower), "shard": b.shard}
+            if b.transit is not None:
+                t = b.transit
+                out["transit"] = {"source": t.source, "source_shard": t.source_shard, "cursor": _key_json(t.cursor)}
+            return out
+
+        return {"epoch": self.epoch, "next_id": self.next_id, "buckets": [bucket(b) for b in self.buckets]}
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> BucketMap:
         raw = data["buckets"]
         assert isinstance(raw, list)
-        buckets = tuple(
-            Bucket(int(b["id"]), tuple(b["lower"]) if b["lower"] is not None else None, int(b["shard"])) for b in raw
-        )
-        return cls(buckets, int(str(data["epoch"])), int(str(data["next_id"])))
+
+        def bucket(b: dict[str, object]) -> Bucket:
+            t = b.get("transit")
+            transit = None
+            if isinstance(t, dict):
+                transit = Transit(int(t["source"]), int(t["source_shard"]), _key(t["cursor"]))
+            return Bucket(int(str(b["id"])), _key(b["lower"]), int(str(b["shard"])), transit)
+
+        return cls(tuple(bucket(b) for b in raw), int(str(data["epoch"])), int(str(data["next_id"])))
+
+
+def _key_json(key: SortKey | None) -> list[object] | None:
+    return list(key) if key is not None else None
+
+
+def _key(raw: object) -> SortKey | None:
+    if raw is None:
+        return None
+    assert isinstance(raw, list)
+    return (int(raw[0]), int(raw[1]), str(raw[2]))
 
 
 def split_point(keys: Sequence[SortKey]) -> SortKey:
@@ -133,26 +230,28 @@ def split_point(keys: Sequence[SortKey]) -> SortKey:
     return keys[len(keys) // 2]
 
 
-def rebalancing_move(map_: BucketMap, counts: Mapping[int, int], shards: int) -> tuple[Bucket, int] | None:
-    """One bucket to move from the fullest shard to the emptiest, if that narrows the
-    gap between them; None when the board is as balanced as whole buckets allow."""
-    load = shard_loads(map_, counts, shards)
+def rebalancing_move(map_: BucketMap, members: Mapping[int, int], shards: int) -> tuple[Bucket, int] | None:
+    """One settled bucket to move from the fullest shard to the emptiest, if that
+    narrows the gap between them; None when the board is as balanced as whole
+    buckets allow. `members`: per bucket id."""
+    load = shard_loads(map_, members, shards)
     fullest = max(load, key=lambda s: (load[s], -s))
     emptiest = least_loaded(load)
     gap = load[fullest] - load[emptiest]
-    candidates = [b for b in map_.buckets if b.shard == fullest and 0 < counts.get(b.id, 0) < gap]
+    candidates = [b for b in map_.buckets if b.shard == fullest and 0 < members.get(b.id, 0) < gap and map_.settled(b)]
     if not candidates:
         return None
     # The bucket that brings the two closest to even.
-    best = min(candidates, key=lambda b: abs(gap - 2 * counts.get(b.id, 0)))
+    best = min(candidates, key=lambda b: abs(gap - 2 * members.get(b.id, 0)))
     return best, emptiest
 
 
-def shard_loads(map_: BucketMap, counts: Mapping[int, int], shards: int) -> dict[int, int]:
-    """How many of the board's members each shard holds."""
+def shard_loads(map_: BucketMap, members: Mapping[int, int], shards: int) -> dict[int, int]:
+    """How many of the board's members each shard holds, counting a bucket in
+    transit where it is going. `members`: per bucket id."""
     load = dict.fromkeys(range(shards), 0)
     for b in map_.buckets:
-        load[b.shard] += counts.get(b.id, 0)
+        load[b.shard] += members.get(b.id, 0)
     return load
 
 

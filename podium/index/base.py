@@ -32,6 +32,7 @@ class BucketInfo:
     shard: int
     members: int
     writes_per_s: float
+    moving: int = 0  # members still in the set the bucket was split or moved from
 
     def to_json(self) -> dict[str, Any]:
         lower = None
@@ -43,6 +44,7 @@ class BucketInfo:
             "shard": self.shard,
             "members": self.members,
             "writes_per_s": round(self.writes_per_s, 1),
+            "moving": self.moving,
         }
 
 

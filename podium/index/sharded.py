@@ -3,36 +3,43 @@
 Each board has a home shard (recorded in a directory on the first shard when the
 board is first written, so adding shards never moves it) holding its bucket map
 (`domain.buckets.BucketMap`, JSON), every user's newest total and version, the
-writers' leases and the split lock. Each bucket is a sorted set on the shard the
+writers' leases and the board's lock. Each bucket is a sorted set on the shard the
 map places it on, in the single-set index's encoding (`index.redis`): score =
 ±total, member = reached_at + user, so members sort in rank order.
 
-The members of a bucket are those of its sorted set *within the bucket's key
-range*: counts are read from the sorted sets themselves, by range, never kept
-apart. So a count can never drift from the members, and anything a split or a
-crash leaves outside a bucket's range is simply not counted.
+The map cuts the board into segments, each a key range read from one sorted set
+(a bucket in transit has two: the part still in the set it came from, and its
+own). A segment's members are those of its set *within its range*: counts are
+read from the sorted sets themselves, by range, never kept apart. So a count can
+never drift from the members, and whatever a move or a crash leaves outside a
+range is simply not counted.
 
 Reads cost a fixed number of round trips however many buckets there are:
   rank  = the home shard (user, map), then one script per shard, in parallel:
-          in-range counts of the buckets before + the user's place in its bucket
+          in-range counts of the segments before + the user's place in its own
   page  = the home shard (map), the in-range counts per shard, then the slices
+A read whose map is older than the last members the mover took out of a set it
+counts (the set's trim mark) reads again with the new map.
 
 Writes (the rank-worker), per batch:
-  1. begin, on the home shard: unless a split holds the board, take a lease and
-     read the users' versions and the map (its epoch is the writer's fence);
-  2. move the members, one script per shard, refused if a bucket's fence is
-     newer than the writer's map (a split has started there);
+  1. begin, on the home shard: unless the board is locked, take a lease and read
+     the users' versions and the map (its epoch is the writer's fence);
+  2. move the members, one script per shard, refused if a set's fence is newer
+     than the writer's map (the mover has started on it);
   3. commit, on the home shard: if the lease is still held and the map unchanged,
      store each total whose version is still the one read.
 Every step is idempotent; any refusal retries the batch from step 1.
 
-A split (a bucket over the member or write-rate threshold of `SplitPolicy`)
-takes the board's lock, waits for the leases to drain, raises the fences of the
-bucket and of the new one, copies the upper half of the bucket's members to the
-new bucket on the least-loaded shard, swaps the map, then removes the copied
-members from the old bucket. Reads are exact at every step: before the swap the
-old map is whole, and after it the copies left in the old bucket lie outside
-its range.
+Resharding is lazy (design notes §6.2). A bucket over the member or write-rate
+threshold of `SplitPolicy` is split by one map change: the new bucket, placed on
+the least-loaded shard, starts in transit from the old bucket's set. A
+background mover then carries its members over, a batch at a time from the top
+of its range down: under the board's lock (once the writers' leases drain) it
+raises the two sets' fences, copies the batch, lowers the transit's cursor in
+the map, then removes the batch from the old set and raises that set's trim
+mark. Writes go on between batches, to whichever set the map gives their key,
+and reads are exact at every step. Moving a whole bucket to another shard (a
+new shard taking its share) is the same transit.
 """
 
 from __future__ import annotations
@@ -44,13 +51,14 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from podium import names
 from podium.domain.boards import Board
-from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
+from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
 from podium.domain.ordering import SortKey, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
@@ -61,6 +69,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 log = logging.getLogger("podium.index.sharded")
+_T = TypeVar("_T")
 
 # Lua helper: how many members of sorted set `key` sort before (score, member).
 # Members with a lower score are ZCOUNTed; among equal scores (ordered by member
@@ -93,31 +102,72 @@ local function count_range(key, lo_score, lo_mem, hi_score, hi_mem)
 end
 """
 
-# KEYS: bucket sorted sets. ARGV: per bucket its range (lo score, lo member, hi score, hi member;
-# '' for open), then optionally a member whose place in the LAST bucket is wanted.
-# Returns per bucket its in-range count and how many members sit below its range, then (if a
-# member was given) that member's position in its bucket's range.
+# KEYS: per segment its sorted set and the set's trim mark. ARGV: the reader's map epoch, then
+# per segment its range (lo score, lo member, hi score, hi member; '' for open), then optionally
+# a member whose place in the LAST segment is wanted. Returns false if a set was trimmed for a
+# newer map than the reader's (it must read again); else per segment its in-range count and how
+# many members sit below its range, then (if a member was given) that member's position in
+# its segment's range (-1: not there).
 COUNTS = (
     COUNT_LT
     + """
+local epoch = tonumber(ARGV[1])
 local result = {}
-local n = #KEYS
+local n = #KEYS / 2
 local last_below = 0
 for i = 1, n do
-  local j = (i - 1) * 4
-  local count, below = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+  local trimmed = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  if trimmed > epoch then return false end
+  local j = (i - 1) * 4 + 1
+  local count, below = count_range(KEYS[2 * i - 1], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
   result[2 * i - 1] = count
   result[2 * i] = below
   last_below = below
 end
-local wanted = ARGV[n * 4 + 1]
+local wanted = ARGV[n * 4 + 2]
 if wanted then
-  local rank = redis.call('ZRANK', KEYS[n], wanted)
+  local rank = redis.call('ZRANK', KEYS[2 * n - 1], wanted)
   if rank then result[2 * n + 1] = rank - last_below else result[2 * n + 1] = -1 end
 end
 return result
 """
 )
+
+# KEYS: a sorted set. ARGV: a range (as in COUNTS), how many. The last `how many` members
+# (with scores) of the set within the range: what the mover carries next.
+TAIL = (
+    COUNT_LT
+    + """
+local count, below = count_range(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if count == 0 then return {} end
+local last = below + count - 1
+local first = math.max(below, last - tonumber(ARGV[5]) + 1)
+return redis.call('ZRANGE', KEYS[1], first, last, 'WITHSCORES')
+"""
+)
+
+# KEYS: the sorted set of a bucket in transit, its fence. ARGV: the new map epoch, the range of
+# the transit's part still in the old set (as in COUNTS), then member, score pairs: the batch the
+# mover carries. No member of that range belongs in this set yet, so any found there was copied
+# by a mover that died before moving the cursor (it may since have changed in the old set): it
+# goes, then the batch comes in, behind the raised fence.
+PLACE = (
+    COUNT_LT
+    + """
+local count, below = count_range(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if count > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], below, below + count - 1) end
+redis.call('SET', KEYS[2], ARGV[1])
+for i = 6, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
+return count
+"""
+)
+
+# KEYS: a sorted set, its trim mark. ARGV: the reader's map epoch, first, last position.
+# The members there with scores; false if the set was trimmed for a newer map.
+SLICE = """
+if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[1]) then return false end
+return redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES')
+"""
 
 # KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
 # user, version, 'score|member' of the member the write will add ('' for a removal).
@@ -140,9 +190,9 @@ end
 return {redis.call('GET', KEYS[4]) or '', states, pending}
 """
 
-# KEYS: per op a bucket sorted set and its fence. ARGV: the writer's map epoch, then per op:
+# KEYS: per op a sorted set and its fence. ARGV: the writer's map epoch, then per op:
 # 'a' (add) or 'r' (remove), member, score. Refuses (returns 0) before changing anything if
-# any touched bucket's fence is newer than the writer's map.
+# any touched set's fence is newer than the writer's map.
 MOVE = """
 local epoch = tonumber(ARGV[1])
 for i = 2, #KEYS, 2 do
@@ -193,7 +243,11 @@ return redis.call('ZCARD', KEYS[1])
 
 
 class StaleMap(Exception):
-    """A bucket refused a move: a split started after this writer read the map."""
+    """A set refused a write: the mover started on it after this writer read the map."""
+
+
+class Trimmed(Exception):
+    """The mover took members out of a set after this reader read the map."""
 
 
 def key_from_member(score: float, raw: bytes | str) -> SortKey:
@@ -210,6 +264,16 @@ def bound(key: SortKey | None) -> list[str | int]:
     return ["", ""] if key is None else [key[0], member_of_key(key)]
 
 
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Per segment of a map (in its order): in-range members, and members of the segment's
+    set below its range; with `position`, the wanted member's place in its segment."""
+
+    members: list[int]
+    below: list[int]
+    position: int | None = None
+
+
 class ShardedRedisRankIndex:
     def __init__(
         self,
@@ -219,6 +283,8 @@ class ShardedRedisRankIndex:
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
         lease_ms: int = 30_000,
+        move_batch: int = 1000,
+        background_mover: bool = True,
     ) -> None:
         if not shards:
             raise ValueError("the sharded rank index needs at least one shard")
@@ -227,12 +293,18 @@ class ShardedRedisRankIndex:
         self._wait_replicas = wait_replicas
         self._wait_timeout_ms = wait_timeout_ms
         self._lease_ms = lease_ms
+        self._move_batch = move_batch
+        self._background_mover = background_mover
+        self._movers: dict[str, asyncio.Task[None]] = {}
         self._writer_id = uuid.uuid4().hex
         self._homes: dict[str, int] = {}
         self._begin = [s.register_script(BEGIN) for s in self._shards]
         self._move_script = [s.register_script(MOVE) for s in self._shards]
         self._commit = [s.register_script(COMMIT) for s in self._shards]
         self._counts = [s.register_script(COUNTS) for s in self._shards]
+        self._tail = [s.register_script(TAIL) for s in self._shards]
+        self._slice = [s.register_script(SLICE) for s in self._shards]
+        self._place = [s.register_script(PLACE) for s in self._shards]
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
 
     @classmethod
@@ -277,40 +349,58 @@ class ShardedRedisRankIndex:
         key = names.bucket_map_key(board)
         return _decode_map(await call(lambda: self._shards[home].get(key)))
 
-    async def _bucket_counts(self, board: str, map_: BucketMap, wanted: tuple[Bucket, str] | None = None) -> Any:
-        """In-range member counts of every bucket (one script per shard, in parallel); with
-        `wanted` = (bucket, member), also the member's 0-based position in that bucket; and
-        how many members of each bucket's sorted set lie below its range."""
-        ranges = _ranges(map_)
-        per_shard: dict[int, list[Bucket]] = defaultdict(list)
-        for b in map_.buckets:
-            if wanted is None or b is not wanted[0]:
-                per_shard[b.shard].append(b)
-        if wanted is not None:
-            per_shard[wanted[0].shard].append(wanted[0])  # last on its shard: the script ranks it
+    async def _set_map(self, board: str, map_: BucketMap) -> None:
+        home = self._shards[self.home(board)]
+        key = names.bucket_map_key(board)
+        await call(lambda: home.set(key, orjson.dumps(map_.to_json())))
 
-        async def count(shard: int, buckets: list[Bucket]) -> list[int]:
-            keys = [names.bucket_key(board, b.id) for b in buckets]
-            args: list[str | int] = []
-            for b in buckets:
-                args += [*bound(ranges[b.id][0]), *bound(ranges[b.id][1])]
-            if wanted is not None and shard == wanted[0].shard:
+    async def _count(self, board: str, map_: BucketMap, wanted: tuple[int, str] | None = None) -> Counts:
+        """In-range member counts of every segment (one script per shard, in parallel); with
+        `wanted` = (segment number, member), also the member's position in that segment.
+        Raises Trimmed if the mover has taken members out of a counted set since `map_`."""
+        segments = map_.segments()
+        per_shard: dict[int, list[int]] = defaultdict(list)
+        for i, seg in enumerate(segments):
+            if wanted is None or i != wanted[0]:
+                per_shard[seg.shard].append(i)
+        if wanted is not None:
+            per_shard[segments[wanted[0]].shard].append(wanted[0])  # last on its shard: the script ranks it
+
+        async def count(shard: int, which: list[int]) -> list[int] | None:
+            keys: list[str] = []
+            args: list[str | int] = [map_.epoch]
+            for i in which:
+                seg = segments[i]
+                keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
+                args += [*bound(seg.low), *bound(seg.high)]
+            if wanted is not None and shard == segments[wanted[0]].shard:
                 args.append(wanted[1])
-            result: list[int] = await call(lambda: self._counts[shard](keys=keys, args=args))
-            return [int(x) for x in result]
+            result = await call(lambda: self._counts[shard](keys=keys, args=args))
+            return None if result is None else [int(x) for x in result]
 
         shards = list(per_shard)
         results = await asyncio.gather(*(count(s, per_shard[s]) for s in shards))
-        counts: dict[int, int] = {}
-        below: dict[int, int] = {}
+        members = [0] * len(segments)
+        below = [0] * len(segments)
         position = None
         for shard, result in zip(shards, results, strict=True):
-            for i, b in enumerate(per_shard[shard]):
-                counts[b.id] = result[2 * i]
-                below[b.id] = result[2 * i + 1]
-            if wanted is not None and shard == wanted[0].shard:
+            if result is None:
+                raise Trimmed
+            for j, i in enumerate(per_shard[shard]):
+                members[i] = result[2 * j]
+                below[i] = result[2 * j + 1]
+            if wanted is not None and shard == segments[wanted[0]].shard:
                 position = result[-1]
-        return counts, position, below
+        return Counts(members, below, position)
+
+    async def _read(self, read: Callable[[], Awaitable[_T]]) -> _T:
+        """Run a read, again with a fresh map while the mover trims under it."""
+        for _ in range(100):
+            try:
+                return await read()
+            except Trimmed:
+                await asyncio.sleep(0)
+        raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -323,8 +413,8 @@ class ShardedRedisRankIndex:
             if applied is not None:
                 await self._maybe_split(board, applied)
                 return applied
-            await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # a split holds the board: wait
-        raise BackendUnavailable(f"redis: board {board.name!r} stayed locked by a split")
+            await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
+        raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
 
     async def _apply_once(self, board: Board, totals: list[Total]) -> list[Total] | None:
         home = await self._home(board.name, create=True)
@@ -341,14 +431,14 @@ class ShardedRedisRankIndex:
             args += [t.user_id, t.version, _pending(board, t)]
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
-            return None  # a split is under way
+            return None  # the board is locked
         started = time.monotonic()
         map_ = _decode_map(begun[0])
         if map_ is None:
             await self._release(board.name)
             await self._create_map(board.name)
             return None
-        moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (bucket, op, member, score)
+        moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
         commit_args: list[str | int] = [self._writer_id, map_.epoch]
         applied: list[Total] = []
         for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
@@ -359,17 +449,17 @@ class ShardedRedisRankIndex:
                 # An attempt that died before its commit added this member: take it out.
                 score, _, stray = earlier.decode().partition("|")
                 where = map_.locate(key_from_member(float(score), stray))
-                moves[where.shard].append((where.id, "r", stray, 0))
+                moves[where.shard].append((where.set_id, "r", stray, 0))
             if current is not None and not current[1]:
                 _, _, old_member, old_total, _ = current
                 old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
-                moves[old.shard].append((old.id, "r", old_member, 0))
-            new_id = ""
+                moves[old.shard].append((old.set_id, "r", old_member, 0))
+            bucket_id = ""
             if not t.removed:
                 new = map_.locate(total_key(board.order, t))
-                moves[new.shard].append((new.id, "a", member(t), zscore(board.order, t.total)))
-                new_id = str(new.id)
-            commit_args += [t.user_id, current[0] if current is not None else -1, state(t), new_id]
+                moves[new.shard].append((new.set_id, "a", member(t), zscore(board.order, t.total)))
+                bucket_id = str(new.bucket.id)
+            commit_args += [t.user_id, current[0] if current is not None else -1, state(t), bucket_id]
             applied.append(t)
         if time.monotonic() - started > self._lease_ms / 3000:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
@@ -391,24 +481,26 @@ class ShardedRedisRankIndex:
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
         await self._wait_for_replicas({home, *moves})
+        if map_.in_transit():
+            self._start_mover(board.name)  # e.g. a transit a crashed worker left behind
         return applied
 
     async def _heal_fences(self, board: str, map_: BucketMap) -> None:
-        """A fence newer than the map with no split under way was left by a split that
-        died between raising it and swapping the map: lower it to the map's epoch."""
+        """A fence newer than the map while the board is not locked was left by a mover
+        that died before its map change: lower it to the map's epoch."""
         home = self._shards[self.home(board)]
         if await call(lambda: home.exists(names.split_lock_key(board))):
-            return  # a split is under way: wait for it
+            return  # the mover is at work: wait for it
         current = await self._map(board)
         if current is None or current.epoch != map_.epoch:
             return  # the map moved on: the writer simply retries with it
-        for b in map_.buckets:
-            await self._lower_fence(self._shards[b.shard], names.bucket_fence_key(board, b.id), map_.epoch)
+        for seg in map_.segments():
+            await self._lower_fence(self._shards[seg.shard], names.bucket_fence_key(board, seg.set_id), map_.epoch)
 
     async def _lower_fence(self, client: aioredis.Redis, key: str, epoch: int) -> None:
         fence = await call(lambda: client.get(key))
         if fence is not None and int(fence) > epoch:
-            log.warning("lowering a fence left by a dead split", extra={"fence": key})
+            log.warning("lowering a fence left by a dead mover", extra={"fence": key})
             await call(lambda: client.set(key, epoch))
 
     async def _release(self, board: str) -> None:
@@ -418,8 +510,8 @@ class ShardedRedisRankIndex:
     async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
         keys: list[str] = []
         args: list[str | int | float] = [epoch]
-        for bucket_id, op, mem, score in ops:
-            keys += [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
+        for set_id, op, mem, score in ops:
+            keys += [names.bucket_key(board, set_id), names.bucket_fence_key(board, set_id)]
             args += [op, mem, score]
         if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
@@ -437,22 +529,28 @@ class ShardedRedisRankIndex:
             )
         )
 
-    # -- splits -----------------------------------------------------------------------------
+    # -- splits and moves -------------------------------------------------------------------
 
     async def _maybe_split(self, board: Board, applied: list[Total]) -> None:
         map_ = await self._map(board.name)
         if map_ is None:
             return
-        touched = {map_.locate(total_key(board.order, t)).id for t in applied if not t.removed}
+        touched = {map_.locate(total_key(board.order, t)).bucket.id for t in applied if not t.removed}
         rates = await self._write_rates(board.name)
         for _ in range(64):  # a big batch may need a bucket split, then its halves again
-            counts, _, _ = await self._bucket_counts(board.name, map_)
+            members = await self._members(board.name, map_)
             hot = [
                 b
                 for b in map_.buckets
-                if self.policy.needs_split(counts.get(b.id, 0), rates.get(b.id, 0.0) if b.id in touched else 0.0)
+                if self.policy.needs_split(members[b.id], rates.get(b.id, 0.0) if b.id in touched else 0.0)
             ]
-            if not hot or not await self.split(board, hot[0].id):
+            if not hot:
+                break
+            if not map_.settled(hot[0]):
+                # Split only settled buckets: finish this board's moves first (a bucket
+                # fills faster than the mover empties it only under a very skewed load).
+                await self.finish_moves(board)
+            elif not await self.split(board, hot[0].id):
                 break
             rates.pop(hot[0].id, None)  # its writes now spread over the two halves
             next_map = await self._map(board.name)
@@ -462,35 +560,191 @@ class ShardedRedisRankIndex:
         else:  # 64 splits in a row: the last counts predate them
             await self.rebalance(board)
             return
-        await self.rebalance(board, known=(map_, counts))  # the counts just read: no second count
+        await self.rebalance(board, known=(map_, members))  # the counts just read: no second count
+
+    async def _members(self, board: str, map_: BucketMap) -> dict[int, int]:
+        """Members per bucket id (retried while the mover trims)."""
+
+        async def read() -> dict[int, int]:
+            return map_.bucket_members((await self._count(board, map_)).members)
+
+        try:
+            return await read()
+        except Trimmed:
+            fresh = await self._map(board)
+            assert fresh is not None
+            map_ = fresh
+            return await self._read(read)
 
     async def rebalance(
         self, board: Board, *, max_moves: int = 4, known: tuple[BucketMap, dict[int, int]] | None = None
     ) -> int:
-        """Move whole buckets from the fullest shard to the emptiest while that evens them
-        out (a shard just added takes its share); returns how many moved. `known`: the
-        map and counts the caller has just read, for the first step."""
+        """Start moving whole buckets from the fullest shard to the emptiest while that evens
+        them out (a shard just added takes its share); returns how many started. `known`:
+        the map and members per bucket the caller has just read, for the first step."""
         moved = 0
         for _ in range(max_moves):
             if known is not None:
-                map_, counts = known
+                map_, members = known
                 known = None
             else:
                 found = await self._map(board.name)
                 if found is None:
                     return moved
                 map_ = found
-                counts, _, _ = await self._bucket_counts(board.name, map_)
-            step = rebalancing_move(map_, counts, len(self._shards))
+                members = await self._members(board.name, map_)
+            step = rebalancing_move(map_, members, len(self._shards))
             if step is None or not await self.move_bucket(board, step[0].id, step[1]):
                 return moved
             moved += 1
         return moved
 
+    async def split(self, board: Board, bucket_id: int) -> bool:
+        """Split a settled bucket at its median member: one map change puts the upper half
+        in a new bucket on the least-loaded shard, in transit; the mover carries its members
+        over. False if the board is locked, the bucket is in transit or has < 2 members."""
+        return await self._start(board, bucket_id, shard=None)
+
     async def move_bucket(self, board: Board, bucket_id: int, shard: int) -> bool:
-        """Move one bucket to another shard, as a split moves a half: under the board's
-        lock, behind the bucket's fence; reads stay exact throughout."""
-        return await self._locked(board, lambda: self._relocate(board, bucket_id, shard=shard))
+        """Put a settled bucket on another shard: a new bucket there takes its range, in
+        transit from the old one's set; the mover carries the members over."""
+        return await self._start(board, bucket_id, shard=shard)
+
+    async def _start(self, board: Board, bucket_id: int, *, shard: int | None) -> bool:
+        started = await self._locked(board.name, lambda: self._start_transit(board.name, bucket_id, shard))
+        if started:
+            self._start_mover(board.name)
+        return started
+
+    async def _start_transit(self, board: str, bucket_id: int, shard: int | None) -> bool:
+        map_ = await self._map(board)
+        bucket = _find(map_, bucket_id)
+        if map_ is None or bucket is None or not map_.settled(bucket):
+            return False
+        if shard is None:
+            # Under the lock no writer or mover runs, so no trim can come between these reads.
+            counts = await self._count(board, map_)
+            index = next(i for i, seg in enumerate(map_.segments()) if seg.bucket.id == bucket_id)
+            size = counts.members[index]
+            if size < 2:
+                return False
+            key = names.bucket_key(board, bucket_id)
+            at_position = counts.below[index] + size // 2
+            client = self._shards[bucket.shard]
+            rows: list[Any] = await call(lambda: client.zrange(key, at_position, at_position, withscores=True))
+            at = key_from_member(rows[0][1], rows[0][0])
+            target = least_loaded(shard_loads(map_, map_.bucket_members(counts.members), len(self._shards)))
+            new_map, new = map_.split(bucket, at, target)
+        else:
+            new_map, new = map_.move(bucket, shard)
+        await self._set_map(board, new_map)
+        await self._wait_for_replicas({self.home(board)})
+        log.info(
+            "bucket split" if shard is None else "bucket moving",
+            extra={"board": board, "bucket": bucket_id, "new_bucket": new.id, "shard": new.shard},
+        )
+        return True
+
+    def _start_mover(self, board: str) -> None:
+        """Run the background mover for a board with buckets in transit, unless running."""
+        if not self._background_mover:
+            return
+        running = self._movers.get(board)
+        if running is None or running.done():
+            self._movers[board] = asyncio.create_task(self._mover(board))
+
+    async def _mover(self, board: str) -> None:
+        """Carry every transit of the board to its end, a batch at a time; between batches
+        the board is unlocked for as long as the batch took, so writes go on."""
+        while True:
+            try:
+                started = time.monotonic()
+                if not await self.move_step(board):
+                    return
+                await asyncio.sleep(max(0.002, time.monotonic() - started))
+            except BackendUnavailable as e:
+                log.warning("bucket mover waiting for redis", extra={"board": board, "error": str(e)})
+                await asyncio.sleep(1)
+
+    async def resume_moves(self) -> int:
+        """Start the movers of every board left in transit (after a restart); returns how many."""
+        boards = await call(lambda: self._shards[0].hkeys(names.homes_key()))
+        resumed = 0
+        for raw in boards:
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            map_ = await self._map(name)
+            if map_ is not None and map_.in_transit():
+                self._start_mover(name)
+                resumed += 1
+        return resumed
+
+    async def move_step(self, board: str) -> bool:
+        """One batch of the board's first transit (taking the board's lock); False when no
+        bucket is in transit. True also when the lock was busy: try again."""
+        map_ = await self._map(board)
+        if map_ is None or not map_.in_transit():
+            return False
+        bucket_id = map_.in_transit()[0].id
+        await self._locked(board, lambda: self._carry(board, bucket_id))
+        return True
+
+    async def finish_moves(self, board: Board) -> None:
+        """Carry every transit of the board to its end now."""
+        for _ in range(1_000_000):
+            if not await self.move_step(board.name):
+                return
+            await asyncio.sleep(0)
+
+    async def _carry(self, board: str, bucket_id: int) -> bool:
+        """Under the board's lock: carry the top batch of a bucket's members still in the old
+        set into its own, or settle the bucket when none is left."""
+        map_ = await self._map(board)
+        bucket = _find(map_, bucket_id)
+        if map_ is None or bucket is None or bucket.transit is None:
+            return False
+        transit = bucket.transit
+        part = next(s for s in map_.segments() if s.bucket.id == bucket_id and s.set_id == transit.source)
+        source = self._shards[transit.source_shard]
+        source_key = names.bucket_key(board, transit.source)
+        args = [*bound(part.low), *bound(part.high), self._move_batch]
+        flat = await call(lambda: self._tail[transit.source_shard](keys=[source_key], args=args))
+        rows = list(zip(flat[::2], (float(x) for x in flat[1::2]), strict=True))
+        new_epoch = map_.epoch + 1
+        # Fence first: a writer whose lease lapsed before the lock can change the old set no more.
+        await call(lambda: source.set(names.bucket_fence_key(board, transit.source), new_epoch))
+        place_keys = [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
+        place_args: list[str | int | float] = [new_epoch, *bound(part.low), *bound(part.high)]
+        for m, score in rows:
+            place_args += [m, score]
+        stale = await call(lambda: self._place[bucket.shard](keys=place_keys, args=place_args))
+        if stale:
+            log.warning("dropped copies left by a dead mover", extra={"board": board, "bucket": bucket_id})
+        await self._wait_for_replicas({bucket.shard})
+        if not rows:
+            await self._set_map(board, map_.settle(bucket))
+            if _find(map_, transit.source) is None:  # a whole-bucket move: the old set is done with
+                await call(
+                    lambda: source.unlink(
+                        source_key,
+                        names.bucket_fence_key(board, transit.source),
+                        names.bucket_trim_key(board, transit.source),
+                    )
+                )
+            await self._wait_for_replicas({self.home(board), transit.source_shard})
+            log.info("bucket settled", extra={"board": board, "bucket": bucket_id, "shard": bucket.shard})
+            return True
+        # The copies lie below the cursor until the map moves it: nobody counts them twice.
+        await self._set_map(board, map_.advance(bucket, key_from_member(rows[0][1], rows[0][0])))
+
+        async def trim() -> None:  # one step, so no reader sees the members gone but not the mark
+            async with source.pipeline(transaction=True) as pipe:
+                pipe.zrem(source_key, *(m for m, _ in rows))
+                pipe.set(names.bucket_trim_key(board, transit.source), new_epoch)
+                await pipe.execute()
+
+        await call(trim)
+        await self._wait_for_replicas({self.home(board), transit.source_shard})
+        return True
 
     async def _write_rates(self, board: str) -> dict[int, float]:
         """Writes a second per bucket over the last full second."""
@@ -499,23 +753,22 @@ class ShardedRedisRankIndex:
         raw = await call(lambda: home.hgetall(names.bucket_writes_key(board, last)))
         return {int(k): float(v) for k, v in raw.items()}
 
-    async def split(self, board: Board, bucket_id: int) -> bool:
-        """Split one bucket at its median member onto the least-loaded shard; False if
-        another split holds the board, writers did not drain, or it has < 2 members."""
-        return await self._locked(board, lambda: self._relocate(board, bucket_id, shard=None))
-
-    async def _locked(self, board: Board, work: Callable[[], Awaitable[bool]]) -> bool:
-        """Run `work` holding the board's split lock, once the writers' leases drained."""
-        home = await self._home(board.name, create=False)
+    async def _locked(self, board: str, work: Callable[[], Awaitable[bool]], *, wait_s: float = 5.0) -> bool:
+        """Run `work` holding the board's lock, once the writers' leases drained; the lock
+        is waited for up to `wait_s` (another process's split or mover batch holds it)."""
+        home = await self._home(board, create=False)
         if home is None:
             return False
         shard = self._shards[home]
-        lock = names.split_lock_key(board.name)
-        if not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
-            return False
+        lock = names.split_lock_key(board)
+        deadline = time.monotonic() + wait_s
+        while not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.002)
         try:
             deadline = time.monotonic() + self._lease_ms / 1000 + 1
-            writers = [names.writers_key(board.name)]
+            writers = [names.writers_key(board)]
             while await call(lambda: self._live_leases[home](keys=writers)):
                 if time.monotonic() > deadline:
                     return False
@@ -523,81 +776,6 @@ class ShardedRedisRankIndex:
             return await work()
         finally:
             await call(lambda: shard.delete(lock))
-
-    async def _relocate(self, board: Board, bucket_id: int, *, shard: int | None) -> bool:
-        """shard None: split the bucket, its upper half to the least-loaded shard;
-        else: move the whole bucket to `shard`."""
-        map_ = await self._map(board.name)
-        bucket = next((b for b in map_.buckets if b.id == bucket_id), None) if map_ is not None else None
-        if map_ is None or bucket is None:
-            return False
-        new_epoch = map_.epoch + 1
-        source = self._shards[bucket.shard]
-        source_key = names.bucket_key(board.name, bucket.id)
-        # Fence first: a writer that read the old map can move nothing in this bucket now.
-        await call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), new_epoch))
-        low, high = _ranges(map_)[bucket.id]
-        rows = await self._members_in_range(source, source_key, low, high)
-        if shard is None:
-            if len(rows) < 2:
-                await call(lambda: source.set(names.bucket_fence_key(board.name, bucket.id), map_.epoch))
-                return False
-            half = len(rows) // 2
-            at = key_from_member(rows[half][1], rows[half][0])
-            counts, _, _ = await self._bucket_counts(board.name, map_)
-            target = least_loaded(shard_loads(map_, counts, len(self._shards)))
-            new_map, new = map_.split(bucket, at, target)
-        else:
-            half, target = 0, shard
-            new_map, new = map_.move(bucket, shard)
-        assert new_map.epoch == new_epoch
-        dest = self._shards[target]
-        dest_key = names.bucket_key(board.name, new.id)
-        moved = rows[half:]
-
-        async def copy() -> None:
-            async with dest.pipeline(transaction=False) as pipe:
-                pipe.set(names.bucket_fence_key(board.name, new.id), new_epoch)
-                pipe.delete(dest_key)
-                for i in range(0, len(moved), 1000):
-                    pipe.zadd(dest_key, {m: s for m, s in moved[i : i + 1000]})
-                await pipe.execute()
-
-        await call(copy)
-        await self._wait_for_replicas({target})
-        home_client = self._shards[self.home(board.name)]
-        map_key = names.bucket_map_key(board.name)
-        await call(lambda: home_client.set(map_key, orjson.dumps(new_map.to_json())))
-
-        async def trim() -> None:  # the copies left behind are out of range already: tidiness
-            async with source.pipeline(transaction=False) as pipe:
-                for i in range(0, len(moved), 1000):
-                    pipe.zrem(source_key, *(m for m, _ in moved[i : i + 1000]))
-                await pipe.execute()
-
-        await call(trim)
-        await self._wait_for_replicas({self.home(board.name), bucket.shard})
-        log.info(
-            "bucket split" if shard is None else "bucket moved",
-            extra={
-                "board": board.name,
-                "bucket": bucket.id,
-                "new_bucket": new.id,
-                "shard": target,
-                "moved": len(moved),
-            },
-        )
-        return True
-
-    async def _members_in_range(
-        self, client: aioredis.Redis, key: str, low: SortKey | None, high: SortKey | None
-    ) -> list[Any]:
-        """The (member, score) pairs of `key` within [low, high), in order."""
-        rows: list[Any] = list(await call(lambda: client.zrange(key, 0, -1, withscores=True)))
-        keys = [key_from_member(s, m) for m, s in rows]
-        return [
-            row for row, k in zip(rows, keys, strict=True) if (low is None or k >= low) and (high is None or k < high)
-        ]
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -607,55 +785,70 @@ class ShardedRedisRankIndex:
             return None
         shard = self._shards[home]
 
-        async def read() -> list[Any]:
+        async def read_home() -> list[Any]:
             async with shard.pipeline(transaction=True) as pipe:
                 pipe.hget(names.users_key(board.name), user_id)
                 pipe.get(names.bucket_map_key(board.name))
                 result: list[Any] = await pipe.execute()
                 return result
 
-        raw_state, raw_map = await call(read)
-        map_ = _decode_map(raw_map)
-        if raw_state is None or map_ is None:
-            return None
-        _, removed, mem, total, _ = parse_state(raw_state)
-        if removed:
-            return None
-        bucket = map_.locate(key_from_member(zscore(board.order, total), mem))
-        counts, position, _ = await self._bucket_counts(board.name, map_, (bucket, mem))
-        if position is None or position < 0:
-            return None  # between a write's steps: the member is moving
-        return Entry(map_.rank(counts, bucket, position), user_id, total)
+        async def read() -> Entry | None:
+            raw_state, raw_map = await call(read_home)
+            map_ = _decode_map(raw_map)
+            if raw_state is None or map_ is None:
+                return None
+            _, removed, mem, total, _ = parse_state(raw_state)
+            if removed:
+                return None
+            segment = map_.segments().index(map_.locate(key_from_member(zscore(board.order, total), mem)))
+            counts = await self._count(board.name, map_, (segment, mem))
+            if counts.position is None or counts.position < 0:
+                return None  # between a write's steps: the member is moving
+            return Entry(map_.rank(counts.members, segment, counts.position), user_id, total)
+
+        return await self._read(read)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         if count <= 0:
             return []
-        map_ = await self._map(board.name)
-        if map_ is None:
-            return []
-        counts, _, below = await self._bucket_counts(board.name, map_)
 
-        async def read(bucket: Bucket, start: int, n: int) -> list[Any]:
-            key = names.bucket_key(board.name, bucket.id)
-            client = self._shards[bucket.shard]
-            first = below.get(bucket.id, 0) + start  # skip what lies below the range
-            rows = await call(lambda: client.zrange(key, first, first + n - 1, withscores=True))
-            return list(rows)
+        async def read() -> list[Entry]:
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return []
+            counts = await self._count(board.name, map_)
+            segments = map_.segments()
 
-        slices = map_.page(counts, first_rank, count)
-        results = await asyncio.gather(*(read(s.bucket, s.start, s.count) for s in slices))
-        entries = []
-        for s, rows in zip(slices, results, strict=True):
-            for i, (mem, score) in enumerate(rows):
-                entries.append(Entry(s.first_rank + i, user_of(mem), zscore(board.order, int(score))))
-        return entries
+            async def rows_of(s: Slice) -> list[Any]:
+                i = segments.index(s.segment)
+                keys = [
+                    names.bucket_key(board.name, s.segment.set_id),
+                    names.bucket_trim_key(board.name, s.segment.set_id),
+                ]
+                first = counts.below[i] + s.start  # skip what lies below the range
+                rows = await call(
+                    lambda: self._slice[s.segment.shard](keys=keys, args=[map_.epoch, first, first + s.count - 1])
+                )
+                if rows is None:
+                    raise Trimmed
+                return list(zip(rows[::2], rows[1::2], strict=True))
+
+            slices = map_.page(counts.members, first_rank, count)
+            results = await asyncio.gather(*(rows_of(s) for s in slices))
+            entries = []
+            for s, rows in zip(slices, results, strict=True):
+                for i, (mem, score) in enumerate(rows):
+                    entries.append(Entry(s.first_rank + i, user_of(mem), zscore(board.order, int(score))))
+            return entries
+
+        return await self._read(read)
 
     async def count(self, board: Board) -> int:
-        map_ = await self._map(board.name)
-        if map_ is None:
-            return 0
-        counts, _, _ = await self._bucket_counts(board.name, map_)
-        return sum(counts.values())
+        async def read() -> int:
+            map_ = await self._map(board.name)
+            return 0 if map_ is None else sum((await self._count(board.name, map_)).members)
+
+        return await self._read(read)
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         home = await self._home(board.name, create=False)
@@ -666,27 +859,39 @@ class ShardedRedisRankIndex:
         return parse_state(raw)[4] if raw is not None else None
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
-        map_ = await self._map(board.name)
-        if map_ is None:
+        async def read() -> tuple[BucketMap | None, Counts | None]:
+            map_ = await self._map(board.name)
+            return (map_, None) if map_ is None else (map_, await self._count(board.name, map_))
+
+        map_, counts = await self._read(read)
+        if map_ is None or counts is None:
             return []
-        counts, _, _ = await self._bucket_counts(board.name, map_)
+        members = map_.bucket_members(counts.members)
+        moving: dict[int, int] = defaultdict(int)
+        for seg, size in zip(map_.segments(), counts.members, strict=True):
+            if seg.set_id != seg.bucket.id:
+                moving[seg.bucket.id] += size
         rates = await self._write_rates(board.name)
-        return [BucketInfo(b.id, b.lower, b.shard, counts.get(b.id, 0), rates.get(b.id, 0.0)) for b in map_.buckets]
+        return [
+            BucketInfo(b.id, b.lower, b.shard, members[b.id], rates.get(b.id, 0.0), moving[b.id]) for b in map_.buckets
+        ]
 
     async def close(self) -> None:
+        for task in self._movers.values():
+            task.cancel()
+        await asyncio.gather(*self._movers.values(), return_exceptions=True)
+        self._movers.clear()
         for shard in self._shards:
             await shard.aclose()
+
+
+def _find(map_: BucketMap | None, bucket_id: int) -> Bucket | None:
+    return None if map_ is None else next((b for b in map_.buckets if b.id == bucket_id), None)
 
 
 def _pending(board: Board, t: Total) -> str:
     """What BEGIN records of a write's new member, to find it again: 'score|member'."""
     return "" if t.removed else f"{zscore(board.order, t.total)}|{member(t)}"
-
-
-def _ranges(map_: BucketMap) -> dict[int, tuple[SortKey | None, SortKey | None]]:
-    """Each bucket's key range [low, high) (None: open)."""
-    bounds = [b.lower for b in map_.buckets] + [None]
-    return {b.id: (bounds[i], bounds[i + 1]) for i, b in enumerate(map_.buckets)}
 
 
 def _decode_map(raw: bytes | str | None) -> BucketMap | None:

@@ -1,7 +1,8 @@
 """A hypothesis state machine against the sharded index and the plain reference:
-random writes, removals, splits, whole-bucket moves and splits left half done (the
-map swapped, the copies not yet trimmed), with every rank, page and window checked
-after each step."""
+random writes, removals, splits, whole-bucket moves, mover batches (so queries run
+while splits are half done), and mover batches cut short as a crash would leave them
+(copied but the map not advanced; advanced but not trimmed), with every rank, page
+and window checked after each step."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -21,7 +22,7 @@ from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
-from podium.index.sharded import ShardedRedisRankIndex
+from podium.index.sharded import ShardedRedisRankIndex, bound, key_from_member
 
 USERS = st.sampled_from([f"p{i}" for i in range(16)])
 _urls: list[str] = []
@@ -41,7 +42,7 @@ class ShardedIndexMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         # Big thresholds: this machine decides when to split and move.
         policy = SplitPolicy(max_members=10**6, max_writes_per_s=1e12)
-        self.index = ShardedRedisRankIndex.from_urls(_urls, policy=policy)
+        self.index = ShardedRedisRankIndex.from_urls(_urls, policy=policy, move_batch=2, background_mover=False)
         self.reference = MemoryRankIndex()
         self.board = Board(f"machine{next(_boards)}-{random.randrange(10**9)}")
         self.versions: dict[str, int] = {}
@@ -93,24 +94,43 @@ class ShardedIndexMachine(RuleBasedStateMachine):
         if bucket is not None:
             self.run(self.index.move_bucket(self.board, bucket.id, shard))
 
-    @rule(choice=st.integers(0, 50))
-    def split_left_half_done(self, choice: int) -> None:
-        """Split, then put the copied members back into the old bucket: the state between
-        the map swap and the trim, as a crash would leave it."""
-        bucket = self.pick(choice)
-        if bucket is None or not self.run(self.index.split(self.board, bucket.id)):
-            return
-        after = self.run(self.index.buckets(self.board))
-        new = max(after, key=lambda b: b.id)
-        source = self.index._shards[bucket.shard]
-        dest = self.index._shards[new.shard]
+    @rule()
+    def carry_a_batch(self) -> None:
+        self.run(self.index.move_step(self.board.name))
 
-        async def leave_copies() -> None:
-            rows = await dest.zrange(names.bucket_key(self.board.name, new.id), 0, -1, withscores=True)
-            if rows:
-                await source.zadd(names.bucket_key(self.board.name, bucket.id), dict(rows))
+    @rule(advance=st.booleans())
+    def carry_cut_short(self, advance: bool) -> None:
+        """A mover batch that died after copying (fences raised, the map not advanced), or
+        after advancing the map (the batch not yet trimmed from the old set)."""
+        index = self.index
 
-        self.run(leave_copies())
+        async def cut_short() -> None:
+            map_ = await index._map(self.board.name)
+            moving = map_.in_transit() if map_ is not None else []
+            if map_ is None or not moving:
+                return
+            bucket = moving[0]
+            assert bucket.transit is not None
+            part = next(s for s in map_.segments() if s.bucket is bucket and s.set_id == bucket.transit.source)
+            source_key = names.bucket_key(self.board.name, bucket.transit.source)
+            args = [*bound(part.low), *bound(part.high), 2]
+            flat = await index._tail[bucket.transit.source_shard](keys=[source_key], args=args)
+            rows = dict(zip(flat[::2], (float(x) for x in flat[1::2]), strict=True))
+            if not rows:
+                return
+            source = index._shards[bucket.transit.source_shard]
+            await source.set(names.bucket_fence_key(self.board.name, bucket.transit.source), map_.epoch + 1)
+            place_keys = [
+                names.bucket_key(self.board.name, bucket.id),
+                names.bucket_fence_key(self.board.name, bucket.id),
+            ]
+            place_args = [map_.epoch + 1, *args[:4], *itertools.chain.from_iterable(rows.items())]
+            await index._place[bucket.shard](keys=place_keys, args=place_args)
+            if advance:
+                lowest = min(rows, key=lambda m: (rows[m], m))
+                await index._set_map(self.board.name, map_.advance(bucket, key_from_member(rows[lowest], lowest)))
+
+        self.run(cut_short())
 
     @invariant()
     def every_rank_page_and_window_equals_the_reference(self) -> None:
@@ -133,6 +153,10 @@ class ShardedIndexMachine(RuleBasedStateMachine):
 
 
 ShardedIndexMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=20, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=60,
+    stateful_step_count=40,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
 )
 TestShardedIndexMachine = ShardedIndexMachine.TestCase
