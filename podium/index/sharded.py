@@ -162,12 +162,19 @@ return count
 """
 )
 
-# KEYS: a sorted set, its trim mark. ARGV: the reader's map epoch, first, last position.
-# The members there with scores; false if the set was trimmed for a newer map.
-SLICE = """
+# KEYS: a sorted set, its trim mark. ARGV: the reader's map epoch, the segment's lower bound
+# (score, member; '' for open), first and last position within the segment. The members there
+# with scores; false if the set was trimmed for a newer map. Positions count from the bound as
+# it is now: the mover may have added members below it since the reader counted.
+SLICE = (
+    COUNT_LT
+    + """
 if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[1]) then return false end
-return redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3], 'WITHSCORES')
+local below = 0
+if ARGV[2] ~= '' then below = count_lt(KEYS[1], ARGV[2], ARGV[3]) end
+return redis.call('ZRANGE', KEYS[1], below + tonumber(ARGV[4]), below + tonumber(ARGV[5]), 'WITHSCORES')
 """
+)
 
 # KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
 # user, version, 'score|member' of the member the write will add ('' for a removal).
@@ -234,6 +241,22 @@ redis.call('EXPIRE', KEYS[4], 60)
 return applied
 """
 
+# The board's lock (splits, mover batches) expires unless its holder renews it: a
+# holder that dies blocks the board's writers for at most this long.
+LOCK_TTL_MS = 3000
+
+# KEYS: the board's lock. ARGV: holder, ttl ms. Renew it if still ours.
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+# KEYS: the board's lock. ARGV: holder. Release it if still ours.
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 # KEYS: writers. How many leases are still live (expired ones are dropped).
 LIVE_LEASES = """
 local now = redis.call('TIME')
@@ -282,7 +305,7 @@ class ShardedRedisRankIndex:
         policy: SplitPolicy | None = None,
         wait_replicas: int = 0,
         wait_timeout_ms: int = 1000,
-        lease_ms: int = 30_000,
+        lease_ms: int = 10_000,
         move_batch: int = 1000,
         background_mover: bool = True,
     ) -> None:
@@ -306,6 +329,8 @@ class ShardedRedisRankIndex:
         self._slice = [s.register_script(SLICE) for s in self._shards]
         self._place = [s.register_script(PLACE) for s in self._shards]
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
+        self._renew = [s.register_script(RENEW) for s in self._shards]
+        self._unlock = [s.register_script(UNLOCK) for s in self._shards]
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -411,7 +436,7 @@ class ShardedRedisRankIndex:
         for attempt in range(300):
             applied = await self._apply_once(board, newest)
             if applied is not None:
-                await self._maybe_split(board, applied)
+                await self._maybe_split(board.name, await self._touched(board, applied))
                 return applied
             await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
         raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
@@ -531,36 +556,40 @@ class ShardedRedisRankIndex:
 
     # -- splits and moves -------------------------------------------------------------------
 
-    async def _maybe_split(self, board: Board, applied: list[Total]) -> None:
+    async def _touched(self, board: Board, applied: list[Total]) -> set[int]:
+        """The buckets a batch wrote to (their write rates count toward a split)."""
         map_ = await self._map(board.name)
         if map_ is None:
+            return set()
+        return {map_.locate(total_key(board.order, t)).bucket.id for t in applied if not t.removed}
+
+    async def _maybe_split(self, board: str, touched: set[int]) -> None:
+        """Split the board's settled buckets that are over a threshold, then even out the
+        shards. A bucket in transit is left to its mover, which looks again when it has
+        settled: writers never wait for a transit to end."""
+        map_ = await self._map(board)
+        if map_ is None:
             return
-        touched = {map_.locate(total_key(board.order, t)).bucket.id for t in applied if not t.removed}
-        rates = await self._write_rates(board.name)
+        rates = await self._write_rates(board)
         for _ in range(64):  # a big batch may need a bucket split, then its halves again
-            members = await self._members(board.name, map_)
+            members = await self._members(board, map_)
             hot = [
                 b
                 for b in map_.buckets
-                if self.policy.needs_split(members[b.id], rates.get(b.id, 0.0) if b.id in touched else 0.0)
+                if map_.settled(b)
+                and self.policy.needs_split(members[b.id], rates.get(b.id, 0.0) if b.id in touched else 0.0)
             ]
-            if not hot:
-                break
-            if not map_.settled(hot[0]):
-                # Split only settled buckets: finish this board's moves first (a bucket
-                # fills faster than the mover empties it only under a very skewed load).
-                await self.finish_moves(board)
-            elif not await self.split(board, hot[0].id):
+            if not hot or not await self._start(board, hot[0].id, shard=None):
                 break
             rates.pop(hot[0].id, None)  # its writes now spread over the two halves
-            next_map = await self._map(board.name)
+            next_map = await self._map(board)
             if next_map is None:
                 return
             map_ = next_map
         else:  # 64 splits in a row: the last counts predate them
-            await self.rebalance(board)
+            await self._rebalance(board)
             return
-        await self.rebalance(board, known=(map_, members))  # the counts just read: no second count
+        await self._rebalance(board, known=(map_, members))  # the counts just read: no second count
 
     async def _members(self, board: str, map_: BucketMap) -> dict[int, int]:
         """Members per bucket id (retried while the mover trims)."""
@@ -576,25 +605,28 @@ class ShardedRedisRankIndex:
             map_ = fresh
             return await self._read(read)
 
-    async def rebalance(
-        self, board: Board, *, max_moves: int = 4, known: tuple[BucketMap, dict[int, int]] | None = None
-    ) -> int:
+    async def rebalance(self, board: Board, *, max_moves: int = 4) -> int:
         """Start moving whole buckets from the fullest shard to the emptiest while that evens
-        them out (a shard just added takes its share); returns how many started. `known`:
-        the map and members per bucket the caller has just read, for the first step."""
+        them out (a shard just added takes its share); returns how many started."""
+        return await self._rebalance(board.name, max_moves=max_moves)
+
+    async def _rebalance(
+        self, board: str, *, max_moves: int = 4, known: tuple[BucketMap, dict[int, int]] | None = None
+    ) -> int:
+        """`known`: the map and members per bucket the caller has just read, for the first step."""
         moved = 0
         for _ in range(max_moves):
             if known is not None:
                 map_, members = known
                 known = None
             else:
-                found = await self._map(board.name)
+                found = await self._map(board)
                 if found is None:
                     return moved
                 map_ = found
-                members = await self._members(board.name, map_)
+                members = await self._members(board, map_)
             step = rebalancing_move(map_, members, len(self._shards))
-            if step is None or not await self.move_bucket(board, step[0].id, step[1]):
+            if step is None or not await self._start(board, step[0].id, shard=step[1]):
                 return moved
             moved += 1
         return moved
@@ -603,17 +635,17 @@ class ShardedRedisRankIndex:
         """Split a settled bucket at its median member: one map change puts the upper half
         in a new bucket on the least-loaded shard, in transit; the mover carries its members
         over. False if the board is locked, the bucket is in transit or has < 2 members."""
-        return await self._start(board, bucket_id, shard=None)
+        return await self._start(board.name, bucket_id, shard=None)
 
     async def move_bucket(self, board: Board, bucket_id: int, shard: int) -> bool:
         """Put a settled bucket on another shard: a new bucket there takes its range, in
         transit from the old one's set; the mover carries the members over."""
-        return await self._start(board, bucket_id, shard=shard)
+        return await self._start(board.name, bucket_id, shard=shard)
 
-    async def _start(self, board: Board, bucket_id: int, *, shard: int | None) -> bool:
-        started = await self._locked(board.name, lambda: self._start_transit(board.name, bucket_id, shard))
+    async def _start(self, board: str, bucket_id: int, *, shard: int | None) -> bool:
+        started = await self._locked(board, lambda: self._start_transit(board, bucket_id, shard))
         if started:
-            self._start_mover(board.name)
+            self._start_mover(board)
         return started
 
     async def _start_transit(self, board: str, bucket_id: int, shard: int | None) -> bool:
@@ -659,12 +691,21 @@ class ShardedRedisRankIndex:
         while True:
             try:
                 started = time.monotonic()
-                if not await self.move_step(board):
+                if not await self._settle_step(board):
                     return
                 await asyncio.sleep(max(0.002, time.monotonic() - started))
             except BackendUnavailable as e:
                 log.warning("bucket mover waiting for redis", extra={"board": board, "error": str(e)})
                 await asyncio.sleep(1)
+
+    async def _settle_step(self, board: str) -> bool:
+        """One mover batch; once nothing is in transit, the splits settling may call for
+        (which start new transits). False when the board is settled and needs no split."""
+        if await self.move_step(board):
+            return True
+        await self._maybe_split(board, set())
+        map_ = await self._map(board)
+        return map_ is not None and bool(map_.in_transit())
 
     async def resume_moves(self) -> int:
         """Start the movers of every board left in transit (after a restart); returns how many."""
@@ -689,9 +730,9 @@ class ShardedRedisRankIndex:
         return True
 
     async def finish_moves(self, board: Board) -> None:
-        """Carry every transit of the board to its end now."""
+        """Carry every transit of the board to its end now, with the splits that calls for."""
         for _ in range(1_000_000):
-            if not await self.move_step(board.name):
+            if not await self._settle_step(board.name):
                 return
             await asyncio.sleep(0)
 
@@ -706,12 +747,13 @@ class ShardedRedisRankIndex:
         part = next(s for s in map_.segments() if s.bucket.id == bucket_id and s.set_id == transit.source)
         source = self._shards[transit.source_shard]
         source_key = names.bucket_key(board, transit.source)
+        new_epoch = map_.epoch + 1
+        # Fence first: a writer whose lease lapsed before the lock can change the old set no
+        # more, so no member of the batch read next can change before it is copied.
+        await call(lambda: source.set(names.bucket_fence_key(board, transit.source), new_epoch))
         args = [*bound(part.low), *bound(part.high), self._move_batch]
         flat = await call(lambda: self._tail[transit.source_shard](keys=[source_key], args=args))
         rows = list(zip(flat[::2], (float(x) for x in flat[1::2]), strict=True))
-        new_epoch = map_.epoch + 1
-        # Fence first: a writer whose lease lapsed before the lock can change the old set no more.
-        await call(lambda: source.set(names.bucket_fence_key(board, transit.source), new_epoch))
         place_keys = [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
         place_args: list[str | int | float] = [new_epoch, *bound(part.low), *bound(part.high)]
         for m, score in rows:
@@ -755,17 +797,20 @@ class ShardedRedisRankIndex:
 
     async def _locked(self, board: str, work: Callable[[], Awaitable[bool]], *, wait_s: float = 5.0) -> bool:
         """Run `work` holding the board's lock, once the writers' leases drained; the lock
-        is waited for up to `wait_s` (another process's split or mover batch holds it)."""
+        is waited for up to `wait_s` (another process's split or mover batch holds it).
+        The lock lives LOCK_TTL_MS and is renewed while held, so a holder that dies
+        stops the board's writes for no longer than that."""
         home = await self._home(board, create=False)
         if home is None:
             return False
         shard = self._shards[home]
         lock = names.split_lock_key(board)
         deadline = time.monotonic() + wait_s
-        while not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=120_000)):
+        while not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=LOCK_TTL_MS)):
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.002)
+        renew = asyncio.create_task(self._keep_lock(home, lock))
         try:
             deadline = time.monotonic() + self._lease_ms / 1000 + 1
             writers = [names.writers_key(board)]
@@ -775,7 +820,14 @@ class ShardedRedisRankIndex:
                 await asyncio.sleep(0.001)
             return await work()
         finally:
-            await call(lambda: shard.delete(lock))
+            renew.cancel()
+            await asyncio.gather(renew, return_exceptions=True)
+            await call(lambda: self._unlock[home](keys=[lock], args=[self._writer_id]))
+
+    async def _keep_lock(self, home: int, lock: str) -> None:
+        while True:
+            await asyncio.sleep(LOCK_TTL_MS / 3000)
+            await call(lambda: self._renew[home](keys=[lock], args=[self._writer_id, LOCK_TTL_MS]))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -817,18 +869,14 @@ class ShardedRedisRankIndex:
             if map_ is None:
                 return []
             counts = await self._count(board.name, map_)
-            segments = map_.segments()
 
             async def rows_of(s: Slice) -> list[Any]:
-                i = segments.index(s.segment)
                 keys = [
                     names.bucket_key(board.name, s.segment.set_id),
                     names.bucket_trim_key(board.name, s.segment.set_id),
                 ]
-                first = counts.below[i] + s.start  # skip what lies below the range
-                rows = await call(
-                    lambda: self._slice[s.segment.shard](keys=keys, args=[map_.epoch, first, first + s.count - 1])
-                )
+                args = [map_.epoch, *bound(s.segment.low), s.start, s.start + s.count - 1]
+                rows = await call(lambda: self._slice[s.segment.shard](keys=keys, args=args))
                 if rows is None:
                     raise Trimmed
                 return list(zip(rows[::2], rows[1::2], strict=True))
