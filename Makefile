@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps demo serve test unit lint typecheck format clean stack-up stack-down stack-status
+.PHONY: install system-deps demo serve test unit faults lint typecheck format clean stack-up stack-down stack-status
 
 # Debian packages the distributed profile and its tests need: Redis (the rank
 # index) and kcat (an outside Kafka client the tests read topics with). The
@@ -57,6 +57,12 @@ format: install
 
 unit: install
 	$(BIN)/pytest -q tests/unit tests/contract $(PYTEST_ARGS)
+
+# The fault suite (also part of `make test`): break one thing at a time under load, in
+# both profiles, and check nothing was lost or counted twice; writes docs/reliability.md.
+# Bounded: 15 minutes.
+faults: install system-deps
+	timeout 900 $(BIN)/pytest -q tests/faults $(PYTEST_ARGS)
 
 # The distributed tests start the stack themselves if it is not running, and stop it after.
 test: lint typecheck system-deps

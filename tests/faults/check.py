@@ -286,3 +286,30 @@ class Checker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def cassandra_store_reader(hosts: list[str], keyspace: str) -> StoreReader:
+    """The distributed profile's store: a board's totals, read slot by slot (the
+    partitions `podium/store/cassandra.py` spreads a board over)."""
+    from cassandra.cluster import Cluster
+
+    from podium import names
+    from podium.store.cassandra import SLOTS
+
+    def read(board: str) -> dict[str, StoredTotal]:
+        cluster = Cluster(hosts)
+        try:
+            session = cluster.connect(keyspace)
+            query = session.prepare(
+                f"SELECT user_id, total, reached_at_us, removed FROM {names.TOTALS_TABLE} WHERE board = ? AND slot = ?"
+            )
+            found: dict[str, StoredTotal] = {}
+            for slot in range(SLOTS):
+                for row in session.execute(query, (board, slot)):
+                    if not row.removed:
+                        found[row.user_id] = StoredTotal(row.total, row.reached_at_us)
+            return found
+        finally:
+            cluster.shutdown()
+
+    return read
