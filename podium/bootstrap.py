@@ -20,7 +20,9 @@ from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.rank_worker import RankWorker, RankWorkerSettings
+from podium.reconcile import Reconciler, ReconcileSettings, run_every
 from podium.settings import Settings
+from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
@@ -44,6 +46,7 @@ class Services:
     index: RankIndex
     visibility: Visibility
     workers: tuple[WorkerState, ...]
+    reconciler: Reconciler | None = None
 
 
 class Workers:
@@ -120,8 +123,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("db-worker", db_worker.run, db_worker.recover)
     workers.start("rank-worker", rank_worker.run, rank_worker.recover)
     workers.start("housekeeping", housekeeping, nothing)
+    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
     try:
-        yield Services(settings, boards, Ingest(score_log), index, visibility, tuple(workers.states))
+        yield Services(
+            settings, boards, Ingest(score_log), index, visibility, tuple(workers.states), reconciler=reconciler
+        )
     finally:
         await workers.stop()
         await feed.close()
@@ -159,9 +165,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
         await resume_bucket_moves(index)
+    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled="rank-worker" in roles)
     try:
         ingest = Ingest(score_log) if score_log is not None else None
-        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states))
+        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states), reconciler=reconciler)
     finally:
         await workers.stop()
         for close in closers:
@@ -170,6 +177,26 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             await score_log.close()
         await index.close()
         await store.close()
+
+
+def start_reconciler(
+    settings: Settings, store: Store, boards: Boards, index: RankIndex, workers: Workers, *, scheduled: bool
+) -> Reconciler:
+    """The reconciler for the admin endpoint; with `scheduled`, also run it every
+    `reconcile_every_s` as a supervised worker."""
+    reconciler = Reconciler(
+        store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users)
+    )
+    if scheduled and settings.reconcile_every_s > 0:
+
+        async def scheduled_runs(stop: asyncio.Event) -> None:
+            await run_every(reconciler, settings.reconcile_every_s, settings.data, stop)
+
+        async def nothing_to_recover() -> None:
+            return None
+
+        workers.start("reconciler", scheduled_runs, nothing_to_recover)
+    return reconciler
 
 
 async def resume_bucket_moves(index: RankIndex) -> None:

@@ -55,6 +55,10 @@ class Settings:
     # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).
     redis_wait_replicas: int = 1
     redis_wait_timeout_ms: int = 2000
+    # The reconciler (podium/reconcile.py): every this many seconds (0: never) in each process
+    # with the rank-worker role; boards up to this many users are checked user by user.
+    reconcile_every_s: float = 86400.0
+    reconcile_full_check_users: int = 10_000
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
 

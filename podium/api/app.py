@@ -33,6 +33,7 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
     Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
     Route("/v1/admin/boards/{board}/buckets", routes.buckets, methods=["GET"]),
+    Route("/v1/admin/reconcile", routes.reconcile, methods=["POST"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/metrics", metrics_endpoint, methods=["GET"]),

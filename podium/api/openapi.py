@@ -162,6 +162,27 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "ReconcileRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "boards": {"type": "array", "items": ID, "maxItems": 1000, "description": "Default: every board"},
+            "dry_run": {"type": "boolean", "default": False, "description": "Check and report; repair nothing"},
+        },
+    },
+    "ReconcileReport": {
+        "type": "object",
+        "required": ["started_at", "dry_run", "totals", "boards"],
+        "description": "Per board what was checked, what drifted (user, kind, store and index values) and "
+        "what was repaired; kinds: missing, extra, wrong_score, duplicate, wrong_rank.",
+        "properties": {
+            "started_at": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "seconds": {"type": "number"},
+            "totals": {"type": "object"},
+            "boards": {"type": "array", "items": {"type": "object"}},
+        },
+    },
 }
 
 
@@ -258,6 +279,14 @@ def document() -> dict[str, Any]:
                     "summary": "The board's score buckets: range, shard, members, writes a second",
                     "operationId": "buckets",
                     "responses": {"200": answer("The buckets, best first", "Buckets"), **ERRORS},
+                },
+            },
+            "/v1/admin/reconcile": {
+                "post": {
+                    "summary": "Compare the rank index with the store, repair what drifted, report it",
+                    "operationId": "reconcile",
+                    "requestBody": body("ReconcileRequest", required=False),
+                    "responses": {"200": answer("The report", "ReconcileReport"), **ERRORS},
                 },
             },
             "/healthz": {

@@ -175,6 +175,30 @@ async def buckets(request: Request) -> Response:
     return json_response({"board": board.name, "buckets": [b.to_json() for b in found]})
 
 
+MAX_RECONCILE_BOARDS = 1000
+
+
+async def reconcile(request: Request) -> Response:
+    """Check the rank index against the store (the named boards, or all) and, unless a
+    dry run, repair what drifted; answers the report (podium/reconcile.py)."""
+    svc = services(request)
+    body = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), ("boards", "dry_run"))
+    names = body.get("boards")
+    if names is not None and (not isinstance(names, list) or len(names) > MAX_RECONCILE_BOARDS):
+        raise InvalidInput(
+            f"boards must be an array of at most {MAX_RECONCILE_BOARDS} board names", code="invalid_boards"
+        )
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise InvalidInput("dry_run must be true or false", code="invalid_dry_run")
+    checked = [check_id(name, "board") for name in names or []]
+    for name in checked:
+        await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
+    assert svc.reconciler is not None, "every process with the api role has a reconciler"
+    report = await svc.reconciler.run(checked if names is not None else None, dry_run=dry_run)
+    return json_response(report.to_json())
+
+
 async def healthz(request: Request) -> Response:
     svc = services(request)
     workers = {w.name: {"running": w.running, "restarts": w.restarts} for w in svc.workers}

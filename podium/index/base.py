@@ -4,7 +4,7 @@ change feed's duplicates, replays and reordering are harmless."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,6 +71,14 @@ class RankIndex(Protocol):
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
         """The board's score buckets, best first (an unsharded index has one)."""
+        ...
+
+    async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
+        """Force each user to exactly the given total, whatever version the index holds,
+        and drop every other member the user has anywhere in the index (None: the store
+        does not know the user: forget it). The reconciler's tool, never the change
+        feed's: it may set an older version than the one held, so the caller re-checks
+        the store afterwards (see podium/reconcile.py)."""
         ...
 
     async def close(self) -> None: ...

@@ -7,7 +7,7 @@ slice. It is the reference the distributed index is tested against.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sortedcontainers import SortedList
 
@@ -89,6 +89,21 @@ class MemoryRankIndex:
             return []
         rate = float(idx.writes.get(int(time.time()) - 1, 0))
         return [BucketInfo(0, None, 0, len(idx.ranked), rate)]
+
+    async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
+        idx = self._boards.get(board.name)
+        if idx is None:
+            idx = self._boards[board.name] = _BoardIndex(board.order)
+        # Every key of these users, not only the one their total gives: a stray is drift too.
+        for key in [k for k in idx.ranked if k[2] in users]:
+            idx.ranked.remove(key)
+        for user_id, t in users.items():
+            if t is None:
+                idx.totals.pop(user_id, None)
+                continue
+            idx.totals[user_id] = t
+            if not t.removed:
+                idx.ranked.add(idx.key(t))
 
     async def close(self) -> None:
         self._boards.clear()

@@ -11,7 +11,8 @@ only if it is newer, atomically, for a whole batch of users in one call.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium import names
@@ -60,6 +61,38 @@ if removed ~= '0' then return false end
 return {redis.call('ZRANK', KEYS[2], member), current}
 """
 
+# KEYS: a sorted set. ARGV: cursor, count, then user ids. One ZSCAN step: the next cursor
+# and the members of those users met in it. Filtered here, so a repair's scan of a big set
+# sends back only what it looks for.
+MEMBERS_OF = """
+local users = {}
+for i = 3, #ARGV do users[ARGV[i]] = true end
+local step = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local found = {}
+for i = 1, #step[2], 2 do
+  if users[string.sub(step[2][i], 18)] then found[#found + 1] = step[2][i] end
+end
+return {step[1], found}
+"""
+
+# KEYS: users hash, rank zset. ARGV: how many strays, the strays, then per user 4 values:
+# user, state ('' to forget the user), score, member ('' for none). Unconditional: a repair.
+REPAIR = """
+local strays = tonumber(ARGV[1])
+for i = 2, strays + 1 do redis.call('ZREM', KEYS[2], ARGV[i]) end
+for i = strays + 2, #ARGV, 4 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if current then redis.call('ZREM', KEYS[2], string.match(current, '^%d+|%d|([^|]*)|')) end
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+  if ARGV[i + 3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i + 3]) end
+end
+return 1
+"""
+
 
 def member(t: Total) -> str:
     return f"{t.reached_at_us:016x}:{t.user_id}"
@@ -104,6 +137,19 @@ async def wait_for_replicas(client: aioredis.Redis, replicas: int, timeout_ms: i
         raise BackendUnavailable(f"{where}: {acked} of {replicas} replicas acknowledged in time")
 
 
+async def members_of(client: aioredis.Redis, script: Any, key: str, users: Sequence[str]) -> list[bytes]:
+    """Every member of these users in sorted set `key` (ZSCAN: each member there
+    throughout the scan is met at least once)."""
+    found: dict[bytes, None] = {}  # ZSCAN may meet a member twice
+    cursor: bytes | int = 0
+    while True:
+        step = functools.partial(script, keys=[key], args=[cursor, 1000, *users], client=client)
+        cursor, members = await call(step)
+        found.update(dict.fromkeys(members))
+        if int(cursor) == 0:
+            return list(found)
+
+
 class RedisRankIndex:
     def __init__(self, client: aioredis.Redis, *, wait_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
         self._redis = client
@@ -111,6 +157,8 @@ class RedisRankIndex:
         self._wait_timeout_ms = wait_timeout_ms
         self._apply = client.register_script(APPLY)
         self._entry = client.register_script(ENTRY)
+        self._members_of = client.register_script(MEMBERS_OF)
+        self._repair = client.register_script(REPAIR)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisRankIndex:
@@ -158,6 +206,20 @@ class RedisRankIndex:
         key = names.users_key(board.name)
         raw = await call(lambda: self._redis.hget(key, user_id))
         return parse_state(raw)[4] if raw is not None else None
+
+    async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
+        if not users:
+            return
+        keys = [names.users_key(board.name), names.rank_key(board.name)]
+        strays = await members_of(self._redis, self._members_of, keys[1], list(users))
+        args: list[str | int | bytes] = [len(strays), *strays]
+        for user_id, t in users.items():
+            if t is None:
+                args += [user_id, "", 0, ""]  # the store does not know the user: forget it
+            else:
+                args += [user_id, state(t), zscore(board.order, t.total), "" if t.removed else member(t)]
+        await call(lambda: self._repair(keys=keys, args=args))
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -50,7 +50,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,7 +63,17 @@ from podium.domain.ordering import SortKey, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
-from podium.index.redis import call, member, parse_state, state, user_of, wait_for_replicas, zscore
+from podium.index.redis import (
+    MEMBERS_OF,
+    call,
+    member,
+    members_of,
+    parse_state,
+    state,
+    user_of,
+    wait_for_replicas,
+    zscore,
+)
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -331,6 +341,7 @@ class ShardedRedisRankIndex:
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
         self._renew = [s.register_script(RENEW) for s in self._shards]
         self._unlock = [s.register_script(UNLOCK) for s in self._shards]
+        self._members_of = [s.register_script(MEMBERS_OF) for s in self._shards]
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -828,6 +839,70 @@ class ShardedRedisRankIndex:
         while True:
             await asyncio.sleep(LOCK_TTL_MS / 3000)
             await call(lambda: self._renew[home](keys=[lock], args=[self._writer_id, LOCK_TTL_MS]))
+
+    # -- repair (the reconciler) -------------------------------------------------------------
+
+    async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
+        if not users:
+            return
+        await self._home(board.name, create=True)
+        if await self._map(board.name) is None:
+            await self._create_map(board.name)
+        # Under the board's lock, as the mover: no writer holds a lease, no batch is carried.
+        if not await self._locked(board.name, lambda: self._repair(board, users)):
+            raise BackendUnavailable(f"redis: board {board.name!r} stayed locked; nothing was repaired")
+
+    async def _repair(self, board: Board, users: Mapping[str, Total | None]) -> bool:
+        map_ = await self._map(board.name)
+        assert map_ is not None
+        ids = list(users)
+        # Every member of these users in every set the map reads from: the one the hash
+        # names, a dead attempt's pending one, and strays in other buckets alike.
+        sets = sorted({(seg.shard, seg.set_id) for seg in map_.segments()})
+        found = await asyncio.gather(
+            *(
+                members_of(self._shards[shard], self._members_of[shard], names.bucket_key(board.name, set_id), ids)
+                for shard, set_id in sets
+            )
+        )
+        ops: dict[int, list[tuple[str, str, str, float]]] = defaultdict(list)  # shard → (key, op, member, score)
+        for (shard, set_id), members in zip(sets, found, strict=True):
+            ops[shard] += [(names.bucket_key(board.name, set_id), "r", m.decode(), 0) for m in members]
+        for t in users.values():
+            if t is not None and not t.removed:
+                where = map_.locate(total_key(board.order, t))
+                key = names.bucket_key(board.name, where.set_id)
+                ops[where.shard].append((key, "a", member(t), zscore(board.order, t.total)))
+
+        async def change(shard: int, shard_ops: list[tuple[str, str, str, float]]) -> None:
+            async def run() -> None:  # removals first: a member already right is added back
+                async with self._shards[shard].pipeline(transaction=True) as pipe:
+                    for key, op, mem, score in shard_ops:
+                        if op == "r":
+                            pipe.zrem(key, mem)
+                        else:
+                            pipe.zadd(key, {mem: score})
+                    await pipe.execute()
+
+            await call(run)
+
+        await asyncio.gather(*(change(shard, shard_ops) for shard, shard_ops in ops.items()))
+        home = self.home(board.name)
+
+        async def record() -> None:
+            async with self._shards[home].pipeline(transaction=True) as pipe:
+                for user_id, t in users.items():
+                    if t is None:
+                        pipe.hdel(names.users_key(board.name), user_id)
+                    else:
+                        pipe.hset(names.users_key(board.name), user_id, state(t))
+                pipe.hdel(names.pending_key(board.name), *ids)
+                await pipe.execute()
+
+        await call(record)
+        await self._wait_for_replicas({home, *ops})
+        log.info("users repaired", extra={"board": board.name, "users": len(ids), "strays": sum(map(len, found))})
+        return True
 
     # -- reads ------------------------------------------------------------------------------
 

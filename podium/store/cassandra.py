@@ -190,6 +190,16 @@ class CassandraStore:
     async def forget_keys(self, before_us: int) -> int:
         return 0  # the applied_keys table expires rows itself (default_time_to_live)
 
+    async def board_names(self) -> list[str]:
+        rows = await self._execute("SELECT board FROM {ks}.boards")  # one small table
+        return sorted(row[0] for row in rows)
+
+    async def board_totals(self, board: str) -> list[Total]:
+        # One read per slot partition, in parallel: never a table scan (see SLOTS).
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ?"
+        results = await asyncio.gather(*(self._execute(cql, (board, slot)) for slot in range(SLOTS)))
+        return [total_from_row(row) for rows in results for row in rows]
+
     def shutdown(self) -> None:
         self._session.cluster.shutdown()
 

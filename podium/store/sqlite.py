@@ -147,6 +147,19 @@ class SqliteStore:
 
         return await self._db.run(delete)
 
+    async def board_names(self) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute("SELECT board FROM boards ORDER BY board")]
+
+        return await self._db.run(read)
+
+    async def board_totals(self, board: str) -> list[Total]:
+        def read(conn: sqlite3.Connection) -> list[Total]:
+            rows = conn.execute(f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ?", (board,))
+            return [total_from_row(r) for r in rows]
+
+        return await self._db.run(read)
+
     async def snapshot(self) -> tuple[int, list[Total]]:
         """Every total and the last change sequence number, from one consistent read."""
 

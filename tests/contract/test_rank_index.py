@@ -143,3 +143,26 @@ async def test_apply_reports_what_was_newer(index: RankIndex) -> None:
     await index.apply(board, [Total(board.name, "u", 1, 1, 1, LogPosition(0, 1))])  # stale: ignored
     entry = await index.entry(board, "u")
     assert entry is not None and entry.score == 7
+
+
+async def test_repair_forces_totals_whatever_the_versions(index: RankIndex) -> None:
+    board = fresh_board()
+    n = board.name
+    await index.apply(board, [Total(n, "u1", 10, 5, 1, LogPosition(0, 5)), Total(n, "u2", 4, 3, 1, LogPosition(0, 3))])
+    await index.apply(board, [Total(n, "u3", 7, 1, 1, LogPosition(0, 1))])
+    await index.repair(
+        board,
+        {
+            "u1": Total(n, "u1", 1, 2, 1, LogPosition(0, 2)),  # older than the index's: forced all the same
+            "u2": None,  # unknown to the store: forgotten
+            "u3": Total(n, "u3", 0, 2, 1, LogPosition(0, 9), removed=True),
+            "u4": Total(n, "u4", 9, 1, 1, LogPosition(0, 4)),
+        },
+    )
+    assert [(e.rank, e.user_id, e.score) for e in await index.page(board, 1, 10)] == [(1, "u4", 9), (2, "u1", 1)]
+    assert await index.count(board) == 2
+    assert await index.position(board, "u2") is None
+    assert await index.position(board, "u3") == LogPosition(0, 9)
+    # Versions go on from the repaired ones: the next change is newer and applies.
+    await index.apply(board, [Total(n, "u1", 20, 3, 2, LogPosition(0, 3)), Total(n, "u2", 1, 1, 1, LogPosition(0, 1))])
+    assert [(e.user_id, e.score) for e in await index.page(board, 1, 10)] == [("u1", 20), ("u4", 9), ("u2", 1)]

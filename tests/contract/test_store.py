@@ -56,3 +56,15 @@ async def test_snapshot_agrees_with_the_change_sequence(store: SqliteStore) -> N
     await store.write_totals([t], [])
     seq, totals = await store.snapshot()
     assert seq == 1 and totals == [t]
+
+
+async def test_a_whole_board_is_read_back(store: SqliteStore) -> None:
+    await store.create_board(Board("b2"))
+    await store.create_board(Board("a1"))
+    t1 = Total("b2", "u1", 10, 1, 100, LogPosition(0, 5))
+    t2 = Total("b2", "u2", 0, 3, 200, LogPosition(0, 6), removed=True)
+    other = Total("a1", "u1", 4, 1, 100, LogPosition(0, 7))
+    await store.write_totals([t1, t2, other], [])
+    assert await store.board_names() == ["a1", "b2"]
+    assert sorted(await store.board_totals("b2"), key=lambda t: t.user_id) == [t1, t2]
+    assert await store.board_totals("none") == []
