@@ -30,6 +30,7 @@ import pytest
 from podium.errors import BackendUnavailable
 from podium.log.kafka import KafkaLog, ensure_topics
 from tests.distributed.stack import ROOT, listening
+from tests.faults.report import FaultRow, record
 
 pytestmark = [pytest.mark.distributed, pytest.mark.timeout(300)]
 
@@ -324,6 +325,21 @@ async def test_sigkill_of_the_busiest_broker_while_producing(kafka3: str, topic:
     FIGURES.parent.mkdir(parents=True, exist_ok=True)
     FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
+    record(
+        FaultRow(
+            fault="SIGKILL of one of three Kafka brokers while producing",
+            profile="Kafka, RF 3, min ISR 2",
+            acked=len(stream.acks),
+            in_flight=in_flight_at_kill,
+            lost=lost,
+            double_counted=duplicates + misplaced,
+            converge_s=figures["write_stall_on_its_partitions_s"],
+            notes=(
+                f"appends through KafkaLog; time to converge = until its partitions took writes again; "
+                f"{figures['records_transmitted_again']} records sent twice by the producer, kept once"
+            ),
+        )
+    )
 
     assert stream.failed == []
     assert duplicates == 0
