@@ -90,5 +90,8 @@ class MemoryRankIndex:
         rate = float(idx.writes.get(int(time.time()) - 1, 0))
         return [BucketInfo(0, None, 0, len(idx.ranked), rate)]
 
+    async def drop(self, board: Board) -> None:
+        self._boards.pop(board.name, None)
+
     async def close(self) -> None:
         self._boards.clear()

@@ -159,5 +159,10 @@ class RedisRankIndex:
         raw = await call(lambda: self._redis.hget(key, user_id))
         return parse_state(raw)[4] if raw is not None else None
 
+    async def drop(self, board: Board) -> None:
+        """Delete the board's keys; UNLINK frees a big sorted set in the background."""
+        keys = [names.users_key(board.name), names.rank_key(board.name)]
+        await call(lambda: self._redis.unlink(*keys))
+
     async def close(self) -> None:
         await self._redis.aclose()
