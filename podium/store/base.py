@@ -3,7 +3,7 @@ log position that produced it, and remembers applied idempotency keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +51,19 @@ class Store(Protocol):
 
     async def forget_keys(self, before_us: int) -> int:
         """Drop idempotency keys applied before `before_us`; returns how many."""
+        ...
+
+    async def board_names(self) -> list[str]:
+        """Every board's name (a rebuild of all boards)."""
+        ...
+
+    async def count_totals(self, board: str) -> int:
+        """How many totals (tombstones included) the board holds."""
+        ...
+
+    def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:
+        """Every total of the board (tombstones included), `chunk_size` at a time, never all
+        in memory at once: what a rebuild refills the rank index from."""
         ...
 
     async def close(self) -> None: ...
