@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     buckets = command("buckets", "a board's score buckets: range, shard, members, writes a second", run_buckets)
     buckets.add_argument("board")
     buckets.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
+    rebuild = command("rebuild", "refill the rank index from the store while serving, with progress", run_rebuild)
+    rebuild.add_argument("--board", help="the board to rebuild (default: every board)")
+    rebuild.add_argument("--force", action="store_true", help="take over a rebuild whose process died")
+    rebuild.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
+    replay = command("replay", "re-apply the change log from an offset or a time into the rank index", run_replay)
+    replay.add_argument(
+        "--from", dest="start", required=True, metavar="OFFSET|TIME", help="an offset, or a time (ISO 8601, UTC)"
+    )
+    replay.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
     bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
     bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
@@ -164,6 +173,20 @@ def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(rows)} bucket(s), {sum(b['members'] for b in rows)} members" + (f", {moving} moving" if moving else "")
     )
     return 0
+
+
+def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.progress import run_job
+
+    body: dict[str, object] = {"force": args.force} | ({"board": args.board} if args.board else {})
+    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/rebuild", body)
+
+
+def run_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.progress import run_job
+
+    start: object = int(args.start) if args.start.isdigit() else args.start
+    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/replay", {"from": start})
 
 
 def run_schema(settings: Settings, args: argparse.Namespace) -> int:
