@@ -18,6 +18,7 @@ board in this one place; the adapters only learn to `drop` a storage board.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -193,6 +194,7 @@ class GenerationalRankIndex:
         self.read_cache_s = read_cache_s
         self.drop_grace_s = drop_grace_s
         self._read_cache: dict[str, tuple[float, int]] = {}
+        self._asking: dict[str, asyncio.Future[Record]] = {}
 
     @staticmethod
     def storage(board: Board, generation: int) -> Board:
@@ -203,9 +205,15 @@ class GenerationalRankIndex:
         cached = self._read_cache.get(board.name)
         if cached is not None and cached[0] > time.monotonic():
             return self.storage(board, cached[1])
-        current = (await self.generations.read(board.name)).current
-        if self.read_cache_s > 0:
-            self._read_cache[board.name] = (time.monotonic() + self.read_cache_s, current)
+        if self.read_cache_s <= 0:
+            return self.storage(board, (await self.generations.read(board.name)).current)
+        # Many readers at once (wait=true on a batch polls per user) share one ask.
+        asking = self._asking.get(board.name)
+        if asking is None:
+            asking = self._asking[board.name] = asyncio.ensure_future(self.generations.read(board.name))
+            asking.add_done_callback(lambda _: self._asking.pop(board.name, None))
+        current = (await asyncio.shield(asking)).current
+        self._read_cache[board.name] = (time.monotonic() + self.read_cache_s, current)
         return self.storage(board, current)
 
     # -- the rank index port ----------------------------------------------------------------
