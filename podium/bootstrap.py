@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podium import names
+from podium.admin import Admin
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
+from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
+from podium.jobs import Jobs
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
 from podium.settings import Settings
@@ -46,6 +49,7 @@ class Services:
     index: RankIndex
     visibility: Visibility
     workers: tuple[WorkerState, ...]
+    admin: Admin  # rebuild and replay jobs
     reconciler: Reconciler | None = None
 
 
@@ -85,7 +89,7 @@ async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> A
 @contextlib.asynccontextmanager
 async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     """Everything in this process: SQLite log and store, outbox feed, in-memory index."""
-    from podium.cdc.outbox import OutboxChangeFeed
+    from podium.cdc.outbox import OutboxChangeFeed, OutboxHistory
     from podium.log.sqlite import SqliteLog
 
     settings.data.mkdir(parents=True, exist_ok=True)
@@ -94,8 +98,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     await score_log.open()
     await store.open()
     boards = Boards(store)
-    index = MemoryRankIndex()
-    after_seq = await _rebuild(store, boards, index)
+    memory = MemoryRankIndex()
+    after_seq = await _rebuild(store, boards, memory)
+    index = GenerationalRankIndex(memory, MemoryGenerations())
     feed = OutboxChangeFeed(store, after_seq=after_seq)
     visibility = LocalVisibility(index)
     db_worker = DbWorker(
@@ -124,11 +129,13 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("rank-worker", rank_worker.run, rank_worker.recover)
     workers.start("housekeeping", housekeeping, nothing)
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
+    admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     try:
         yield Services(
-            settings, boards, Ingest(score_log), index, visibility, tuple(workers.states), reconciler=reconciler
+            settings, boards, Ingest(score_log), index, visibility, tuple(workers.states), admin, reconciler=reconciler
         )
     finally:
+        await admin.close()
         await workers.stop()
         await feed.close()
         await score_log.close()
@@ -139,13 +146,16 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
 @contextlib.asynccontextmanager
 async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
     """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
-    from podium.cdc.debezium import DebeziumChangeFeed
+    from podium.cdc.debezium import DebeziumChangeFeed, DebeziumHistory
     from podium.log.kafka import KafkaLog, KafkaLogConsumer
 
     store = await asyncio.to_thread(connect_store, settings)
     await asyncio.to_thread(prepare_distributed, settings, store)
     boards = Boards(store)
-    index = redis_rank_index(settings)
+    # Readers cache the generation record briefly; the old copy outlives that by far.
+    index = GenerationalRankIndex(
+        redis_rank_index(settings), RedisGenerations(redis_directory(settings)), read_cache_s=0.25, drop_grace_s=2.0
+    )
     score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
     visibility = PollingVisibility(index)
     workers = Workers()
@@ -164,12 +174,15 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings())
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
-        await resume_bucket_moves(index)
+        await resume_bucket_moves(index.inner)
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled="rank-worker" in roles)
     try:
         ingest = Ingest(score_log) if score_log is not None else None
-        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states), reconciler=reconciler)
+        history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
+        admin = Admin(store, boards, index, history, Jobs())
+        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states), admin, reconciler=reconciler)
     finally:
+        await admin.close()
         await workers.stop()
         for close in closers:
             await close()
@@ -215,7 +228,7 @@ async def resume_bucket_moves(index: RankIndex) -> None:
         log.info("resumed bucket moves", extra={"boards": resumed})
 
 
-def redis_rank_index(settings: Settings) -> RankIndex:
+def redis_rank_index(settings: Settings) -> DroppableRankIndex:
     """The sharded index when shards are configured, else one sorted set per board."""
     from podium.domain.buckets import SplitPolicy
     from podium.index.redis import RedisRankIndex
@@ -236,6 +249,21 @@ def redis_rank_index(settings: Settings) -> RankIndex:
         clients = [sentinel.master_for(name, socket_timeout=5.0) for name in settings.redis_shard_list]
         return ShardedRedisRankIndex(clients, policy=policy, **wait)
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
+
+
+def redis_directory(settings: Settings) -> Any:
+    """A client of the first shard (or the one Redis), where boards' homes and index
+    generations are recorded."""
+    import redis.asyncio as aioredis
+
+    if not settings.redis_shard_list:
+        return aioredis.Redis.from_url(settings.redis_url)
+    if settings.redis_sentinels:
+        from redis.asyncio.sentinel import Sentinel
+
+        sentinel = Sentinel(settings.redis_sentinel_list, socket_timeout=1.0)  # type: ignore[no-untyped-call]
+        return sentinel.master_for(settings.redis_shard_list[0], socket_timeout=5.0)
+    return aioredis.Redis.from_url(settings.redis_shard_list[0])
 
 
 def connect_store(settings: Settings) -> CassandraStore:

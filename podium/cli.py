@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     reconcile.add_argument("--report", type=Path, help="where to write the JSON report (default DATA/reconcile/…)")
     reconcile.add_argument("--data", type=Path, help="data directory, for the default report path (PODIUM_DATA)")
+    rebuild = command("rebuild", "refill the rank index from the store while serving, with progress", run_rebuild)
+    rebuild.add_argument("--board", help="the board to rebuild (default: every board)")
+    rebuild.add_argument("--force", action="store_true", help="take over a rebuild whose process died")
+    rebuild.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
+    replay = command("replay", "re-apply the change log from an offset or a time into the rank index", run_replay)
+    replay.add_argument(
+        "--from", dest="start", required=True, metavar="OFFSET|TIME", help="an offset, or a time (ISO 8601, UTC)"
+    )
+    replay.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
     bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
     bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
@@ -197,6 +206,20 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     totals = report["totals"]
     # A dry run that found drift fails, as does a repair that left some: both need a look.
     return 1 if (report["dry_run"] and totals["drift"]) or totals["remaining"] else 0
+
+
+def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.progress import run_job
+
+    body: dict[str, object] = {"force": args.force} | ({"board": args.board} if args.board else {})
+    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/rebuild", body)
+
+
+def run_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from podium.progress import run_job
+
+    start: object = int(args.start) if args.start.isdigit() else args.start
+    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/replay", {"from": start})
 
 
 def run_schema(settings: Settings, args: argparse.Namespace) -> int:

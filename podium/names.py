@@ -84,3 +84,21 @@ def homes_key() -> str:
     """Hash on the first shard: board → its home shard, fixed when the board is first written
     (adding shards must never move a board's home)."""
     return f"{REDIS_PREFIX}:homes"
+
+
+# Rebuilds (podium/index/generations.py): a board's index lives under a generation; a
+# rebuild fills the next one while the current one serves, then swaps. Board ids never
+# hold '~', so a generation's storage name cannot be another board's.
+def generation_board(board: str, generation: int) -> str:
+    """The name a board's index is stored under in `generation` (0: the board's own)."""
+    return board if generation == 0 else f"{board}~g{generation}"
+
+
+def board_keys_pattern(board: str) -> str:
+    """A SCAN pattern matching every key of `board` (and no other board's)."""
+    return _board_key(board, "*")
+
+
+def generations_key() -> str:
+    """Hash on the first shard: board → 'current|rebuilding|last' generation (rebuilding −1: none)."""
+    return f"{REDIS_PREFIX}:generations"

@@ -48,7 +48,7 @@ from podium.domain.ordering import total_key
 from podium.domain.totals import Total
 from podium.errors import PodiumError
 from podium.index.base import Entry, RankIndex
-from podium.store.base import Store
+from podium.store.base import Store, board_totals
 
 log = logging.getLogger("podium.reconcile")
 
@@ -208,7 +208,7 @@ class Reconciler:
 
     async def _find(self, board: Board, seed: float) -> _Found:
         s = self.settings
-        totals = {t.user_id: t for t in await self._store.board_totals(board.name)}
+        totals = {t.user_id: t for t in await board_totals(self._store, board.name)}
         live = sorted((t for t in totals.values() if not t.removed), key=lambda t: total_key(board.order, t))
         index_users = await self._index.count(board)
         full = len(live) <= s.full_check_users or index_users != len(live)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from podium.api import routes
+from podium.api import admin, routes
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -34,6 +34,9 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
     Route("/v1/admin/boards/{board}/buckets", routes.buckets, methods=["GET"]),
     Route("/v1/admin/reconcile", routes.reconcile, methods=["POST"]),
+    Route("/v1/admin/rebuild", admin.start_rebuild, methods=["POST"]),
+    Route("/v1/admin/replay", admin.start_replay, methods=["POST"]),
+    Route("/v1/admin/jobs/{job_id}", admin.get_job, methods=["GET"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/metrics", metrics_endpoint, methods=["GET"]),

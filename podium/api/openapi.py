@@ -187,6 +187,8 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from podium.api import admin  # it builds on the helpers above
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -299,6 +301,7 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "OpenAPI 3.1 document"}},
                 }
             },
+            **admin.PATHS,
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS}},
     }

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
-from podium.cdc.base import Change
+from podium.cdc.base import Change, ReplayStart
 from podium.domain.totals import LogPosition
 from podium.sqlite_thread import SqliteThread
 from podium.store.rows import TOTAL_COLUMNS, total_from_row
@@ -69,6 +69,55 @@ class OutboxChangeFeed:
             return conn.execute("DELETE FROM changes WHERE seq <= ?", (limit,)).rowcount
 
         return await self._reader.run(delete)
+
+    async def close(self) -> None:
+        await self._reader.close()
+
+
+class OutboxHistory:
+    """The outbox read again from a sequence number or a time (the changes the
+    housekeeping has not pruned: the last `changes_kept`)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._reader = SqliteThread(store.path, synchronous=store.synchronous, name="outbox-history")
+
+    async def _bounds(self, start: ReplayStart) -> tuple[int, int]:
+        """The first and last sequence numbers to read."""
+
+        def read(conn: sqlite3.Connection) -> tuple[int, int]:
+            last = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+            if start.at_us is None:
+                return max(start.offset or 0, 0), last
+            row = conn.execute("SELECT MIN(seq) FROM changes WHERE updated_at_us >= ?", (start.at_us,)).fetchone()
+            return (row[0] if row[0] is not None else last + 1), last
+
+        return await self._reader.run(read)
+
+    async def count(self, start: ReplayStart) -> int:
+        first, last = await self._bounds(start)
+
+        def count(conn: sqlite3.Connection) -> int:
+            return int(
+                conn.execute("SELECT COUNT(*) FROM changes WHERE seq BETWEEN ? AND ?", (first, last)).fetchone()[0]
+            )
+
+        return await self._reader.run(count)
+
+    async def read(self, start: ReplayStart, chunk_size: int) -> AsyncIterator[list[Change]]:
+        first, last = await self._bounds(start)
+        while first <= last:
+
+            def read(conn: sqlite3.Connection, first: int = first) -> list[tuple[int, ...]]:
+                return conn.execute(
+                    f"SELECT seq, {TOTAL_COLUMNS} FROM changes WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+                    (first, last, chunk_size),
+                ).fetchall()
+
+            rows = await self._reader.run(read)
+            if not rows:
+                return
+            yield [Change(LogPosition(0, row[0]), total_from_row(row[1:])) for row in rows]
+            first = rows[-1][0] + 1
 
     async def close(self) -> None:
         await self._reader.close()

@@ -105,5 +105,8 @@ class MemoryRankIndex:
             if not t.removed:
                 idx.ranked.add(idx.key(t))
 
+    async def drop(self, board: Board) -> None:
+        self._boards.pop(board.name, None)
+
     async def close(self) -> None:
         self._boards.clear()

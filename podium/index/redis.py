@@ -221,5 +221,10 @@ class RedisRankIndex:
         await call(lambda: self._repair(keys=keys, args=args))
         await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms)
 
+    async def drop(self, board: Board) -> None:
+        """Delete the board's keys; UNLINK frees a big sorted set in the background."""
+        keys = [names.users_key(board.name), names.rank_key(board.name)]
+        await call(lambda: self._redis.unlink(*keys))
+
     async def close(self) -> None:
         await self._redis.aclose()

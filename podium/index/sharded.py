@@ -999,6 +999,19 @@ class ShardedRedisRankIndex:
             BucketInfo(b.id, b.lower, b.shard, members[b.id], rates.get(b.id, 0.0), moving[b.id]) for b in map_.buckets
         ]
 
+    async def drop(self, board: Board) -> None:
+        """Delete every key of the board on every shard (UNLINK: Redis frees big sets in the
+        background) and its home; its mover, if running here, stops first."""
+        mover = self._movers.pop(board.name, None)
+        if mover is not None:
+            mover.cancel()
+            await asyncio.gather(mover, return_exceptions=True)
+        pattern = names.board_keys_pattern(board.name)
+        for shard in self._shards:
+            await call(lambda: _unlink_matching(shard, pattern))  # noqa: B023 (awaited at once)
+        await call(lambda: self._shards[0].hdel(names.homes_key(), board.name))
+        self._homes.pop(board.name, None)
+
     async def close(self) -> None:
         for task in self._movers.values():
             task.cancel()
@@ -1006,6 +1019,12 @@ class ShardedRedisRankIndex:
         self._movers.clear()
         for shard in self._shards:
             await shard.aclose()
+
+
+async def _unlink_matching(client: aioredis.Redis, pattern: str) -> None:
+    keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+    for i in range(0, len(keys), 1000):
+        await client.unlink(*keys[i : i + 1000])
 
 
 def _find(map_: BucketMap | None, bucket_id: int) -> Bucket | None:

@@ -3,7 +3,7 @@ log position that produced it, and remembers applied idempotency keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,11 +54,22 @@ class Store(Protocol):
         ...
 
     async def board_names(self) -> list[str]:
-        """Every board's name, sorted (the reconciler walks them all)."""
+        """Every board's name (a rebuild of all boards)."""
         ...
 
-    async def board_totals(self, board: str) -> list[Total]:
-        """Every total of one board, tombstones included, in no particular order."""
+    async def count_totals(self, board: str) -> int:
+        """How many totals (tombstones included) the board holds."""
+        ...
+
+    def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:
+        """Every total of the board (tombstones included), `chunk_size` at a time, never all
+        in memory at once: what a rebuild refills the rank index from."""
         ...
 
     async def close(self) -> None: ...
+
+
+async def board_totals(store: Store, board: str, chunk_size: int = 5000) -> list[Total]:
+    """Every total of one board, tombstones included, all in memory: what the reconciler
+    compares (a board it checks whole is small; a big one it samples)."""
+    return [t async for chunk in store.totals_of(board, chunk_size) for t in chunk]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from podium import names
@@ -191,14 +191,24 @@ class CassandraStore:
         return 0  # the applied_keys table expires rows itself (default_time_to_live)
 
     async def board_names(self) -> list[str]:
-        rows = await self._execute("SELECT board FROM {ks}.boards")  # one small table
-        return sorted(row[0] for row in rows)
+        return sorted(row[0] for row in await self._execute("SELECT board FROM {ks}.boards"))
 
-    async def board_totals(self, board: str) -> list[Total]:
-        # One read per slot partition, in parallel: never a table scan (see SLOTS).
-        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ?"
-        results = await asyncio.gather(*(self._execute(cql, (board, slot)) for slot in range(SLOTS)))
-        return [total_from_row(row) for rows in results for row in rows]
+    async def count_totals(self, board: str) -> int:
+        cql = "SELECT COUNT(*) FROM {ks}.totals WHERE board = ? AND slot = ?"
+        counts = await asyncio.gather(*(self._execute(cql, (board, slot)) for slot in range(SLOTS)))
+        return sum(int(rows[0][0]) for rows in counts)
+
+    async def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:
+        # One partition after another, each paged by user id: SLOTS partition reads.
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id > ? LIMIT ?"
+        for slot in range(SLOTS):
+            after = ""
+            while True:
+                rows = await self._execute(cql, (board, slot, after, chunk_size))
+                if not rows:
+                    break
+                yield [total_from_row(r) for r in rows]
+                after = rows[-1][1]
 
     def shutdown(self) -> None:
         self._session.cluster.shutdown()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from podium.domain.boards import Board, Operator, Order
@@ -148,17 +148,30 @@ class SqliteStore:
         return await self._db.run(delete)
 
     async def board_names(self) -> list[str]:
-        def read(conn: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in conn.execute("SELECT board FROM boards ORDER BY board")]
+        return await self._db.run(lambda conn: [r[0] for r in conn.execute("SELECT board FROM boards ORDER BY board")])
 
-        return await self._db.run(read)
+    async def count_totals(self, board: str) -> int:
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COUNT(*) FROM totals WHERE board = ?", (board,)).fetchone()[0])
 
-    async def board_totals(self, board: str) -> list[Total]:
-        def read(conn: sqlite3.Connection) -> list[Total]:
-            rows = conn.execute(f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ?", (board,))
-            return [total_from_row(r) for r in rows]
+        return await self._db.run(count)
 
-        return await self._db.run(read)
+    async def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:
+        after = ""  # keyset paging on the primary key: each chunk is one short read
+        while True:
+
+            def read(conn: sqlite3.Connection, after: str = after) -> list[Total]:
+                rows = conn.execute(
+                    f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ? AND user_id > ? ORDER BY user_id LIMIT ?",
+                    (board, after, chunk_size),
+                )
+                return [total_from_row(r) for r in rows]
+
+            chunk = await self._db.run(read)
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1].user_id
 
     async def snapshot(self) -> tuple[int, list[Total]]:
         """Every total and the last change sequence number, from one consistent read."""

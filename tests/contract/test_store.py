@@ -58,13 +58,15 @@ async def test_snapshot_agrees_with_the_change_sequence(store: SqliteStore) -> N
     assert seq == 1 and totals == [t]
 
 
-async def test_a_whole_board_is_read_back(store: SqliteStore) -> None:
-    await store.create_board(Board("b2"))
-    await store.create_board(Board("a1"))
-    t1 = Total("b2", "u1", 10, 1, 100, LogPosition(0, 5))
-    t2 = Total("b2", "u2", 0, 3, 200, LogPosition(0, 6), removed=True)
-    other = Total("a1", "u1", 4, 1, 100, LogPosition(0, 7))
-    await store.write_totals([t1, t2, other], [])
-    assert await store.board_names() == ["a1", "b2"]
-    assert sorted(await store.board_totals("b2"), key=lambda t: t.user_id) == [t1, t2]
-    assert await store.board_totals("none") == []
+async def test_a_board_is_read_back_in_chunks(store: SqliteStore) -> None:
+    await store.create_board(Board("b"))
+    await store.create_board(Board("a"))
+    written = [Total("b", f"u{i:03}", i, 1, 1, LogPosition(0, i), removed=i == 7) for i in range(25)]
+    await store.write_totals([*written, Total("other", "u001", 1, 1, 1, LogPosition(0, 99))], [])
+    assert await store.board_names() == ["a", "b"]
+    assert await store.count_totals("b") == 25
+    assert await store.count_totals("nope") == 0
+    chunks = [chunk async for chunk in store.totals_of("b", chunk_size=10)]
+    assert [len(c) for c in chunks] == [10, 10, 5]
+    assert sorted((t for c in chunks for t in c), key=lambda t: t.user_id) == written  # tombstones too
+    assert [c async for c in store.totals_of("nope", chunk_size=10)] == []

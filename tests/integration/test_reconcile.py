@@ -27,6 +27,7 @@ from podium.index.memory import MemoryRankIndex
 from podium.index.redis import member, state
 from podium.index.sharded import ShardedRedisRankIndex
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
+from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
 
 USERS = 60
@@ -51,7 +52,7 @@ async def seeded(store: SqliteStore, index: RankIndex, order: Order = Order.DESC
 
 
 async def ranks_equal_the_store(index: RankIndex, store: SqliteStore, b: Board) -> None:
-    live = sorted((t for t in await store.board_totals(b.name) if not t.removed), key=lambda t: total_key(b.order, t))
+    live = sorted((t for t in await board_totals(store, b.name) if not t.removed), key=lambda t: total_key(b.order, t))
     want = [(i + 1, t.user_id, t.total) for i, t in enumerate(live)]
     assert [(e.rank, e.user_id, e.score) for e in await index.page(b, 1, 1000)] == want
     assert await index.count(b) == len(want)

@@ -1,0 +1,43 @@
+"""What the admin endpoints need: the store, the change history, the rank index (with
+its generations) and the jobs running here. Built once in bootstrap, like Services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podium.boards import Boards
+from podium.cdc.base import ChangeHistory, ReplayStart
+from podium.index.generations import GenerationalRankIndex, RebuildRunning
+from podium.jobs import Job, Jobs
+from podium.rebuild import rebuild
+from podium.replay import replay
+from podium.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    store: Store
+    boards: Boards
+    index: GenerationalRankIndex
+    history: ChangeHistory
+    jobs: Jobs
+
+    async def start_rebuild(self, board: str | None, *, force: bool = False) -> Job:
+        """Start rebuilding one board (or every board); an unknown board or one being
+        rebuilt already is refused here, before any job starts."""
+        names = [board] if board is not None else None
+        if board is not None:
+            found = await self.boards.get(board)
+            running = (await self.index.generations.read(found.name)).rebuilding
+            if running is not None and not force:
+                raise RebuildRunning(f"board {board!r} is being rebuilt already (force: true takes it over)")
+        return self.jobs.start(
+            "rebuild", lambda job: rebuild(job, self.store, self.boards, self.index, names, force=force)
+        )
+
+    def start_replay(self, start: ReplayStart) -> Job:
+        return self.jobs.start("replay", lambda job: replay(job, self.history, self.boards, self.index, start))
+
+    async def close(self) -> None:
+        await self.jobs.close()
+        await self.history.close()

@@ -1,0 +1,68 @@
+"""Rebuild: refill boards' rank index from the store while the old copy serves.
+
+Each board is rebuilt under a new generation of the index (index/generations.py):
+marked first, so every write from then on reaches it; then filled from the store, a
+chunk at a time; then swapped in; then, after a grace period, the old generation is
+dropped. Versions make the store's copy and the writes made meanwhile agree.
+
+The social index (friends' boards) is refilled here too once it exists: it will be
+one more `refill` after the rank index's, from the same store read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from podium.boards import Boards
+from podium.domain.boards import Board
+from podium.index.generations import GenerationalRankIndex
+from podium.jobs import Job
+from podium.store.base import Store
+
+log = logging.getLogger("podium.rebuild")
+
+CHUNK_SIZE = 5000
+
+
+async def rebuild(
+    job: Job,
+    store: Store,
+    boards: Boards,
+    index: GenerationalRankIndex,
+    board_names: list[str] | None,
+    *,
+    force: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+) -> None:
+    """Rebuild the named boards (None: every board), one after another, reporting to `job`."""
+    names = board_names if board_names is not None else await store.board_names()
+    targets = [await boards.get(name) for name in names]
+    job.step = "counting"
+    job.total = sum(await asyncio.gather(*(store.count_totals(b.name) for b in targets)))
+    for board in targets:
+        await rebuild_board(job, store, index, board, force=force, chunk_size=chunk_size)
+
+
+async def rebuild_board(
+    job: Job, store: Store, index: GenerationalRankIndex, board: Board, *, force: bool, chunk_size: int
+) -> None:
+    job.step = f"rebuilding {board.name}"
+    generation = await index.begin_rebuild(board, force=force)
+    try:
+        async for chunk in store.totals_of(board.name, chunk_size):
+            job.applied += len(await index.fill(board, generation, chunk))
+            job.done += len(chunk)
+            await asyncio.sleep(0)  # the embedded index fills on the serving loop: let reads in
+    except BaseException:
+        await asyncio.shield(index.abandon(board, generation))
+        raise
+    old = await index.swap(board, generation)
+    if old is None:
+        raise RuntimeError(f"the rebuild of {board.name!r} was abandoned meanwhile (a forced rebuild took over)")
+    log.info("rank index rebuilt", extra={"board": board.name, "generation": generation})
+    # Readers may still hold the old generation for a moment, and a write under way may
+    # still reach it: drop it once they are done.
+    job.step = f"dropping the old copy of {board.name}"
+    await asyncio.sleep(index.drop_grace_s)
+    await index.drop(board, old)
