@@ -228,14 +228,16 @@ return 1
 """
 
 # KEYS: writers, users, map, writes, pending. ARGV: writer id, map epoch, then per user:
-# user, expected version (-1: none), new state, bucket id ('' if removed).
+# user, expected version (-1: none), new state, bucket id ('' if removed). Returns -1 if the
+# lease lapsed or the map changed; else {0, then per user another writer committed first:
+# user, its state} — the members this attempt added for those users are strays to remove.
 COMMIT = """
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not lease then return -1 end
 local current_map = redis.call('GET', KEYS[3])
 if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
-local applied = 0
+local refused = {0}
 for i = 3, #ARGV, 4 do
   local current = redis.call('HGET', KEYS[2], ARGV[i])
   local version = -1
@@ -244,11 +246,13 @@ for i = 3, #ARGV, 4 do
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
     redis.call('HDEL', KEYS[5], ARGV[i])
     if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
-    applied = applied + 1
+  else
+    refused[#refused + 1] = ARGV[i]
+    refused[#refused + 1] = current or ''
   end
 end
 redis.call('EXPIRE', KEYS[4], 60)
-return applied
+return refused
 """
 
 # The board's lock (splits, mover batches) expires unless its holder renews it: a
@@ -329,6 +333,7 @@ class ShardedRedisRankIndex:
         self._move_batch = move_batch
         self._background_mover = background_mover
         self._movers: dict[str, asyncio.Task[None]] = {}
+        self.commits_overtaken = 0  # users another writer committed first (see _apply_once)
         self._writer_id = uuid.uuid4().hex
         self._homes: dict[str, int] = {}
         self._begin = [s.register_script(BEGIN) for s in self._shards]
@@ -444,15 +449,33 @@ class ShardedRedisRankIndex:
         newest = newest_per_user(totals)
         if not newest:
             return []
+        done: list[Total] = []
+        tried_again: list[Total] = []
         for attempt in range(300):
-            applied = await self._apply_once(board, newest)
-            if applied is not None:
-                await self._maybe_split(board.name, await self._touched(board, applied))
-                return applied
-            await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
+            result = await self._apply_once(board, newest)
+            if result is None:
+                await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
+                continue
+            applied, newest = result
+            done += applied
+            tried_again += newest
+            if not newest:
+                if overtaken := [t for t in tried_again if t not in done]:
+                    # A third writer got ahead while we tried again: our member is a stray now.
+                    await self._drop_refused(board, overtaken, await self._states(board.name, overtaken))
+                await self._maybe_split(board.name, await self._touched(board, done))
+                return done
         raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
 
-    async def _apply_once(self, board: Board, totals: list[Total]) -> list[Total] | None:
+    async def _states(self, board: str, totals: list[Total]) -> dict[str, str]:
+        home = self._shards[self.home(board)]
+        users = [t.user_id for t in totals]
+        raw = await call(lambda: home.hmget(names.users_key(board), users))
+        return {u: _text(r) if r is not None else "" for u, r in zip(users, raw, strict=True)}
+
+    async def _apply_once(self, board: Board, totals: list[Total]) -> tuple[list[Total], list[Total]] | None:
+        """One attempt: None to retry it whole; else the totals applied, and those to try
+        again (another writer committed an older total for their users meanwhile)."""
         home = await self._home(board.name, create=True)
         assert home is not None
         keys = [
@@ -516,10 +539,46 @@ class ShardedRedisRankIndex:
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
+        again: list[Total] = []
+        if len(done) > 1:
+            # Another writer committed some of these users first (a rebuild filling a board
+            # while the rank-worker writes it). Where ours is newer, try it again (that
+            # attempt replaces the winner's member with ours); else ours lost, and what this
+            # attempt added for it must go.
+            winners = {_text(done[i]): _text(done[i + 1]) for i in range(1, len(done), 2)}
+            refused = [t for t in applied if t.user_id in winners]
+            again = [t for t in refused if t.version > _version(winners[t.user_id])]
+            self.commits_overtaken += len(refused)
+            log.info(
+                "another writer committed first",
+                extra={"board": board.name, "users": len(refused), "trying_again": len(again)},
+            )
+            await self._drop_refused(board, [t for t in refused if t not in again], winners)
+            applied = [t for t in applied if t.user_id not in winners]
         await self._wait_for_replicas({home, *moves})
         if map_.in_transit():
             self._start_mover(board.name)  # e.g. a transit a crashed worker left behind
-        return applied
+        return applied, again
+
+    async def _drop_refused(self, board: Board, lost: list[Total], winners: Mapping[str, str]) -> None:
+        """Remove the members a writer added for users another writer committed first,
+        unless the winner's member is the same one."""
+        for _ in range(10):
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return
+            ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
+            for t in lost:
+                winner = winners[t.user_id]
+                if t.removed or (winner and parse_state(winner)[2] == member(t)):
+                    continue
+                where = map_.locate(total_key(board.order, t))
+                ops[where.shard].append((where.set_id, "r", member(t), 0))
+            try:
+                await asyncio.gather(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
+                return
+            except StaleMap:
+                await asyncio.sleep(0.01)  # the mover is at a batch: read the map again
 
     async def _heal_fences(self, board: str, map_: BucketMap) -> None:
         """A fence newer than the map while the board is not locked was left by a mover
@@ -1025,6 +1084,15 @@ async def _unlink_matching(client: aioredis.Redis, pattern: str) -> None:
     keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
     for i in range(0, len(keys), 1000):
         await client.unlink(*keys[i : i + 1000])
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _version(raw_state: str) -> int:
+    """The version in a user's state; -1 for none."""
+    return parse_state(raw_state)[0] if raw_state else -1
 
 
 def _find(map_: BucketMap | None, bucket_id: int) -> Bucket | None:

@@ -305,3 +305,30 @@ async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str])
         await same_answers(three, reference, b, 200)
     finally:
         await three.close()
+
+
+async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list[str]) -> None:
+    """A rebuild fills a board while the rank-worker writes it: both write the same users at
+    once. The writer whose commit loses must take back the members it added."""
+    policy = SplitPolicy(max_members=16, max_writes_per_s=1e9)
+    one = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    two = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        for version in range(1, 13):
+            older, newer = (
+                totals(b, 40, seed=version, version=version),
+                totals(b, 40, seed=99 + version, version=version + 1),
+            )
+            await asyncio.gather(one.apply(b, older), two.apply(b, newer))
+            reference.apply_now(b, older)
+            reference.apply_now(b, newer)
+        await one.finish_moves(b)
+        assert one.commits_overtaken + two.commits_overtaken > 0  # the race did happen
+        assert await one.count(b) == 40
+        assert sum(x.members for x in await one.buckets(b)) == 40
+        await same_answers(one, reference, b, 40)
+    finally:
+        await one.close()
+        await two.close()

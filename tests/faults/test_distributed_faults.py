@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -121,6 +122,41 @@ def test_sigkill_of_a_redis_primary_fails_over(
             load,
             checker,
             notes=f"Sentinel failed shard1 over in {failover_s:.1f} s",
+            timeout_s=SETTLE_S,
+        )
+    assert result.exact, result.summary()
+
+
+def test_loss_of_all_redis_data_then_rebuild(distributed_processes: dict[str, PodiumProcess], board_name: str) -> None:
+    """Every Redis primary is flushed mid-stream (a lost data centre, a bad restore): the
+    rank index is gone, the store is whole. `podium rebuild` refills the board from the
+    store under a new generation while the stream goes on, then swaps it in."""
+    import redis
+
+    api = distributed_processes["api"]
+    with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
+        load.wait_acked(400)
+        load.mark_fault("flushall")
+        for i in range(3):
+            port = shard_primary_port(f"shard{i}")
+            assert port is not None
+            redis.Redis(port=port).flushall()
+        started = time.monotonic()
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "podium", "rebuild", "--board", board_name, "--url", api.base_url],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        rebuild_s = time.monotonic() - started
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        load.wait_acked(load.acked_count + 300, timeout_s=120)
+        result = finish(
+            "loss of all Redis data, then podium rebuild",
+            PROFILE,
+            load,
+            checker,
+            notes=f"FLUSHALL on every primary; rebuild of the board took {rebuild_s:.1f} s while the stream went on",
             timeout_s=SETTLE_S,
         )
     assert result.exact, result.summary()
