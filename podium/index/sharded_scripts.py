@@ -1,0 +1,200 @@
+"""The Lua scripts of the sharded rank index (`index/sharded.py`), one per step that
+must be atomic on one shard. Each says what its KEYS and ARGV are and what it returns;
+the module docstring of `index/sharded.py` says how they fit together."""
+
+# Lua helper: how many members of sorted set `key` sort before (score, member).
+# Members with a lower score are ZCOUNTed; among equal scores (ordered by member
+# bytes) a binary search with ZRANGE … BYSCORE LIMIT finds the place: O(log² n).
+COUNT_LT = """
+local function count_lt(key, score, mem)
+  -- A bucket's bounds were members when it was cut, and mostly still are: then ZRANK.
+  local at = redis.call('ZSCORE', key, mem)
+  if at and tonumber(at) == tonumber(score) then return redis.call('ZRANK', key, mem) end
+  local n = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local lo, hi = 0, redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local at = redis.call('ZRANGE', key, score, score, 'BYSCORE', 'LIMIT', mid, 1)[1]
+    if at < mem then lo = mid + 1 else hi = mid end
+  end
+  return n + lo
+end
+local function count_range(key, lo_score, lo_mem, hi_score, hi_mem)
+  local below = 0
+  if lo_score ~= '' then below = count_lt(key, lo_score, lo_mem) end
+  local upto = redis.call('ZCARD', key)
+  if hi_score ~= '' and upto > 0 then
+    -- Usually every member is below the upper bound (it is the next bucket's first): then ZCARD.
+    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local s, h = tonumber(last[2]), tonumber(hi_score)
+    if not (s < h or (s == h and last[1] < hi_mem)) then upto = count_lt(key, hi_score, hi_mem) end
+  end
+  return upto - below, below
+end
+"""
+
+# KEYS: per segment its sorted set and the set's trim mark. ARGV: the reader's map epoch, then
+# per segment its range (lo score, lo member, hi score, hi member; '' for open), then optionally
+# a member whose place in the LAST segment is wanted. Returns false if a set was trimmed for a
+# newer map than the reader's (it must read again); else per segment its in-range count and how
+# many members sit below its range, then (if a member was given) that member's position in
+# its segment's range (-1: not there).
+COUNTS = (
+    COUNT_LT
+    + """
+local epoch = tonumber(ARGV[1])
+local result = {}
+local n = #KEYS / 2
+local last_below = 0
+for i = 1, n do
+  local trimmed = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  if trimmed > epoch then return false end
+  local j = (i - 1) * 4 + 1
+  local count, below = count_range(KEYS[2 * i - 1], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+  result[2 * i - 1] = count
+  result[2 * i] = below
+  last_below = below
+end
+local wanted = ARGV[n * 4 + 2]
+if wanted then
+  local rank = redis.call('ZRANK', KEYS[2 * n - 1], wanted)
+  if rank then result[2 * n + 1] = rank - last_below else result[2 * n + 1] = -1 end
+end
+return result
+"""
+)
+
+# KEYS: a sorted set. ARGV: a range (as in COUNTS), how many. The last `how many` members
+# (with scores) of the set within the range: what the mover carries next.
+TAIL = (
+    COUNT_LT
+    + """
+local count, below = count_range(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if count == 0 then return {} end
+local last = below + count - 1
+local first = math.max(below, last - tonumber(ARGV[5]) + 1)
+return redis.call('ZRANGE', KEYS[1], first, last, 'WITHSCORES')
+"""
+)
+
+# KEYS: the sorted set of a bucket in transit, its fence. ARGV: the new map epoch, the range of
+# the transit's part still in the old set (as in COUNTS), then member, score pairs: the batch the
+# mover carries. No member of that range belongs in this set yet, so any found there was copied
+# by a mover that died before moving the cursor (it may since have changed in the old set): it
+# goes, then the batch comes in, behind the raised fence.
+PLACE = (
+    COUNT_LT
+    + """
+local count, below = count_range(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if count > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], below, below + count - 1) end
+redis.call('SET', KEYS[2], ARGV[1])
+for i = 6, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
+return count
+"""
+)
+
+# KEYS: a sorted set, its trim mark. ARGV: the reader's map epoch, the segment's lower bound
+# (score, member; '' for open), first and last position within the segment. The members there
+# with scores; false if the set was trimmed for a newer map. Positions count from the bound as
+# it is now: the mover may have added members below it since the reader counted.
+SLICE = (
+    COUNT_LT
+    + """
+if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[1]) then return false end
+local below = 0
+if ARGV[2] ~= '' then below = count_lt(KEYS[1], ARGV[2], ARGV[3]) end
+return redis.call('ZRANGE', KEYS[1], below + tonumber(ARGV[4]), below + tonumber(ARGV[5]), 'WITHSCORES')
+"""
+)
+
+# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
+# user, version, 'score|member' of the member the write will add ('' for a removal).
+# Returns the map, each user's state and the member an earlier, uncommitted attempt may have
+# added (to be removed now), and records this attempt's member in its place.
+BEGIN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local now = redis.call('TIME')
+local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
+local states, pending = {}, {}
+for i = 3, #ARGV, 3 do
+  local current = redis.call('HGET', KEYS[3], ARGV[i])
+  states[#states + 1] = current or ''
+  pending[#pending + 1] = redis.call('HGET', KEYS[5], ARGV[i]) or ''
+  local version = -1
+  if current then version = tonumber(string.match(current, '^(%d+)|')) end
+  if tonumber(ARGV[i + 1]) > version and ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2]) end
+end
+return {redis.call('GET', KEYS[4]) or '', states, pending}
+"""
+
+# KEYS: per op a sorted set and its fence. ARGV: the writer's map epoch, then per op:
+# 'a' (add) or 'r' (remove), member, score. Refuses (returns 0) before changing anything if
+# any touched set's fence is newer than the writer's map.
+MOVE = """
+local epoch = tonumber(ARGV[1])
+for i = 2, #KEYS, 2 do
+  local fence = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if fence > epoch then return 0 end
+end
+for i = 1, #KEYS, 2 do
+  local j = (i - 1) / 2 * 3 + 2
+  if ARGV[j] == 'a' then
+    redis.call('ZADD', KEYS[i], ARGV[j + 2], ARGV[j + 1])
+  else
+    redis.call('ZREM', KEYS[i], ARGV[j + 1])
+  end
+end
+return 1
+"""
+
+# KEYS: writers, users, map, writes, pending. ARGV: writer id, map epoch, then per user:
+# user, expected version (-1: none), new state, bucket id ('' if removed). Returns -1 if the
+# lease lapsed or the map changed; else {0, then per user another writer committed first:
+# user, its state} — the members this attempt added for those users are strays to remove.
+COMMIT = """
+local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if not lease then return -1 end
+local current_map = redis.call('GET', KEYS[3])
+if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
+local refused = {0}
+for i = 3, #ARGV, 4 do
+  local current = redis.call('HGET', KEYS[2], ARGV[i])
+  local version = -1
+  if current then version = tonumber(string.match(current, '^(%d+)|')) end
+  if version == tonumber(ARGV[i + 1]) then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+    redis.call('HDEL', KEYS[5], ARGV[i])
+    if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
+  else
+    refused[#refused + 1] = ARGV[i]
+    refused[#refused + 1] = current or ''
+  end
+end
+redis.call('EXPIRE', KEYS[4], 60)
+return refused
+"""
+
+# The board's lock (splits, mover batches) expires unless its holder renews it: a
+# holder that dies blocks the board's writers for at most this long.
+LOCK_TTL_MS = 3000
+
+# KEYS: the board's lock. ARGV: holder, ttl ms. Renew it if still ours.
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+# KEYS: the board's lock. ARGV: holder. Release it if still ours.
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: writers. How many leases are still live (expired ones are dropped).
+LIVE_LEASES = """
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
+return redis.call('ZCARD', KEYS[1])
+"""
