@@ -458,7 +458,7 @@ class ShardedRedisRankIndex:
             return
         rates = await self._write_rates(board)
         for _ in range(64):  # a big batch may need a bucket split, then its halves again
-            members = await self._members(board, map_)
+            map_, members = await self._members(board, map_)
             hot = [
                 b
                 for b in map_.buckets
@@ -477,19 +477,17 @@ class ShardedRedisRankIndex:
             return
         await self._rebalance(board, known=(map_, members))  # the counts just read: no second count
 
-    async def _members(self, board: str, map_: BucketMap) -> dict[int, int]:
-        """Members per bucket id (retried while the mover trims)."""
-
-        async def read() -> dict[int, int]:
-            return map_.bucket_members((await self._count(board, map_)).members)
-
-        try:
-            return await read()
-        except Trimmed:
-            fresh = await self._map(board)
-            assert fresh is not None
-            map_ = fresh
-            return await self._read(read)
+    async def _members(self, board: str, map_: BucketMap) -> tuple[BucketMap, dict[int, int]]:
+        """Members per bucket id, with the map they belong to: a fresh one if the mover
+        trimmed a set under the one given."""
+        for _ in range(100):
+            try:
+                return map_, map_.bucket_members((await self._count(board, map_)).members)
+            except Trimmed:
+                fresh = await self._map(board)
+                assert fresh is not None
+                map_ = fresh
+        raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
     async def rebalance(self, board: Board, *, max_moves: int = 4) -> int:
         """Start moving whole buckets from the fullest shard to the emptiest while that evens
@@ -510,7 +508,7 @@ class ShardedRedisRankIndex:
                 if found is None:
                     return moved
                 map_ = found
-                members = await self._members(board, map_)
+                map_, members = await self._members(board, map_)
             step = rebalancing_move(map_, members, len(self._shards))
             if step is None or not await self._start(board, step[0].id, shard=step[1]):
                 return moved

@@ -332,3 +332,36 @@ async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_split_check_that_meets_a_trim_goes_on_with_the_new_map(
+    shards: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer's split check counts the buckets just as another process's mover trims
+    one and moves a bucket away: it must go on with the new map, not the old one."""
+    from podium.index.sharded import Trimmed
+
+    index = ShardedRedisRankIndex.from_urls(
+        shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), background_mover=False
+    )
+    other = ShardedRedisRankIndex.from_urls(shards, background_mover=False)
+    b = board()
+    try:
+        await index.apply(b, totals(b, 20))
+        original = ShardedRedisRankIndex._count
+        met = []
+
+        async def count_meets_a_trim(self: Any, board_name: str, map_: Any, wanted: Any = None) -> Any:
+            if self is index and not met:
+                met.append(True)
+                [only] = await other.buckets(b)
+                assert await other.move_bucket(b, only.id, (only.shard + 1) % 3)  # bucket 0 leaves the map
+                raise Trimmed
+            return await original(self, board_name, map_, wanted)
+
+        monkeypatch.setattr(ShardedRedisRankIndex, "_count", count_meets_a_trim)
+        assert len(await index.apply(b, totals(b, 20, seed=2, version=2))) == 20
+        assert met and await index.count(b) == 20
+    finally:
+        await index.close()
+        await other.close()
