@@ -17,6 +17,7 @@ from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
+from podium.friends import Friends
 from podium.index.base import RankIndex
 from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
 from podium.index.memory import MemoryRankIndex
@@ -25,6 +26,8 @@ from podium.jobs import Jobs
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
 from podium.settings import Settings
+from podium.social.base import SocialIndex
+from podium.social.memory import MemorySocialIndex
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
@@ -51,6 +54,7 @@ class Services:
     workers: tuple[WorkerState, ...]
     admin: Admin  # rebuild and replay jobs
     reconciler: Reconciler | None = None
+    friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
 
 
 class Workers:
@@ -99,7 +103,8 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     await store.open()
     boards = Boards(store)
     memory = MemoryRankIndex()
-    after_seq = await _rebuild(store, boards, memory)
+    social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
+    after_seq = await _rebuild(store, boards, memory, social)
     index = GenerationalRankIndex(memory, MemoryGenerations())
     feed = OutboxChangeFeed(store, after_seq=after_seq)
     visibility = LocalVisibility(index)
@@ -109,7 +114,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
         boards,
         DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
     )
-    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings())
+    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social)
 
     async def housekeeping(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -131,8 +136,17 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     try:
+        friends = Friends(store, social, index, max_friends=settings.max_friends)
         yield Services(
-            settings, boards, Ingest(score_log), index, visibility, tuple(workers.states), admin, reconciler=reconciler
+            settings,
+            boards,
+            Ingest(score_log),
+            index,
+            visibility,
+            tuple(workers.states),
+            admin,
+            reconciler=reconciler,
+            friends=friends,
         )
     finally:
         await admin.close()
@@ -141,6 +155,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
         await score_log.close()
         await store.close()
         await index.close()
+        await social.close()
 
 
 @contextlib.asynccontextmanager
@@ -156,6 +171,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     index = GenerationalRankIndex(
         redis_rank_index(settings), RedisGenerations(redis_directory(settings)), read_cache_s=0.25, drop_grace_s=2.0
     )
+    social = redis_social_index(settings)
     score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
     visibility = PollingVisibility(index)
     workers = Workers()
@@ -171,7 +187,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         feed = DebeziumChangeFeed(
             settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
         )
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings())
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social)
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
         await resume_bucket_moves(index.inner)
@@ -180,7 +196,18 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         ingest = Ingest(score_log) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs())
-        yield Services(settings, boards, ingest, index, visibility, tuple(workers.states), admin, reconciler=reconciler)
+        friends = Friends(store, social, index, max_friends=settings.max_friends)
+        yield Services(
+            settings,
+            boards,
+            ingest,
+            index,
+            visibility,
+            tuple(workers.states),
+            admin,
+            reconciler=reconciler,
+            friends=friends,
+        )
     finally:
         await admin.close()
         await workers.stop()
@@ -189,6 +216,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         if score_log is not None:
             await score_log.close()
         await index.close()
+        await social.close()
         await store.close()
 
 
@@ -251,6 +279,19 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
 
 
+def redis_social_index(settings: Settings) -> SocialIndex:
+    """The social index on the first shard (or the one Redis): its scripts touch one
+    user's followers' boards together, so it lives on one Redis for now."""
+    from podium.social.redis import RedisSocialIndex
+
+    return RedisSocialIndex(
+        redis_directory(settings),
+        fan_out_cap=settings.friends_fan_out_cap,
+        wait_replicas=settings.redis_wait_replicas,
+        wait_timeout_ms=settings.redis_wait_timeout_ms,
+    )
+
+
 def redis_directory(settings: Settings) -> Any:
     """A client of the first shard (or the one Redis), where boards' homes and index
     generations are recorded."""
@@ -300,9 +341,12 @@ def prepare_distributed(settings: Settings, store: CassandraStore | None = None)
     )
 
 
-async def _rebuild(store: SqliteStore, boards: Boards, index: MemoryRankIndex) -> int:
-    """Fill the in-memory index from the store; returns the change sequence it reflects."""
+async def _rebuild(store: SqliteStore, boards: Boards, index: MemoryRankIndex, social: MemorySocialIndex) -> int:
+    """Fill the in-memory indexes from the store; returns the change sequence they reflect."""
     started = time.monotonic()
+    # Friend lists first, so that the totals below fan out to every follower.
+    async for user_id, friends in store.friend_lists():
+        social.replace_now(user_id, friends)
     seq, totals = await store.snapshot()
     by_board: dict[str, list[Total]] = defaultdict(list)
     for t in totals:
@@ -311,6 +355,7 @@ async def _rebuild(store: SqliteStore, boards: Boards, index: MemoryRankIndex) -
         board = await boards.find(name)
         if board is not None:
             index.apply_now(board, board_totals)
+            social.apply_now(board, board_totals)
     log.info(
         "rank index rebuilt from the store",
         extra={"totals": len(totals), "boards": len(by_board), "seconds": round(time.monotonic() - started, 3)},

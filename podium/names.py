@@ -12,6 +12,7 @@ KEYSPACE = "podium"
 TOTALS_TABLE = "totals"
 BOARDS_TABLE = "boards"
 APPLIED_KEYS_TABLE = "applied_keys"
+FRIENDS_TABLE = "friends"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"
@@ -102,3 +103,39 @@ def board_keys_pattern(board: str) -> str:
 def generations_key() -> str:
     """Hash on the first shard: board → 'current|rebuilding|last' generation (rebuilding −1: none)."""
     return f"{REDIS_PREFIX}:generations"
+
+
+# The social index (podium/social/redis.py). Ids sit in braces, which no id holds, so
+# no two users' or boards' keys can meet. Its scripts build these same names from
+# SOCIAL_PREFIX: which followers' friends boards a change reaches is known only there.
+SOCIAL_PREFIX = f"{REDIS_PREFIX}:social"
+
+
+def friends_key(user_id: str) -> str:
+    """Set: the users `user_id` has on their friend list."""
+    return f"{SOCIAL_PREFIX}:friends:{{{user_id}}}"
+
+
+def followers_key(user_id: str) -> str:
+    """Set: the users who have `user_id` on their friend list (the reverse edges)."""
+    return f"{SOCIAL_PREFIX}:followers:{{{user_id}}}"
+
+
+def heavy_key() -> str:
+    """Set: users with more followers than the fan-out cap, read at query time."""
+    return f"{SOCIAL_PREFIX}:heavy"
+
+
+def social_totals_key(board: str) -> str:
+    """Hash: user → 'version|removed|member|score', the newest total the social index saw."""
+    return f"{SOCIAL_PREFIX}:totals:{{{board}}}"
+
+
+def user_boards_key(user_id: str) -> str:
+    """Set: the boards the user holds a total on (what a new follower's boards need)."""
+    return f"{SOCIAL_PREFIX}:boards:{{{user_id}}}"
+
+
+def friends_board_key(board: str, user_id: str) -> str:
+    """Sorted set: the user's precomputed friends board on `board`, members as in rank_key."""
+    return f"{SOCIAL_PREFIX}:board:{{{board}}}:{{{user_id}}}"

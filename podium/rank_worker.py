@@ -1,4 +1,5 @@
-"""change feed → rank index: keep every board's ranking equal to the store's totals.
+"""change feed → rank index and social index: keep every board's ranking, and every
+friends board, equal to the store's totals.
 
 Totals are absolute and versioned, and the index applies only newer versions,
 so a change seen twice, late or out of order does no harm. The feed position is
@@ -18,6 +19,7 @@ from podium.boards import Boards
 from podium.cdc.base import ChangeFeed
 from podium.domain.totals import Total
 from podium.index.base import RankIndex
+from podium.social.base import SocialIndex
 from podium.visibility import Visibility
 
 log = logging.getLogger("podium.rank_worker")
@@ -37,8 +39,10 @@ class RankWorker:
         boards: Boards,
         visibility: Visibility,
         settings: RankWorkerSettings,
+        social: SocialIndex | None = None,
     ) -> None:
         self._feed = feed
+        self._social = social
         self._index = index
         self._boards = boards
         self._visibility = visibility
@@ -65,6 +69,10 @@ class RankWorker:
                 log.error("skipping changes for unknown board", extra={"board": name})
                 continue
             done = await self._index.apply(board, totals)
+            if self._social is not None:
+                # Every total, not only those new to the rank index: after a crash between the
+                # two applies the redelivered batch is stale there but not yet fanned out.
+                await self._social.apply(board, totals)
             applied += len(done)
             self._visibility.applied(totals)
             now_us = time.time_ns() // 1000

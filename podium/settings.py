@@ -59,6 +59,11 @@ class Settings:
     # with the rank-worker role; boards up to this many users are checked user by user.
     reconcile_every_s: float = 86400.0
     reconcile_full_check_users: int = 10_000
+    # Friends (podium/social/): a friend list holds at most `max_friends` users; a user
+    # with more followers than `friends_fan_out_cap` is not fanned out on write: their
+    # followers' friends boards read that user's total at query time.
+    max_friends: int = 1000
+    friends_fan_out_cap: int = 10_000
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from podium.api import admin, routes
+from podium.api import admin, friends, routes
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -32,6 +32,11 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}", routes.get_user, methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
     Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}/friends", friends.friends_board, methods=["GET"]),
+    Route("/v1/users/{user_id}/friends", friends.put_friends, methods=["PUT"]),
+    Route("/v1/users/{user_id}/friends", friends.get_friends, methods=["GET"]),
+    Route("/v1/users/{user_id}/friends/{friend_id}", friends.add_friend, methods=["POST"]),
+    Route("/v1/users/{user_id}/friends/{friend_id}", friends.remove_friend, methods=["DELETE"]),
     Route("/v1/admin/boards/{board}/buckets", routes.buckets, methods=["GET"]),
     Route("/v1/admin/reconcile", routes.reconcile, methods=["POST"]),
     Route("/v1/admin/rebuild", admin.start_rebuild, methods=["POST"]),

@@ -187,7 +187,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from podium.api import admin  # it builds on the helpers above
+    from podium.api import admin, openapi_friends  # they build on the helpers above
 
     return {
         "openapi": "3.1.0",
@@ -302,6 +302,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **admin.PATHS,
+            **openapi_friends.PATHS,
         },
-        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS}},
+        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS}},
     }

@@ -66,6 +66,23 @@ class Store(Protocol):
         in memory at once: what a rebuild refills the rank index from."""
         ...
 
+    # The social graph: each user's friend list (directed: the users they follow).
+    async def friends(self, user_id: str) -> list[str]:
+        """The user's friend list, sorted (empty if they never set one)."""
+        ...
+
+    async def set_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        """Replace the user's friend list with `friends`, in one write."""
+        ...
+
+    async def add_friend(self, user_id: str, friend_id: str) -> None: ...
+
+    async def remove_friend(self, user_id: str, friend_id: str) -> None: ...
+
+    def friend_lists(self) -> AsyncIterator[tuple[str, list[str]]]:
+        """Every user's non-empty friend list: what the social index is rebuilt from."""
+        ...
+
     async def close(self) -> None: ...
 
 

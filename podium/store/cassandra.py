@@ -38,6 +38,9 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.APPLIED_KEYS_TABLE} ("
         "board text, key text, applied_at_us bigint, log_partition int, log_offset bigint, "
         f"PRIMARY KEY ((board, key))) WITH default_time_to_live = {key_ttl_s}",
+        # One partition a user, the list a set column in one row: replacing it is one
+        # atomic row write, and a list of 1,000 ids of 128 bytes stays a small partition.
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.FRIENDS_TABLE} (user_id text PRIMARY KEY, friends set<text>)",
     ]
 
 
@@ -209,6 +212,29 @@ class CassandraStore:
                     break
                 yield [total_from_row(r) for r in rows]
                 after = rows[-1][1]
+
+    async def friends(self, user_id: str) -> list[str]:
+        rows = await self._execute("SELECT friends FROM {ks}.friends WHERE user_id = ?", (user_id,))
+        return sorted(rows[0][0] or ()) if rows else []
+
+    async def set_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        await self._execute("UPDATE {ks}.friends SET friends = ? WHERE user_id = ?", (set(friends), user_id))
+
+    async def add_friend(self, user_id: str, friend_id: str) -> None:
+        await self._execute("UPDATE {ks}.friends SET friends = friends + ? WHERE user_id = ?", ({friend_id}, user_id))
+
+    async def remove_friend(self, user_id: str, friend_id: str) -> None:
+        await self._execute("UPDATE {ks}.friends SET friends = friends - ? WHERE user_id = ?", ({friend_id}, user_id))
+
+    async def friend_lists(self) -> AsyncIterator[tuple[str, list[str]]]:
+        # A full scan in token order, a page at a time: only a rebuild of the social index reads it.
+        cql = "SELECT user_id, friends, token(user_id) FROM {ks}.friends WHERE token(user_id) > ? LIMIT 1000"
+        after = -(2**63)  # below every token Murmur3 gives a key
+        while rows := await self._execute(cql, (after,)):
+            for user_id, friends, _ in rows:
+                if friends:
+                    yield user_id, sorted(friends)
+            after = rows[-1][2]
 
     def shutdown(self) -> None:
         self._session.cluster.shutdown()

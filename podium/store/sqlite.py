@@ -8,6 +8,7 @@ so the change feed can never miss or invent a change.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -57,6 +58,11 @@ CREATE TABLE IF NOT EXISTS changes (
     removed INTEGER NOT NULL,
     updated_at_us INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS friends (
+    user_id TEXT NOT NULL,
+    friend_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, friend_id)
+) WITHOUT ROWID;
 """
 
 
@@ -186,6 +192,36 @@ class SqliteStore:
             return (row[0] if row else 0), totals
 
         return await self._db.run(read)
+
+    async def friends(self, user_id: str) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute("SELECT friend_id FROM friends WHERE user_id = ? ORDER BY friend_id", (user_id,))
+            return [r[0] for r in rows]
+
+        return await self._db.run(read)
+
+    async def set_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM friends WHERE user_id = ?", (user_id,))
+            conn.executemany("INSERT INTO friends (user_id, friend_id) VALUES (?, ?)", [(user_id, f) for f in friends])
+
+        await self._db.run(lambda conn: transaction(conn, write))
+
+    async def add_friend(self, user_id: str, friend_id: str) -> None:
+        sql = "INSERT INTO friends (user_id, friend_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        await self._db.run(lambda conn: conn.execute(sql, (user_id, friend_id)))  # autocommit: one statement
+
+    async def remove_friend(self, user_id: str, friend_id: str) -> None:
+        sql = "DELETE FROM friends WHERE user_id = ? AND friend_id = ?"
+        await self._db.run(lambda conn: conn.execute(sql, (user_id, friend_id)))
+
+    async def friend_lists(self) -> AsyncIterator[tuple[str, list[str]]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            return [(r[0], r[1]) for r in conn.execute("SELECT user_id, friend_id FROM friends ORDER BY user_id")]
+
+        edges = await self._db.run(read)  # at most max_friends a user: one read is fine at start-up
+        for user_id, group in itertools.groupby(edges, key=lambda e: e[0]):
+            yield user_id, [f for _, f in group]
 
     async def close(self) -> None:
         await self._db.close()

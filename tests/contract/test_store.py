@@ -70,3 +70,18 @@ async def test_a_board_is_read_back_in_chunks(store: SqliteStore) -> None:
     assert [len(c) for c in chunks] == [10, 10, 5]
     assert sorted((t for c in chunks for t in c), key=lambda t: t.user_id) == written  # tombstones too
     assert [c async for c in store.totals_of("nope", chunk_size=10)] == []
+
+
+async def test_friend_lists_are_replaced_added_to_and_removed_from(store: SqliteStore) -> None:
+    assert await store.friends("ada") == []
+    await store.set_friends("ada", ["cy", "bob"])
+    await store.set_friends("eve", ["ada"])
+    assert await store.friends("ada") == ["bob", "cy"]
+    await store.add_friend("ada", "dee")
+    await store.add_friend("ada", "dee")  # already there: no change
+    await store.remove_friend("ada", "bob")
+    await store.remove_friend("ada", "nobody")
+    assert await store.friends("ada") == ["cy", "dee"]
+    await store.set_friends("ada", ["zed"])  # a replace drops the old list whole
+    await store.set_friends("gil", [])
+    assert [item async for item in store.friend_lists()] == [("ada", ["zed"]), ("eve", ["ada"])]

@@ -1,0 +1,63 @@
+"""The social part of the HTTP contract: friend lists and friends boards."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium.api.requests import check_id, fields, int_param, read_json
+from podium.api.responses import json_response
+from podium.api.routes import board_of, services, user_of
+from podium.errors import InvalidInput
+from podium.friends import Friends
+
+DEFAULT_BOARD_LIMIT = 100
+
+
+def friends_of(request: Request) -> Friends:
+    friends = services(request).friends
+    assert friends is not None, "every process with the api role has the friends service"
+    return friends
+
+
+def list_json(user_id: str, friends: list[str]) -> dict[str, object]:
+    return {"user_id": user_id, "friends": friends}
+
+
+async def put_friends(request: Request) -> Response:
+    friends = friends_of(request)
+    user_id = user_of(request)
+    body = fields(await read_json(request, services(request).settings.max_body_bytes), ("friends",))
+    listed = body["friends"]
+    if not isinstance(listed, list):
+        raise InvalidInput("friends must be an array of user ids", code="invalid_friends")
+    checked = [check_id(f, "friend_id") for f in listed]
+    return json_response(list_json(user_id, await friends.replace(user_id, checked)))
+
+
+async def get_friends(request: Request) -> Response:
+    user_id = user_of(request)
+    return json_response(list_json(user_id, await friends_of(request).of(user_id)))
+
+
+async def add_friend(request: Request) -> Response:
+    user_id = user_of(request)
+    friend_id = check_id(request.path_params["friend_id"], "friend_id")
+    return json_response(list_json(user_id, await friends_of(request).add(user_id, friend_id)))
+
+
+async def remove_friend(request: Request) -> Response:
+    user_id = user_of(request)
+    friend_id = check_id(request.path_params["friend_id"], "friend_id")
+    await friends_of(request).remove(user_id, friend_id)
+    return Response(status_code=204)
+
+
+async def friends_board(request: Request) -> Response:
+    friends = friends_of(request)
+    board = await board_of(request)
+    user_id = user_of(request)
+    # The user and every friend fit in the largest page.
+    limit = int_param(request.query_params, "limit", DEFAULT_BOARD_LIMIT, 1, friends.max_friends + 1)
+    entries = await friends.board(board, user_id, limit)
+    return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})

@@ -1,0 +1,1 @@
+"""The social index: friend lists, their reverse edges and precomputed friends boards."""

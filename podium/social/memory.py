@@ -1,0 +1,107 @@
+"""The embedded social index: dicts of sets, and a sorted list of rank keys per
+(board, user) friends board. Rebuilt from the store at start (bootstrap), like the
+in-memory rank index; it is the reference the Redis adapter is tested against."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sortedcontainers import SortedList
+
+from podium.domain.boards import Board, Order
+from podium.domain.ordering import SortKey, total_key
+from podium.domain.totals import Total, is_newer, newest_per_user
+from podium.social.base import FriendEntry
+
+
+class MemorySocialIndex:
+    def __init__(self, *, fan_out_cap: int) -> None:
+        self._cap = fan_out_cap
+        self._friends: dict[str, set[str]] = defaultdict(set)
+        self._followers: dict[str, set[str]] = defaultdict(set)
+        self._heavy: set[str] = set()
+        self._orders: dict[str, Order] = {}
+        self._totals: dict[str, dict[str, Total]] = defaultdict(dict)  # board → user → newest (tombstones too)
+        self._boards: dict[tuple[str, str], SortedList] = defaultdict(SortedList)  # (board, owner) → rank keys
+
+    async def friends(self, user_id: str) -> list[str]:
+        return sorted(self._friends.get(user_id, ()))
+
+    async def followers(self, user_id: str) -> list[str]:
+        return sorted(self._followers.get(user_id, ()))
+
+    async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        self.replace_now(user_id, friends)
+
+    def replace_now(self, user_id: str, friends: Iterable[str]) -> None:
+        """Synchronous replace, for the rebuild at start and the async port method."""
+        old, new = self._friends[user_id], set(friends) - {user_id}  # on their own board already
+        self._friends[user_id] = new
+        for gone in old - new:
+            self._followers[gone].discard(user_id)
+            self._place(gone, [user_id], add=False)
+            if gone in self._heavy and len(self._followers[gone]) <= self._cap:
+                self._heavy.discard(gone)  # back under the cap: fanned out on write again
+                self._place(gone, self._followers[gone], add=True)
+        for added in new - old:
+            self._followers[added].add(user_id)
+            if added in self._heavy:
+                continue
+            if len(self._followers[added]) > self._cap:
+                # Over the cap: out of every follower's board; readers fetch their total.
+                self._heavy.add(added)
+                self._place(added, self._followers[added], add=False)
+            else:
+                self._place(added, [user_id], add=True)
+
+    def _place(self, user_id: str, owners: Iterable[str], *, add: bool) -> None:
+        """Put the user's live totals into (or take them out of) the owners' friends boards."""
+        owners = list(owners)
+        for board, totals in self._totals.items():
+            t = totals.get(user_id)
+            if t is None or t.removed:
+                continue
+            key = total_key(self._orders[board], t)
+            for owner in owners:
+                if add:
+                    self._boards[(board, owner)].add(key)
+                else:
+                    self._boards[(board, owner)].discard(key)
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        return self.apply_now(board, totals)
+
+    def apply_now(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        self._orders[board.name] = board.order
+        held = self._totals[board.name]
+        applied = []
+        for t in newest_per_user(totals):
+            current = held.get(t.user_id)
+            if not is_newer(t, current):
+                continue
+            held[t.user_id] = t
+            owners = [t.user_id]  # a user is always on their own friends board
+            if t.user_id not in self._heavy:
+                owners += self._followers.get(t.user_id, ())
+            for owner in owners:
+                entries = self._boards[(board.name, owner)]
+                if current is not None and not current.removed:
+                    entries.discard(total_key(board.order, current))
+                if not t.removed:
+                    entries.add(total_key(board.order, t))
+            applied.append(t)
+        return applied
+
+    async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
+        held = self._totals.get(board.name, {})
+        keys: list[SortKey] = list(self._boards.get((board.name, user_id), SortedList())[:count])
+        for friend in self._friends.get(user_id, set()) & self._heavy:  # fan-out on read
+            t = held.get(friend)
+            if t is not None and not t.removed:
+                keys.append(total_key(board.order, t))
+        keys.sort()
+        return [FriendEntry(i + 1, k[2], held[k[2]].total) for i, k in enumerate(keys[:count])]
+
+    async def close(self) -> None:
+        self._boards.clear()

@@ -1,0 +1,206 @@
+"""The distributed social index: Redis (one server, or the first shard of the rank
+index; keys in podium/names.py). Each operation is one Lua script, so a fan-out, a
+friend-list change and a user crossing the fan-out cap never interleave.
+
+The scripts build the keys of followers' boards themselves (which boards a change
+reaches is known only once the followers are read), so they need one Redis, not a
+Redis Cluster. Friends boards hold members as the rank index does: score = ±total,
+member = 16 hex digits of reached_at_us, ':', user id — Redis orders equal scores by
+member bytes, which is the rank order's tie rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from podium import names
+from podium.domain.boards import Board
+from podium.domain.totals import Total, newest_per_user
+from podium.index.redis import call, member, user_of, wait_for_replicas, zscore
+from podium.social.base import FriendEntry
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+# Helpers shared by the scripts: the key names of podium/names.py, built from the prefix.
+KEYS_LUA = """
+local P = ARGV[1]
+local function friends(u) return P .. ':friends:{' .. u .. '}' end
+local function followers(u) return P .. ':followers:{' .. u .. '}' end
+local function heavy() return P .. ':heavy' end
+local function totals(b) return P .. ':totals:{' .. b .. '}' end
+local function boards_of(u) return P .. ':boards:{' .. u .. '}' end
+local function board(b, u) return P .. ':board:{' .. b .. '}:{' .. u .. '}' end
+local function parse(state)  -- version, removed, member, score
+  return string.match(state, '^(%d+)|(%d)|([^|]*)|(.*)$')
+end
+"""
+
+# ARGV: prefix, board, then per user: user, version, state, removed, score, member.
+# Returns the users applied.
+APPLY = (
+    KEYS_LUA
+    + """
+local b = ARGV[2]
+local applied = {}
+for i = 3, #ARGV, 6 do
+  local user, version, state = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local removed, score, mem = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local current = redis.call('HGET', totals(b), user)
+  local old = nil
+  local newer = true
+  if current then
+    local v, r, m = parse(current)
+    if tonumber(v) >= version then newer = false elseif r == '0' then old = m end
+  end
+  if newer then
+    redis.call('HSET', totals(b), user, state)
+    local owners = {user}  -- a user is always on their own friends board
+    if redis.call('SISMEMBER', heavy(), user) == 0 then
+      for _, f in ipairs(redis.call('SMEMBERS', followers(user))) do owners[#owners + 1] = f end
+    end
+    for _, owner in ipairs(owners) do
+      if old then redis.call('ZREM', board(b, owner), old) end
+      if removed == '0' then redis.call('ZADD', board(b, owner), score, mem) end
+    end
+    if removed == '0' then redis.call('SADD', boards_of(user), b) else redis.call('SREM', boards_of(user), b) end
+    applied[#applied + 1] = user
+  end
+end
+return applied
+"""
+)
+
+# ARGV: prefix, fan-out cap, user, then the new friend list.
+REPLACE = (
+    KEYS_LUA
+    + """
+local cap, user = tonumber(ARGV[2]), ARGV[3]
+local function place(f, owners, add)  -- f's live totals into / out of the owners' boards
+  for _, b in ipairs(redis.call('SMEMBERS', boards_of(f))) do
+    local state = redis.call('HGET', totals(b), f)
+    if state then
+      local _, r, m, score = parse(state)
+      if r == '0' then
+        for _, owner in ipairs(owners) do
+          if add then
+            redis.call('ZADD', board(b, owner), score, m)
+          else
+            redis.call('ZREM', board(b, owner), m)
+          end
+        end
+      end
+    end
+  end
+end
+local new, old = {}, {}
+for i = 4, #ARGV do if ARGV[i] ~= user then new[ARGV[i]] = true end end
+for _, f in ipairs(redis.call('SMEMBERS', friends(user))) do old[f] = true end
+for f in pairs(old) do
+  if not new[f] then
+    redis.call('SREM', friends(user), f)
+    redis.call('SREM', followers(f), user)
+    place(f, {user}, false)
+    if redis.call('SISMEMBER', heavy(), f) == 1 and redis.call('SCARD', followers(f)) <= cap then
+      redis.call('SREM', heavy(), f)  -- back under the cap: fanned out on write again
+      place(f, redis.call('SMEMBERS', followers(f)), true)
+    end
+  end
+end
+for f in pairs(new) do
+  if not old[f] then
+    redis.call('SADD', friends(user), f)
+    redis.call('SADD', followers(f), user)
+    if redis.call('SISMEMBER', heavy(), f) == 0 then
+      if redis.call('SCARD', followers(f)) > cap then
+        redis.call('SADD', heavy(), f)  -- over the cap: out of every follower's board
+        place(f, redis.call('SMEMBERS', followers(f)), false)
+      else
+        place(f, {user}, true)
+      end
+    end
+  end
+end
+return 1
+"""
+)
+
+# ARGV: prefix, board, user, count. Returns {precomputed [member, score, ...], heavy friends' states}.
+READ = (
+    KEYS_LUA
+    + """
+local b, user, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local pre = redis.call('ZRANGE', board(b, user), 0, count - 1, 'WITHSCORES')
+local live = {}
+for _, f in ipairs(redis.call('SINTER', friends(user), heavy())) do
+  local state = redis.call('HGET', totals(b), f)
+  if state then live[#live + 1] = state end
+end
+return {pre, live}
+"""
+)
+
+
+def state(board: Board, t: Total) -> str:
+    return f"{t.version}|{int(t.removed)}|{member(t)}|{zscore(board.order, t.total)}"
+
+
+class RedisSocialIndex:
+    def __init__(
+        self, client: aioredis.Redis, *, fan_out_cap: int, wait_replicas: int = 0, wait_timeout_ms: int = 1000
+    ) -> None:
+        self._redis = client
+        self._cap = fan_out_cap
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
+        self._apply = client.register_script(APPLY)
+        self._replace = client.register_script(REPLACE)
+        self._read = client.register_script(READ)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisSocialIndex:
+        import redis.asyncio as aioredis  # the driver is needed only by this profile
+
+        return cls(aioredis.Redis.from_url(url), **kwargs)
+
+    async def friends(self, user_id: str) -> list[str]:
+        return await self._members(names.friends_key(user_id))
+
+    async def followers(self, user_id: str) -> list[str]:
+        return await self._members(names.followers_key(user_id))
+
+    async def _members(self, key: str) -> list[str]:
+        found: Any = await call(lambda: self._redis.smembers(key))
+        return sorted(m.decode() for m in found)
+
+    async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        args: list[str | int] = [names.SOCIAL_PREFIX, self._cap, user_id, *friends]
+        await call(lambda: self._replace(args=args))
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        newest = newest_per_user(totals)
+        if not newest:
+            return []
+        args: list[str | int] = [names.SOCIAL_PREFIX, board.name]
+        for t in newest:
+            args += [t.user_id, t.version, state(board, t), int(t.removed), zscore(board.order, t.total), member(t)]
+        applied = {u.decode() for u in await call(lambda: self._apply(args=args))}
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
+        return [t for t in newest if t.user_id in applied]
+
+    async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
+        args: list[str | int] = [names.SOCIAL_PREFIX, board.name, user_id, count]
+        pre, live = await call(lambda: self._read(args=args))
+        # (score, member) sorts as Redis orders a sorted set: the rank order.
+        keys = [(int(pre[i + 1]), pre[i].decode()) for i in range(0, len(pre), 2)]
+        for raw in live:
+            _, removed, mem, score = raw.decode().split("|")
+            if removed == "0":
+                keys.append((int(score), mem))
+        keys.sort()
+        return [FriendEntry(i + 1, user_of(m), zscore(board.order, s)) for i, (s, m) in enumerate(keys[:count])]
+
+    async def close(self) -> None:
+        await self._redis.aclose()

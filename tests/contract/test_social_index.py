@@ -1,0 +1,173 @@
+"""The social index port's contract: after random friend-list changes and totals (in any
+order, with duplicates and stale versions), every friends board equals a plain reference
+computed from the graph and the newest totals — for every adapter, with a fan-out cap
+small enough that users cross it both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podium.domain.boards import Board, Order
+from podium.domain.ordering import total_key
+from podium.domain.totals import LogPosition, Total
+from podium.social.base import SocialIndex
+from podium.social.memory import MemorySocialIndex
+from podium.social.redis import RedisSocialIndex
+
+USERS = 7
+CAP = 2  # followers a user may have and still be fanned out on write
+_runs = itertools.count()
+SocialFactory = Callable[[], Awaitable[SocialIndex]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_social(request: pytest.FixtureRequest) -> SocialFactory:
+    if request.param == "memory":
+
+        async def memory() -> SocialIndex:
+            return MemorySocialIndex(fan_out_cap=CAP)
+
+        return memory
+    primary_url, _ = request.getfixturevalue("redis_pair")
+
+    async def redis() -> SocialIndex:
+        return RedisSocialIndex.from_url(primary_url, fan_out_cap=CAP, wait_replicas=1, wait_timeout_ms=2000)
+
+    return redis
+
+
+@dataclass(frozen=True)
+class SetList:
+    user: int
+    friends: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Write:
+    board: int
+    user: int
+    total: int
+    reached: int
+    removed: bool
+
+
+STEPS = st.lists(
+    st.one_of(
+        st.builds(SetList, st.integers(0, USERS - 1), st.frozensets(st.integers(0, USERS - 1), max_size=USERS)),
+        st.builds(
+            Write,
+            st.integers(0, 1),
+            st.integers(0, USERS - 1),
+            st.integers(-3, 3) | st.sampled_from([2**53 - 1, -(2**53 - 1)]),
+            st.integers(0, 3),
+            st.booleans(),
+        ),
+    ),
+    max_size=40,
+)
+
+
+class Reference:
+    """The graph and the newest totals; a friends board is sorted out of them on demand."""
+
+    def __init__(self, boards: list[Board]) -> None:
+        self.boards = boards
+        self.friends: dict[str, set[str]] = {}
+        self.totals: dict[tuple[str, str], Total] = {}
+
+    def board(self, board: Board, user: str) -> list[tuple[int, str, int]]:
+        members = {user} | self.friends.get(user, set())
+        live = [t for u in members if (t := self.totals.get((board.name, u))) is not None and not t.removed]
+        live.sort(key=lambda t: total_key(board.order, t))
+        return [(i + 1, t.user_id, t.total) for i, t in enumerate(live)]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=STEPS, orders=st.tuples(st.sampled_from(list(Order)), st.sampled_from(list(Order))), chunk=st.integers(1, 3)
+)
+def test_friends_boards_equal_the_reference(
+    make_social: SocialFactory, steps: list[SetList | Write], orders: tuple[Order, Order], chunk: int
+) -> None:
+    run = next(_runs)  # the Redis adapter's keys are global: every example has its own users and boards
+    users = [f"u{i}-r{run}" for i in range(USERS)]
+    boards = [Board(f"b{i}-r{run}", order) for i, order in enumerate(orders)]
+    ref = Reference(boards)
+    versions: dict[tuple[str, str], int] = {}
+
+    async def check(social: SocialIndex) -> None:
+        for board in boards:
+            for user in users:
+                want = ref.board(board, user)
+                got = [(e.rank, e.user_id, e.score) for e in await social.friends_board(board, user, USERS + 1)]
+                assert got == want, (board.name, user)
+                first_two = await social.friends_board(board, user, 2)
+                assert [(e.rank, e.user_id, e.score) for e in first_two] == want[:2]
+        for user in users:
+            assert await social.friends(user) == sorted(ref.friends.get(user, set()))
+            assert await social.followers(user) == sorted(u for u, fs in ref.friends.items() if user in fs)
+
+    async def play() -> None:
+        social = await make_social()
+        try:
+            pending: dict[int, list[Total]] = {0: [], 1: []}
+            for i, step in enumerate(steps):
+                if isinstance(step, SetList):
+                    user = users[step.user]
+                    listed = sorted(users[f] for f in step.friends if f != step.user)
+                    ref.friends[user] = set(listed)
+                    await social.replace_friends(user, listed)
+                else:
+                    board, user = boards[step.board], users[step.user]
+                    v = versions[(board.name, user)] = versions.get((board.name, user), 0) + 1
+                    t = Total(board.name, user, step.total, v, step.reached, LogPosition(0, v), step.removed)
+                    ref.totals[(board.name, user)] = t
+                    pending[step.board].append(t)
+                    if len(pending[step.board]) >= chunk:
+                        await social.apply(board, pending[step.board])
+                        pending[step.board] = []
+                        if v > 1:  # a stale redelivery of an older version changes nothing
+                            old = Total(board.name, user, 99, v - 1, 0, LogPosition(0, v - 1))
+                            assert await social.apply(board, [old]) == []
+                if i % 10 == 9:
+                    for b, held in pending.items():
+                        await social.apply(boards[b], held)
+                        pending[b] = []
+                    await check(social)
+            for b, held in pending.items():
+                await social.apply(boards[b], held)
+            await check(social)
+        finally:
+            await social.close()
+
+    asyncio.run(play())
+
+
+async def test_a_heavy_user_is_read_at_query_time(make_social: SocialFactory) -> None:
+    """Over the cap a user's entry leaves their followers' boards, yet every follower
+    still sees their newest total; back under it, they are fanned out again."""
+    run = next(_runs)
+    star, fans = f"star-r{run}", [f"fan{i}-r{run}" for i in range(CAP + 1)]
+    board = Board(f"heavy-r{run}", Order.DESC)
+    social = await make_social()
+    try:
+        for fan in fans:
+            await social.replace_friends(fan, [star])
+        await social.apply(board, [Total(board.name, star, 10, 1, 1, LogPosition(0, 1))])
+        await social.apply(board, [Total(board.name, star, 20, 2, 2, LogPosition(0, 2))])
+        for fan in fans:
+            assert [(e.user_id, e.score) for e in await social.friends_board(board, fan, 10)] == [(star, 20)]
+        await social.replace_friends(fans[0], [])  # back to CAP followers: fanned out again
+        await social.apply(board, [Total(board.name, star, 30, 3, 3, LogPosition(0, 3))])
+        assert await social.friends_board(board, fans[0], 10) == []
+        for fan in fans[1:]:
+            assert [(e.user_id, e.score) for e in await social.friends_board(board, fan, 10)] == [(star, 30)]
+    finally:
+        await social.close()
