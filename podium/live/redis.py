@@ -69,8 +69,12 @@ class RedisLiveHub:
         self._subs[board].add(sub)
         if board not in self._listening:
             self._listening[board] = asyncio.Event()
-            await self._ensure_reader()
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            # Subscribed before the reader starts: a reader with no channel yet would sleep.
             await _translate(self._pubsub.subscribe(names.live_channel(board)))
+            if self._reader is None:
+                self._reader = asyncio.create_task(self._read(), name="live-hub-reader")
         # On return the server has confirmed the subscription: nothing published after the
         # caller reads `last_seq` can be missed.
         await asyncio.wait_for(self._listening[board].wait(), 5.0)
@@ -104,12 +108,6 @@ class RedisLiveHub:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
         await self._redis.aclose()
-
-    async def _ensure_reader(self) -> None:
-        if self._pubsub is None:
-            self._pubsub = self._redis.pubsub()
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._read(), name="live-hub-reader")
 
     async def _read(self) -> None:
         while True:
