@@ -27,7 +27,7 @@ def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
         raw = params.get(name)
         if raw is not None and raw != "":
             if not raw.isdigit() or int(raw) > MAX_SEQ:
-                raise InvalidInput(f"{name} must be a sequence number (a whole number ≥ 0)")
+                raise InvalidInput(f"{name} must be a sequence number (an integer ≥ 0)", code="invalid_parameter")
             return int(raw)
     return None
 

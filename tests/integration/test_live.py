@@ -4,6 +4,7 @@ SSE clients against a real uvicorn server with httpx streaming."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from podium import names
 from podium.api.app import create_app
+from podium.live.redis import PUBLISH
 from podium.settings import Settings
 from tests.conftest import BoardNames
 from tests.e2e.server import free_port
@@ -239,5 +242,51 @@ def test_sse_sees_every_change_and_resumes_with_last_event_id(server: str, b: Bo
         again.seq = state.seq
         first_again = read_sse(http, f"{url}&last_event_id={state.seq}", again, "")
         assert (first_again["type"], first_again["changes"], first_again["seq"]) == ("delta", [], state.seq)
-        assert http.get(f"{url}&last_event_id=x").status_code == 400
+        refused = http.get(f"{url}&last_event_id=x")
+        assert (refused.status_code, refused.json()["error"]["code"]) == (400, "invalid_parameter")
         assert http.get(f"/v1/boards/{b.nope}/events").status_code == 404
+        assert "/v1/boards/{board}/events" in http.get("/openapi.json").json()["paths"]
+
+
+def test_a_websocket_with_bad_input_gets_an_error_frame(tmp_path: Path, b: BoardNames) -> None:
+    with TestClient(create_app(Settings(data=tmp_path / "data", live_max_top=20))) as client:
+        make_board(client, b.arena)
+        for path, code in [
+            (f"/v1/boards/{b.nope}/live", "board_not_found"),
+            (f"/v1/boards/{b.arena}/live?top=21", "invalid_parameter"),
+            (f"/v1/boards/{b.arena}/live?resume_from=-1", "invalid_parameter"),
+            (f"/v1/boards/{b.arena}/live?user_id=no%20spaces", "invalid_user_id"),
+        ]:
+            with client.websocket_connect(path) as ws:
+                frame = ws.receive_json()
+                assert (frame["type"], frame["error"]["code"]) == ("error", code), (path, frame)
+                assert ws.receive()["code"] == 1008
+
+
+def test_changes_lost_by_a_dropped_pub_sub_connection_are_filled_from_the_history(
+    tmp_path: Path, request: pytest.FixtureRequest, b: BoardNames
+) -> None:
+    import redis
+
+    url = request.getfixturevalue("live_redis")
+    with TestClient(create_app(live_settings(tmp_path, "redis", request))) as client:
+        make_board(client, b.arena)
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3") as ws:
+            state = LiveState()
+            state.apply(ws.receive_json())
+            submit(client, b.arena, "u0", 1)
+            receive_until(ws, state, lambda s: s.saw("u0"))
+            with redis.Redis.from_url(url) as admin:
+                # Drop this process's pub/sub connection and, before it can reconnect, publish
+                # as another rank-worker would: that message never reaches this process.
+                assert admin.client_kill_filter(_type="pubsub") >= 1
+                keys = [names.live_seq_key(b.arena), names.live_history_key(b.arena), names.live_channel(b.arena)]
+                again = {"user_id": "u0", "score": 1, "rank": 1, "version": 1}
+                admin.register_script(PUBLISH)(keys=keys, args=[1000, json.dumps(again)[1:]])
+            time.sleep(0.5)  # the hub reconnects and subscribes again
+            for i in range(1, 4):
+                submit(client, b.arena, f"u{i}", i)
+            submit(client, b.arena, "zz", 1)
+            receive_until(ws, state, lambda s: s.saw("zz"))
+        assert state.seqs == list(range(1, 7))
+        assert_matches_reads(client, b.arena, state, None, 3)
