@@ -290,3 +290,36 @@ def test_changes_lost_by_a_dropped_pub_sub_connection_are_filled_from_the_histor
             receive_until(ws, state, lambda s: s.saw("zz"))
         assert state.seqs == list(range(1, 7))
         assert_matches_reads(client, b.arena, state, None, 3)
+
+
+@pytest.mark.parametrize("hub", ["memory"])
+def test_the_readme_python_client_works_as_written(server: str, b: BoardNames) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [code] = [c for c in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "def follow(" in c]
+    definitions, _, usage = code.partition("for frame in follow(")
+    assert '"http://127.0.0.1:8000", "arena", "ada"' in usage
+    namespace: dict[str, Any] = {}
+    exec(definitions, namespace)  # the README's `follow`, as written
+    with httpx.Client(base_url=server) as http:
+        http.put(f"/v1/boards/{b.arena}")
+        threading.Timer(
+            0.3, lambda: http.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "ada", "score": 5})
+        ).start()
+        frames = namespace["follow"](server, b.arena, "ada")
+        snapshot, delta = next(frames), next(frames)
+        frames.close()
+    assert (snapshot["type"], snapshot["seq"], snapshot["me"]) == ("snapshot", 0, None)
+    assert (delta["type"], delta["seq"], delta["me"]) == ("delta", 1, {"rank": 1, "user_id": "ada", "score": 5})
+    assert {"type": "personal_best", "score": 5, "previous": None} in delta["events"]
+    # Resuming from the last seq seen: nothing repeated, the next change comes next.
+    with httpx.Client(base_url=server) as http:
+        threading.Timer(
+            0.3, lambda: http.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "bob", "score": 1})
+        ).start()
+        frames = namespace["follow"](server, b.arena, "ada", last_seq=1)
+        first, second = next(frames), next(frames)
+        frames.close()
+    assert (first["type"], first["changes"]) == ("delta", [])
+    assert [c["seq"] for c in second["changes"]] == [2]
