@@ -23,6 +23,8 @@ from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, 
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.jobs import Jobs
+from podium.live.base import LiveHub
+from podium.live.memory import MemoryLiveHub
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
 from podium.settings import Settings
@@ -55,6 +57,7 @@ class Services:
     admin: Admin  # rebuild and replay jobs
     reconciler: Reconciler | None = None
     friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
+    live: LiveHub | None = None  # live updates (podium/live/)
 
 
 class Workers:
@@ -114,7 +117,8 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
         boards,
         DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
     )
-    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social)
+    live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
+    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
 
     async def housekeeping(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -147,10 +151,12 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             admin,
             reconciler=reconciler,
             friends=friends,
+            live=live,
         )
     finally:
         await admin.close()
         await workers.stop()
+        await live.close()
         await feed.close()
         await score_log.close()
         await store.close()
@@ -174,8 +180,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     social = redis_social_index(settings)
     score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
     visibility = PollingVisibility(index)
+    live = redis_live_hub(settings)
     workers = Workers()
-    closers: list[Callable[[], Awaitable[None]]] = []
+    closers: list[Callable[[], Awaitable[None]]] = [live.close]
     if "db-worker" in roles:
         consumer = KafkaLogConsumer(settings.kafka_bootstrap, [names.INGEST_TOPIC], names.DB_WORKER_GROUP)
         db_worker = DbWorker(
@@ -187,7 +194,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         feed = DebeziumChangeFeed(
             settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
         )
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social)
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
         await resume_bucket_moves(index.inner)
@@ -207,6 +214,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             admin,
             reconciler=reconciler,
             friends=friends,
+            live=live,
         )
     finally:
         await admin.close()
@@ -277,6 +285,15 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
         clients = [sentinel.master_for(name, socket_timeout=5.0) for name in settings.redis_shard_list]
         return ShardedRedisRankIndex(clients, policy=policy, **wait)
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
+
+
+def redis_live_hub(settings: Settings) -> LiveHub:
+    """The live hub on Redis pub/sub: `live_redis_url`, else the first shard (or the one Redis)."""
+    from podium.live.redis import RedisLiveHub
+
+    if settings.live_redis_url:
+        return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history)
+    return RedisLiveHub(redis_directory(settings), history=settings.live_history)
 
 
 def redis_social_index(settings: Settings) -> SocialIndex:

@@ -139,3 +139,23 @@ def user_boards_key(user_id: str) -> str:
 def friends_board_key(board: str, user_id: str) -> str:
     """Sorted set: the user's precomputed friends board on `board`, members as in rank_key."""
     return f"{SOCIAL_PREFIX}:board:{{{board}}}:{{{user_id}}}"
+
+
+# The live hub (podium/live/redis.py): per board a sequence counter, the bounded history
+# of numbered changes and the pub/sub channel every api process listens on.
+LIVE_PREFIX = f"{REDIS_PREFIX}:live"
+
+
+def live_seq_key(board: str) -> str:
+    """String: the board's newest sequence number (INCR)."""
+    return f"{LIVE_PREFIX}:{{{board}}}:seq"
+
+
+def live_history_key(board: str) -> str:
+    """List: the board's newest numbered changes (JSON), oldest first, trimmed to the history size."""
+    return f"{LIVE_PREFIX}:{{{board}}}:history"
+
+
+def live_channel(board: str) -> str:
+    """Pub/sub channel: each publish is one message, a JSON array of numbered changes."""
+    return f"{LIVE_PREFIX}:{{{board}}}:changes"

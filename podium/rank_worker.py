@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from podium import metrics
 from podium.boards import Boards
 from podium.cdc.base import ChangeFeed
-from podium.domain.totals import Total
+from podium.domain.boards import Board
+from podium.domain.totals import Total, newest_per_user
+from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
+from podium.live.base import Applied, LiveHub
 from podium.social.base import SocialIndex
 from podium.visibility import Visibility
 
@@ -40,8 +43,10 @@ class RankWorker:
         visibility: Visibility,
         settings: RankWorkerSettings,
         social: SocialIndex | None = None,
+        live: LiveHub | None = None,
     ) -> None:
         self._feed = feed
+        self._live = live
         self._social = social
         self._index = index
         self._boards = boards
@@ -74,6 +79,9 @@ class RankWorker:
                 # two applies the redelivered batch is stale there but not yet fanned out.
                 await self._social.apply(board, totals)
             applied += len(done)
+            if self._live is not None and done:
+                # Before visibility: a `wait=true` answer implies its delta has been published.
+                await self._publish(self._live, board, done)
             self._visibility.applied(totals)
             now_us = time.time_ns() // 1000
             for t in done:
@@ -83,3 +91,17 @@ class RankWorker:
         metrics.RANK_WORKER_CHANGES.labels("stale").inc(len(changes) - applied)
         await self._feed.commit(changes)
         return applied
+
+    async def _publish(self, live: LiveHub, board: Board, done: list[Total]) -> None:
+        """Hand the live hub what was applied, each with the rank it now has. Live updates
+        are best effort beside the ranking: a failing hub is logged, never retried (a
+        subscriber's top and own entry are read afresh with its next frame)."""
+        entries = await asyncio.gather(*(self._index.entry(board, t.user_id) for t in done if not t.removed))
+        ranks = {e.user_id: e.rank for e in entries if e is not None}
+        # One change per user: the rank read is the newest version's.
+        newest = newest_per_user(done)
+        applied = [Applied(t.user_id, t.total, ranks.get(t.user_id), t.version) for t in newest]
+        try:
+            await live.publish(board.name, applied)
+        except BackendUnavailable as exc:
+            log.warning("live hub publish failed", extra={"board": board.name, "error": str(exc)})

@@ -64,6 +64,15 @@ class Settings:
     # followers' friends boards read that user's total at query time.
     max_friends: int = 1000
     friends_fan_out_cap: int = 10_000
+    # Live updates (podium/live/): each subscriber gets at most `live_max_fps` frames a second
+    # (bursts are coalesced); a board keeps its newest `live_history` changes for resuming
+    # clients; `top` is at most `live_max_top`. `live_redis_url`: the Redis whose pub/sub
+    # carries the changes to every api process (embedded: empty, in-process; distributed:
+    # empty means the first shard, or `redis_url`).
+    live_max_fps: float = 10.0
+    live_history: int = 1000
+    live_max_top: int = 100
+    live_redis_url: str = ""
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
 
@@ -89,6 +98,8 @@ class Settings:
             raise InvalidInput(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
         if self.sqlite_sync not in SYNC_MODES:
             raise InvalidInput(f"PODIUM_SQLITE_SYNC must be one of {', '.join(SYNC_MODES)}")
+        if not self.live_max_fps > 0 or self.live_history < 1 or self.live_max_top < 1:
+            raise InvalidInput("PODIUM_LIVE_MAX_FPS, PODIUM_LIVE_HISTORY and PODIUM_LIVE_MAX_TOP must be positive")
         if not 0 <= self.port <= 65535:
             raise InvalidInput(f"port {self.port} is out of range")
 

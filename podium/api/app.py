@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Collection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
-from podium.api import admin, friends, routes
+from podium.api import admin, friends, live, routes
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -33,6 +33,8 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
     Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}/friends", friends.friends_board, methods=["GET"]),
+    Route("/v1/boards/{board}/events", live.events, methods=["GET"]),
+    WebSocketRoute("/v1/boards/{board}/live", live.live),
     Route("/v1/users/{user_id}/friends", friends.put_friends, methods=["PUT"]),
     Route("/v1/users/{user_id}/friends", friends.get_friends, methods=["GET"]),
     Route("/v1/users/{user_id}/friends/{friend_id}", friends.add_friend, methods=["POST"]),

@@ -187,7 +187,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from podium.api import admin, openapi_friends  # they build on the helpers above
+    from podium.api import admin, openapi_friends, openapi_live  # they build on the helpers above
 
     return {
         "openapi": "3.1.0",
@@ -303,6 +303,7 @@ def document() -> dict[str, Any]:
             },
             **admin.PATHS,
             **openapi_friends.PATHS,
+            **openapi_live.PATHS,
         },
         "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS}},
     }

@@ -9,8 +9,10 @@ from starlette.applications import Starlette
 
 
 def uvicorn_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
-    """Uvicorn with our logging (JSON, set up by the CLI) and no access log."""
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+    """Uvicorn with our logging (JSON, set up by the CLI) and no access log. Live streams
+    (SSE) never end on their own: a stop waits at most 5 s for them, then cancels them."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
+    return uvicorn.Server(config)
 
 
 async def start(server: uvicorn.Server) -> asyncio.Task[None]:

@@ -1,0 +1,104 @@
+"""Live updates over WebSocket (`/v1/boards/{board}/live`) and Server-Sent Events
+(`GET /v1/boards/{board}/events`): the frames of podium/live/session.py, serialised."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from podium.api.errors import error_body
+from podium.api.requests import check_id, int_param
+from podium.bootstrap import Services
+from podium.errors import InvalidInput, PodiumError
+from podium.live.session import LiveSession
+
+DEFAULT_TOP = 10
+MAX_SEQ = 2**63 - 1
+
+
+def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
+    for name in names:
+        raw = params.get(name)
+        if raw is not None and raw != "":
+            if not raw.isdigit() or int(raw) > MAX_SEQ:
+                raise InvalidInput(f"{name} must be a sequence number (an integer ≥ 0)", code="invalid_parameter")
+            return int(raw)
+    return None
+
+
+async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession:
+    """Check the request and build the subscriber's session (raises before anything is sent)."""
+    svc: Services = conn.app.state.services
+    assert svc.live is not None, "every process with the api role has the live hub"
+    board = await svc.boards.get(check_id(conn.path_params["board"], "board"))
+    params = conn.query_params
+    user_id = check_id(params["user_id"], "user_id") if params.get("user_id") else None
+    top = int_param(params, "top", DEFAULT_TOP, 1, svc.settings.live_max_top)
+    return LiveSession(
+        svc.live,
+        svc.index,
+        svc.friends,
+        board,
+        user_id=user_id,
+        top=top,
+        max_fps=svc.settings.live_max_fps,
+        resume_from=resume_from,
+    )
+
+
+async def events(request: Request) -> Response:
+    """SSE: each frame is `id: <seq>`, `event: snapshot|delta`, `data: <json>`. A reconnecting
+    EventSource sends `Last-Event-ID`; `last_event_id` in the query does the same."""
+    resume = _seq_param(
+        {"Last-Event-ID": request.headers.get("last-event-id", ""), **request.query_params},
+        "Last-Event-ID",
+        "last_event_id",
+    )
+    session = await _session(request, resume)
+
+    async def body() -> AsyncIterator[str]:
+        yield "retry: 1000\n\n"
+        async for frame in session.frames():
+            yield f"id: {frame['seq']}\nevent: {frame['type']}\ndata: {json.dumps(frame, separators=(',', ':'))}\n\n"
+
+    headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+async def live(websocket: WebSocket) -> None:
+    """WebSocket: each frame is one JSON text message; `resume_from` resumes after that seq."""
+    await websocket.accept()
+    try:
+        session = await _session(websocket, _seq_param(websocket.query_params, "resume_from"))
+    except PodiumError as exc:
+        await websocket.send_json({"type": "error", **error_body(exc.code, exc.message)})
+        await websocket.close(code=1008)
+        return
+
+    async def send_frames() -> None:
+        async for frame in session.frames():
+            await websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+    sender = asyncio.create_task(send_frames())
+    try:
+        while True:  # the client sends nothing we need; this notices it leaving
+            receiving = asyncio.ensure_future(websocket.receive())
+            done, _ = await asyncio.wait({sender, receiving}, return_when=asyncio.FIRST_COMPLETED)
+            if sender in done:
+                receiving.cancel()
+                sender.result()
+                return
+            if receiving.result()["type"] == "websocket.disconnect":
+                return
+    except WebSocketDisconnect:
+        return
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await sender

@@ -1,0 +1,44 @@
+"""The OpenAPI paths of the live endpoints (podium/api/live.py). OpenAPI 3 has no
+WebSocket operation: the WebSocket is described on the SSE path, whose frames it shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.api.openapi import BOARD, ERRORS, ID, query_int
+from podium.settings import Settings
+
+MAX_TOP = Settings().live_max_top  # the default; PODIUM_LIVE_MAX_TOP changes it
+SEQ = {"type": "integer", "minimum": 0}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PATHS: dict[str, Any] = {
+    "/v1/boards/{board}/events": {
+        "parameters": [BOARD],
+        "get": {
+            "summary": "Live updates of the board as Server-Sent Events (and, with the same query "
+            "and frames, the WebSocket /v1/boards/{board}/live, resuming with `resume_from`)",
+            "description": "A `snapshot` event (top N, the user's entry, their friends board), then "
+            "`delta` events whose changes carry consecutive sequence numbers; each event's id is its "
+            "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
+            "operationId": "boardEvents",
+            "parameters": [
+                _query("user_id", ID, "The subscriber: adds its entry, friends board and events."),
+                query_int("top", 1, MAX_TOP, 10),
+                _query("last_event_id", SEQ, "Resume after this seq (as the Last-Event-ID header does)."),
+                {"name": "Last-Event-ID", "in": "header", "required": False, "schema": SEQ},
+            ],
+            "responses": {
+                "200": {
+                    "description": "An endless text/event-stream",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                **ERRORS,
+            },
+        },
+    },
+}

@@ -1,0 +1,109 @@
+"""The live hub port, the same suite over its adapters: in-process and Redis pub/sub (a
+local redis-server). Then what only Redis offers: several api processes (hubs on one
+Redis) see the same numbered stream, whoever publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from podium.live.base import Applied, Change, LiveHub, Subscription
+from podium.live.memory import MemoryLiveHub
+from podium.live.redis import RedisLiveHub
+
+
+@pytest.fixture(scope="module")
+def live_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.engines import start_redis
+
+    server = start_redis(tmp_path_factory.mktemp("hub-redis"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def hub(request: pytest.FixtureRequest) -> AsyncIterator[LiveHub]:
+    made: LiveHub
+    if request.param == "redis":
+        made = RedisLiveHub.from_url(request.getfixturevalue("live_redis"), history=5)
+    else:
+        made = MemoryLiveHub(history=5)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+def applied(*users: str, score: int = 1) -> list[Applied]:
+    return [Applied(u, score + i, i + 1, 1) for i, u in enumerate(users)]
+
+
+async def received(sub: Subscription, count: int) -> list[Change]:
+    got: list[Change] = []
+    while len(got) < count:
+        await asyncio.wait_for(sub.wait(), 5)
+        got += sub.take()[0]
+    return got
+
+
+async def test_publish_numbers_changes_and_delivers_them_in_order(hub: LiveHub) -> None:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    assert await hub.last_seq(board) == 0
+    sub = await hub.subscribe(board)
+    first = await hub.publish(board, applied("ada", "bob"))
+    second = await hub.publish(board, [Applied("cy", 2**53 - 1, None, 7)])
+    assert [c.seq for c in first + second] == [1, 2, 3]
+    assert await received(sub, 3) == first + second
+    assert second[0] == Change(3, "cy", 2**53 - 1, None, 7)  # big totals and removals survive the wire
+    assert await hub.last_seq(board) == 3
+    hub.unsubscribe(sub)
+    await hub.publish(board, applied("dee"))
+    assert sub.take() == ([], False)
+
+
+async def test_since_gives_the_missed_changes_or_none_when_the_history_lost_them(hub: LiveHub) -> None:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    assert await hub.since(board, 0) == []
+    published = await hub.publish(board, applied("a", "b", "c", "d", "e", "f", "g"))  # history holds 5
+    assert await hub.since(board, 7) == []
+    assert await hub.since(board, 4) == published[4:]
+    assert await hub.since(board, 2) == published[2:]
+    assert await hub.since(board, 1) is None  # change 2 is gone
+    assert await hub.since(board, 8) is None  # ahead of the stream
+
+
+async def test_a_subscriber_too_far_behind_is_told_so(hub: LiveHub) -> None:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    sub = await hub.subscribe(board)
+    await hub.publish(board, applied("a", "b", "c", "d"))
+    await hub.publish(board, applied("e", "f"))
+    await asyncio.wait_for(sub.wait(), 5)
+    for _ in range(50):  # the second message may still be on its way
+        if sub.overflowed:
+            break
+        await asyncio.sleep(0.02)
+    assert sub.take() == ([], True)
+
+
+async def test_every_api_process_sees_one_gap_free_stream(live_redis: str) -> None:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    workers = [RedisLiveHub.from_url(live_redis) for _ in range(2)]  # two rank-workers
+    apis = [RedisLiveHub.from_url(live_redis) for _ in range(3)]  # three api processes
+    try:
+        subs = [await api.subscribe(board) for api in apis]
+        published = await asyncio.gather(
+            *(workers[i % 2].publish(board, applied(f"u{i}a", f"u{i}b")) for i in range(20))
+        )
+        assert sorted(c.seq for batch in published for c in batch) == list(range(1, 41))
+        streams = [await received(sub, 40) for sub in subs]
+        assert [c.seq for c in streams[0]] == list(range(1, 41))
+        assert streams[0] == streams[1] == streams[2]
+        assert await apis[2].since(board, 30) == streams[0][30:]
+    finally:
+        for hub in workers + apis:
+            await hub.close()
