@@ -434,7 +434,10 @@ up_debezium() {
   mkdir -p "$VAR/debezium"/{offsets,relocation/archive,relocation/error} "$VAR/tmp" "$LOGS"
   local -a opts; mapfile -t opts < <(grep -E '^-' "$C/jvm.options")
   t0=$(now)
+  # GC log: a CI run once saw the connector emit nothing for ~3 minutes, then go on
+  # (re-reading from its last offset); this says whether the JVM was the cause.
   launch debezium "$LOGS/debezium.log" "$J" -Xms256m -Xmx768m "${opts[@]}" \
+    -Xlog:gc:file="$LOGS/debezium-gc.log":time,uptime:filecount=2,filesize=10m \
     -javaagent:"$LIBS/dbz-agent/loopback-agent.jar=127.0.0.1" \
     -Djna.tmpdir="$VAR/tmp" -Djava.io.tmpdir="$VAR/tmp" \
     -Dlogback.configurationFile="$C/logback.xml" \
