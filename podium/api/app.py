@@ -24,6 +24,7 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/v1/boards", routes.list_boards, methods=["GET"]),
     Route("/v1/boards/{board}", routes.put_board, methods=["PUT"]),
     Route("/v1/boards/{board}", routes.get_board, methods=["GET"]),
     Route("/v1/boards/{board}/scores", routes.submit_score, methods=["POST"]),

@@ -162,11 +162,20 @@ def test_unknown_user_is_404(client: TestClient, b: BoardNames) -> None:
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "user_not_found"
 
 
+def test_list_boards_names_every_board_sorted(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.zeta)
+    make_board(client, b.alpha)
+    names = client.get("/v1/boards").json()["boards"]
+    assert names == sorted(names)
+    assert names.index(b.alpha) < names.index(b.zeta)
+
+
 def test_health_and_openapi(client: TestClient, b: BoardNames) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     for path in (
+        "/v1/boards",
         "/v1/boards/{board}",
         "/v1/boards/{board}/scores",
         "/v1/boards/{board}/scores/batch",
