@@ -219,3 +219,16 @@ def test_buckets_cover_the_board(client: TestClient, b: BoardNames, settings: An
     else:
         assert len(buckets) == 1
     assert client.get("/v1/admin/boards/nope/buckets").status_code == 404
+
+
+def test_the_web_page_is_served(client: TestClient) -> None:
+    picker = client.get("/")
+    assert picker.status_code == 200 and picker.headers["content-type"].startswith("text/html")
+    assert "/web/picker.js" in picker.text
+    page = client.get("/boards/arena")
+    assert page.status_code == 200 and "/web/board.js" in page.text
+    for name, kind in (("board.js", "javascript"), ("picker.js", "javascript"), ("style.css", "text/css")):
+        answer = client.get(f"/web/{name}")
+        assert answer.status_code == 200 and kind in answer.headers["content-type"], name
+    assert client.get("/boards/bad%20name").status_code == 400
+    assert client.get("/web/missing.js").status_code == 404
