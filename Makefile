@@ -10,8 +10,9 @@ PYTEST_ARGS ?=
 
 # Debian packages the distributed profile and its tests need: Redis (the rank
 # index) and kcat (an outside Kafka client the tests read topics with). The
-# Java engines come from Maven Central through infra/fetch_jars.sh.
-SYSTEM_BINS := redis-server kcat java mvn
+# Java engines come from Maven Central through infra/fetch_jars.sh. The browser
+# test of the web page drives Debian's Chromium through its chromedriver.
+SYSTEM_BINS := redis-server kcat java mvn chromium chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -26,7 +27,7 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    redis-server kcat openjdk-17-jre-headless maven >/dev/null; \
+	    redis-server kcat openjdk-17-jre-headless maven chromium chromium-driver >/dev/null; \
 	fi
 
 stack-up: install system-deps  ## Kafka, Cassandra, Debezium and Redis on 127.0.0.1

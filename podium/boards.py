@@ -30,6 +30,10 @@ class Boards:
                 self._cache[name] = board
         return board
 
+    async def names(self) -> list[str]:
+        """Every board's name, sorted (the web page's board picker)."""
+        return await self._store.board_names()
+
     async def get(self, name: str) -> Board:
         board = await self.find(name)
         if board is None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from podium.api import admin, friends, live, routes
+from podium.api import admin, friends, live, routes, web
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -24,6 +24,7 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/v1/boards", routes.list_boards, methods=["GET"]),
     Route("/v1/boards/{board}", routes.put_board, methods=["PUT"]),
     Route("/v1/boards/{board}", routes.get_board, methods=["GET"]),
     Route("/v1/boards/{board}/scores", routes.submit_score, methods=["POST"]),
@@ -47,6 +48,7 @@ ROUTES = [
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/metrics", metrics_endpoint, methods=["GET"]),
+    *web.ROUTES,
 ]
 
 

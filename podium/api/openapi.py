@@ -86,6 +86,11 @@ SCHEMAS: dict[str, Any] = {
             "users": {"type": "integer", "minimum": 0},
         },
     },
+    "BoardList": {
+        "type": "object",
+        "required": ["boards"],
+        "properties": {"boards": {"type": "array", "items": ID}},
+    },
     "Submission": {
         "type": "object",
         "required": ["user_id", "score"],
@@ -197,6 +202,13 @@ def document() -> dict[str, Any]:
             "description": "A real-time leaderboard service for games: exact ranks, live.",
         },
         "paths": {
+            "/v1/boards": {
+                "get": {
+                    "summary": "Every board's name, sorted",
+                    "operationId": "listBoards",
+                    "responses": {"200": answer("The boards", "BoardList")},
+                },
+            },
             "/v1/boards/{board}": {
                 "parameters": [BOARD],
                 "put": {

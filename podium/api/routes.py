@@ -55,6 +55,10 @@ async def put_board(request: Request) -> Response:
     return json_response(await board_json(svc, stored), 201 if created else 200)
 
 
+async def list_boards(request: Request) -> Response:
+    return json_response({"boards": await services(request).boards.names()})
+
+
 async def get_board(request: Request) -> Response:
     return json_response(await board_json(services(request), await board_of(request)))
 

@@ -162,11 +162,20 @@ def test_unknown_user_is_404(client: TestClient, b: BoardNames) -> None:
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "user_not_found"
 
 
+def test_list_boards_names_every_board_sorted(client: TestClient, b: BoardNames) -> None:
+    make_board(client, b.zeta)
+    make_board(client, b.alpha)
+    names = client.get("/v1/boards").json()["boards"]
+    assert names == sorted(names)
+    assert names.index(b.alpha) < names.index(b.zeta)
+
+
 def test_health_and_openapi(client: TestClient, b: BoardNames) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     for path in (
+        "/v1/boards",
         "/v1/boards/{board}",
         "/v1/boards/{board}/scores",
         "/v1/boards/{board}/scores/batch",
@@ -212,3 +221,16 @@ def test_buckets_cover_the_board(client: TestClient, b: BoardNames, settings: An
     else:
         assert len(buckets) == 1
     assert client.get("/v1/admin/boards/nope/buckets").status_code == 404
+
+
+def test_the_web_page_is_served(client: TestClient) -> None:
+    picker = client.get("/")
+    assert picker.status_code == 200 and picker.headers["content-type"].startswith("text/html")
+    assert "/web/picker.js" in picker.text
+    page = client.get("/boards/arena")
+    assert page.status_code == 200 and "/web/board.js" in page.text
+    for name, kind in (("board.js", "javascript"), ("picker.js", "javascript"), ("style.css", "text/css")):
+        answer = client.get(f"/web/{name}")
+        assert answer.status_code == 200 and kind in answer.headers["content-type"], name
+    assert client.get("/boards/bad%20name").status_code == 400
+    assert client.get("/web/missing.js").status_code == 404

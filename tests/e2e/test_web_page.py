@@ -1,0 +1,109 @@
+"""The web page in a real browser: headless Chromium (Debian's `chromium`, driven through
+Debian's `chromedriver` by Selenium) against a real `podium serve`. A score submitted over
+HTTP must show on the open board page within one second, without a reload."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.server import PodiumProcess
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+BOARD = "arena"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumProcess]:
+    with PodiumProcess(tmp_path_factory.mktemp("web") / "data").start() as podium:
+        yield podium
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        pytest.fail("the browser test needs Debian's chromium and chromium-driver: run `make system-deps`")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(options=options, service=Service(driver))
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def submit(server: PodiumProcess, user_id: str, score: int, *, wait: bool) -> None:
+    answer = httpx.post(
+        f"{server.base_url}/v1/boards/{BOARD}/scores",
+        params={"wait": "true"} if wait else {},
+        json={"user_id": user_id, "score": score},
+    )
+    assert answer.status_code == (200 if wait else 202), answer.text
+
+
+def text(browser: WebDriver, css: str) -> str:
+    return str(browser.find_element(By.CSS_SELECTOR, css).text)
+
+
+def column(browser: WebDriver, table: str, index: int) -> list[str]:
+    return [str(td.text) for td in browser.find_elements(By.CSS_SELECTOR, f"#{table} tbody td:nth-child({index})")]
+
+
+def save_screenshot(browser: WebDriver, *paths: Path) -> None:
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(path)), path
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, browser: WebDriver) -> None:
+    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    browser.get(f"{server.base_url}/")
+    WebDriverWait(browser, 10).until(lambda b: BOARD in [a.text for a in b.find_elements(By.CSS_SELECTOR, "#boards a")])
+    browser.find_element(By.LINK_TEXT, BOARD).click()
+    WebDriverWait(browser, 10).until(lambda b: text(b, "#board-name") == BOARD)
+    assert browser.current_url == f"{server.base_url}/boards/{BOARD}"
+
+
+def test_a_submitted_score_shows_on_the_board_page_within_a_second(
+    server: PodiumProcess, browser: WebDriver, tmp_path: Path
+) -> None:
+    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    for user_id, score in (("bob", 300), ("cy", 200), ("ada", 100)):
+        submit(server, user_id, score, wait=True)
+    assert httpx.put(f"{server.base_url}/v1/users/ada/friends", json={"friends": ["bob"]}).status_code == 200
+
+    browser.get(f"{server.base_url}/boards/{BOARD}?user=ada&top=5")
+    WebDriverWait(browser, 15).until(
+        lambda b: b.find_element(By.ID, "state").get_attribute("data-state") == "live" and text(b, "#me-rank") == "3"
+    )
+    assert column(browser, "top", 2) == ["bob", "cy", "ada"]
+    assert column(browser, "friends", 2) == ["bob", "ada"]
+
+    started = time.monotonic()
+    submit(server, "ada", 250, wait=False)  # 350: ada passes bob and cy
+    WebDriverWait(browser, 1.0, poll_frequency=0.02).until(lambda b: text(b, "#me-rank") == "1")
+    elapsed_s = time.monotonic() - started
+    assert elapsed_s < 1.0, f"the new rank showed after {elapsed_s:.3f} s"
+
+    assert text(browser, "#me-score") == "350"
+    WebDriverWait(browser, 2).until(lambda b: column(b, "top", 2) == ["ada", "bob", "cy"])
+    WebDriverWait(browser, 2).until(lambda b: column(b, "friends", 2) == ["ada", "bob"])
+    WebDriverWait(browser, 2).until(lambda b: column(b, "around", 2)[:1] == ["ada"])
+    assert browser.find_element(By.CSS_SELECTOR, "#top tbody tr.mine").get_attribute("data-user") == "ada"
+    save_screenshot(browser, tmp_path / "board.png", SCREENSHOTS / "board.png")
