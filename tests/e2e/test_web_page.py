@@ -107,3 +107,25 @@ def test_a_submitted_score_shows_on_the_board_page_within_a_second(
     WebDriverWait(browser, 2).until(lambda b: column(b, "around", 2)[:1] == ["ada"])
     assert browser.find_element(By.CSS_SELECTOR, "#top tbody tr.mine").get_attribute("data-user") == "ada"
     save_screenshot(browser, tmp_path / "board.png", SCREENSHOTS / "board.png")
+
+
+def readme_js() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return readme.split("In a browser:\n\n```js\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_javascript_client_runs_as_written(server: PodiumProcess, browser: WebDriver) -> None:
+    """The README's browser example, pasted into a page of the service: it gets the
+    snapshot and then the delta of a score submitted meanwhile, over SSE and WebSocket."""
+    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    submit(server, "ada", 1, wait=True)
+    browser.get(f"{server.base_url}/")
+    # The example logs each frame's seq first; collect what it logs.
+    browser.execute_script("window.logged = []; console.log = (...args) => window.logged.push(args[0]);")
+    browser.execute_script(readme_js())
+    WebDriverWait(browser, 10).until(lambda b: len(b.execute_script("return window.logged")) >= 2)  # two snapshots
+    before = max(browser.execute_script("return window.logged"))
+    submit(server, "zed", 7, wait=True)
+    WebDriverWait(browser, 5, poll_frequency=0.05).until(
+        lambda b: len([s for s in b.execute_script("return window.logged") if s > before]) >= 2  # SSE and WS
+    )
