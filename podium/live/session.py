@@ -15,6 +15,10 @@ from podium.friends import Friends
 from podium.index.base import Entry, RankIndex
 from podium.live.base import Change, LiveHub
 
+# How stale a subscriber's friends board may get from other players' changes (its own
+# and its friends' changes are sent at once); each refresh reads every friend's rank.
+FRIENDS_REFRESH_S = 1.0
+
 Json = dict[str, Any]
 
 
@@ -48,6 +52,7 @@ class LiveSession:
         self._me: Json | None = None
         self._me_sent = False
         self._friends_board: list[Json] | None = None
+        self._friends_read_at = float("-inf")
         # For the events: the friend list, the ranks as of the last frame, the best score seen.
         self._friend_ids: set[str] = set()
         self._ranks: dict[str, int | None] = {}
@@ -123,7 +128,10 @@ class LiveSession:
             events += self._entered_top(me)
             self._me, self._me_sent = me, True
             touched = {c.user_id for c in changes} & (self._friend_ids | {self._user_id})
-            if touched or self._friends_board is None:
+            # Anyone's change can move a friend's global rank: besides changes of the user or
+            # a friend (sent at once), read the board again at most once a second.
+            stale = self._clock() - self._friends_read_at >= FRIENDS_REFRESH_S
+            if touched or stale or self._friends_board is None:
                 board = await self._read_friends_board()
                 if board != self._friends_board:
                     frame["friends"] = self._friends_board = board
@@ -188,6 +196,7 @@ class LiveSession:
         return entry.to_json() if entry is not None else None
 
     async def _read_friends_board(self) -> list[Json] | None:
+        self._friends_read_at = self._clock()
         if self._friends is None or self._user_id is None:
             return None
         return [e.to_json() for e in await self._friends.board(self._board, self._user_id, self._top_n)]

@@ -176,6 +176,25 @@ def test_players_get_their_events(tmp_path: Path, b: BoardNames) -> None:
         ]
 
 
+def test_friends_global_ranks_follow_other_players_changes(tmp_path: Path, b: BoardNames) -> None:
+    """A stranger passing ada's friend changes only the friend's global rank: the friends
+    board on ada's stream catches up within the refresh interval."""
+    with TestClient(create_app(Settings(data=tmp_path / "data"))) as client:
+        make_board(client, b.arena)
+        client.put(f"/v1/users/{b.ada}/friends", json={"friends": [b.bob]})
+        for user, score in [(b.ada, 50), (b.bob, 40)]:
+            submit(client, b.arena, user, score)
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?user_id={b.ada}&top=2") as ws:
+            state = LiveState()
+            state.apply(ws.receive_json())
+            assert [(e["user_id"], e["global_rank"]) for e in state.friends or []] == [(b.ada, 1), (b.bob, 2)]
+            submit(client, b.arena, b.cy, 45)  # passes bob, not ada: neither ada nor a friend changed
+            time.sleep(1.1)  # the refresh interval
+            submit(client, b.arena, b.dee, 1)  # any change brings the next frame
+            receive_until(ws, state, lambda s: s.saw(b.dee))
+            assert [(e["user_id"], e["global_rank"]) for e in state.friends or []] == [(b.ada, 1), (b.bob, 3)]
+
+
 @pytest.fixture
 def server(tmp_path: Path, hub: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A real uvicorn server in this process (Starlette's TestClient buffers whole
