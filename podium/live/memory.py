@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 
@@ -9,12 +10,16 @@ from podium.live.base import Applied, Change, Subscription, after
 
 
 class MemoryLiveHub:
-    """Sequence numbers start at 1 when the process starts; a client resuming from a number
-    the new process has not reached gets a snapshot (see docs/architecture.md)."""
+    """Sequence numbers start, in each process, after a base taken from the clock when it
+    starts (a million a second of uptime), so a restarted process never hands out the
+    numbers of the one before: a client resuming from an old number is below the new
+    history and gets a snapshot, never another process's changes under its old numbers."""
 
-    def __init__(self, *, history: int = 1000) -> None:
+    def __init__(self, *, history: int = 1000, base: int | None = None) -> None:
         self._history_size = history
-        self._seq: dict[str, int] = defaultdict(int)
+        start = int(time.time()) * 1_000_000 if base is None else base  # < 2**53 until the year 2255
+        self._base = start
+        self._seq: dict[str, int] = defaultdict(lambda: start)
         self._history: dict[str, deque[Change]] = {}
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
 
@@ -43,10 +48,10 @@ class MemoryLiveHub:
                 del self._subs[subscription.board]
 
     async def last_seq(self, board: str) -> int:
-        return self._seq.get(board, 0)
+        return self._seq.get(board, self._base)
 
     async def since(self, board: str, seq: int) -> list[Change] | None:
-        return after(self._history.get(board, ()), self._seq.get(board, 0), seq)
+        return after(self._history.get(board, ()), self._seq.get(board, self._base), seq)
 
     async def close(self) -> None:
         self._subs.clear()

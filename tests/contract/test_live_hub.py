@@ -5,6 +5,7 @@ Redis) see the same numbered stream, whoever publishes."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -53,14 +54,14 @@ async def received(sub: Subscription, count: int) -> list[Change]:
 
 async def test_publish_numbers_changes_and_delivers_them_in_order(hub: LiveHub) -> None:
     board = f"b-{uuid.uuid4().hex[:8]}"
-    assert await hub.last_seq(board) == 0
+    start = await hub.last_seq(board)  # Redis: 0; in process: the process's base
     sub = await hub.subscribe(board)
     first = await hub.publish(board, applied("ada", "bob"))
     second = await hub.publish(board, [Applied("cy", 2**53 - 1, None, 7)])
-    assert [c.seq for c in first + second] == [1, 2, 3]
+    assert [c.seq for c in first + second] == [start + 1, start + 2, start + 3]
     assert await received(sub, 3) == first + second
-    assert second[0] == Change(3, "cy", 2**53 - 1, None, 7)  # big totals and removals survive the wire
-    assert await hub.last_seq(board) == 3
+    assert second[0] == Change(start + 3, "cy", 2**53 - 1, None, 7)  # big totals and removals survive the wire
+    assert await hub.last_seq(board) == start + 3
     hub.unsubscribe(sub)
     await hub.publish(board, applied("dee"))
     assert sub.take() == ([], False)
@@ -68,13 +69,14 @@ async def test_publish_numbers_changes_and_delivers_them_in_order(hub: LiveHub) 
 
 async def test_since_gives_the_missed_changes_or_none_when_the_history_lost_them(hub: LiveHub) -> None:
     board = f"b-{uuid.uuid4().hex[:8]}"
-    assert await hub.since(board, 0) == []
+    s = await hub.last_seq(board)
+    assert await hub.since(board, s) == []
     published = await hub.publish(board, applied("a", "b", "c", "d", "e", "f", "g"))  # history holds 5
-    assert await hub.since(board, 7) == []
-    assert await hub.since(board, 4) == published[4:]
-    assert await hub.since(board, 2) == published[2:]
-    assert await hub.since(board, 1) is None  # change 2 is gone
-    assert await hub.since(board, 8) is None  # ahead of the stream
+    assert await hub.since(board, s + 7) == []
+    assert await hub.since(board, s + 4) == published[4:]
+    assert await hub.since(board, s + 2) == published[2:]
+    assert await hub.since(board, s + 1) is None  # change 2 is gone
+    assert await hub.since(board, s + 8) is None  # ahead of the stream
 
 
 async def test_a_subscriber_too_far_behind_is_told_so(hub: LiveHub) -> None:
@@ -107,3 +109,15 @@ async def test_every_api_process_sees_one_gap_free_stream(live_redis: str) -> No
     finally:
         for hub in workers + apis:
             await hub.close()
+
+
+async def test_a_restarted_process_never_reuses_the_numbers_of_the_one_before() -> None:
+    """A client resuming from a number the old process gave out must get a snapshot, even
+    once the new process has published as many changes: never other changes under it."""
+    before = MemoryLiveHub(history=100)
+    published = await before.publish("arena", applied(*(f"u{i}" for i in range(5))))
+    resume_from = published[-1].seq
+    after_restart = MemoryLiveHub(history=100, base=int(time.time() + 1) * 1_000_000)  # a second later
+    await after_restart.publish("arena", applied(*(f"v{i}" for i in range(10))))
+    assert await after_restart.since("arena", resume_from) is None  # too old: a snapshot
+    assert await after_restart.last_seq("arena") > resume_from

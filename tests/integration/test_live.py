@@ -71,14 +71,14 @@ def test_websocket_sees_every_change_in_order(
         with client.websocket_connect(f"/v1/boards/{b.arena}/live?user_id={b.ada}&top=3") as ws:
             state = LiveState()
             state.apply(ws.receive_json())
-            assert state.frames[0] == {**state.frames[0], "type": "snapshot", "seq": 0, "top": [], "me": None}
+            assert state.frames[0] == {**state.frames[0], "type": "snapshot", "top": [], "me": None}
             assert state.friends == []
             users = [b.ada, b.bob, b.cy, b.dee, b.eve]
             for i in range(25):
                 submit(client, b.arena, users[i % 5], (i * 37) % 100)
             submit(client, b.arena, b.last, 1)
             receive_until(ws, state, lambda s: s.saw(b.last))
-        assert state.seqs == list(range(1, len(state.seqs) + 1)) and len(state.seqs) >= 6
+        assert state.seqs == list(range(state.seqs[0], state.seqs[0] + len(state.seqs))) and len(state.seqs) >= 6
         assert set(state.scores) == {*users, b.last}
         assert_matches_reads(client, b.arena, state, b.ada, 3)
         friends = client.get(f"/v1/boards/{b.arena}/users/{b.ada}/friends", params={"limit": 3}).json()
@@ -107,7 +107,7 @@ def test_websocket_resumes_without_gap_or_repeat(
             state.apply(first)
             submit(client, b.arena, "zz", 1)
             receive_until(ws, state, lambda s: s.saw("zz"))
-        assert state.seqs == list(range(1, len(state.seqs) + 1)) and len(state.seqs) >= 13
+        assert state.seqs == list(range(state.seqs[0], state.seqs[0] + len(state.seqs))) and len(state.seqs) >= 13
         assert_matches_reads(client, b.arena, state, None, 5)
 
 
@@ -118,16 +118,18 @@ def test_a_client_too_far_behind_gets_a_fresh_snapshot(
         make_board(client, b.arena)
         for i in range(10):
             submit(client, b.arena, f"u{i}", i)
-        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3&resume_from=2") as ws:
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3") as ws:
+            last = ws.receive_json()["seq"]  # the tenth change's number
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3&resume_from={last - 8}") as ws:
             frame = ws.receive_json()
-        assert (frame["type"], frame["reason"], frame["seq"]) == ("snapshot", "resume_too_old", 10)
+        assert (frame["type"], frame["reason"], frame["seq"]) == ("snapshot", "resume_too_old", last)
         assert frame["top"] == client.get(f"/v1/boards/{b.arena}/top", params={"limit": 3}).json()["entries"]
         # Still inside the history: the missed changes, not a snapshot.
-        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3&resume_from=7") as ws:
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3&resume_from={last - 3}") as ws:
             frame = ws.receive_json()
-        assert frame["type"] == "delta" and [c["seq"] for c in frame["changes"]] == [8, 9, 10]
+        assert frame["type"] == "delta" and [c["seq"] for c in frame["changes"]] == [last - 2, last - 1, last]
         # Ahead of the stream (a number from before a restart): a snapshot too.
-        with client.websocket_connect(f"/v1/boards/{b.arena}/live?resume_from=99") as ws:
+        with client.websocket_connect(f"/v1/boards/{b.arena}/live?resume_from={last + 89}") as ws:
             assert ws.receive_json()["type"] == "snapshot"
 
 
@@ -329,16 +331,17 @@ def test_the_readme_python_client_works_as_written(server: str, b: BoardNames) -
         frames = namespace["follow"](server, b.arena, "ada")
         snapshot, delta = next(frames), next(frames)
         frames.close()
-    assert (snapshot["type"], snapshot["seq"], snapshot["me"]) == ("snapshot", 0, None)
-    assert (delta["type"], delta["seq"], delta["me"]) == ("delta", 1, {"rank": 1, "user_id": "ada", "score": 5})
+    assert (snapshot["type"], snapshot["me"]) == ("snapshot", None)
+    first = snapshot["seq"] + 1
+    assert (delta["type"], delta["seq"], delta["me"]) == ("delta", first, {"rank": 1, "user_id": "ada", "score": 5})
     assert {"type": "personal_best", "score": 5, "previous": None} in delta["events"]
     # Resuming from the last seq seen: nothing repeated, the next change comes next.
     with httpx.Client(base_url=server) as http:
         threading.Timer(
             0.3, lambda: http.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "bob", "score": 1})
         ).start()
-        frames = namespace["follow"](server, b.arena, "ada", last_seq=1)
+        frames = namespace["follow"](server, b.arena, "ada", last_seq=delta["seq"])
         first, second = next(frames), next(frames)
         frames.close()
     assert (first["type"], first["changes"]) == ("delta", [])
-    assert [c["seq"] for c in second["changes"]] == [2]
+    assert [c["seq"] for c in second["changes"]] == [delta["seq"] + 1]
