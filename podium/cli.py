@@ -8,6 +8,7 @@ import contextlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -159,17 +160,25 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
-def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
-    url = args.url or f"http://{settings.host}:{settings.port}"
+def call_api(url: str, method: str, path: str, *, timeout: float, body: object = None) -> Any:
+    """The API's JSON answer, or None after saying on stderr why there is none."""
     try:
-        answer = httpx.get(f"{url}/v1/admin/boards/{args.board}/buckets", timeout=10)
+        answer = httpx.request(method, f"{url}{path}", json=body, timeout=timeout)
     except httpx.HTTPError as exc:
         print(f"podium: the API at {url} is unreachable ({exc})", file=sys.stderr)
-        return 1
+        return None
     if answer.status_code != 200:
         print(f"podium: {answer.json()['error']['message']}", file=sys.stderr)
+        return None
+    return answer.json()
+
+
+def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    found = call_api(url, "GET", f"/v1/admin/boards/{args.board}/buckets", timeout=10)
+    if found is None:
         return 1
-    rows = answer.json()["buckets"]
+    rows = found["buckets"]
     header = f"{'bucket':>6} {'shard':>5} {'members':>9} {'moving':>7} {'writes/s':>9}"
     print(f"{header}  from (score key, reached at µs, user)")
     for b in rows:
@@ -191,15 +200,9 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     request: dict[str, object] = {"dry_run": args.dry_run}
     if args.board:
         request["boards"] = args.board
-    try:
-        answer = httpx.post(f"{url}/v1/admin/reconcile", json=request, timeout=3600)
-    except httpx.HTTPError as exc:
-        print(f"podium: the API at {url} is unreachable ({exc})", file=sys.stderr)
+    report = call_api(url, "POST", "/v1/admin/reconcile", timeout=3600, body=request)
+    if report is None:
         return 1
-    if answer.status_code != 200:
-        print(f"podium: {answer.json()['error']['message']}", file=sys.stderr)
-        return 1
-    report = answer.json()
     path = write_report(report, args.report or report_path(settings.data))
     print(summary(report))
     print(f"podium: wrote {path}")
