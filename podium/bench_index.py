@@ -22,7 +22,6 @@ from podium.domain.boards import Board
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
-from podium.index.redis import RedisRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
 
 QUERIES = 300
@@ -92,7 +91,7 @@ async def run(shard_urls: Sequence[str], *, users: int, bucket_members: int, pro
         async with raw.pipeline(transaction=False) as pipe:
             pipe.zadd(plain_key, {t.user_id: t.total for t in totals[i : i + 10_000]})
             await pipe.execute()
-    single = RedisRankIndex.from_url(shard_urls[0])
+    single = ShardedRedisRankIndex.from_urls(shard_urls[:1], policy=SplitPolicy.never())
     sharded = ShardedRedisRankIndex.from_urls(
         shard_urls, policy=SplitPolicy(max_members=bucket_members, max_writes_per_s=1e12)
     )

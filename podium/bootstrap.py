@@ -265,9 +265,9 @@ async def resume_bucket_moves(index: RankIndex) -> None:
 
 
 def redis_rank_index(settings: Settings) -> DroppableRankIndex:
-    """The sharded index when shards are configured, else one sorted set per board."""
+    """The sharded index over the configured shards; with none, over the one Redis at
+    `redis_url`, never split: one sorted set per board."""
     from podium.domain.buckets import SplitPolicy
-    from podium.index.redis import RedisRankIndex
     from podium.index.sharded import ShardedRedisRankIndex
 
     wait: dict[str, Any] = {
@@ -275,7 +275,7 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
         "wait_timeout_ms": settings.redis_wait_timeout_ms,
     }
     if not settings.redis_shard_list:
-        return RedisRankIndex.from_url(settings.redis_url, **wait)
+        return ShardedRedisRankIndex.from_urls([settings.redis_url], policy=SplitPolicy.never(), **wait)
     policy = SplitPolicy(settings.bucket_max_members, settings.bucket_max_writes_per_s)
     if settings.redis_sentinels:
         from redis.asyncio.sentinel import Sentinel

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from podium import metrics
 from podium.codec import encode_event, log_key
-from podium.domain.totals import Event, LogPosition, ScoreSubmitted, UserRemoved
+from podium.domain.boards import Operator
+from podium.domain.totals import Event, LogPosition, ScoreSubmitted, UserHidden, UserRemoved
 from podium.log.base import Log
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A score as the API accepted it, before the log gives it a time."""
+
+    board: str
+    user_id: str
+    score: int
+    key: str | None = None
+    subscore: int = 0
+    operator: Operator | None = None
+    display_name: str | None = None
+    metadata: str | None = None  # compact JSON text
 
 
 class Clock:
@@ -28,15 +44,31 @@ class Ingest:
         self._log = log
         self._clock = clock or Clock()
 
-    async def submit(self, items: Sequence[tuple[str, str, int, str | None]]) -> list[LogPosition]:
-        """Append (board, user_id, score, key) submissions; returns once they are durable."""
+    async def submit(self, items: Sequence[Submission]) -> list[LogPosition]:
+        """Append submissions; returns once they are durable."""
         events: list[Event] = [
-            ScoreSubmitted(board, user_id, score, key, self._clock.now_us()) for board, user_id, score, key in items
+            ScoreSubmitted(
+                s.board,
+                s.user_id,
+                s.score,
+                s.key,
+                self._clock.now_us(),
+                s.subscore,
+                s.operator,
+                s.display_name,
+                s.metadata,
+            )
+            for s in items
         ]
         return await self._append(events)
 
     async def remove(self, board: str, user_id: str) -> LogPosition:
         [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us())])
+        return position
+
+    async def hide(self, board: str, user_id: str, hidden: bool) -> LogPosition:
+        """A shadow-ban (or its lifting), ordered after the user's earlier submissions."""
+        [position] = await self._append([UserHidden(board, user_id, hidden, self._clock.now_us())])
         return position
 
     async def _append(self, events: Sequence[Event]) -> list[LogPosition]:

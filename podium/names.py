@@ -13,6 +13,7 @@ TOTALS_TABLE = "totals"
 BOARDS_TABLE = "boards"
 APPLIED_KEYS_TABLE = "applied_keys"
 FRIENDS_TABLE = "friends"
+USER_BOARDS_TABLE = "user_boards"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"
@@ -74,6 +75,21 @@ def writers_key(board: str) -> str:
 
 def split_lock_key(board: str) -> str:
     return _board_key(board, "splitting")
+
+
+def group_sizes_key(board: str) -> str:
+    """Hash, dense-tie boards only: 'score|subscore' → how many users hold that pair."""
+    return _board_key(board, "groupsizes")
+
+
+def groups_key(board: str) -> str:
+    """Sorted set, dense-tie boards only: the distinct (total, subscore) pairs ranked."""
+    return _board_key(board, "groups")
+
+
+def details_flag_key(board: str) -> str:
+    """Set once any user of the board has a display name or metadata: pages then read them."""
+    return _board_key(board, "hasdetails")
 
 
 def pending_key(board: str) -> str:

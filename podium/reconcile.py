@@ -209,7 +209,7 @@ class Reconciler:
     async def _find(self, board: Board, seed: float) -> _Found:
         s = self.settings
         totals = {t.user_id: t for t in await board_totals(self._store, board.name)}
-        live = sorted((t for t in totals.values() if not t.removed), key=lambda t: total_key(board.order, t))
+        live = sorted((t for t in totals.values() if t.ranked), key=lambda t: total_key(board, t))
         index_users = await self._index.count(board)
         full = len(live) <= s.full_check_users or index_users != len(live)
         if full:
@@ -280,6 +280,10 @@ def _drift(
     for user_id, e in entries.items():
         t = totals.get(user_id)
         seen = copies.get(user_id, [])
+        if t is not None and t.hidden and not t.removed:
+            if seen or (e is not None and not e.hidden):  # shown to others: the ban leaked
+                found(user_id, "extra")
+            continue
         if t is None or t.removed:
             if e is not None or seen:
                 found(user_id, "extra")
@@ -297,7 +301,7 @@ def _drift(
             found(user_id, "wrong_rank")
     # Among the users with nothing else wrong, the index's order must be the board's rule.
     clean = [e.user_id for e in pages if e.user_id not in drift]
-    rule = sorted(clean, key=lambda u: total_key(board.order, totals[u]))
+    rule = sorted(clean, key=lambda u: total_key(board, totals[u]))
     for got, want in zip(clean, rule, strict=True):
         if got != want:
             found(got, "wrong_rank")

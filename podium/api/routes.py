@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition
 from podium.errors import InvalidInput, UserNotFound
-from podium.ingest import Ingest
+from podium.ingest import Ingest, Submission
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)
@@ -67,21 +68,21 @@ async def board_json(svc: Services, board: Board) -> dict[str, Any]:
     return {**board.to_json(), "users": await svc.index.count(board)}
 
 
-def parse_submission(item: Any, where: str) -> tuple[str, int, str | None]:
+def parse_submission(item: Any, where: str) -> Submission:
     body = fields(item, ("user_id", "score"), ("key",), where=where)
     key = check_id(body["key"], "key") if body.get("key") is not None else None
-    return check_id(body["user_id"], "user_id"), check_score(body["score"]), key
+    return Submission("", check_id(body["user_id"], "user_id"), check_score(body["score"]), key)
 
 
 async def submit_score(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
-    user_id, score, key = parse_submission(await read_json(request, svc.settings.max_body_bytes), "body")
-    [position] = await ingest_of(svc).submit([(board.name, user_id, score, key)])
+    sub = replace(parse_submission(await read_json(request, svc.settings.max_body_bytes), "body"), board=board.name)
+    [position] = await ingest_of(svc).submit([sub])
     if not wait:
         return json_response({"accepted": True}, 202)
-    [result] = await visible_results(svc, board, [(user_id, position)])
+    [result] = await visible_results(svc, board, [(sub.user_id, position)])
     return json_response(result) if result is not None else not_visible()
 
 
@@ -95,11 +96,11 @@ async def submit_batch(request: Request) -> Response:
         raise InvalidInput("scores must be a non-empty array", code="invalid_scores")
     if len(items) > svc.settings.max_batch:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
-    parsed = [parse_submission(item, f"scores[{i}]") for i, item in enumerate(items)]
-    positions = await ingest_of(svc).submit([(board.name, u, s, k) for u, s, k in parsed])
+    parsed = [replace(parse_submission(item, f"scores[{i}]"), board=board.name) for i, item in enumerate(items)]
+    positions = await ingest_of(svc).submit(parsed)
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)
-    results = await visible_results(svc, board, [(u, p) for (u, _, _), p in zip(parsed, positions, strict=True)])
+    results = await visible_results(svc, board, [(s.user_id, p) for s, p in zip(parsed, positions, strict=True)])
     if any(r is None for r in results):
         return not_visible()
     return json_response({"results": results})

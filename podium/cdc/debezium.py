@@ -31,7 +31,16 @@ log = logging.getLogger("podium.cdc.debezium")
 T = TypeVar("T")
 
 
-TYPES: dict[str, type] = {"board": str, "user_id": str, "removed": bool}  # the others are integers
+TYPES: dict[str, type] = {
+    "board": str,
+    "user_id": str,
+    "removed": bool,
+    "hidden": bool,
+    "display_name": str,
+    "metadata": str,
+}  # the others are integers
+# Columns added after the first schema: a row written before them carries none.
+OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata")
 
 
 def parse_envelope(value: bytes) -> Total | None:
@@ -51,11 +60,11 @@ def parse_envelope(value: bytes) -> Total | None:
     for column in COLUMNS:
         cell = after.get(column)
         cell_value = cell.get("value") if isinstance(cell, dict) else cell
-        if cell_value is None:
+        if cell_value is None and column not in OPTIONAL:
             raise InvalidRecord(f"change event misses column {column!r} (a partial row)")
         cells[column] = cell_value
     try:
-        return total_from_row([TYPES.get(c, int)(cells[c]) for c in COLUMNS])
+        return total_from_row([None if cells[c] is None else TYPES.get(c, int)(cells[c]) for c in COLUMNS])
     except (TypeError, ValueError) as exc:
         raise InvalidRecord(f"change event has a bad value: {exc}") from exc
 

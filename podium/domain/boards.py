@@ -1,10 +1,11 @@
-"""Boards and what a submitted score does to a user's total."""
+"""Boards, their settings, and what a submitted score does to a user's total."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 # Ids and idempotency keys: short, URL- and key-safe, so they can be used
 # verbatim in URLs, Kafka keys, Cassandra rows and Redis keys.
@@ -14,6 +15,8 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 # client (JavaScript's safe integers); totals saturate at the edges.
 MAX_SCORE = 2**53 - 1
 MIN_SCORE = -MAX_SCORE
+
+MAX_KEEP_PERIODS = 366
 
 
 class Order(StrEnum):
@@ -27,8 +30,23 @@ class Operator(StrEnum):
     """How a submitted score combines with the user's total."""
 
     INCR = "incr"  # add the score to the total
+    DECR = "decr"  # subtract the score from the total (no floor)
     BEST = "best"  # keep the best score submitted (by the board's order)
     SET = "set"  # keep the latest score submitted
+
+
+class Tie(StrEnum):
+    """How equal totals are numbered. The order of users is the same under each (who
+    reached the total first comes first); only the rank numbers differ."""
+
+    UNIQUE = "unique"  # 1, 2, 3, 4: every user their own rank
+    COMPETITION = "competition"  # 1, 2, 2, 4: equals share the best rank, the next skips
+    DENSE = "dense"  # 1, 2, 2, 3: equals share a rank, the next does not skip
+
+
+# What PATCH may change: the rest shapes what is stored (order, operator, subscore,
+# windows' time zone) or how it is indexed (dense ties), so it is fixed at creation.
+MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +54,53 @@ class Board:
     name: str
     order: Order = Order.DESC
     operator: Operator = Operator.INCR
+    tie: Tie = Tie.UNIQUE
+    subscore_order: Order | None = None  # None: the board has no subscore
+    windows: tuple[str, ...] = ("all",)
+    timezone: str = "UTC"
+    keep_periods: int = 7
+    allow_operator_override: bool = False
+    # Set on the board a window's period is stored as (domain.windows): the board the
+    # user created, whose settings it shares.
+    parent: str | None = field(default=None, compare=False)
 
-    def to_json(self) -> dict[str, str]:
-        return {"board": self.name, "order": self.order.value, "operator": self.operator.value}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "board": self.name,
+            "order": self.order.value,
+            "operator": self.operator.value,
+            "tie": self.tie.value,
+            "subscore_order": self.subscore_order.value if self.subscore_order is not None else None,
+            "windows": list(self.windows),
+            "timezone": self.timezone,
+            "keep_periods": self.keep_periods,
+            "allow_operator_override": self.allow_operator_override,
+        }
+
+    def settings_json(self) -> dict[str, Any]:
+        """The settings as stored (everything but the name)."""
+        body = self.to_json()
+        del body["board"]
+        return body
+
+    @classmethod
+    def from_settings(cls, name: str, settings: dict[str, Any]) -> Board:
+        sub = settings.get("subscore_order")
+        return cls(
+            name,
+            Order(settings.get("order", "desc")),
+            Operator(settings.get("operator", "incr")),
+            Tie(settings.get("tie", "unique")),
+            Order(sub) if sub else None,
+            tuple(settings.get("windows", ("all",))),
+            str(settings.get("timezone", "UTC")),
+            int(settings.get("keep_periods", 7)),
+            bool(settings.get("allow_operator_override", False)),
+        )
+
+    def renamed(self, name: str) -> Board:
+        """The same settings under another name (a window's period board)."""
+        return replace(self, name=name, parent=self.name)
 
 
 def is_valid_id(value: object) -> bool:
@@ -54,13 +116,33 @@ def clamp(total: int) -> int:
     return max(MIN_SCORE, min(MAX_SCORE, total))
 
 
-def combine(board: Board, current: int | None, score: int) -> int:
-    """The user's new total after submitting `score` (current None: first score)."""
+def better(order: Order, a: int, b: int) -> bool:
+    """True if `a` ranks strictly above `b` on a board of `order`."""
+    return a > b if order is Order.DESC else a < b
+
+
+def is_better_pair(board: Board, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """(total, subscore) `a` ranks strictly above `b`: the subscore breaks a tie in totals."""
+    if a[0] != b[0]:
+        return better(board.order, a[0], b[0])
+    return board.subscore_order is not None and better(board.subscore_order, a[1], b[1])
+
+
+def combine(
+    board: Board, operator: Operator, current: tuple[int, int] | None, score: int, subscore: int = 0
+) -> tuple[int, int]:
+    """The user's new (total, subscore) after submitting (`score`, `subscore`) with
+    `operator` (current None: first score). The subscore follows the score: added,
+    subtracted, replaced, or kept with the best score (Nakama's rule)."""
     if current is None:
-        return score
-    if board.operator is Operator.INCR:
-        return clamp(current + score)
-    if board.operator is Operator.SET:
-        return score
-    # BEST: keep whichever is better by the board's order.
-    return max(current, score) if board.order is Order.DESC else min(current, score)
+        if operator is Operator.DECR:
+            return clamp(-score), clamp(-subscore)
+        return score, subscore
+    if operator is Operator.INCR:
+        return clamp(current[0] + score), clamp(current[1] + subscore)
+    if operator is Operator.DECR:
+        return clamp(current[0] - score), clamp(current[1] - subscore)
+    if operator is Operator.SET:
+        return score, subscore
+    # BEST: keep whichever pair is better; the current one on a tie.
+    return (score, subscore) if is_better_pair(board, (score, subscore), current) else current

@@ -80,10 +80,13 @@ class BucketMap:
     buckets: tuple[Bucket, ...]
     epoch: int = 0  # grows with every change of the map
     next_id: int = 1
+    # Hex digits of the tie-break in the board's members (`ordering.tie_width`): kept with
+    # the map so that a mover, which knows a board only by name, can write range bounds.
+    tie_width: int = 16
 
     @classmethod
-    def single(cls, shard: int) -> BucketMap:
-        return cls((Bucket(0, None, shard),))
+    def single(cls, shard: int, tie_width: int = 16) -> BucketMap:
+        return cls((Bucket(0, None, shard),), tie_width=tie_width)
 
     def upper(self, bucket: Bucket) -> SortKey | None:
         """The first key above `bucket` (None: it is the last)."""
@@ -194,7 +197,12 @@ class BucketMap:
                 out["transit"] = {"source": t.source, "source_shard": t.source_shard, "cursor": _key_json(t.cursor)}
             return out
 
-        return {"epoch": self.epoch, "next_id": self.next_id, "buckets": [bucket(b) for b in self.buckets]}
+        return {
+            "epoch": self.epoch,
+            "next_id": self.next_id,
+            "buckets": [bucket(b) for b in self.buckets],
+            "tie_width": self.tie_width,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> BucketMap:
@@ -208,11 +216,15 @@ class BucketMap:
                 transit = Transit(int(t["source"]), int(t["source_shard"]), _key(t["cursor"]))
             return Bucket(int(str(b["id"])), _key(b["lower"]), int(str(b["shard"])), transit)
 
-        return cls(tuple(bucket(b) for b in raw), int(str(data["epoch"])), int(str(data["next_id"])))
+        width = int(str(data.get("tie_width", 16)))
+        return cls(tuple(bucket(b) for b in raw), int(str(data["epoch"])), int(str(data["next_id"])), width)
 
 
 def _key_json(key: SortKey | None) -> list[object] | None:
-    return list(key) if key is not None else None
+    if key is None:
+        return None
+    # A tie-break with a subscore is wider than JSON integers go (64 bits): then a string.
+    return [key[0], key[1] if key[1] < 2**63 else str(key[1]), key[2]]
 
 
 def _key(raw: object) -> SortKey | None:
@@ -264,6 +276,11 @@ def least_loaded(shard_members: Mapping[int, int]) -> int:
 class SplitPolicy:
     max_members: int = 100_000
     max_writes_per_s: float = 5_000.0
+
+    @classmethod
+    def never(cls) -> SplitPolicy:
+        """A board that stays one bucket, one sorted set (a single Redis)."""
+        return cls(max_members=2**62, max_writes_per_s=float("inf"))
 
     def needs_split(self, members: int, writes_per_s: float) -> bool:
         return members >= 2 and (members > self.max_members or writes_per_s > self.max_writes_per_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from podium.domain.boards import Board, combine
+from podium.domain.boards import Board, Operator, better, combine
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -23,6 +23,10 @@ class ScoreSubmitted:
     score: int
     key: str | None
     submitted_at_us: int
+    subscore: int = 0
+    operator: Operator | None = None  # an override of the board's, where the board allows it
+    display_name: str | None = None  # None: keep the entry's
+    metadata: str | None = None  # compact JSON text; None: keep the entry's
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +36,17 @@ class UserRemoved:
     submitted_at_us: int
 
 
-Event = ScoreSubmitted | UserRemoved
+@dataclass(frozen=True, slots=True)
+class UserHidden:
+    """A shadow-ban (hidden True) or its lifting: the total stays, others stop seeing it."""
+
+    board: str
+    user_id: str
+    hidden: bool
+    submitted_at_us: int
+
+
+Event = ScoreSubmitted | UserRemoved | UserHidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,16 @@ class Total:
     position: LogPosition
     removed: bool = False
     updated_at_us: int = 0  # when the newest applied event was submitted (end-to-end latency)
+    subscore: int = 0  # the first tie-break, on a board with a subscore order
+    best_total: int = 0  # the best total the user ever had here (personal best)
+    hidden: bool = False  # shadow-banned: kept, but ranked for no one else
+    display_name: str = ""
+    metadata: str = ""  # compact JSON text, "" for none
+
+    @property
+    def ranked(self) -> bool:
+        """Whether others see the user on the board."""
+        return not self.removed and not self.hidden
 
 
 def is_redelivery(current: Total | None, position: LogPosition) -> bool:
@@ -88,16 +112,38 @@ def apply_event(
     version = current.version + 1 if current is not None else 1
     now = event.submitted_at_us
     live = current if current is not None and not current.removed else None
+    hidden = current.hidden if current is not None else False  # a ban outlives a removal
+    if isinstance(event, UserHidden):
+        if current is None:  # banned before any score: the ban waits for the first one
+            return Total(event.board, event.user_id, 0, version, now, position, True, now, hidden=event.hidden)
+        return replace(current, version=version, position=position, updated_at_us=now, hidden=event.hidden)
     if isinstance(event, UserRemoved):
-        return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True, now)
+        return Total(event.board, event.user_id, 0, version, now, position, True, now, hidden=hidden)
     if duplicate_key:
         if current is None:
-            return Total(event.board, event.user_id, 0, version, event.submitted_at_us, position, True, now)
+            return Total(event.board, event.user_id, 0, version, now, position, True, now)
         return replace(current, version=version, position=position, updated_at_us=now)
-    new_total = combine(board, live.total if live is not None else None, event.score)
+    operator = event.operator or board.operator
+    before = (live.total, live.subscore) if live is not None else None
+    new_total, new_sub = combine(board, operator, before, event.score, event.subscore)
     # A user who already had this total reached it earlier: keeps its place among equals.
-    reached = live.reached_at_us if live is not None and new_total == live.total else event.submitted_at_us
-    return Total(event.board, event.user_id, new_total, version, reached, position, False, now)
+    reached = live.reached_at_us if live is not None and before == (new_total, new_sub) else now
+    best = new_total if live is None or better(board.order, new_total, live.best_total) else live.best_total
+    return Total(
+        event.board,
+        event.user_id,
+        new_total,
+        version,
+        reached,
+        position,
+        False,
+        now,
+        new_sub,
+        best,
+        hidden,
+        event.display_name if event.display_name is not None else (live.display_name if live else ""),
+        event.metadata if event.metadata is not None else (live.metadata if live else ""),
+    )
 
 
 def newest_per_user(totals: Sequence[Total]) -> list[Total]:

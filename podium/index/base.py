@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from podium.domain.boards import Board
 from podium.domain.ordering import SortKey
 from podium.domain.totals import LogPosition, Total
@@ -15,12 +17,26 @@ from podium.domain.totals import LogPosition, Total
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """A user's place on a board. From the index, `rank` is the position (every user its
+    own number); `ranks.apply_tie` renumbers equals under the board's tie policy."""
+
     rank: int
     user_id: str
     score: int
+    subscore: int = 0
+    display_name: str = ""
+    metadata: str = ""  # compact JSON text, "" for none
+    hidden: bool = False  # the user is shadow-banned: this is only its own view
 
-    def to_json(self) -> dict[str, int | str]:
-        return {"rank": self.rank, "user_id": self.user_id, "score": self.score}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "user_id": self.user_id,
+            "score": self.score,
+            "subscore": self.subscore,
+            "display_name": self.display_name or None,
+            "metadata": orjson.Fragment(self.metadata) if self.metadata else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +53,10 @@ class BucketInfo:
     def to_json(self) -> dict[str, Any]:
         lower = None
         if self.lower is not None:
-            lower = {"score_key": self.lower[0], "reached_at_us": self.lower[1], "user_id": self.lower[2]}
+            # The tie-break holds the subscore above 64 bits of time (domain.ordering).
+            lower = {"score_key": self.lower[0], "reached_at_us": self.lower[1] % 2**64, "user_id": self.lower[2]}
+            if self.lower[1] >= 2**64:
+                lower["subscore_key"] = self.lower[1] >> 64
         return {
             "id": self.id,
             "lower": lower,
@@ -54,7 +73,18 @@ class RankIndex(Protocol):
         ...
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
-        """The user's rank and score; None if the user is not ranked."""
+        """The user's rank and score; None if the user is not ranked. A hidden user gets the
+        rank it would have among the others (`hidden` set): its own view, unchanged by a ban."""
+        ...
+
+    async def count_before(self, board: Board, key: SortKey) -> int:
+        """How many ranked users sort before rank key `key` (which need not be a user's):
+        a range's start, a cursor's place, the first of equals."""
+        ...
+
+    async def groups_before(self, board: Board, key: SortKey) -> int:
+        """How many distinct (total, subscore) pairs ranked users have before `key`, on a
+        board with dense ties (the only boards that keep them)."""
         ...
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:

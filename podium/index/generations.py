@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from podium import names
 from podium.domain.boards import Board
+from podium.domain.ordering import SortKey
 from podium.domain.totals import LogPosition, Total
 from podium.errors import Conflict
 from podium.index.base import BucketInfo, Entry, RankIndex
@@ -240,6 +241,12 @@ class GenerationalRankIndex:
 
     async def count(self, board: Board) -> int:
         return await self.inner.count(await self._reading(board))
+
+    async def count_before(self, board: Board, key: SortKey) -> int:
+        return await self.inner.count_before(await self._reading(board), key)
+
+    async def groups_before(self, board: Board, key: SortKey) -> int:
+        return await self.inner.groups_before(await self._reading(board), key)
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         return await self.inner.position(await self._reading(board), user_id)

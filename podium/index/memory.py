@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from sortedcontainers import SortedList
 
-from podium.domain.boards import Board, Order
-from podium.domain.ordering import SortKey, total_key
+from podium.domain.boards import Board, Tie
+from podium.domain.ordering import SortKey, tie_of, total_key
 from podium.domain.totals import LogPosition, Total, is_newer
 from podium.index.base import BucketInfo, Entry
 
@@ -24,16 +24,42 @@ def _free(index: _BoardIndex) -> None:
 
 
 class _BoardIndex:
-    __slots__ = ("order", "ranked", "totals", "writes")
+    __slots__ = ("board", "group_sizes", "groups", "ranked", "totals", "writes")
 
-    def __init__(self, order: Order) -> None:
-        self.order = order
+    def __init__(self, board: Board) -> None:
+        self.board = board
         self.ranked: SortedList = SortedList()
         self.totals: dict[str, Total] = {}  # tombstones too: they carry versions
         self.writes: dict[int, int] = {}  # second → totals applied in it (the last few)
+        # Dense ties only: the distinct (total, subscore) pairs ranked, and how many users hold each.
+        self.groups: SortedList = SortedList()
+        self.group_sizes: dict[tuple[int, int], int] = {}
 
     def key(self, t: Total) -> SortKey:
-        return total_key(self.order, t)
+        return total_key(self.board, t)
+
+    def add(self, t: Total) -> None:
+        key = self.key(t)
+        self.ranked.add(key)
+        if self.board.tie is Tie.DENSE:
+            group = tie_of(self.board, key)
+            size = self.group_sizes.get(group, 0)
+            if size == 0:
+                self.groups.add(group)
+            self.group_sizes[group] = size + 1
+
+    def discard(self, key: SortKey) -> None:
+        self.ranked.remove(key)
+        if self.board.tie is Tie.DENSE:
+            group = tie_of(self.board, key)
+            size = self.group_sizes.pop(group) - 1
+            if size:
+                self.group_sizes[group] = size
+            else:
+                self.groups.remove(group)
+
+    def entry(self, rank: int, t: Total, *, hidden: bool = False) -> Entry:
+        return Entry(rank, t.user_id, t.total, t.subscore, t.display_name, t.metadata, hidden)
 
 
 class MemoryRankIndex:
@@ -42,25 +68,29 @@ class MemoryRankIndex:
 
     def apply_now(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         """Synchronous apply, for rebuilds and the async port method."""
-        idx = self._boards.get(board.name)
-        if idx is None:
-            idx = self._boards[board.name] = _BoardIndex(board.order)
+        idx = self._board(board)
         applied = []
         for t in totals:
             current = idx.totals.get(t.user_id)
             if not is_newer(t, current):
                 continue
-            if current is not None and not current.removed:
-                idx.ranked.remove(idx.key(current))
+            if current is not None and current.ranked:
+                idx.discard(idx.key(current))
             idx.totals[t.user_id] = t
-            if not t.removed:
-                idx.ranked.add(idx.key(t))
+            if t.ranked:
+                idx.add(t)
             applied.append(t)
         second = int(time.time())
         idx.writes[second] = idx.writes.get(second, 0) + len(applied)
         for old in [s for s in idx.writes if s < second - 5]:
             del idx.writes[old]
         return applied
+
+    def _board(self, board: Board) -> _BoardIndex:
+        idx = self._boards.get(board.name)
+        if idx is None:
+            idx = self._boards[board.name] = _BoardIndex(board)
+        return idx
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         return self.apply_now(board, totals)
@@ -70,7 +100,7 @@ class MemoryRankIndex:
         t = idx.totals.get(user_id) if idx is not None else None
         if idx is None or t is None or t.removed:
             return None
-        return Entry(idx.ranked.bisect_left(idx.key(t)) + 1, user_id, t.total)
+        return idx.entry(idx.ranked.bisect_left(idx.key(t)) + 1, t, hidden=t.hidden)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         idx = self._boards.get(board.name)
@@ -78,7 +108,17 @@ class MemoryRankIndex:
             return []
         start = max(first_rank, 1) - 1
         keys = idx.ranked[start : start + count]
-        return [Entry(start + i + 1, k[2], idx.totals[k[2]].total) for i, k in enumerate(keys)]
+        return [idx.entry(start + i + 1, idx.totals[k[2]]) for i, k in enumerate(keys)]
+
+    async def count_before(self, board: Board, key: SortKey) -> int:
+        idx = self._boards.get(board.name)
+        return idx.ranked.bisect_left(key) if idx is not None else 0
+
+    async def groups_before(self, board: Board, key: SortKey) -> int:
+        idx = self._boards.get(board.name)
+        if idx is None:
+            return 0
+        return int(idx.groups.bisect_left(tie_of(board, key)))
 
     async def count(self, board: Board) -> int:
         idx = self._boards.get(board.name)
@@ -97,19 +137,17 @@ class MemoryRankIndex:
         return [BucketInfo(0, None, 0, len(idx.ranked), rate)]
 
     async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
-        idx = self._boards.get(board.name)
-        if idx is None:
-            idx = self._boards[board.name] = _BoardIndex(board.order)
+        idx = self._board(board)
         # Every key of these users, not only the one their total gives: a stray is drift too.
         for key in [k for k in idx.ranked if k[2] in users]:
-            idx.ranked.remove(key)
+            idx.discard(key)
         for user_id, t in users.items():
             if t is None:
                 idx.totals.pop(user_id, None)
                 continue
             idx.totals[user_id] = t
-            if not t.removed:
-                idx.ranked.add(idx.key(t))
+            if t.ranked:
+                idx.add(t)
 
     async def drop(self, board: Board) -> None:
         gone = self._boards.pop(board.name, None)

@@ -1,65 +1,33 @@
-"""The distributed rank index: Redis, one sorted set and one hash per board.
+"""How the rank index encodes a board in Redis, shared by the sharded rank index
+(`index.sharded`) and the social index.
 
-Rank order is (total, reached_at_us, user_id). A sorted-set score (a double)
-holds a total exactly (|total| ≤ 2^53 − 1) but not a tie-break as well, so:
+Rank order is (total, tie-break, user_id) (`domain.ordering`). A sorted-set score (a
+double) holds a total exactly (|total| ≤ 2^53 − 1) but not a tie-break as well, so:
   score  = −total on a desc board, +total on an asc board (ZRANK is the rank − 1)
-  member = 16 hex digits of reached_at_us, then the user id: Redis orders equal
-           scores by member bytes, i.e. by who reached the total first.
-The hash keeps each user's newest version so that a Lua script can apply a total
-only if it is newer, atomically, for a whole batch of users in one call.
+  member = the tie-break in fixed-width hex (16 digits of reached_at_us; 30 on a board
+           with a subscore, the subscore above the time), ':', then the user id: Redis
+           orders equal scores by member bytes, i.e. by subscore, then who came first.
+A hash keeps each user's newest state (version, member, total, …), so a Lua script can
+apply a total only if it is newer, atomically.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium import names
+import orjson
+
 from podium.domain.boards import Board, Order
-from podium.domain.totals import LogPosition, Total, newest_per_user
+from podium.domain.ordering import SortKey, tie_width, tiebreak
+from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
-from podium.index.base import BucketInfo, Entry
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 T = TypeVar("T")
-
-# KEYS: users hash, rank zset. ARGV: per user 6 values. Returns how many applied.
-APPLY = """
-local applied = 0
-for i = 1, #ARGV, 6 do
-  local user, version = ARGV[i], tonumber(ARGV[i + 1])
-  local current = redis.call('HGET', KEYS[1], user)
-  local newer = true
-  if current then
-    local v, removed, member = string.match(current, '^(%d+)|(%d)|([^|]*)|')
-    if tonumber(v) >= version then
-      newer = false
-    elseif removed == '0' then
-      redis.call('ZREM', KEYS[2], member)
-    end
-  end
-  if newer then
-    redis.call('HSET', KEYS[1], user, ARGV[i + 2])
-    if ARGV[i + 3] == '0' then
-      redis.call('ZADD', KEYS[2], ARGV[i + 4], ARGV[i + 5])
-    end
-    applied = applied + 1
-  end
-end
-return applied
-"""
-
-# KEYS: users hash, rank zset. ARGV: user. Returns {rank0, state} or false.
-ENTRY = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current then return false end
-local removed, member = string.match(current, '^%d+|(%d)|([^|]*)|')
-if removed ~= '0' then return false end
-return {redis.call('ZRANK', KEYS[2], member), current}
-"""
 
 # KEYS: a sorted set. ARGV: cursor, count, then user ids. One ZSCAN step: the next cursor
 # and the members of those users met in it. Filtered here, so a repair's scan of a big set
@@ -70,52 +38,88 @@ for i = 3, #ARGV do users[ARGV[i]] = true end
 local step = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local found = {}
 for i = 1, #step[2], 2 do
-  if users[string.sub(step[2][i], 18)] then found[#found + 1] = step[2][i] end
+  if users[string.match(step[2][i], '^[^:]*:(.*)$')] then found[#found + 1] = step[2][i] end
 end
 return {step[1], found}
 """
 
-# KEYS: users hash, rank zset. ARGV: how many strays, the strays, then per user 4 values:
-# user, state ('' to forget the user), score, member ('' for none). Unconditional: a repair.
-REPAIR = """
-local strays = tonumber(ARGV[1])
-for i = 2, strays + 1 do redis.call('ZREM', KEYS[2], ARGV[i]) end
-for i = strays + 2, #ARGV, 4 do
-  local current = redis.call('HGET', KEYS[1], ARGV[i])
-  if current then redis.call('ZREM', KEYS[2], string.match(current, '^%d+|%d|([^|]*)|')) end
-  if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-  else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  end
-  if ARGV[i + 3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i + 3]) end
-end
-return 1
-"""
+# A user's flag in the state: in the sorted sets, removed, or hidden (shadow-banned:
+# known, with a member for its own view of its rank, but in no set).
+RANKED, REMOVED, HIDDEN = "0", "1", "2"
 
 
-def member(t: Total) -> str:
-    return f"{t.reached_at_us:016x}:{t.user_id}"
+def member(board: Board, t: Total) -> str:
+    return member_of_key(board, (0, tiebreak(board, t.subscore, t.reached_at_us), t.user_id))
+
+
+def member_of_key(board: Board, key: SortKey) -> str:
+    return f"{key[1]:0{tie_width(board)}x}:{key[2]}"
+
+
+def key_from_member(score: float | int, raw: bytes | str) -> SortKey:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    tie, _, user = text.partition(":")
+    return (int(score), int(tie, 16), user)
 
 
 def user_of(member: bytes | str) -> str:
     text = member.decode() if isinstance(member, bytes) else member
-    return text[17:]
+    return text.partition(":")[2]
 
 
 def zscore(order: Order, total: int) -> int:
     return -total if order is Order.DESC else total
 
 
-def state(t: Total) -> str:
-    """version|removed|member|total|partition|offset — what the hash holds per user."""
-    return f"{t.version}|{int(t.removed)}|{member(t)}|{t.total}|{t.position.partition}|{t.position.offset}"
+def flag(t: Total) -> str:
+    return REMOVED if t.removed else HIDDEN if t.hidden else RANKED
+
+
+def details(t: Total) -> str:
+    """A total's display name and metadata as stored after its state ('' for none)."""
+    if not t.display_name and not t.metadata:
+        return ""
+    return orjson.dumps([t.display_name, t.metadata]).decode()
+
+
+def state(board: Board, t: Total) -> str:
+    """version|flag|member|total|partition|offset[|details] — what the hash holds per user."""
+    base = f"{t.version}|{flag(t)}|{member(board, t)}|{t.total}|{t.position.partition}|{t.position.offset}"
+    extra = details(t)
+    return f"{base}|{extra}" if extra else base
+
+
+class State:
+    """A user's state as the hash holds it."""
+
+    __slots__ = ("details", "flag", "member", "position", "total", "version")
+
+    def __init__(self, raw: bytes | str) -> None:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        parts = text.split("|", 6)
+        self.version = int(parts[0])
+        self.flag = parts[1]
+        self.member = parts[2]
+        self.total = int(parts[3])
+        self.position = LogPosition(int(parts[4]), int(parts[5]))
+        self.details = parts[6] if len(parts) > 6 else ""
+
+    @property
+    def in_sets(self) -> bool:
+        return self.flag == RANKED
+
+    def display(self) -> tuple[str, str]:
+        """(display name, metadata JSON text)."""
+        if not self.details:
+            return "", ""
+        name, metadata = orjson.loads(self.details)
+        return str(name), str(metadata)
 
 
 def parse_state(raw: bytes | str) -> tuple[int, bool, str, int, LogPosition]:
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    version, removed, mem, total, partition, offset = text.split("|")
-    return int(version), removed == "1", mem, int(total), LogPosition(int(partition), int(offset))
+    """version, whether the user is out of the sorted sets, member, total, position."""
+    s = State(raw)
+    return s.version, not s.in_sets, s.member, s.total, s.position
 
 
 async def call(op: Callable[[], Awaitable[T]]) -> T:
@@ -148,83 +152,3 @@ async def members_of(client: aioredis.Redis, script: Any, key: str, users: Seque
         found.update(dict.fromkeys(members))
         if int(cursor) == 0:
             return list(found)
-
-
-class RedisRankIndex:
-    def __init__(self, client: aioredis.Redis, *, wait_replicas: int = 0, wait_timeout_ms: int = 1000) -> None:
-        self._redis = client
-        self._wait_replicas = wait_replicas
-        self._wait_timeout_ms = wait_timeout_ms
-        self._apply = client.register_script(APPLY)
-        self._entry = client.register_script(ENTRY)
-        self._members_of = client.register_script(MEMBERS_OF)
-        self._repair = client.register_script(REPAIR)
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisRankIndex:
-        import redis.asyncio as aioredis  # the driver is needed only by this profile
-
-        return cls(aioredis.Redis.from_url(url), **kwargs)
-
-    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
-        newest = newest_per_user(totals)  # one argument set per user
-        if not newest:
-            return []
-        args: list[str | int] = []
-        for t in newest:
-            args += [t.user_id, t.version, state(t), int(t.removed), zscore(board.order, t.total), member(t)]
-        keys = [names.users_key(board.name), names.rank_key(board.name)]
-        await call(lambda: self._apply(keys=keys, args=args))
-        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms)
-        return newest
-
-    async def entry(self, board: Board, user_id: str) -> Entry | None:
-        keys = [names.users_key(board.name), names.rank_key(board.name)]
-        found = await call(lambda: self._entry(keys=keys, args=[user_id]))
-        if not found or found[0] is None:
-            return None
-        _, _, _, total, _ = parse_state(found[1])
-        return Entry(int(found[0]) + 1, user_id, total)
-
-    async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
-        if count <= 0:
-            return []
-        start = max(first_rank, 1) - 1
-        key = names.rank_key(board.name)
-        rows: list[Any] = list(await call(lambda: self._redis.zrange(key, start, start + count - 1, withscores=True)))
-        return [Entry(start + i + 1, user_of(m), zscore(board.order, int(s))) for i, (m, s) in enumerate(rows)]
-
-    async def count(self, board: Board) -> int:
-        key = names.rank_key(board.name)
-        return int(await call(lambda: self._redis.zcard(key)))
-
-    async def buckets(self, board: Board) -> list[BucketInfo]:
-        members = await self.count(board)
-        return [BucketInfo(0, None, 0, members, 0.0)] if members else []
-
-    async def position(self, board: Board, user_id: str) -> LogPosition | None:
-        key = names.users_key(board.name)
-        raw = await call(lambda: self._redis.hget(key, user_id))
-        return parse_state(raw)[4] if raw is not None else None
-
-    async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
-        if not users:
-            return
-        keys = [names.users_key(board.name), names.rank_key(board.name)]
-        strays = await members_of(self._redis, self._members_of, keys[1], list(users))
-        args: list[str | int | bytes] = [len(strays), *strays]
-        for user_id, t in users.items():
-            if t is None:
-                args += [user_id, "", 0, ""]  # the store does not know the user: forget it
-            else:
-                args += [user_id, state(t), zscore(board.order, t.total), "" if t.removed else member(t)]
-        await call(lambda: self._repair(keys=keys, args=args))
-        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms)
-
-    async def drop(self, board: Board) -> None:
-        """Delete the board's keys; UNLINK frees a big sorted set in the background."""
-        keys = [names.users_key(board.name), names.rank_key(board.name)]
-        await call(lambda: self._redis.unlink(*keys))
-
-    async def close(self) -> None:
-        await self._redis.aclose()

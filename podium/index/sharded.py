@@ -57,20 +57,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from podium import names
-from podium.domain.boards import Board
+from podium.domain.boards import Board, Order, Tie
 from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
-from podium.domain.ordering import SortKey, total_key
+from podium.domain.ordering import SortKey, subscore_of, tie_width, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
 from podium.index.redis import (
+    HIDDEN,
     MEMBERS_OF,
+    State,
     call,
+    details,
+    key_from_member,
     member,
     members_of,
     parse_state,
     state,
-    user_of,
     wait_for_replicas,
     zscore,
 )
@@ -78,10 +81,12 @@ from podium.index.sharded_scripts import (
     BEGIN,
     COMMIT,
     COUNTS,
+    GROUPS_BEFORE,
     LIVE_LEASES,
     LOCK_TTL_MS,
     MOVE,
     PLACE,
+    RECORD,
     RENEW,
     SLICE,
     TAIL,
@@ -103,18 +108,20 @@ class Trimmed(Exception):
     """The mover took members out of a set after this reader read the map."""
 
 
-def key_from_member(score: float, raw: bytes | str) -> SortKey:
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    return (int(score), int(text[:16], 16), text[17:])
+def member_of_key(map_: BucketMap, key: SortKey) -> str:
+    return f"{key[1]:0{map_.tie_width}x}:{key[2]}"
 
 
-def member_of_key(key: SortKey) -> str:
-    return f"{key[1]:016x}:{key[2]}"
-
-
-def bound(key: SortKey | None) -> list[str | int]:
+def bound(map_: BucketMap, key: SortKey | None) -> list[str | int]:
     """A range end as two script arguments (score, member); '' for an open end."""
-    return ["", ""] if key is None else [key[0], member_of_key(key)]
+    return ["", ""] if key is None else [key[0], member_of_key(map_, key)]
+
+
+def dense_sign(board: Board) -> str:
+    """What the scripts keeping tie groups need of a board ('' : it keeps none)."""
+    if board.tie is not Tie.DENSE:
+        return ""
+    return "-1" if board.order is Order.DESC else "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +170,9 @@ class ShardedRedisRankIndex:
         self._renew = [s.register_script(RENEW) for s in self._shards]
         self._unlock = [s.register_script(UNLOCK) for s in self._shards]
         self._members_of = [s.register_script(MEMBERS_OF) for s in self._shards]
+        self._record = [s.register_script(RECORD) for s in self._shards]
+        self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
+        self._details_flagged: set[str] = set()
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -211,9 +221,12 @@ class ShardedRedisRankIndex:
         key = names.bucket_map_key(board)
         await call(lambda: home.set(key, orjson.dumps(map_.to_json())))
 
-    async def _count(self, board: str, map_: BucketMap, wanted: tuple[int, str] | None = None) -> Counts:
+    async def _count(
+        self, board: str, map_: BucketMap, wanted: tuple[int, str] | None = None, *, phantom: SortKey | None = None
+    ) -> Counts:
         """In-range member counts of every segment (one script per shard, in parallel); with
-        `wanted` = (segment number, member), also the member's position in that segment.
+        `wanted` = (segment number, member), also the member's position in that segment,
+        or with `phantom` (a key, in `wanted`'s segment) where that key would sort.
         Raises Trimmed if the mover has taken members out of a counted set since `map_`."""
         segments = map_.segments()
         per_shard: dict[int, list[int]] = defaultdict(list)
@@ -229,9 +242,11 @@ class ShardedRedisRankIndex:
             for i in which:
                 seg = segments[i]
                 keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
-                args += [*bound(seg.low), *bound(seg.high)]
+                args += [*bound(map_, seg.low), *bound(map_, seg.high)]
             if wanted is not None and shard == segments[wanted[0]].shard:
                 args.append(wanted[1])
+                if phantom is not None:
+                    args += [phantom[0], "p"]
             result = await call(lambda: self._counts[shard](keys=keys, args=args))
             return None if result is None else [int(x) for x in result]
 
@@ -304,6 +319,11 @@ class ShardedRedisRankIndex:
         args: list[str | int] = [self._writer_id, self._lease_ms]
         for t in totals:
             args += [t.user_id, t.version, _pending(board, t)]
+        if board.name not in self._details_flagged and any(details(t) for t in totals):
+            # Before any state with details is committed: a page reads them once this is set.
+            flag_key = names.details_flag_key(board.name)
+            await call(lambda: self._shards[home].set(flag_key, 1))
+            self._details_flagged.add(board.name)
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
             return None  # the board is locked
@@ -311,10 +331,10 @@ class ShardedRedisRankIndex:
         map_ = _decode_map(begun[0])
         if map_ is None:
             await self._release(board.name)
-            await self._create_map(board.name)
+            await self._create_map(board)
             return None
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
-        commit_args: list[str | int] = [self._writer_id, map_.epoch]
+        commit_args: list[str | int] = [self._writer_id, map_.epoch, dense_sign(board)]
         applied: list[Total] = []
         for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
             current = parse_state(raw) if raw else None
@@ -330,11 +350,11 @@ class ShardedRedisRankIndex:
                 old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
                 moves[old.shard].append((old.set_id, "r", old_member, 0))
             bucket_id = ""
-            if not t.removed:
-                new = map_.locate(total_key(board.order, t))
-                moves[new.shard].append((new.set_id, "a", member(t), zscore(board.order, t.total)))
+            if t.ranked:
+                new = map_.locate(total_key(board, t))
+                moves[new.shard].append((new.set_id, "a", member(board, t), zscore(board.order, t.total)))
                 bucket_id = str(new.bucket.id)
-            commit_args += [t.user_id, current[0] if current is not None else -1, state(t), bucket_id]
+            commit_args += [t.user_id, current[0] if current is not None else -1, state(board, t), bucket_id]
             applied.append(t)
         if time.monotonic() - started > self._lease_ms / 3000:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
@@ -351,6 +371,8 @@ class ShardedRedisRankIndex:
             names.bucket_map_key(board.name),
             names.bucket_writes_key(board.name, int(time.time())),
             names.pending_key(board.name),
+            names.group_sizes_key(board.name),
+            names.groups_key(board.name),
         ]
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
@@ -386,10 +408,10 @@ class ShardedRedisRankIndex:
             ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
             for t in lost:
                 winner = winners[t.user_id]
-                if t.removed or (winner and parse_state(winner)[2] == member(t)):
+                if not t.ranked or (winner and parse_state(winner)[2] == member(board, t)):
                     continue
-                where = map_.locate(total_key(board.order, t))
-                ops[where.shard].append((where.set_id, "r", member(t), 0))
+                where = map_.locate(total_key(board, t))
+                ops[where.shard].append((where.set_id, "r", member(board, t), 0))
             try:
                 await asyncio.gather(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
                 return
@@ -427,10 +449,10 @@ class ShardedRedisRankIndex:
         if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
 
-    async def _create_map(self, board: str) -> None:
-        initial = BucketMap.single(shard=self.home(board))
-        key = names.bucket_map_key(board)
-        await call(lambda: self._shards[self.home(board)].set(key, orjson.dumps(initial.to_json()), nx=True))
+    async def _create_map(self, board: Board) -> None:
+        initial = BucketMap.single(shard=self.home(board.name), tie_width=tie_width(board))
+        key = names.bucket_map_key(board.name)
+        await call(lambda: self._shards[self.home(board.name)].set(key, orjson.dumps(initial.to_json()), nx=True))
 
     async def _wait_for_replicas(self, shards: set[int]) -> None:
         await asyncio.gather(
@@ -447,7 +469,7 @@ class ShardedRedisRankIndex:
         map_ = await self._map(board.name)
         if map_ is None:
             return set()
-        return {map_.locate(total_key(board.order, t)).bucket.id for t in applied if not t.removed}
+        return {map_.locate(total_key(board, t)).bucket.id for t in applied if t.ranked}
 
     async def _maybe_split(self, board: str, touched: set[int]) -> None:
         """Split the board's settled buckets that are over a threshold, then even out the
@@ -635,11 +657,11 @@ class ShardedRedisRankIndex:
         # Fence first: a writer whose lease lapsed before the lock can change the old set no
         # more, so no member of the batch read next can change before it is copied.
         await call(lambda: source.set(names.bucket_fence_key(board, transit.source), new_epoch))
-        args = [*bound(part.low), *bound(part.high), self._move_batch]
+        args = [*bound(map_, part.low), *bound(map_, part.high), self._move_batch]
         flat = await call(lambda: self._tail[transit.source_shard](keys=[source_key], args=args))
         rows = list(zip(flat[::2], (float(x) for x in flat[1::2]), strict=True))
         place_keys = [names.bucket_key(board, bucket_id), names.bucket_fence_key(board, bucket_id)]
-        place_args: list[str | int | float] = [new_epoch, *bound(part.low), *bound(part.high)]
+        place_args: list[str | int | float] = [new_epoch, *bound(map_, part.low), *bound(map_, part.high)]
         for m, score in rows:
             place_args += [m, score]
         stale = await call(lambda: self._place[bucket.shard](keys=place_keys, args=place_args))
@@ -720,7 +742,7 @@ class ShardedRedisRankIndex:
             return
         await self._home(board.name, create=True)
         if await self._map(board.name) is None:
-            await self._create_map(board.name)
+            await self._create_map(board)
         # Under the board's lock, as the mover: no writer holds a lease, no batch is carried.
         if not await self._locked(board.name, lambda: self._repair(board, users)):
             raise BackendUnavailable(f"redis: board {board.name!r} stayed locked; nothing was repaired")
@@ -742,10 +764,10 @@ class ShardedRedisRankIndex:
         for (shard, set_id), members in zip(sets, found, strict=True):
             ops[shard] += [(names.bucket_key(board.name, set_id), "r", m.decode(), 0) for m in members]
         for t in users.values():
-            if t is not None and not t.removed:
-                where = map_.locate(total_key(board.order, t))
+            if t is not None and t.ranked:
+                where = map_.locate(total_key(board, t))
                 key = names.bucket_key(board.name, where.set_id)
-                ops[where.shard].append((key, "a", member(t), zscore(board.order, t.total)))
+                ops[where.shard].append((key, "a", member(board, t), zscore(board.order, t.total)))
 
         async def change(shard: int, shard_ops: list[tuple[str, str, str, float]]) -> None:
             async def run() -> None:  # removals first: a member already right is added back
@@ -762,17 +784,18 @@ class ShardedRedisRankIndex:
         await asyncio.gather(*(change(shard, shard_ops) for shard, shard_ops in ops.items()))
         home = self.home(board.name)
 
-        async def record() -> None:
-            async with self._shards[home].pipeline(transaction=True) as pipe:
-                for user_id, t in users.items():
-                    if t is None:
-                        pipe.hdel(names.users_key(board.name), user_id)
-                    else:
-                        pipe.hset(names.users_key(board.name), user_id, state(t))
-                pipe.hdel(names.pending_key(board.name), *ids)
-                await pipe.execute()
-
-        await call(record)
+        keys = [
+            names.users_key(board.name),
+            names.pending_key(board.name),
+            names.group_sizes_key(board.name),
+            names.groups_key(board.name),
+        ]
+        args: list[str | int] = [dense_sign(board)]
+        for user_id, t in users.items():
+            args += [user_id, "" if t is None else state(board, t)]
+        if any(t is not None and details(t) for t in users.values()):
+            await call(lambda: self._shards[home].set(names.details_flag_key(board.name), 1))
+        await call(lambda: self._record[home](keys=keys, args=args))
         await self._wait_for_replicas({home, *ops})
         log.info("users repaired", extra={"board": board.name, "users": len(ids), "strays": sum(map(len, found))})
         return True
@@ -797,23 +820,48 @@ class ShardedRedisRankIndex:
             map_ = _decode_map(raw_map)
             if raw_state is None or map_ is None:
                 return None
-            _, removed, mem, total, _ = parse_state(raw_state)
-            if removed:
+            st = State(raw_state)
+            hidden = st.flag == HIDDEN
+            if not st.in_sets and not hidden:
                 return None
-            segment = map_.segments().index(map_.locate(key_from_member(zscore(board.order, total), mem)))
-            counts = await self._count(board.name, map_, (segment, mem))
+            key = key_from_member(zscore(board.order, st.total), st.member)
+            segment = map_.segments().index(map_.locate(key))
+            # A hidden user is in no set: its own view ranks it where it would sort.
+            counts = await self._count(board.name, map_, (segment, st.member), phantom=key if hidden else None)
             if counts.position is None or counts.position < 0:
                 return None  # between a write's steps: the member is moving
-            return Entry(map_.rank(counts.members, segment, counts.position), user_id, total)
+            name, metadata = st.display()
+            rank = map_.rank(counts.members, segment, counts.position)
+            return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden)
 
         return await self._read(read)
+
+    async def count_before(self, board: Board, key: SortKey) -> int:
+        async def read() -> int:
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return 0
+            segment = map_.segments().index(map_.locate(key))
+            counts = await self._count(board.name, map_, (segment, member_of_key(map_, key)), phantom=key)
+            return map_.rank(counts.members, segment, counts.position or 0) - 1
+
+        return await self._read(read)
+
+    async def groups_before(self, board: Board, key: SortKey) -> int:
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return 0
+        tie = f"{key[1]:0{tie_width(board)}x}"[:-16]
+        args: list[str | int] = [key[0], f"{tie}:{key[0]}"]
+        found = await call(lambda: self._groups_before[home](keys=[names.groups_key(board.name)], args=args))
+        return int(found)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         if count <= 0:
             return []
 
         async def read() -> list[Entry]:
-            map_ = await self._map(board.name)
+            map_, with_details = await self._map_and_flag(board.name)
             if map_ is None:
                 return []
             counts = await self._count(board.name, map_)
@@ -823,7 +871,7 @@ class ShardedRedisRankIndex:
                     names.bucket_key(board.name, s.segment.set_id),
                     names.bucket_trim_key(board.name, s.segment.set_id),
                 ]
-                args = [map_.epoch, *bound(s.segment.low), s.start, s.start + s.count - 1]
+                args = [map_.epoch, *bound(map_, s.segment.low), s.start, s.start + s.count - 1]
                 rows = await call(lambda: self._slice[s.segment.shard](keys=keys, args=args))
                 if rows is None:
                     raise Trimmed
@@ -831,13 +879,40 @@ class ShardedRedisRankIndex:
 
             slices = map_.page(counts.members, first_rank, count)
             results = await asyncio.gather(*(rows_of(s) for s in slices))
-            entries = []
+            found = []
             for s, rows in zip(slices, results, strict=True):
                 for i, (mem, score) in enumerate(rows):
-                    entries.append(Entry(s.first_rank + i, user_of(mem), zscore(board.order, int(score))))
-            return entries
+                    found.append((s.first_rank + i, key_from_member(int(score), mem)))
+            shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
+            return [
+                Entry(
+                    rank,
+                    key[2],
+                    zscore(board.order, key[0]),
+                    subscore_of(board, key[1]),
+                    *shown.get(key[2], ("", "")),
+                )
+                for rank, key in found
+            ]
 
         return await self._read(read)
+
+    async def _map_and_flag(self, board: str) -> tuple[BucketMap | None, bool]:
+        """The map, and whether any user of the board has details (one round trip)."""
+        home = await self._home(board, create=False)
+        if home is None:
+            return None, False
+        raw_map, flag = await call(
+            lambda: self._shards[home].mget([names.bucket_map_key(board), names.details_flag_key(board)])
+        )
+        return _decode_map(raw_map), flag is not None
+
+    async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
+        if not users:
+            return {}
+        home = self._shards[self.home(board)]
+        raw = await call(lambda: home.hmget(names.users_key(board), users))
+        return {u: State(r).display() for u, r in zip(users, raw, strict=True) if r is not None}
 
     async def count(self, board: Board) -> int:
         async def read() -> int:
@@ -915,7 +990,7 @@ def _find(map_: BucketMap | None, bucket_id: int) -> Bucket | None:
 
 def _pending(board: Board, t: Total) -> str:
     """What BEGIN records of a write's new member, to find it again: 'score|member'."""
-    return "" if t.removed else f"{zscore(board.order, t.total)}|{member(t)}"
+    return "" if not t.ranked else f"{zscore(board.order, t.total)}|{member(board, t)}"
 
 
 def _decode_map(raw: bytes | str | None) -> BucketMap | None:

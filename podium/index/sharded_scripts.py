@@ -35,7 +35,8 @@ end
 
 # KEYS: per segment its sorted set and the set's trim mark. ARGV: the reader's map epoch, then
 # per segment its range (lo score, lo member, hi score, hi member; '' for open), then optionally
-# a member whose place in the LAST segment is wanted. Returns false if a set was trimmed for a
+# a member whose place in the LAST segment is wanted, its score, and 'p' if it may be a phantom
+# (a key no member has: its place is then where it would sort). Returns false if a set was trimmed for a
 # newer map than the reader's (it must read again); else per segment its in-range count and how
 # many members sit below its range, then (if a member was given) that member's position in
 # its segment's range (-1: not there).
@@ -58,6 +59,7 @@ end
 local wanted = ARGV[n * 4 + 2]
 if wanted then
   local rank = redis.call('ZRANK', KEYS[2 * n - 1], wanted)
+  if not rank and ARGV[n * 4 + 4] == 'p' then rank = count_lt(KEYS[2 * n - 1], ARGV[n * 4 + 3], wanted) end
   if rank then result[2 * n + 1] = rank - last_below else result[2 * n + 1] = -1 end
 end
 return result
@@ -148,22 +150,64 @@ end
 return 1
 """
 
-# KEYS: writers, users, map, writes, pending. ARGV: writer id, map epoch, then per user:
+# Lua helper for dense-tie boards: keep the distinct (total, subscore) pairs of the users in
+# the sorted sets, with how many hold each, as a user's state changes from `old` to `new`
+# (either nil). `sign` is '-1' on a desc board (the sets' score is -total), else '1'. A
+# pair's member in the groups set is its subscore hex (the tie-break above the 16 hex digits
+# of time), ':', the score: equal scores then sort by subscore, as members do.
+GROUPS = """
+local function group_of(st, sign)
+  if not st or st == '' then return nil end
+  local flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|')
+  if flag ~= '0' then return nil end
+  local tie = string.match(mem, '^([^:]*):')
+  local score = total
+  if sign == '-1' then
+    if string.sub(total, 1, 1) == '-' then
+      score = string.sub(total, 2)
+    elseif total ~= '0' then
+      score = '-' .. total
+    end
+  end
+  return score, string.sub(tie, 1, #tie - 16) .. ':' .. score
+end
+local function regroup(sizes, groups, sign, old, new)
+  local os, om = group_of(old, sign)
+  local ns, nm = group_of(new, sign)
+  if om == nm then return end
+  if om then
+    if redis.call('HINCRBY', sizes, om, -1) <= 0 then
+      redis.call('HDEL', sizes, om)
+      redis.call('ZREM', groups, om)
+    end
+  end
+  if nm then
+    if redis.call('HINCRBY', sizes, nm, 1) == 1 then redis.call('ZADD', groups, ns, nm) end
+  end
+end
+"""
+
+# KEYS: writers, users, map, writes, pending, group sizes, groups. ARGV: writer id, map epoch,
+# dense sign ('' unless the board has dense ties; see GROUPS), then per user:
 # user, expected version (-1: none), new state, bucket id ('' if removed). Returns -1 if the
 # lease lapsed or the map changed; else {0, then per user another writer committed first:
 # user, its state} — the members this attempt added for those users are strays to remove.
-COMMIT = """
+COMMIT = (
+    GROUPS
+    + """
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not lease then return -1 end
 local current_map = redis.call('GET', KEYS[3])
 if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
 local refused = {0}
-for i = 3, #ARGV, 4 do
+local sign = ARGV[3]
+for i = 4, #ARGV, 4 do
   local current = redis.call('HGET', KEYS[2], ARGV[i])
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
   if version == tonumber(ARGV[i + 1]) then
+    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, ARGV[i + 2]) end
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
     redis.call('HDEL', KEYS[5], ARGV[i])
     if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
@@ -175,6 +219,35 @@ end
 redis.call('EXPIRE', KEYS[4], 60)
 return refused
 """
+)
+
+# KEYS: users, pending, group sizes, groups. ARGV: dense sign (as in COMMIT), then per user:
+# user, state ('' to forget the user). The reconciler's unconditional write of states.
+RECORD = (
+    GROUPS
+    + """
+local sign = ARGV[1]
+for i = 2, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if sign ~= '' then regroup(KEYS[3], KEYS[4], sign, current, ARGV[i + 1]) end
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+  redis.call('HDEL', KEYS[2], ARGV[i])
+end
+return 1
+"""
+)
+
+# KEYS: the groups set. ARGV: score, member of a pair. How many pairs sort before it.
+GROUPS_BEFORE = (
+    COUNT_LT
+    + """
+return count_lt(KEYS[1], ARGV[1], ARGV[2])
+"""
+)
 
 # The board's lock (splits, mover batches) expires unless its holder renews it: a
 # holder that dies blocks the board's writers for at most this long.

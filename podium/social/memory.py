@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from sortedcontainers import SortedList
 
-from podium.domain.boards import Board, Order
+from podium.domain.boards import Board
 from podium.domain.ordering import SortKey, total_key
 from podium.domain.totals import Total, is_newer, newest_per_user
 from podium.social.base import FriendEntry
@@ -21,7 +21,7 @@ class MemorySocialIndex:
         self._friends: dict[str, set[str]] = defaultdict(set)
         self._followers: dict[str, set[str]] = defaultdict(set)
         self._heavy: set[str] = set()
-        self._orders: dict[str, Order] = {}
+        self._orders: dict[str, Board] = {}
         self._totals: dict[str, dict[str, Total]] = defaultdict(dict)  # board → user → newest (tombstones too)
         self._boards: dict[tuple[str, str], SortedList] = defaultdict(SortedList)  # (board, owner) → rank keys
 
@@ -60,7 +60,7 @@ class MemorySocialIndex:
         owners = list(owners)
         for board, totals in self._totals.items():
             t = totals.get(user_id)
-            if t is None or t.removed:
+            if t is None or not t.ranked:
                 continue
             key = total_key(self._orders[board], t)
             for owner in owners:
@@ -73,7 +73,7 @@ class MemorySocialIndex:
         return self.apply_now(board, totals)
 
     def apply_now(self, board: Board, totals: Sequence[Total]) -> list[Total]:
-        self._orders[board.name] = board.order
+        self._orders[board.name] = board
         held = self._totals[board.name]
         applied = []
         for t in newest_per_user(totals):
@@ -86,10 +86,10 @@ class MemorySocialIndex:
                 owners += self._followers.get(t.user_id, ())
             for owner in owners:
                 entries = self._boards[(board.name, owner)]
-                if current is not None and not current.removed:
-                    entries.discard(total_key(board.order, current))
-                if not t.removed:
-                    entries.add(total_key(board.order, t))
+                if current is not None and current.ranked:
+                    entries.discard(total_key(board, current))
+                if t.ranked:
+                    entries.add(total_key(board, t))
             applied.append(t)
         return applied
 
@@ -98,8 +98,8 @@ class MemorySocialIndex:
         keys: list[SortKey] = list(self._boards.get((board.name, user_id), SortedList())[:count])
         for friend in self._friends.get(user_id, set()) & self._heavy:  # fan-out on read
             t = held.get(friend)
-            if t is not None and not t.removed:
-                keys.append(total_key(board.order, t))
+            if t is not None and t.ranked:
+                keys.append(total_key(board, t))
         keys.sort()
         return [FriendEntry(i + 1, k[2], held[k[2]].total) for i, k in enumerate(keys[:count])]
 

@@ -143,7 +143,7 @@ return {pre, live}
 
 
 def state(board: Board, t: Total) -> str:
-    return f"{t.version}|{int(t.removed)}|{member(t)}|{zscore(board.order, t.total)}"
+    return f"{t.version}|{int(not t.ranked)}|{member(board, t)}|{zscore(board.order, t.total)}"
 
 
 class RedisSocialIndex:
@@ -185,7 +185,8 @@ class RedisSocialIndex:
             return []
         args: list[str | int] = [names.SOCIAL_PREFIX, board.name]
         for t in newest:
-            args += [t.user_id, t.version, state(board, t), int(t.removed), zscore(board.order, t.total), member(t)]
+            args += [t.user_id, t.version, state(board, t), int(not t.ranked), zscore(board.order, t.total)]
+            args.append(member(board, t))
         applied = {u.decode() for u in await call(lambda: self._apply(args=args))}
         await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
         return [t for t in newest if t.user_id in applied]

@@ -37,6 +37,18 @@ class Store(Protocol):
 
     async def get_board(self, name: str) -> Board | None: ...
 
+    async def update_board(self, board: Board) -> None:
+        """Store the board's settings (its mutable ones changed)."""
+        ...
+
+    async def delete_board(self, names: Sequence[str]) -> None:
+        """Delete these boards (a board and its windows' periods) and every total on them."""
+        ...
+
+    async def user_boards(self, user_id: str) -> list[str]:
+        """Every board the user has a total on (tombstones too), sorted."""
+        ...
+
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
         """The current totals (tombstones included) of the given users."""
         ...

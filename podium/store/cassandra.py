@@ -9,19 +9,35 @@ race during a consumer-group rebalance: the store, too, only moves forward.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from podium import names
-from podium.domain.boards import Board, Operator, Order
+from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
-from podium.store.rows import TOTAL_COLUMNS, row_from_total, total_from_row
+from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, board_from_row, row_from_total, total_from_row
 
 if TYPE_CHECKING:
     from cassandra.cluster import ResponseFuture, Session
+
+
+# Columns added since the first schema: a keyspace made before gets them (ALTER TABLE).
+ADDED_COLUMNS = {
+    names.BOARDS_TABLE: ["settings text"],
+    names.TOTALS_TABLE: [
+        "subscore bigint",
+        "best_total bigint",
+        "hidden boolean",
+        "display_name text",
+        "metadata text",
+    ],
+}
 
 
 def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
@@ -30,11 +46,15 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
         f"{{'class': 'SimpleStrategy', 'replication_factor': {replication}}}",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.BOARDS_TABLE} "
-        "(board text PRIMARY KEY, sort_order text, operator text)",
+        "(board text PRIMARY KEY, sort_order text, operator text, settings text)",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.TOTALS_TABLE} ("
         "board text, slot int, user_id text, total bigint, version bigint, reached_at_us bigint, "
         "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
+        "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, "
         "PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
+        # Which boards a user has a total on: a privacy request's delete and export find them here.
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.USER_BOARDS_TABLE} "
+        "(user_id text, board text, PRIMARY KEY (user_id, board))",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.APPLIED_KEYS_TABLE} ("
         "board text, key text, applied_at_us bigint, log_partition int, log_offset bigint, "
         f"PRIMARY KEY ((board, key))) WITH default_time_to_live = {key_ttl_s}",
@@ -87,8 +107,17 @@ class CassandraStore:
         return cls(session, keyspace, **kwargs)
 
     def ensure_schema(self, replication: int = 1) -> None:
+        from cassandra import InvalidRequest
+
         for statement in schema(self._ks, replication, self._key_ttl_s):
             self._session.execute(statement, timeout=60)
+        for table, columns in ADDED_COLUMNS.items():
+            meta = self._session.cluster.metadata.keyspaces[self._ks].tables[table].columns
+            for column in columns:
+                if column.split()[0] in meta:
+                    continue
+                with contextlib.suppress(InvalidRequest):  # another process added it first
+                    self._session.execute(f"ALTER TABLE {self._ks}.{table} ADD {column}", timeout=60)
 
     def _statement(self, cql: str) -> Any:
         prepared = self._prepared.get(cql)
@@ -126,8 +155,8 @@ class CassandraStore:
 
     async def create_board(self, board: Board) -> tuple[Board, bool]:
         rows = await self._execute(
-            "INSERT INTO {ks}.boards (board, sort_order, operator) VALUES (?, ?, ?) IF NOT EXISTS",
-            (board.name, board.order.value, board.operator.value),
+            "INSERT INTO {ks}.boards (board, sort_order, operator, settings) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+            (board.name, board.order.value, board.operator.value, orjson.dumps(board.settings_json()).decode()),
         )
         row = rows[0]
         if row[0]:  # [applied]
@@ -137,10 +166,32 @@ class CassandraStore:
         return existing, False
 
     async def get_board(self, name: str) -> Board | None:
-        rows = await self._execute("SELECT board, sort_order, operator FROM {ks}.boards WHERE board = ?", (name,))
+        rows = await self._execute(
+            "SELECT board, sort_order, operator, settings FROM {ks}.boards WHERE board = ?", (name,)
+        )
         if not rows:
             return None
-        return Board(rows[0][0], Order(rows[0][1]), Operator(rows[0][2]))
+        return board_from_row(*rows[0])
+
+    async def update_board(self, board: Board) -> None:
+        settings = orjson.dumps(board.settings_json()).decode()
+        await self._execute("UPDATE {ks}.boards SET settings = ? WHERE board = ?", (settings, board.name))
+
+    async def delete_board(self, names_: Sequence[str]) -> None:
+        for name in names_:
+            await self._execute("DELETE FROM {ks}.boards WHERE board = ?", (name,))
+            # Partition deletes: the change feed carries none (see cdc/debezium.py); the
+            # caller drops the board's rank index itself.
+            await asyncio.gather(
+                *(
+                    self._execute("DELETE FROM {ks}.totals WHERE board = ? AND slot = ?", (name, s))
+                    for s in range(SLOTS)
+                )
+            )
+
+    async def user_boards(self, user_id: str) -> list[str]:
+        rows = await self._execute("SELECT board FROM {ks}.user_boards WHERE user_id = ?", (user_id,))
+        return sorted(r[0] for r in rows)
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
         cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id = ?"
@@ -179,11 +230,18 @@ class CassandraStore:
                 for k in keys
             )
         )
+        # A user's first total on a board: note the board under the user first.
+        await asyncio.gather(
+            *(
+                self._execute("INSERT INTO {ks}.user_boards (user_id, board) VALUES (?, ?)", (t.user_id, t.board))
+                for t in totals
+                if t.version == 1
+            )
+        )
         await asyncio.gather(
             *(
                 self._execute(
-                    f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "USING TIMESTAMP ?",
+                    f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, {PLACEHOLDERS}) USING TIMESTAMP ?",
                     (slot_of(t.user_id), *row_from_total(t), t.version),
                 )
                 for t in totals

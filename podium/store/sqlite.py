@@ -13,17 +13,46 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from podium.domain.boards import Board, Operator, Order
+import orjson
+
+from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.sqlite_thread import SqliteThread, transaction
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
-from podium.store.rows import TOTAL_COLUMNS, row_from_total, total_from_row
+from podium.store.rows import COLUMNS, PLACEHOLDERS, TOTAL_COLUMNS, board_from_row, row_from_total, total_from_row
+
+# Columns added since the first schema: a data directory made before gets them on open.
+ADDED_COLUMNS = {
+    "boards": ["settings TEXT"],
+    "totals": [
+        "subscore INTEGER NOT NULL DEFAULT 0",
+        "best_total INTEGER",
+        "hidden INTEGER NOT NULL DEFAULT 0",
+        "display_name TEXT NOT NULL DEFAULT ''",
+        "metadata TEXT NOT NULL DEFAULT ''",
+    ],
+}
+ADDED_COLUMNS["changes"] = ADDED_COLUMNS["totals"]
+UPSERT_TOTALS = (
+    f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (board, user_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("board", "user_id"))
+)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column.split()[0] not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS boards (
     board TEXT PRIMARY KEY,
     sort_order TEXT NOT NULL,
-    operator TEXT NOT NULL
+    operator TEXT NOT NULL,
+    settings TEXT
 );
 CREATE TABLE IF NOT EXISTS totals (
     board TEXT NOT NULL,
@@ -35,8 +64,14 @@ CREATE TABLE IF NOT EXISTS totals (
     log_offset INTEGER NOT NULL,
     removed INTEGER NOT NULL,
     updated_at_us INTEGER NOT NULL,
+    subscore INTEGER NOT NULL DEFAULT 0,
+    best_total INTEGER,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    display_name TEXT NOT NULL DEFAULT '',
+    metadata TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (board, user_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS totals_by_user ON totals (user_id);
 CREATE TABLE IF NOT EXISTS applied_keys (
     board TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -56,7 +91,12 @@ CREATE TABLE IF NOT EXISTS changes (
     log_partition INTEGER NOT NULL,
     log_offset INTEGER NOT NULL,
     removed INTEGER NOT NULL,
-    updated_at_us INTEGER NOT NULL
+    updated_at_us INTEGER NOT NULL,
+    subscore INTEGER NOT NULL DEFAULT 0,
+    best_total INTEGER,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    display_name TEXT NOT NULL DEFAULT '',
+    metadata TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS friends (
     user_id TEXT NOT NULL,
@@ -75,13 +115,19 @@ class SqliteStore:
         self.written = asyncio.Event()
 
     async def open(self) -> None:
-        await self._db.run(lambda conn: conn.executescript(SCHEMA))
+        def prepare(conn: sqlite3.Connection) -> None:
+            conn.executescript(SCHEMA.replace("CREATE INDEX IF NOT EXISTS totals_by_user ON totals (user_id);", ""))
+            _add_columns(conn)
+            conn.execute("CREATE INDEX IF NOT EXISTS totals_by_user ON totals (user_id)")
+
+        await self._db.run(prepare)
 
     async def create_board(self, board: Board) -> tuple[Board, bool]:
         def create(conn: sqlite3.Connection) -> tuple[Board, bool]:
             cur = conn.execute(
-                "INSERT INTO boards (board, sort_order, operator) VALUES (?, ?, ?) ON CONFLICT (board) DO NOTHING",
-                (board.name, board.order.value, board.operator.value),
+                "INSERT INTO boards (board, sort_order, operator, settings) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (board) DO NOTHING",
+                (board.name, board.order.value, board.operator.value, orjson.dumps(board.settings_json()).decode()),
             )
             if cur.rowcount == 1:
                 return board, True
@@ -93,6 +139,22 @@ class SqliteStore:
 
     async def get_board(self, name: str) -> Board | None:
         return await self._db.run(lambda conn: _read_board(conn, name))
+
+    async def update_board(self, board: Board) -> None:
+        sql = "UPDATE boards SET settings = ? WHERE board = ?"
+        await self._db.run(lambda conn: conn.execute(sql, (orjson.dumps(board.settings_json()).decode(), board.name)))
+
+    async def delete_board(self, names: Sequence[str]) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            for name in names:
+                conn.execute("DELETE FROM boards WHERE board = ?", (name,))
+                conn.execute("DELETE FROM totals WHERE board = ?", (name,))
+
+        await self._db.run(lambda conn: transaction(conn, delete))
+
+    async def user_boards(self, user_id: str) -> list[str]:
+        sql = "SELECT board FROM totals WHERE user_id = ? ORDER BY board"
+        return await self._db.run(lambda conn: [r[0] for r in conn.execute(sql, (user_id,))])
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
         def load(conn: sqlite3.Connection) -> dict[UserKey, Total]:
@@ -127,14 +189,8 @@ class SqliteStore:
         key_rows = [(k.board, k.key, k.applied_at_us, k.position.partition, k.position.offset) for k in keys]
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (board, user_id) DO UPDATE SET total = excluded.total, version = excluded.version, "
-                "reached_at_us = excluded.reached_at_us, log_partition = excluded.log_partition, "
-                "log_offset = excluded.log_offset, removed = excluded.removed, updated_at_us = excluded.updated_at_us",
-                rows,
-            )
-            conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(UPSERT_TOTALS, rows)
+            conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES ({PLACEHOLDERS})", rows)
             conn.executemany(
                 "INSERT INTO applied_keys (board, key, applied_at_us, log_partition, log_offset) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (board, key) DO UPDATE SET "
@@ -228,7 +284,7 @@ class SqliteStore:
 
 
 def _read_board(conn: sqlite3.Connection, name: str) -> Board | None:
-    row = conn.execute("SELECT board, sort_order, operator FROM boards WHERE board = ?", (name,)).fetchone()
+    row = conn.execute("SELECT board, sort_order, operator, settings FROM boards WHERE board = ?", (name,)).fetchone()
     if row is None:
         return None
-    return Board(row[0], Order(row[1]), Operator(row[2]))
+    return board_from_row(row[0], row[1], row[2], row[3])

@@ -6,50 +6,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podium.domain.boards import Board, Order
-from podium.domain.buckets import SplitPolicy
-from podium.domain.ordering import sort_key
+from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
-from podium.index.memory import MemoryRankIndex
-from podium.index.redis import RedisRankIndex
-from podium.index.sharded import ShardedRedisRankIndex
+from tests.contract.conftest import IndexFactory
 
 USERS = [f"u{i}" for i in range(12)]
 _boards = itertools.count()
-IndexFactory = Callable[[], Awaitable[RankIndex]]
-
-
-@pytest.fixture(params=["memory", "redis", "sharded"])
-def make_index(request: pytest.FixtureRequest) -> IndexFactory:
-    if request.param == "memory":
-
-        async def memory() -> RankIndex:
-            return MemoryRankIndex()
-
-        return memory
-    if request.param == "sharded":
-        urls = request.getfixturevalue("redis_shards")
-
-        async def sharded() -> RankIndex:
-            # Tiny buckets, so that the random histories split them again and again.
-            policy = SplitPolicy(max_members=3, max_writes_per_s=1e9)
-            return ShardedRedisRankIndex.from_urls(urls, policy=policy, wait_replicas=1, wait_timeout_ms=2000)
-
-        return sharded
-    primary_url, _ = request.getfixturevalue("redis_pair")
-
-    async def redis() -> RankIndex:
-        # WAIT for the replica on every apply, as the rank-worker does.
-        return RedisRankIndex.from_url(primary_url, wait_replicas=1, wait_timeout_ms=2000)
-
-    return redis
 
 
 @pytest.fixture
@@ -85,15 +55,17 @@ def histories(draw: st.DrawFn) -> tuple[Order, list[Total]]:
     return order, draw(st.permutations(totals + extra))
 
 
-def expected(order: Order, delivered: list[Total]) -> list[tuple[int, str, int]]:
+def newest_of(delivered: list[Total]) -> dict[str, Total]:
     newest: dict[str, Total] = {}
     for t in delivered:
         if t.user_id not in newest or t.version > newest[t.user_id].version:
             newest[t.user_id] = t
-    live = sorted(
-        (t for t in newest.values() if not t.removed),
-        key=lambda t: sort_key(order, t.total, t.reached_at_us, t.user_id),
-    )
+    return newest
+
+
+def expected(order: Order, delivered: list[Total]) -> list[tuple[int, str, int]]:
+    board = Board("reference", order)
+    live = sorted((t for t in newest_of(delivered).values() if t.ranked), key=lambda t: total_key(board, t))
     return [(i + 1, t.user_id, t.total) for i, t in enumerate(live)]
 
 

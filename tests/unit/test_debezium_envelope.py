@@ -34,9 +34,14 @@ def event(op: str = "i", **changes: Any) -> bytes:
 
 
 def test_an_insert_or_update_carries_the_whole_total() -> None:
-    want = Total("arena", "u3", 30, 2, 1795786369577024, LogPosition(4, 17), False, 1795786369577099)
-    assert parse_envelope(event("i")) == want
+    want = Total("arena", "u3", 30, 2, 1795786369577024, LogPosition(4, 17), False, 1795786369577099, best_total=30)
+    assert parse_envelope(event("i")) == want  # a row from before the newer columns: their defaults
     assert parse_envelope(event("u")) == want
+    extra = {"subscore": -4, "best_total": 41, "hidden": True, "display_name": "Zoë", "metadata": '{"car":"red"}'}
+    assert parse_envelope(event("u", **extra)) == Total(
+        "arena", "u3", 30, 2, 1795786369577024, LogPosition(4, 17), False, 1795786369577099,
+        -4, 41, True, "Zoë", '{"car":"red"}',
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("op", ["d", "r"])

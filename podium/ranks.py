@@ -1,0 +1,58 @@
+"""Rank numbers under a board's tie policy, on top of any rank index.
+
+The index numbers users by position (`unique`: 1, 2, 3, 4). For `competition` (1, 2, 2,
+4) a user's rank is one more than the users strictly ahead of its (total, subscore);
+for `dense` (1, 2, 2, 3), one more than the distinct pairs ahead of it. Both take one
+extra index read for the first entry of a run of neighbours; the rest follow from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+
+from podium.domain.boards import Board, Tie
+from podium.domain.ordering import tie_floor
+from podium.index.base import Entry, RankIndex
+
+
+def tie_group(board: Board, e: Entry) -> tuple[int, int]:
+    return e.score, e.subscore if board.subscore_order is not None else 0
+
+
+async def first_of_group_rank(index: RankIndex, board: Board, e: Entry) -> int:
+    """The rank every user equal to `e` shares."""
+    floor = tie_floor(board, e.score, e.subscore)
+    if board.tie is Tie.DENSE:
+        return await index.groups_before(board, floor) + 1
+    return await index.count_before(board, floor) + 1
+
+
+async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *, neighbours: bool) -> list[Entry]:
+    """`entries` renumbered under the board's tie policy. `neighbours`: they are consecutive
+    in rank order (a page, a window), so only the first needs a read."""
+    if board.tie is Tie.UNIQUE or not entries:
+        return list(entries)
+    if not neighbours:
+        ranks = await asyncio.gather(*(first_of_group_rank(index, board, e) for e in entries))
+        return [replace(e, rank=r) for e, r in zip(entries, ranks, strict=True)]
+    out: list[Entry] = []
+    rank = await first_of_group_rank(index, board, entries[0])
+    for i, e in enumerate(entries):
+        if i > 0 and tie_group(board, e) != tie_group(board, entries[i - 1]):
+            rank = e.rank if board.tie is Tie.COMPETITION else rank + 1
+        out.append(replace(e, rank=rank))
+    return out
+
+
+async def entry(index: RankIndex, board: Board, user_id: str) -> Entry | None:
+    found = await index.entry(board, user_id)
+    if found is None:
+        return None
+    [tied] = await with_ties(index, board, [found], neighbours=False)
+    return tied
+
+
+async def page(index: RankIndex, board: Board, first: int, count: int) -> list[Entry]:
+    return await with_ties(index, board, await index.page(board, first, count), neighbours=True)
