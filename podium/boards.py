@@ -1,33 +1,61 @@
-"""Board settings, read through a cache: they never change once created."""
+"""Board settings, read through a short-lived cache.
+
+Most settings never change once a board is created; the few that may (PATCH) and a
+deleted board reach every process within `cache_s`, because each cached board is read
+again from the store after that long. A board the store does not know is not cached,
+so a board created in another process is found at once.
+"""
 
 from __future__ import annotations
+
+import time
 
 from podium.domain.boards import Board
 from podium.errors import BoardConflict, BoardNotFound
 from podium.store.base import Store
 
+CACHE_S = 2.0
+
 
 class Boards:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, cache_s: float = CACHE_S) -> None:
         self._store = store
-        self._cache: dict[str, Board] = {}
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, Board]] = {}
 
     async def create(self, board: Board) -> tuple[Board, bool]:
         """Create the board; an existing one with other settings is a conflict."""
         stored, created = await self._store.create_board(board)
         if not created and stored != board:
+            differ = [k for k, v in board.settings_json().items() if stored.settings_json()[k] != v]
             raise BoardConflict(
-                f"board {board.name!r} exists with order={stored.order.value}, operator={stored.operator.value}"
+                f"board {board.name!r} exists with other settings ({', '.join(differ)}): "
+                "change the mutable ones with PATCH, or delete the board first"
             )
-        self._cache[stored.name] = stored
+        self._remember(stored)
         return stored, created
 
+    async def update(self, board: Board) -> None:
+        await self._store.update_board(board)
+        self._remember(board)
+
+    async def delete(self, names: list[str]) -> None:
+        await self._store.delete_board(names)
+        for name in names:
+            self._cache.pop(name, None)
+
+    def _remember(self, board: Board) -> None:
+        self._cache[board.name] = (time.monotonic() + self._cache_s, board)
+
     async def find(self, name: str) -> Board | None:
-        board = self._cache.get(name)
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        board = await self._store.get_board(name)
         if board is None:
-            board = await self._store.get_board(name)
-            if board is not None:
-                self._cache[name] = board
+            self._cache.pop(name, None)
+        else:
+            self._remember(board)
         return board
 
     async def names(self) -> list[str]:

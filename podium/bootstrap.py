@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from podium import names
 from podium.admin import Admin
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
+from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.friends import Friends
@@ -51,13 +52,20 @@ class Services:
     settings: Settings
     boards: Boards
     ingest: Ingest | None  # None in a process without the api role
-    index: RankIndex
+    index: GenerationalRankIndex
     visibility: Visibility
     workers: tuple[WorkerState, ...]
     admin: Admin  # rebuild and replay jobs
     reconciler: Reconciler | None = None
     friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
     live: LiveHub | None = None  # live updates (podium/live/)
+    store: Store | None = None  # the source of truth, for the few reads that need it
+
+    async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:
+        """The users' stored totals on the board (tombstones too)."""
+        assert self.store is not None, "every process with the api role opens the store"
+        found = await self.store.load_totals([(board.name, u) for u in users])
+        return {user: t for (_, user), t in found.items()}
 
 
 class Workers:
@@ -152,6 +160,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             reconciler=reconciler,
             friends=friends,
             live=live,
+            store=store,
         )
     finally:
         await admin.close()
@@ -215,6 +224,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             reconciler=reconciler,
             friends=friends,
             live=live,
+            store=store,
         )
     finally:
         await admin.close()

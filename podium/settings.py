@@ -28,6 +28,10 @@ class Settings:
     sqlite_sync: str = "full"
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 1000
+    # Per-entry details a submission may carry (issue 7): metadata is a JSON object of at most
+    # this many bytes, compact; a display name at most this many characters.
+    max_metadata_bytes: int = 2048
+    max_display_name: int = 64
     wait_timeout_s: float = 10.0
     idempotency_window_s: float = 24 * 3600
     log_retention_s: float = 24 * 3600

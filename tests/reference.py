@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 class ReferenceBoard:
     order: str = "desc"
     operator: str = "incr"
+    tie: str = "unique"
     totals: dict[str, int] = field(default_factory=dict)
     reached: dict[str, int] = field(default_factory=dict)  # when the current total was reached
     clock: int = 0
@@ -17,9 +18,11 @@ class ReferenceBoard:
         self.clock += 1
         current = self.totals.get(user_id)
         if current is None:
-            new = score
+            new = max(-(2**53 - 1), -score) if self.operator == "decr" else score
         elif self.operator == "incr":
             new = max(-(2**53 - 1), min(2**53 - 1, current + score))
+        elif self.operator == "decr":
+            new = max(-(2**53 - 1), min(2**53 - 1, current - score))
         elif self.operator == "set":
             new = score
         else:
@@ -36,4 +39,12 @@ class ReferenceBoard:
     def ranking(self) -> list[dict[str, int | str]]:
         sign = -1 if self.order == "desc" else 1
         users = sorted(self.totals, key=lambda u: (sign * self.totals[u], self.reached[u], u))
-        return [{"rank": i + 1, "user_id": u, "score": self.totals[u]} for i, u in enumerate(users)]
+        ranked: list[dict[str, int | str]] = []
+        for i, u in enumerate(users):
+            rank = i + 1
+            if ranked and self.tie != "unique" and self.totals[u] == ranked[-1]["score"]:
+                rank = int(ranked[-1]["rank"])  # equals share a rank
+            elif ranked and self.tie == "dense":
+                rank = int(ranked[-1]["rank"]) + 1  # the next does not skip
+            ranked.append({"rank": rank, "user_id": u, "score": self.totals[u]})
+        return ranked

@@ -12,10 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from podium.api.context import services
 from podium.api.openapi import ERRORS, answer, body, path_param
 from podium.api.requests import check_id, fields, read_json
 from podium.api.responses import json_response
-from podium.api.routes import services
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
 from podium.jobs import Job

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from podium.api import admin, friends, live, routes, web
+from podium.api import admin, boards, friends, live, reads, routes, scores, web
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -24,15 +24,21 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/v1/boards", routes.list_boards, methods=["GET"]),
-    Route("/v1/boards/{board}", routes.put_board, methods=["PUT"]),
-    Route("/v1/boards/{board}", routes.get_board, methods=["GET"]),
-    Route("/v1/boards/{board}/scores", routes.submit_score, methods=["POST"]),
-    Route("/v1/boards/{board}/scores/batch", routes.submit_batch, methods=["POST"]),
-    Route("/v1/boards/{board}/top", routes.top, methods=["GET"]),
-    Route("/v1/boards/{board}/users/{user_id}", routes.get_user, methods=["GET"]),
+    Route("/v1/boards", boards.list_boards, methods=["GET"]),
+    Route("/v1/boards/{board}", boards.put_board, methods=["PUT"]),
+    Route("/v1/boards/{board}", boards.get_board, methods=["GET"]),
+    Route("/v1/boards/{board}", boards.patch_board, methods=["PATCH"]),
+    Route("/v1/boards/{board}", boards.delete_board, methods=["DELETE"]),
+    Route("/v1/boards/{board}/scores", scores.submit_score, methods=["POST"]),
+    Route("/v1/boards/{board}/scores/batch", scores.submit_batch, methods=["POST"]),
+    Route("/v1/boards/{board}/top", reads.top, methods=["GET"]),
+    Route("/v1/boards/{board}/range", reads.score_range, methods=["GET"]),
+    Route("/v1/boards/{board}/count", reads.score_count, methods=["GET"]),
+    Route("/v1/boards/{board}/score-for-rank", reads.score_for_rank, methods=["GET"]),
+    Route("/v1/boards/{board}/users/lookup", reads.lookup, methods=["POST"]),
+    Route("/v1/boards/{board}/users/{user_id}", reads.get_user, methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
-    Route("/v1/boards/{board}/users/{user_id}/around", routes.around, methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}/around", reads.around, methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}/friends", friends.friends_board, methods=["GET"]),
     Route("/v1/boards/{board}/events", live.events, methods=["GET"]),
     WebSocketRoute("/v1/boards/{board}/live", live.live),

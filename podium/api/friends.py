@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from podium.api.context import board_of, services, user_of
 from podium.api.requests import check_id, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.api.routes import board_of, services, user_of
 from podium.errors import InvalidInput
 from podium.friends import Friends
 

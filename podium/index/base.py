@@ -5,7 +5,7 @@ change feed's duplicates, replays and reordering are harmless."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -27,6 +27,7 @@ class Entry:
     display_name: str = ""
     metadata: str = ""  # compact JSON text, "" for none
     hidden: bool = False  # the user is shadow-banned: this is only its own view
+    key: SortKey | None = field(default=None, compare=False)  # its rank key (cursors); not shown
 
     def to_json(self) -> dict[str, Any]:
         return {

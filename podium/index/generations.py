@@ -289,6 +289,14 @@ class GenerationalRankIndex:
         if await self.generations.abandon(board.name, generation):
             await self.inner.drop(self.storage(board, generation))
 
+    async def drop_board(self, board: Board) -> None:
+        """Delete everything held for the board, in every generation in use (a deleted board)."""
+        record = await self.generations.read(board.name)
+        for generation in {record.current, record.rebuilding} - {None}:
+            assert generation is not None
+            await self.inner.drop(self.storage(board, generation))
+        self._read_cache.pop(board.name, None)
+
     async def drop(self, board: Board, generation: int) -> None:
         """Delete a generation that is neither current nor rebuilding (the old one, after a swap)."""
         record = await self.generations.read(board.name)

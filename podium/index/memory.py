@@ -59,7 +59,7 @@ class _BoardIndex:
                 self.groups.remove(group)
 
     def entry(self, rank: int, t: Total, *, hidden: bool = False) -> Entry:
-        return Entry(rank, t.user_id, t.total, t.subscore, t.display_name, t.metadata, hidden)
+        return Entry(rank, t.user_id, t.total, t.subscore, t.display_name, t.metadata, hidden, self.key(t))
 
 
 class MemoryRankIndex:

@@ -832,7 +832,7 @@ class ShardedRedisRankIndex:
                 return None  # between a write's steps: the member is moving
             name, metadata = st.display()
             rank = map_.rank(counts.members, segment, counts.position)
-            return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden)
+            return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
 
         return await self._read(read)
 
@@ -891,6 +891,7 @@ class ShardedRedisRankIndex:
                     zscore(board.order, key[0]),
                     subscore_of(board, key[1]),
                     *shown.get(key[2], ("", "")),
+                    key=key,
                 )
                 for rank, key in found
             ]

@@ -20,7 +20,6 @@ from podium.index.generations import (
     RedisGenerations,
 )
 from podium.index.memory import MemoryRankIndex
-from podium.index.redis import RedisRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
 
 _boards = itertools.count()
@@ -49,7 +48,7 @@ async def gen_index(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Gener
     if request.param == "redis":
         url = request.getfixturevalue("redis_pair")[0]
         urls = [url]
-        inner: RedisRankIndex | ShardedRedisRankIndex = RedisRankIndex.from_url(url, wait_replicas=1)
+        inner = ShardedRedisRankIndex.from_urls([url], policy=SplitPolicy.never(), wait_replicas=1)
     else:
         urls = request.getfixturevalue("redis_shards")
         # Tiny buckets: both generations split, move and settle on their own.

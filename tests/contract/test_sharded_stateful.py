@@ -113,7 +113,7 @@ class ShardedIndexMachine(RuleBasedStateMachine):
             assert bucket.transit is not None
             part = next(s for s in map_.segments() if s.bucket is bucket and s.set_id == bucket.transit.source)
             source_key = names.bucket_key(self.board.name, bucket.transit.source)
-            args = [*bound(part.low), *bound(part.high), 2]
+            args = [*bound(map_, part.low), *bound(map_, part.high), 2]
             flat = await index._tail[bucket.transit.source_shard](keys=[source_key], args=args)
             rows = dict(zip(flat[::2], (float(x) for x in flat[1::2]), strict=True))
             if not rows:

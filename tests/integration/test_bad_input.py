@@ -212,4 +212,5 @@ def test_bad_wait_flag(seeded: TestClient, settings: Settings, b: BoardNames) ->
 
 def test_unknown_paths_and_methods(seeded: TestClient, b: BoardNames) -> None:
     assert_refused(seeded.get("/v2/nothing"), 404, "not_found")
-    assert_refused(seeded.patch(f"/v1/boards/{b.arena}"), 405, "method_not_allowed")
+    assert_refused(seeded.post(f"/v1/boards/{b.arena}"), 405, "method_not_allowed")
+    assert_refused(seeded.patch(f"/v1/boards/{b.arena}/top"), 405, "method_not_allowed")

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from podium.api.app import create_app
 from podium.settings import Settings
+from tests.integration.test_api import core
 from tests.reference import ReferenceBoard
 
 USERS = st.sampled_from([f"p{i}" for i in range(8)])
@@ -45,11 +46,18 @@ class Pipeline(RuleBasedStateMachine):
         self.model = ReferenceBoard()
         self.keys: dict[str, tuple[str, int]] = {}
 
-    @initialize(order=st.sampled_from(["desc", "asc"]), operator=st.sampled_from(["incr", "best", "set"]))
-    def create(self, order: str, operator: str) -> None:
-        self.model = ReferenceBoard(order=order, operator=operator)
+    @initialize(
+        order=st.sampled_from(["desc", "asc"]),
+        operator=st.sampled_from(["incr", "decr", "best", "set"]),
+        tie=st.sampled_from(["unique", "competition", "dense"]),
+    )
+    def create(self, order: str, operator: str, tie: str) -> None:
+        self.model = ReferenceBoard(order=order, operator=operator, tie=tie)
         assert (
-            self.client.put(f"/v1/boards/{self.board}", json={"order": order, "operator": operator}).status_code == 201
+            self.client.put(
+                f"/v1/boards/{self.board}", json={"order": order, "operator": operator, "tie": tie}
+            ).status_code
+            == 201
         )
 
     @rule(user=USERS, score=SCORES, wait=st.booleans())
@@ -88,7 +96,8 @@ class Pipeline(RuleBasedStateMachine):
         want = self.model.ranking()
         deadline = time.monotonic() + 5
         while True:
-            got: list[dict[str, Any]] = self.client.get(f"/v1/boards/{self.board}/top?limit=1000").json()["entries"]
+            top = self.client.get(f"/v1/boards/{self.board}/top?limit=1000").json()["entries"]
+            got = [core(e) for e in top]
             if got == want or time.monotonic() > deadline:
                 return got
             time.sleep(0.005)
@@ -100,13 +109,13 @@ class Pipeline(RuleBasedStateMachine):
         board = self.client.get(f"/v1/boards/{self.board}").json()
         assert board["users"] == len(want)
         for entry in want:
-            assert self.client.get(f"/v1/boards/{self.board}/users/{entry['user_id']}").json() == entry
+            assert core(self.client.get(f"/v1/boards/{self.board}/users/{entry['user_id']}").json()) == entry
         for offset, limit in ((0, 3), (2, 2), (len(want), 5)):
             page = self.client.get(f"/v1/boards/{self.board}/top?offset={offset}&limit={limit}").json()
-            assert page["entries"] == want[offset : offset + limit]
+            assert [core(e) for e in page["entries"]] == want[offset : offset + limit]
         for i, entry in enumerate(want):
             around = self.client.get(f"/v1/boards/{self.board}/users/{entry['user_id']}/around?radius=2").json()
-            assert around["entries"] == want[max(0, i - 2) : i + 3]
+            assert [core(e) for e in around["entries"]] == want[max(0, i - 2) : i + 3]
         ranked = {e["user_id"] for e in want}
         for user in {f"p{i}" for i in range(8)} - ranked:
             assert self.client.get(f"/v1/boards/{self.board}/users/{user}").status_code == 404

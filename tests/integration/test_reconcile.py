@@ -52,7 +52,7 @@ async def seeded(store: SqliteStore, index: RankIndex, order: Order = Order.DESC
 
 
 async def ranks_equal_the_store(index: RankIndex, store: SqliteStore, b: Board) -> None:
-    live = sorted((t for t in await board_totals(store, b.name) if not t.removed), key=lambda t: total_key(b.order, t))
+    live = sorted((t for t in await board_totals(store, b.name) if t.ranked), key=lambda t: total_key(b, t))
     want = [(i + 1, t.user_id, t.total) for i, t in enumerate(live)]
     assert [(e.rank, e.user_id, e.score) for e in await index.page(b, 1, 1000)] == want
     assert await index.count(b) == len(want)
@@ -117,24 +117,24 @@ async def test_sharded_index_drift_planted_in_redis(redis_shards: list[str], sto
         by_user = {t.user_id: t for t in totals}
 
         def set_of(t: Total) -> tuple[aioredis.Redis, str]:
-            seg = map_.locate(total_key(b.order, t))
+            seg = map_.locate(total_key(b, t))
             return shards[seg.shard], names.bucket_key(b.name, seg.set_id)
 
         # A wrong score: the best user's member and state say 5000 (still the top bucket's).
         top = by_user["u59"]
         client, key = set_of(top)
-        await client.zadd(key, {member(top): -5_000})
+        await client.zadd(key, {member(b, top): -5_000})
         await home.hset(
-            names.users_key(b.name), "u59", state(Total(b.name, "u59", 5_000, 3, 1_059, LogPosition(0, 59)))
+            names.users_key(b.name), "u59", state(b, Total(b.name, "u59", 5_000, 3, 1_059, LogPosition(0, 59)))
         )
         # Missing: one user's member and state gone; another's member only.
         for user in ("u10", "u20"):
             client, key = set_of(by_user[user])
-            assert await client.zrem(key, member(by_user[user])) == 1
+            assert await client.zrem(key, member(b, by_user[user])) == 1
         await home.hdel(names.users_key(b.name), "u10")
         # In two buckets: u30 also in the set of another bucket, inside that bucket's range.
         dup = by_user["u30"]
-        own = map_.locate(total_key(b.order, dup))
+        own = map_.locate(total_key(b, dup))
         other = next(s for s in map_.segments() if s.bucket.id != own.bucket.id)
         other_client, other_key = shards[other.shard], names.bucket_key(b.name, other.set_id)
         first, second = await other_client.zrange(other_key, 0, 1, withscores=True)
@@ -144,8 +144,8 @@ async def test_sharded_index_drift_planted_in_redis(redis_shards: list[str], sto
         # A user the store never had.
         ghost = Total(b.name, "ghost", 45, 1, 5, LogPosition(0, 1))
         client, key = set_of(ghost)
-        await client.zadd(key, {member(ghost): -45})
-        await home.hset(names.users_key(b.name), "ghost", state(ghost))
+        await client.zadd(key, {member(b, ghost): -45})
+        await home.hset(names.users_key(b.name), "ghost", state(b, ghost))
 
         reconciler = Reconciler(store, Boards(store), index, ReconcileSettings(settle_s=0))
         await check_finds_and_repairs(reconciler, index, store, b)

@@ -1,0 +1,135 @@
+"""Board admin: create (PUT), read, change the mutable settings (PATCH), list, delete."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium.api.context import board_of, services
+from podium.api.requests import check_choice, check_id, fields, read_json
+from podium.api.responses import json_response
+from podium.bootstrap import Services
+from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Tie
+from podium.errors import InvalidInput
+
+ORDERS = tuple(o.value for o in Order)
+OPERATORS = tuple(o.value for o in Operator)
+TIES = tuple(t.value for t in Tie)
+SETTINGS = (
+    "order",
+    "operator",
+    "tie",
+    "subscore_order",
+    "windows",
+    "timezone",
+    "keep_periods",
+    "allow_operator_override",
+)
+
+
+def check_windows(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or len(value) > 8:
+        raise InvalidInput("windows must be a list of 1 to 8 window names", code="invalid_windows")
+    windows = tuple(value)
+    if len(set(windows)) != len(windows):
+        raise InvalidInput("windows must not repeat a window", code="invalid_windows")
+    from podium.windows import check_window
+
+    for w in windows:
+        check_window(w)
+    return windows
+
+
+def check_timezone(value: Any) -> str:
+    from podium.windows import check_timezone as check
+
+    return check(value)
+
+
+def check_keep(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_KEEP_PERIODS:
+        raise InvalidInput(f"keep_periods must be an integer from 0 to {MAX_KEEP_PERIODS}", code="invalid_keep_periods")
+    return value
+
+
+def check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false", code=f"invalid_{name}")
+    return value
+
+
+def board_from_body(name: str, body: dict[str, Any]) -> Board:
+    sub = body.get("subscore_order")
+    return Board(
+        name,
+        Order(check_choice(body.get("order", "desc"), "order", ORDERS)),
+        Operator(check_choice(body.get("operator", "incr"), "operator", OPERATORS)),
+        Tie(check_choice(body.get("tie", "unique"), "tie", TIES)),
+        Order(check_choice(sub, "subscore_order", ORDERS)) if sub is not None else None,
+        check_windows(body.get("windows", ["all"])),
+        check_timezone(body.get("timezone", "UTC")),
+        check_keep(body.get("keep_periods", 7)),
+        check_flag(body.get("allow_operator_override", False), "allow_operator_override"),
+    )
+
+
+async def put_board(request: Request) -> Response:
+    svc = services(request)
+    name = check_id(request.path_params["board"], "board")
+    body = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), SETTINGS)
+    stored, created = await svc.boards.create(board_from_body(name, body))
+    return json_response(await board_json(svc, stored), 201 if created else 200)
+
+
+async def patch_board(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    body = await read_json(request, svc.settings.max_body_bytes)
+    if isinstance(body, dict):
+        fixed = sorted(set(body) & (set(SETTINGS) - set(MUTABLE_SETTINGS)))
+        if fixed:
+            raise InvalidInput(
+                f"{fixed[0]} cannot change once a board is created (mutable: {', '.join(MUTABLE_SETTINGS)})",
+                code="immutable_setting",
+            )
+    body = fields(body, (), MUTABLE_SETTINGS)
+    changed = board
+    if "windows" in body:
+        changed = replace(changed, windows=check_windows(body["windows"]))
+    if "keep_periods" in body:
+        changed = replace(changed, keep_periods=check_keep(body["keep_periods"]))
+    if "allow_operator_override" in body:
+        changed = replace(
+            changed, allow_operator_override=check_flag(body["allow_operator_override"], "allow_operator_override")
+        )
+    if changed != board:
+        await svc.boards.update(changed)
+    return json_response(await board_json(svc, changed))
+
+
+async def list_boards(request: Request) -> Response:
+    return json_response({"boards": await services(request).boards.names()})
+
+
+async def get_board(request: Request) -> Response:
+    return json_response(await board_json(services(request), await board_of(request)))
+
+
+async def delete_board(request: Request) -> Response:
+    """Delete the board, its windows' periods, their totals and their rank index."""
+    svc = services(request)
+    board = await board_of(request)
+    from podium.windows import stored_boards
+
+    names = await stored_boards(svc, board)
+    await svc.boards.delete(names)
+    for name in names:
+        await svc.index.drop_board(replace(board, name=name))
+    return Response(status_code=204)
+
+
+async def board_json(svc: Services, board: Board) -> dict[str, Any]:
+    return {**board.to_json(), "users": await svc.index.count(board)}

@@ -1,0 +1,37 @@
+"""What every handler needs from a request: the services, and the board and user named
+in its path, checked."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from podium.api.requests import check_id
+from podium.bootstrap import Services
+from podium.domain.boards import Board
+from podium.ingest import Ingest
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def ingest_of(svc: Services) -> Ingest:
+    assert svc.ingest is not None, "the api role always opens the ingest log"
+    return svc.ingest
+
+
+async def board_of(request: Request) -> Board:
+    """The board the path names (as created: every window)."""
+    name = check_id(request.path_params["board"], "board")
+    return await services(request).boards.get(name)
+
+
+async def read_board(request: Request) -> Board:
+    """The board a read is about: the path's board, in the window and period the query names
+    (`window=`, `period=`; default: all-time)."""
+    return await board_of(request)
+
+
+def user_of(request: Request) -> str:
+    return check_id(request.path_params["user_id"], "user_id")

@@ -1,0 +1,238 @@
+"""Rank queries: the top (by offset or cursor), a user's entry and percentile, the
+players around a user, a lookup of many users, score ranges and counts, and the score a
+rank takes. Every answer numbers users under the board's tie policy (podium/ranks.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from dataclasses import replace
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium import ranks
+from podium.api.context import read_board, services, user_of
+from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.responses import json_response
+from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie
+from podium.domain.ordering import SortKey, score_key, tie_floor
+from podium.errors import InvalidInput, UserNotFound
+from podium.index.base import Entry, RankIndex
+
+MAX_TOP_LIMIT = 1000
+MAX_OFFSET = 10_000_000_000
+MAX_RADIUS = 100
+MAX_LOOKUP = 100
+
+
+async def top(request: Request) -> Response:
+    svc = services(request)
+    board = await read_board(request)
+    params = request.query_params
+    limit = int_param(params, "limit", 10, 1, MAX_TOP_LIMIT)
+    cursor = params.get("cursor")
+    if cursor is not None and "offset" in params:
+        raise InvalidInput("give offset or cursor, not both", code="invalid_parameter")
+    if cursor is not None:
+        # The page after the cursor's key, wherever its user has moved since: no entry is
+        # seen twice or skipped because others changed in between.
+        first = await svc.index.count_before(board, after(decode_cursor(cursor))) + 1
+    else:
+        first = int_param(params, "offset", 0, 0, MAX_OFFSET) + 1
+    entries = await ranks.page(svc.index, board, first, limit)
+    next_cursor = encode_cursor(board, entries[-1]) if len(entries) == limit else None
+    return json_response(
+        {
+            "board": board.name,
+            "users": await svc.index.count(board),
+            "entries": [e.to_json() for e in entries],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+def encode_cursor(board: Board, last: Entry) -> str:
+    key = last.key
+    assert key is not None, "every index gives its entries' keys"
+    raw = orjson.dumps([key[0], str(key[1]), key[2]])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> SortKey:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        k0, k1, user = orjson.loads(raw)
+        key = (int(k0), int(k1), str(user))
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput("cursor is not one this API gave out", code="invalid_cursor") from None
+    if len(cursor) > 400 or not -MAX_SCORE <= key[0] <= MAX_SCORE or key[1] < 0:
+        raise InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
+    return key
+
+
+def after(key: SortKey) -> SortKey:
+    """The smallest key after `key` (user ids never hold a NUL): the next page's start."""
+    return (key[0], key[1], key[2] + "\x00")
+
+
+async def get_user(request: Request) -> Response:
+    svc = services(request)
+    board = await read_board(request)
+    user_id = user_of(request)
+    entry = await ranks.entry(svc.index, board, user_id)
+    if entry is None:
+        raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
+    users = await svc.index.count(board)
+    better = await svc.index.count_before(board, tie_floor(board, entry.score, entry.subscore))
+    # Hidden: the rest of the board plus itself, as it would be.
+    seen = users + 1 if entry.hidden else users
+    return json_response({**entry.to_json(), "users": seen, "percentile": percentile(better, seen)})
+
+
+def percentile(better: int, users: int) -> float:
+    """The share of ranked users whose total is not better than this user's (itself
+    included), in percent: 100 for the best, whatever the ties."""
+    return round(100.0 * (users - better) / users, 2) if users else 100.0
+
+
+async def around(request: Request) -> Response:
+    svc = services(request)
+    board = await read_board(request)
+    user_id = user_of(request)
+    radius = int_param(request.query_params, "radius", 5, 0, MAX_RADIUS)
+    own = await svc.index.entry(board, user_id)  # its position, before ties renumber it
+    if own is None:
+        raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
+    if own.hidden:
+        listed = await hidden_view(svc.index, board, own, radius)
+    else:
+        first = max(1, own.rank - radius)
+        listed = await svc.index.page(board, first, own.rank + radius - first + 1)
+    entries = await ranks.with_ties(svc.index, board, listed, neighbours=True)
+    return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})
+
+
+async def hidden_view(index: RankIndex, board: Board, own: Entry, radius: int) -> list[Entry]:
+    """What a hidden user sees around itself: the others, with itself where it would be and
+    everyone below it one place further down, as if it were still on the board."""
+    assert own.key is not None
+    place = await index.count_before(board, own.key)  # others ahead of it
+    first = max(1, place + 1 - radius)
+    above = await index.page(board, first, place + 1 - first)
+    below = await index.page(board, place + 1, radius)
+    return [*above, replace(own, rank=place + 1), *(replace(e, rank=e.rank + 1) for e in below)]
+
+
+async def lookup(request: Request) -> Response:
+    """Up to MAX_LOOKUP users at once, in the board's order or as asked, and who is missing."""
+    svc = services(request)
+    board = await read_board(request)
+    body = fields(await read_json(request, svc.settings.max_body_bytes), ("user_ids",), ("order",))
+    users = body["user_ids"]
+    if not isinstance(users, list) or not 1 <= len(users) <= MAX_LOOKUP:
+        raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
+    wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
+    order = check_choice(body.get("order", "board"), "order", ("board", "input"))
+    found = await asyncio.gather(*(ranks.entry(svc.index, board, u) for u in wanted))
+    # A hidden user is nobody else's to see: missing, as a removed one.
+    entries = [e for e in found if e is not None and not e.hidden]
+    if order == "board":
+        entries.sort(key=lambda e: (e.rank, e.user_id))
+    shown = {e.user_id for e in entries}
+    return json_response(
+        {
+            "board": board.name,
+            "entries": [e.to_json() for e in entries],
+            "missing": [u for u in wanted if u not in shown],
+        }
+    )
+
+
+def score_bounds(request: Request, board: Board) -> tuple[SortKey, SortKey, int | None, int | None]:
+    """The keys from which (inclusive) and to which (exclusive) the totals in [min, max] sit."""
+    params = request.query_params
+    low = check_score(_int(params.get("min"), "min"), "min") if params.get("min") is not None else None
+    high = check_score(_int(params.get("max"), "max"), "max") if params.get("max") is not None else None
+    if low is not None and high is not None and low > high:
+        raise InvalidInput("min must not be above max", code="invalid_range")
+    best, worst = (high, low) if board.order is Order.DESC else (low, high)
+    start = (score_key(board.order, best), 0, "") if best is not None else (-(2**63), 0, "")
+    end = (score_key(board.order, worst) + 1, 0, "") if worst is not None else (2**63, 0, "")
+    return start, end, low, high
+
+
+def _int(raw: str | None, name: str) -> int:
+    try:
+        return int(raw or "", 10)
+    except ValueError:
+        raise InvalidInput(f"query parameter {name} must be an integer", code="invalid_parameter") from None
+
+
+async def score_range(request: Request) -> Response:
+    """The users whose totals are within [min, max], best first, a page at a time."""
+    svc = services(request)
+    board = await read_board(request)
+    start, end, low, high = score_bounds(request, board)
+    limit = int_param(request.query_params, "limit", 100, 1, MAX_TOP_LIMIT)
+    offset = int_param(request.query_params, "offset", 0, 0, MAX_OFFSET)
+    first, stop = await asyncio.gather(svc.index.count_before(board, start), svc.index.count_before(board, end))
+    take = max(0, min(limit, stop - first - offset))
+    entries = await ranks.page(svc.index, board, first + offset + 1, take) if take else []
+    return json_response(
+        {
+            "board": board.name,
+            "min": low,
+            "max": high,
+            "count": max(0, stop - first),
+            "entries": [e.to_json() for e in entries],
+        }
+    )
+
+
+async def score_count(request: Request) -> Response:
+    svc = services(request)
+    board = await read_board(request)
+    start, end, low, high = score_bounds(request, board)
+    first, stop = await asyncio.gather(svc.index.count_before(board, start), svc.index.count_before(board, end))
+    return json_response({"board": board.name, "min": low, "max": high, "count": max(0, stop - first)})
+
+
+async def score_for_rank(request: Request) -> Response:
+    """What total takes rank N now: `score` ties the user there (enough where equals share
+    a rank), `beat` passes them (needed where the earlier of equals stays ahead)."""
+    svc = services(request)
+    board = await read_board(request)
+    wanted = int_param(request.query_params, "rank", 1, 1, MAX_OFFSET)
+    users = await svc.index.count(board)
+    there = await svc.index.page(board, wanted, 1) if board.tie is Tie.UNIQUE else []
+    if board.tie is not Tie.UNIQUE:
+        there = await rank_holder(svc.index, board, wanted, users)
+    if not there:
+        return json_response({"board": board.name, "rank": wanted, "users": users, "score": None, "beat": None})
+    score = there[0].score
+    step = 1 if board.order is Order.DESC else -1
+    beat = max(MIN_SCORE, min(MAX_SCORE, score + step))
+    needed = beat if board.tie is Tie.UNIQUE else score
+    return json_response(
+        {"board": board.name, "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
+    )
+
+
+async def rank_holder(index: RankIndex, board: Board, rank: int, users: int) -> list[Entry]:
+    """The first user whose shared rank is `rank` or worse (ranks skip under ties): binary
+    search over positions, each probe one entry and its tie rank."""
+    lo, hi = 1, users
+    found: list[Entry] = []
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        page = await ranks.page(index, board, mid, 1)
+        if not page:
+            break
+        if page[0].rank >= rank:
+            found, hi = page, mid - 1
+        else:
+            lo = mid + 1
+    return found

@@ -1,0 +1,168 @@
+"""Score submissions: one, or a batch; with `wait=true`, the answer once it is visible,
+with the user's rank and score before and after, and whether it is a personal best."""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium import ranks
+from podium.api.context import board_of, ingest_of, services
+from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
+from podium.api.responses import json_response
+from podium.bootstrap import Services
+from podium.domain.boards import Board, Operator, better
+from podium.domain.totals import LogPosition, Total
+from podium.errors import InvalidInput
+from podium.index.base import Entry
+from podium.ingest import Submission
+
+OPERATORS = tuple(o.value for o in Operator)
+FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
+
+
+def parse_submission(svc: Services, board: Board, item: Any, where: str) -> Submission:
+    body = fields(item, ("user_id", "score"), FIELDS, where=where)
+    key = check_id(body["key"], "key") if body.get("key") is not None else None
+    operator = None
+    if body.get("operator") is not None:
+        operator = Operator(check_choice(body["operator"], "operator", OPERATORS))
+        if operator is not board.operator and not board.allow_operator_override:
+            raise InvalidInput(
+                f"board {board.name!r} uses operator {board.operator.value} and does not allow an override",
+                code="operator_override_not_allowed",
+            )
+    subscore = 0
+    if body.get("subscore") is not None:
+        if board.subscore_order is None:
+            raise InvalidInput(f"board {board.name!r} has no subscore (set subscore_order)", code="no_subscore")
+        subscore = check_score(body["subscore"], "subscore")
+    return Submission(
+        board.name,
+        check_id(body["user_id"], "user_id"),
+        check_score(body["score"]),
+        key,
+        subscore,
+        operator,
+        check_display_name(body.get("display_name"), svc.settings.max_display_name),
+        check_metadata(body.get("metadata"), svc.settings.max_metadata_bytes),
+    )
+
+
+def check_display_name(value: Any, max_chars: int) -> str | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= max_chars
+        or value != value.strip()
+        or any(unicodedata.category(c).startswith("C") for c in value)  # controls, unassigned, …
+    ):
+        raise InvalidInput(
+            f"display_name must be 1-{max_chars} printable characters, not starting or ending with a space",
+            code="invalid_display_name",
+        )
+    return value
+
+
+def check_metadata(value: Any, max_bytes: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput("metadata must be a JSON object", code="invalid_metadata")
+    text = orjson.dumps(value).decode()
+    if len(text.encode()) > max_bytes:
+        raise InvalidInput(f"metadata must be at most {max_bytes} bytes as compact JSON", code="metadata_too_large")
+    return text
+
+
+async def submit_score(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    wait = bool_param(request.query_params, "wait")
+    sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
+    before = await previous(svc, board, [sub.user_id]) if wait else {}
+    [position] = await ingest_of(svc).submit([sub])
+    if not wait:
+        return json_response({"accepted": True}, 202)
+    [result] = await visible_results(svc, board, [(sub.user_id, position)], before)
+    return json_response(result) if result is not None else not_visible()
+
+
+async def submit_batch(request: Request) -> Response:
+    svc = services(request)
+    board = await board_of(request)
+    wait = bool_param(request.query_params, "wait")
+    body = fields(await read_json(request, svc.settings.max_body_bytes), ("scores",))
+    items = body["scores"]
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("scores must be a non-empty array", code="invalid_scores")
+    if len(items) > svc.settings.max_batch:
+        raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
+    parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
+    before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
+    positions = await ingest_of(svc).submit(parsed)
+    if not wait:
+        return json_response({"accepted": True, "count": len(parsed)}, 202)
+    submitted = [(s.user_id, p) for s, p in zip(parsed, positions, strict=True)]
+    results = await visible_results(svc, board, submitted, before)
+    if any(r is None for r in results):
+        return not_visible()
+    return json_response({"results": results})
+
+
+Before = dict[str, tuple[Entry | None, Total | None]]
+
+
+async def previous(svc: Services, board: Board, users: list[str]) -> Before:
+    """Each user's entry and stored total just before the submission: what the answer
+    compares with. (Another submission for the same user racing this one may land in
+    between; then "previous" is the state this one was compared against, not the last.)"""
+    unique = sorted(set(users))
+    entries = await asyncio.gather(*(ranks.entry(svc.index, board, u) for u in unique))
+    totals = await svc.store_totals(board, unique)
+    return {u: (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
+
+
+async def visible_results(
+    svc: Services, board: Board, submitted: list[tuple[str, LogPosition]], before: Before
+) -> list[dict[str, Any] | None]:
+    """Wait until each submission is visible; then each user's rank and score (None: timed out)."""
+    timeout_s = svc.settings.wait_timeout_s
+    seen = await asyncio.gather(
+        *(svc.visibility.wait(board, user_id, position, timeout_s) for user_id, position in submitted)
+    )
+    results: list[dict[str, Any] | None] = []
+    for (user_id, _), ok in zip(submitted, seen, strict=True):
+        if not ok:
+            results.append(None)
+            continue
+        entry = await ranks.entry(svc.index, board, user_id)
+        result: dict[str, Any] = (
+            entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None}
+        )
+        old_entry, old_total = before.get(user_id, (None, None))
+        result["previous"] = {
+            "rank": old_entry.rank if old_entry is not None else None,
+            "score": old_total.total if old_total is not None and not old_total.removed else None,
+        }
+        result["personal_best"] = entry is not None and is_personal_best(board, old_total, entry.score)
+        results.append(result)
+    return results
+
+
+def is_personal_best(board: Board, old: Total | None, score: int) -> bool:
+    """The new total beats every total the user had on the board (a first score does)."""
+    if old is None or old.removed:
+        return True
+    return better(board.order, score, old.best_total)
+
+
+def not_visible() -> Response:
+    # Accepted and durable, but not yet visible within the wait time-out.
+    return json_response({"accepted": True, "visible": False}, 202)
