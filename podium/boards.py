@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from podium.domain.boards import Board
+from podium.domain.windows import split_period_board
 from podium.errors import BoardConflict, BoardNotFound
 from podium.store.base import Store
 
@@ -48,9 +49,15 @@ class Boards:
         self._cache[board.name] = (time.monotonic() + self._cache_s, board)
 
     async def find(self, name: str) -> Board | None:
+        """The board named; for a window period's stored board (`domain.windows.period_board`),
+        the board it belongs to under that name."""
         cached = self._cache.get(name)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        stored = split_period_board(name)
+        if stored is not None:
+            base = await self.find(stored[0])
+            return base.renamed(name) if base is not None else None
         board = await self._store.get_board(name)
         if board is None:
             self._cache.pop(name, None)

@@ -35,6 +35,7 @@ from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
+from podium.windows import drop_expired_periods
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
@@ -137,6 +138,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             await score_log.prune(settings.log_retention_s)
             await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
             await feed.prune(settings.changes_kept)
+            await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
 
     async def nothing() -> None:
         return None
@@ -208,6 +210,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         closers.append(feed.close)
         await resume_bucket_moves(index.inner)
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled="rank-worker" in roles)
+    if "rank-worker" in roles:
+        start_expiry(settings, store, boards, index, workers)
     try:
         ingest = Ingest(score_log) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
@@ -256,6 +260,24 @@ def start_reconciler(
 
         workers.start("reconciler", scheduled_runs, nothing_to_recover)
     return reconciler
+
+
+def start_expiry(
+    settings: Settings, store: Store, boards: Boards, index: GenerationalRankIndex, workers: Workers
+) -> None:
+    """Drop the windows' periods boards no longer keep, every `housekeeping_interval_s`."""
+
+    async def expire(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
+            if not stop.is_set():
+                await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+
+    async def nothing_to_recover() -> None:
+        return None
+
+    workers.start("period-expiry", expire, nothing_to_recover)
 
 
 async def resume_bucket_moves(index: RankIndex) -> None:

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from podium import metrics
 from podium.boards import Boards
 from podium.codec import decode_event
-from podium.domain.totals import ScoreSubmitted, Total, apply_event, is_redelivery
+from podium.domain.boards import Board
+from podium.domain.totals import Event, ScoreSubmitted, Total, UserHidden, apply_event, is_redelivery
 from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
+from podium.windows import kept_period_boards, period_boards_of
 
 log = logging.getLogger("podium.db_worker")
 
@@ -51,6 +53,17 @@ class DbWorker:
         self._boards = boards
         self._settings = settings
 
+    async def _stored_boards(self, board: Board, event: Event) -> list[Board]:
+        """The stored boards an event updates: a score, its board in each window's period of
+        the event's time; a ban, every kept period too (a cheater leaves past weeks' boards
+        as well); an event addressed to one period's board (a privacy delete), only that."""
+        if board.parent is not None or board.windows == ("all",):
+            return [board]
+        boards = period_boards_of(board, event.submitted_at_us)
+        if isinstance(event, UserHidden):
+            boards += kept_period_boards(board, event.submitted_at_us)
+        return boards
+
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await self.run_once()
@@ -75,23 +88,37 @@ class DbWorker:
             except InvalidRecord as exc:
                 result.invalid += 1  # dead-lettered: logged and skipped, never retried forever
                 log.error("skipping invalid record", extra={"position": str(record.position), "error": str(exc)})
-        users: list[UserKey] = [(e.board, e.user_id) for _, e in decoded]
-        keys: list[IdempotencyKey] = [(e.board, e.key) for _, e in decoded if isinstance(e, ScoreSubmitted) and e.key]
+        # Each event updates its board in every window the board keeps (design: one stored
+        # board per window period, `podium/windows.py`): resolved once, before any read.
+        targets: list[tuple[LogRecord, Event, list[Board]]] = []
+        for record, event in decoded:
+            board = await self._boards.find(event.board)
+            if board is None:
+                result.invalid += 1
+                log.error("skipping record for unknown board", extra={"board": event.board})
+                continue
+            targets.append((record, event, await self._stored_boards(board, event)))
+        users: list[UserKey] = [(b.name, e.user_id) for _, e, boards in targets for b in boards]
+        keys: list[IdempotencyKey] = [
+            (e.board, e.key) for _, e, _ in targets if isinstance(e, ScoreSubmitted) and e.key
+        ]
         current: dict[UserKey, Total] = await self._store.load_totals(users)
         since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
         applied_keys = await self._store.applied_keys(keys, since_us) if keys else {}
         written: dict[UserKey, Total] = {}
         new_keys: dict[IdempotencyKey, AppliedKey] = {}
         now_us = time.time_ns() // 1000
-        for record, event in decoded:
-            user = (event.board, event.user_id)
-            board = await self._boards.find(event.board)
-            if board is None:
-                result.invalid += 1
-                log.error("skipping record for unknown board", extra={"board": event.board})
-                continue
-            before = written.get(user, current.get(user))
-            if is_redelivery(before, record.position):
+        for record, event, boards in targets:
+            # A store that cannot write atomically may have written some windows before a
+            # crash: the record is a redelivery only where its total is written already.
+            boards = [
+                b
+                for b in boards
+                if not is_redelivery(
+                    written.get((b.name, event.user_id), current.get((b.name, event.user_id))), record.position
+                )
+            ]
+            if not boards:
                 result.redelivered += 1
                 continue
             duplicate = False
@@ -105,7 +132,10 @@ class DbWorker:
                     result.duplicate_keys += 1
                 else:
                     new_keys[ikey] = AppliedKey(event.board, event.key, now_us, record.position)
-            written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
+            for board in boards:
+                user = (board.name, event.user_id)
+                before = written.get(user, current.get(user))
+                written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
         if written:
             await self._store.write_totals(list(written.values()), list(new_keys.values()))
         result.written = len(written)

@@ -46,7 +46,11 @@ class Ingest:
 
     async def submit(self, items: Sequence[Submission]) -> list[LogPosition]:
         """Append submissions; returns once they are durable."""
-        events: list[Event] = [
+        return [position for position, _ in await self.submit_timed(items)]
+
+    async def submit_timed(self, items: Sequence[Submission]) -> list[tuple[LogPosition, int]]:
+        """As `submit`, with the time each was stamped with (it picks its windows' periods)."""
+        events: list[ScoreSubmitted] = [
             ScoreSubmitted(
                 s.board,
                 s.user_id,
@@ -60,7 +64,8 @@ class Ingest:
             )
             for s in items
         ]
-        return await self._append(events)
+        positions = await self._append(events)
+        return [(p, e.submitted_at_us) for p, e in zip(positions, events, strict=True)]
 
     async def remove(self, board: str, user_id: str) -> LogPosition:
         [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us())])

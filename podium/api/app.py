@@ -35,6 +35,7 @@ ROUTES = [
     Route("/v1/boards/{board}/range", reads.score_range, methods=["GET"]),
     Route("/v1/boards/{board}/count", reads.score_count, methods=["GET"]),
     Route("/v1/boards/{board}/score-for-rank", reads.score_for_rank, methods=["GET"]),
+    Route("/v1/boards/{board}/periods", reads.periods, methods=["GET"]),
     Route("/v1/boards/{board}/users/lookup", reads.lookup, methods=["POST"]),
     Route("/v1/boards/{board}/users/{user_id}", reads.get_user, methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from podium import windows
 from podium.api.requests import check_id
 from podium.bootstrap import Services
 from podium.domain.boards import Board
 from podium.ingest import Ingest
+from podium.windows import default_window, period_board_at
 
 
 def services(request: Request) -> Services:
@@ -29,8 +31,13 @@ async def board_of(request: Request) -> Board:
 
 async def read_board(request: Request) -> Board:
     """The board a read is about: the path's board, in the window and period the query names
-    (`window=`, `period=`; default: all-time)."""
-    return await board_of(request)
+    (`window=`, default all-time; `period=`, default the current one)."""
+    board = await board_of(request)
+    spec = request.query_params.get("window")
+    period = request.query_params.get("period")
+    if spec is None and period is None and "all" in board.windows:
+        return board
+    return period_board_at(board, spec or default_window(board), period, windows.now_us())
 
 
 def user_of(request: Request) -> str:

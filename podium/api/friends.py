@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import board_of, services, user_of
+from podium.api.context import read_board, services, user_of
 from podium.api.requests import check_id, fields, int_param, read_json
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
 from podium.friends import Friends
+from podium.windows import where
 
 DEFAULT_BOARD_LIMIT = 100
 
@@ -55,9 +56,9 @@ async def remove_friend(request: Request) -> Response:
 
 async def friends_board(request: Request) -> Response:
     friends = friends_of(request)
-    board = await board_of(request)
+    board = await read_board(request)
     user_id = user_of(request)
     # The user and every friend fit in the largest page.
     limit = int_param(request.query_params, "limit", DEFAULT_BOARD_LIMIT, 1, friends.max_friends + 1)
     entries = await friends.board(board, user_id, limit)
-    return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})
+    return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})

@@ -13,14 +13,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import ranks
-from podium.api.context import read_board, services, user_of
+from podium import ranks, windows
+from podium.api.context import board_of, read_board, services, user_of
 from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry, RankIndex
+from podium.windows import default_window, periods_json, where
 
 MAX_TOP_LIMIT = 1000
 MAX_OFFSET = 10_000_000_000
@@ -46,7 +47,7 @@ async def top(request: Request) -> Response:
     next_cursor = encode_cursor(board, entries[-1]) if len(entries) == limit else None
     return json_response(
         {
-            "board": board.name,
+            **where(board),
             "users": await svc.index.count(board),
             "entries": [e.to_json() for e in entries],
             "next_cursor": next_cursor,
@@ -112,7 +113,7 @@ async def around(request: Request) -> Response:
         first = max(1, own.rank - radius)
         listed = await svc.index.page(board, first, own.rank + radius - first + 1)
     entries = await ranks.with_ties(svc.index, board, listed, neighbours=True)
-    return json_response({"board": board.name, "user_id": user_id, "entries": [e.to_json() for e in entries]})
+    return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})
 
 
 async def hidden_view(index: RankIndex, board: Board, own: Entry, radius: int) -> list[Entry]:
@@ -144,7 +145,7 @@ async def lookup(request: Request) -> Response:
     shown = {e.user_id for e in entries}
     return json_response(
         {
-            "board": board.name,
+            **where(board),
             "entries": [e.to_json() for e in entries],
             "missing": [u for u in wanted if u not in shown],
         }
@@ -183,7 +184,7 @@ async def score_range(request: Request) -> Response:
     entries = await ranks.page(svc.index, board, first + offset + 1, take) if take else []
     return json_response(
         {
-            "board": board.name,
+            **where(board),
             "min": low,
             "max": high,
             "count": max(0, stop - first),
@@ -197,7 +198,7 @@ async def score_count(request: Request) -> Response:
     board = await read_board(request)
     start, end, low, high = score_bounds(request, board)
     first, stop = await asyncio.gather(svc.index.count_before(board, start), svc.index.count_before(board, end))
-    return json_response({"board": board.name, "min": low, "max": high, "count": max(0, stop - first)})
+    return json_response({**where(board), "min": low, "max": high, "count": max(0, stop - first)})
 
 
 async def score_for_rank(request: Request) -> Response:
@@ -211,13 +212,13 @@ async def score_for_rank(request: Request) -> Response:
     if board.tie is not Tie.UNIQUE:
         there = await rank_holder(svc.index, board, wanted, users)
     if not there:
-        return json_response({"board": board.name, "rank": wanted, "users": users, "score": None, "beat": None})
+        return json_response({**where(board), "rank": wanted, "users": users, "score": None, "beat": None})
     score = there[0].score
     step = 1 if board.order is Order.DESC else -1
     beat = max(MIN_SCORE, min(MAX_SCORE, score + step))
     needed = beat if board.tie is Tie.UNIQUE else score
     return json_response(
-        {"board": board.name, "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
+        {**where(board), "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
     )
 
 
@@ -236,3 +237,10 @@ async def rank_holder(index: RankIndex, board: Board, rank: int, users: int) -> 
         else:
             lo = mid + 1
     return found
+
+
+async def periods(request: Request) -> Response:
+    """A window's current period, the finished ones kept, and when it next resets."""
+    board = await board_of(request)
+    spec = request.query_params.get("window") or default_window(board)
+    return json_response(periods_json(board, spec, windows.now_us()))

@@ -11,16 +11,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import ranks
+from podium import ranks, windows
 from podium.api.context import board_of, ingest_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, better
 from podium.domain.totals import LogPosition, Total
+from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
 from podium.ingest import Submission
+from podium.windows import default_window, period_boards_of
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
@@ -87,10 +89,10 @@ async def submit_score(request: Request) -> Response:
     wait = bool_param(request.query_params, "wait")
     sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
     before = await previous(svc, board, [sub.user_id]) if wait else {}
-    [position] = await ingest_of(svc).submit([sub])
+    [(position, at_us)] = await ingest_of(svc).submit_timed([sub])
     if not wait:
         return json_response({"accepted": True}, 202)
-    [result] = await visible_results(svc, board, [(sub.user_id, position)], before)
+    [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
     return json_response(result) if result is not None else not_visible()
 
 
@@ -106,52 +108,80 @@ async def submit_batch(request: Request) -> Response:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
     parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
-    positions = await ingest_of(svc).submit(parsed)
+    stamped = await ingest_of(svc).submit_timed(parsed)
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)
-    submitted = [(s.user_id, p) for s, p in zip(parsed, positions, strict=True)]
+    submitted = [(s.user_id, p, at) for s, (p, at) in zip(parsed, stamped, strict=True)]
     results = await visible_results(svc, board, submitted, before)
     if any(r is None for r in results):
         return not_visible()
     return json_response({"results": results})
 
 
-Before = dict[str, tuple[Entry | None, Total | None]]
+# Per user, per window kept: its entry and stored total just before the submission.
+Before = dict[tuple[str, str], tuple[Entry | None, Total | None]]
+
+
+def window_boards(board: Board, at_us: int) -> list[tuple[str, Board]]:
+    """Each window the board keeps, with its stored board at `at_us`."""
+    return list(zip(board.windows, period_boards_of(board, at_us), strict=True))
 
 
 async def previous(svc: Services, board: Board, users: list[str]) -> Before:
-    """Each user's entry and stored total just before the submission: what the answer
-    compares with. (Another submission for the same user racing this one may land in
-    between; then "previous" is the state this one was compared against, not the last.)"""
+    """Each user's entry and stored total in each window just before the submission: what
+    the answer compares with. (Another submission for the same user racing this one may
+    land in between; then "previous" is what this one was compared against, not the last.)"""
     unique = sorted(set(users))
-    entries = await asyncio.gather(*(ranks.entry(svc.index, board, u) for u in unique))
-    totals = await svc.store_totals(board, unique)
-    return {u: (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
+    found: Before = {}
+    for spec, stored in window_boards(board, windows.now_us()):
+        entries = await asyncio.gather(*(ranks.entry(svc.index, stored, u) for u in unique))
+        totals = await svc.store_totals(stored, unique)
+        found |= {(u, spec): (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
+    return found
 
 
 async def visible_results(
-    svc: Services, board: Board, submitted: list[tuple[str, LogPosition]], before: Before
+    svc: Services, board: Board, submitted: list[tuple[str, LogPosition, int]], before: Before
 ) -> list[dict[str, Any] | None]:
-    """Wait until each submission is visible; then each user's rank and score (None: timed out)."""
+    """Wait until each submission is visible in every window; then each user's rank and
+    score, before and after, per window (None: timed out)."""
     timeout_s = svc.settings.wait_timeout_s
+    waits = [
+        (user_id, spec, stored, position)
+        for user_id, position, at_us in submitted
+        for spec, stored in window_boards(board, at_us)
+    ]
     seen = await asyncio.gather(
-        *(svc.visibility.wait(board, user_id, position, timeout_s) for user_id, position in submitted)
+        *(svc.visibility.wait(stored, user_id, position, timeout_s) for user_id, _, stored, position in waits)
     )
-    results: list[dict[str, Any] | None] = []
-    for (user_id, _), ok in zip(submitted, seen, strict=True):
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    for (user_id, spec, stored, _), ok in zip(waits, seen, strict=True):
         if not ok:
-            results.append(None)
             continue
-        entry = await ranks.entry(svc.index, board, user_id)
+        entry = await ranks.entry(svc.index, stored, user_id)
         result: dict[str, Any] = (
             entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None}
         )
-        old_entry, old_total = before.get(user_id, (None, None))
+        old_entry, old_total = before.get((user_id, spec), (None, None))
         result["previous"] = {
             "rank": old_entry.rank if old_entry is not None else None,
             "score": old_total.total if old_total is not None and not old_total.removed else None,
         }
         result["personal_best"] = entry is not None and is_personal_best(board, old_total, entry.score)
+        if stored.parent is not None:
+            result["period"] = split_period_board(stored.name)[2]  # type: ignore[index]
+        answers[(user_id, spec)] = result
+    results: list[dict[str, Any] | None] = []
+    main = default_window(board)
+    for user_id, _, _ in submitted:
+        per_window = {spec: answers.get((user_id, spec)) for spec in board.windows}
+        if any(a is None for a in per_window.values()):
+            results.append(None)
+            continue
+        result = dict(per_window[main] or {})
+        result.pop("period", None)
+        if board.windows != ("all",):
+            result["windows"] = per_window
         results.append(result)
     return results
 

@@ -102,7 +102,8 @@ def apply_event(
     *,
     duplicate_key: bool = False,
 ) -> Total:
-    """The user's total after `event`; the caller has ruled out redelivery.
+    """The user's total on `board` after `event` (`board` may be one of the event's board's
+    window periods); the caller has ruled out redelivery.
 
     Every applied event produces a new version, even one that leaves the total as
     it was (a worse score on a `best` board, a retried idempotency key): the new
@@ -115,13 +116,13 @@ def apply_event(
     hidden = current.hidden if current is not None else False  # a ban outlives a removal
     if isinstance(event, UserHidden):
         if current is None:  # banned before any score: the ban waits for the first one
-            return Total(event.board, event.user_id, 0, version, now, position, True, now, hidden=event.hidden)
+            return Total(board.name, event.user_id, 0, version, now, position, True, now, hidden=event.hidden)
         return replace(current, version=version, position=position, updated_at_us=now, hidden=event.hidden)
     if isinstance(event, UserRemoved):
-        return Total(event.board, event.user_id, 0, version, now, position, True, now, hidden=hidden)
+        return Total(board.name, event.user_id, 0, version, now, position, True, now, hidden=hidden)
     if duplicate_key:
         if current is None:
-            return Total(event.board, event.user_id, 0, version, now, position, True, now)
+            return Total(board.name, event.user_id, 0, version, now, position, True, now)
         return replace(current, version=version, position=position, updated_at_us=now)
     operator = event.operator or board.operator
     before = (live.total, live.subscore) if live is not None else None
@@ -130,7 +131,7 @@ def apply_event(
     reached = live.reached_at_us if live is not None and before == (new_total, new_sub) else now
     best = new_total if live is None or better(board.order, new_total, live.best_total) else live.best_total
     return Total(
-        event.board,
+        board.name,
         event.user_id,
         new_total,
         version,
