@@ -46,6 +46,29 @@ def query_int(name: str, low: int, high: int, default: int) -> dict[str, Any]:
     }
 
 
+OPERATORS = ["incr", "decr", "best", "set"]
+WINDOWS = {
+    "type": "array",
+    "items": {"type": "string", "description": "all | day | week | month | cron:<5-field cron expression>"},
+    "minItems": 1,
+    "maxItems": 8,
+    "default": ["all"],
+}
+KEEP = {"type": "integer", "minimum": 0, "maximum": 366, "default": 7, "description": "Finished periods kept"}
+WINDOW = {
+    "name": "window",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "One of the board's windows (default: all-time, or its first window)",
+}
+PERIOD = {
+    "name": "period",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "A period id of the window (default: the current one); see /periods",
+}
 WAIT = {
     "name": "wait",
     "in": "query",
@@ -73,16 +96,44 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
-            "operator": {"type": "string", "enum": ["incr", "best", "set"], "default": "incr"},
+            "operator": {"type": "string", "enum": OPERATORS, "default": "incr"},
+            "tie": {
+                "type": "string",
+                "enum": ["unique", "competition", "dense"],
+                "default": "unique",
+                "description": "unique: 1,2,3,4 (who reached it first is ahead); competition: 1,2,2,4; dense: 1,2,2,3",
+            },
+            "subscore_order": {
+                "type": ["string", "null"],
+                "enum": ["desc", "asc", None],
+                "default": None,
+                "description": "The subscore's order, the first tie-break; null: the board has no subscore",
+            },
+            "windows": WINDOWS,
+            "timezone": {"type": "string", "default": "UTC", "description": "IANA time zone of the windows' resets"},
+            "keep_periods": KEEP,
+            "allow_operator_override": {"type": "boolean", "default": False},
         },
+    },
+    "BoardChanges": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The mutable settings; the others are fixed when the board is created.",
+        "properties": {"windows": WINDOWS, "keep_periods": KEEP, "allow_operator_override": {"type": "boolean"}},
     },
     "Board": {
         "type": "object",
-        "required": ["board", "order", "operator", "users"],
+        "required": ["board", "order", "operator", "tie", "windows", "timezone", "keep_periods", "users"],
         "properties": {
             "board": ID,
             "order": {"type": "string", "enum": ["desc", "asc"]},
-            "operator": {"type": "string", "enum": ["incr", "best", "set"]},
+            "operator": {"type": "string", "enum": OPERATORS},
+            "tie": {"type": "string", "enum": ["unique", "competition", "dense"]},
+            "subscore_order": {"type": ["string", "null"], "enum": ["desc", "asc", None]},
+            "windows": {"type": "array", "items": {"type": "string"}},
+            "timezone": {"type": "string"},
+            "keep_periods": {"type": "integer"},
+            "allow_operator_override": {"type": "boolean"},
             "users": {"type": "integer", "minimum": 0},
         },
     },
@@ -99,6 +150,14 @@ SCHEMAS: dict[str, Any] = {
             "user_id": ID,
             "score": SCORE,
             "key": {**ID, "description": "Idempotency key: applied once per board within 24 h."},
+            "operator": {
+                "type": "string",
+                "enum": OPERATORS,
+                "description": "This submission's operator, on a board that allows an override",
+            },
+            "subscore": {**SCORE, "description": "On a board with a subscore_order"},
+            "metadata": {"type": "object", "description": "Small JSON object (2 KiB compact); replaces the entry's"},
+            "display_name": {"type": "string", "minLength": 1, "maxLength": 64},
         },
     },
     "SubmissionBatch": {
@@ -119,13 +178,37 @@ SCHEMAS: dict[str, Any] = {
     "Entry": {
         "type": "object",
         "required": ["rank", "user_id", "score"],
-        "properties": {"rank": {"type": "integer", "minimum": 1}, "user_id": ID, "score": SCORE},
+        "properties": {
+            "rank": {"type": "integer", "minimum": 1, "description": "Under the board's tie policy"},
+            "user_id": ID,
+            "score": SCORE,
+            "subscore": SCORE,
+            "display_name": {"type": ["string", "null"]},
+            "metadata": {"type": ["object", "null"]},
+            "users": {"type": "integer", "description": "A single user's entry: how many are ranked"},
+            "percentile": {
+                "type": "number",
+                "description": "A single user's entry: % of ranked users whose total is not better",
+            },
+        },
     },
     "Result": {
         "type": "object",
         "required": ["rank", "user_id", "score"],
-        "description": "The user's entry once the submission is visible (null rank: the user was removed).",
-        "properties": {"rank": {"type": ["integer", "null"]}, "user_id": ID, "score": {"type": ["integer", "null"]}},
+        "description": "The user's entry once the submission is visible (null rank: the user was removed), "
+        "the rank and score before it, whether it is a new personal best, and the same per window "
+        "(with the period) on a board with windows.",
+        "properties": {
+            "rank": {"type": ["integer", "null"]},
+            "user_id": ID,
+            "score": {"type": ["integer", "null"]},
+            "previous": {
+                "type": "object",
+                "properties": {"rank": {"type": ["integer", "null"]}, "score": {"type": ["integer", "null"]}},
+            },
+            "personal_best": {"type": "boolean"},
+            "windows": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
     },
     "Results": {
         "type": "object",
@@ -135,7 +218,14 @@ SCHEMAS: dict[str, Any] = {
     "TopPage": {
         "type": "object",
         "required": ["board", "users", "entries"],
-        "properties": {"board": ID, "users": {"type": "integer"}, "entries": {"type": "array", "items": ref("Entry")}},
+        "properties": {
+            "board": ID,
+            "window": {"type": "string"},
+            "period": {"type": "string"},
+            "users": {"type": "integer"},
+            "entries": {"type": "array", "items": ref("Entry")},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor= for the next page"},
+        },
     },
     "Around": {
         "type": "object",
@@ -192,9 +282,9 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from podium.api import admin, openapi_friends, openapi_live  # they build on the helpers above
+    from podium.api import admin, openapi_friends, openapi_live, openapi_reads  # they build on the helpers above
 
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Podium",
@@ -317,5 +407,7 @@ def document() -> dict[str, Any]:
             **openapi_friends.PATHS,
             **openapi_live.PATHS,
         },
-        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS}},
+        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS, **openapi_reads.SCHEMAS}},
     }
+    doc["paths"] = openapi_reads.extend(doc["paths"])
+    return doc

@@ -201,9 +201,24 @@ def test_health_and_openapi(client: TestClient, b: BoardNames) -> None:
         "/v1/boards/{board}/top",
         "/v1/boards/{board}/users/{user_id}",
         "/v1/boards/{board}/users/{user_id}/around",
+        "/v1/boards/{board}/users/lookup",
+        "/v1/boards/{board}/range",
+        "/v1/boards/{board}/count",
+        "/v1/boards/{board}/score-for-rank",
+        "/v1/boards/{board}/periods",
         "/healthz",
     ):
         assert path in doc["paths"]
+    assert {"put", "get", "patch", "delete"} <= set(doc["paths"]["/v1/boards/{board}"])
+    top = {p["name"] for p in doc["paths"]["/v1/boards/{board}/top"]["get"]["parameters"]}
+    assert {"limit", "offset", "cursor", "window", "period"} <= top
+    # Every path the app serves under /v1 is in the document.
+    from starlette.routing import Route
+
+    from podium.api.app import ROUTES
+
+    served = {r.path for r in ROUTES if isinstance(r, Route) and r.path.startswith("/v1/")}  # not WebSockets
+    assert served <= set(doc["paths"])
 
 
 def test_state_survives_a_restart(settings: Any, b: BoardNames) -> None:
