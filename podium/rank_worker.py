@@ -79,7 +79,7 @@ class RankWorker:
                 # two applies the redelivered batch is stale there but not yet fanned out.
                 await self._social.apply(board, totals)
             applied += len(done)
-            if self._live is not None and done:
+            if self._live is not None and done and board.parent is None:  # live follows all-time
                 # Before visibility: a `wait=true` answer implies its delta has been published.
                 await self._publish(self._live, board, done)
             self._visibility.applied(totals)

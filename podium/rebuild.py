@@ -20,6 +20,7 @@ from podium.domain.boards import Board
 from podium.index.generations import GenerationalRankIndex
 from podium.jobs import Job
 from podium.store.base import Store
+from podium.windows import with_periods
 
 log = logging.getLogger("podium.rebuild")
 
@@ -38,7 +39,7 @@ async def rebuild(
 ) -> None:
     """Rebuild the named boards (None: every board), one after another, reporting to `job`."""
     names = board_names if board_names is not None else await store.board_names()
-    targets = [await boards.get(name) for name in names]
+    targets = await with_periods(boards, names)  # each board's window periods too
     job.step = "counting"
     job.total = sum(await asyncio.gather(*(store.count_totals(b.name) for b in targets)))
     for board in targets:

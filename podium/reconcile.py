@@ -49,6 +49,7 @@ from podium.domain.totals import Total
 from podium.errors import PodiumError
 from podium.index.base import Entry, RankIndex
 from podium.store.base import Store, board_totals
+from podium.windows import with_periods
 
 log = logging.getLogger("podium.reconcile")
 
@@ -154,8 +155,8 @@ class Reconciler:
             started = time.monotonic()
             report = Report(datetime.now(UTC).isoformat(timespec="seconds"), dry_run, [])
             names = list(board_names) if board_names is not None else await self._store.board_names()
-            for name in names:
-                report.boards.append(await self.board(await self._boards.get(name), dry_run=dry_run))
+            for board in await with_periods(self._boards, names):  # each board's window periods too
+                report.boards.append(await self.board(board, dry_run=dry_run))
             report.seconds = time.monotonic() - started
             return report
 

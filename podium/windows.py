@@ -8,6 +8,7 @@ with the settings of the board it belongs to; the all-time window is the board i
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import podium.domain.windows as w
@@ -16,7 +17,6 @@ from podium.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from podium.boards import Boards
-    from podium.bootstrap import Services
     from podium.index.generations import GenerationalRankIndex
     from podium.store.base import Store
 
@@ -52,20 +52,28 @@ def period_boards_of(board: Board, at_us: int) -> list[Board]:
     return out
 
 
-async def stored_boards(svc: Services, board: Board) -> list[str]:
-    """Every stored board of `board`: itself and its windows' kept periods."""
-    names = [board.name]
-    at = now_us()
+def stored_boards(board: Board, at_us: int) -> list[Board]:
+    """Every stored board of `board` at `at_us`: itself and its windows' current and kept
+    periods (what deleting, rebuilding or reconciling the board covers)."""
+    out = [board]
     for spec in board.windows:
         window = w.parse_window(spec)
         if window.kind is w.WindowKind.ALL:
             continue
-        periods = [
-            w.period_at(window, board.timezone, at),
-            *w.previous_periods(window, board.timezone, at, board.keep_periods),
-        ]
-        names += [w.period_board(board.name, window, p.id) for p in periods]
-    return names
+        current = w.period_at(window, board.timezone, at_us)
+        kept = w.previous_periods(window, board.timezone, at_us, board.keep_periods)
+        out += [board.renamed(w.period_board(board.name, window, p.id)) for p in [current, *kept]]
+    return out
+
+
+async def with_periods(boards: Boards, names: Sequence[str]) -> list[Board]:
+    """The named boards, each followed by its windows' stored boards."""
+    at = now_us()
+    out: list[Board] = []
+    for name in names:
+        board = await boards.get(name)
+        out += stored_boards(board, at) if board.parent is None else [board]
+    return out
 
 
 def kept_period_boards(board: Board, at_us: int) -> list[Board]:

@@ -8,12 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from podium import windows
 from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Tie
 from podium.errors import InvalidInput
+from podium.windows import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)
@@ -36,17 +38,13 @@ def check_windows(value: Any) -> tuple[str, ...]:
     windows = tuple(value)
     if len(set(windows)) != len(windows):
         raise InvalidInput("windows must not repeat a window", code="invalid_windows")
-    from podium.windows import check_window
-
     for w in windows:
         check_window(w)
     return windows
 
 
 def check_timezone(value: Any) -> str:
-    from podium.windows import check_timezone as check
-
-    return check(value)
+    return windows.check_timezone(value)
 
 
 def check_keep(value: Any) -> int:
@@ -122,12 +120,10 @@ async def delete_board(request: Request) -> Response:
     """Delete the board, its windows' periods, their totals and their rank index."""
     svc = services(request)
     board = await board_of(request)
-    from podium.windows import stored_boards
-
-    names = await stored_boards(svc, board)
-    await svc.boards.delete(names)
-    for name in names:
-        await svc.index.drop_board(replace(board, name=name))
+    stored = stored_boards(board, windows.now_us())
+    await svc.boards.delete([b.name for b in stored])
+    for each in stored:
+        await svc.index.drop_board(each)
     return Response(status_code=204)
 
 

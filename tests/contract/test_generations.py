@@ -104,7 +104,7 @@ async def test_a_rebuild_misses_no_write_and_swaps_in_at_once(
     )
     assert await ranking(index, board) == expected
     assert names.generation_board(board.name, 1) in await stored()
-    if isinstance(index.inner, ShardedRedisRankIndex):
+    if isinstance(index.inner, ShardedRedisRankIndex) and index.inner.policy.max_members < 100:
         new_storage = index.storage(board, generation)
         assert len(await index.inner.buckets(new_storage)) > 1  # the new generation split on its own
         await index.inner.finish_moves(new_storage)

@@ -85,7 +85,7 @@ class Reference:
     def board(self, board: Board, user: str) -> list[tuple[int, str, int]]:
         members = {user} | self.friends.get(user, set())
         live = [t for u in members if (t := self.totals.get((board.name, u))) is not None and not t.removed]
-        live.sort(key=lambda t: total_key(board.order, t))
+        live.sort(key=lambda t: total_key(board, t))
         return [(i + 1, t.user_id, t.total) for i, t in enumerate(live)]
 
 
