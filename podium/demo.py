@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 
 import httpx
 
@@ -27,12 +28,19 @@ async def play(base_url: str, *, players_count: int = 200, matches_per_s: float 
     roster = players(players_count)
     skill = {p: rng.uniform(0.5, 2.0) for p in roster}
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        await client.put(f"/v1/boards/{BOARD}", json={"order": "desc", "operator": "incr"})
+        # A daily and a weekly board beside the all-time one, fed by the same submissions.
+        await client.put(f"/v1/boards/{BOARD}", json={"windows": ["all", "day", "week"]})
+        run = uuid.uuid4().hex[:8]  # a restarted demo's matches are new matches, not retries
         match = 0
         while True:
             match += 1
             batch = [
-                {"user_id": p, "score": int(rng.expovariate(1 / 100) * skill[p]), "key": f"match-{match}-{p}"}
+                {
+                    "user_id": p,
+                    "score": int(rng.expovariate(1 / 100) * skill[p]),
+                    "key": f"match-{run}-{match}-{p}",
+                    "display_name": p.capitalize(),
+                }
                 for p in rng.sample(roster, k=min(4, len(roster)))
             ]
             try:

@@ -46,7 +46,8 @@ function fillTable(id, entries, columns) {
     const tr = document.createElement("tr");
     tr.dataset.user = entry.user_id;
     if (entry.user_id === user) tr.classList.add("mine");
-    tr.append(...columns.map((column) => cell(entry[column])));
+    // A player is shown by its display name when it has one (the row keeps its id).
+    tr.append(...columns.map((column) => cell(column === "user_id" ? entry.display_name || entry.user_id : entry[column])));
     return tr;
   });
   document.querySelector(`#${id} tbody`).replaceChildren(...rows);

@@ -53,7 +53,8 @@ def test_reconcile_cli_reports_then_repairs_drift(tmp_path: Path) -> None:
             db.execute("UPDATE totals SET total = 1000, version = version + 1 WHERE board = 'arena' AND user_id = 'p2'")
             db.execute("DELETE FROM totals WHERE board = 'arena' AND user_id = 'p5'")
             db.execute(
-                "INSERT INTO totals SELECT board, 'newcomer', 45, 1, reached_at_us, log_partition, log_offset, "
+                "INSERT INTO totals (board, user_id, total, version, reached_at_us, log_partition, log_offset, "
+                "removed, updated_at_us) SELECT board, 'newcomer', 45, 1, reached_at_us, log_partition, log_offset, "
                 "removed, updated_at_us FROM totals WHERE board = 'arena' AND user_id = 'p1'"
             )
         before = top(server, "arena")
