@@ -33,6 +33,7 @@ from podium.social.memory import MemorySocialIndex
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
+from podium.users import Users
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class Services:
     reconciler: Reconciler | None = None
     friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
     live: LiveHub | None = None  # live updates (podium/live/)
+    users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
 
 
 class Workers:
@@ -141,10 +143,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
+        ingest = Ingest(score_log)
         yield Services(
             settings,
             boards,
-            Ingest(score_log),
+            ingest,
             index,
             visibility,
             tuple(workers.states),
@@ -152,6 +155,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             reconciler=reconciler,
             friends=friends,
             live=live,
+            users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
         )
     finally:
         await admin.close()
@@ -204,6 +208,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs())
         friends = Friends(store, social, index, max_friends=settings.max_friends)
+        users = None
+        if ingest is not None:
+            users = Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s)
         yield Services(
             settings,
             boards,
@@ -215,6 +222,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             reconciler=reconciler,
             friends=friends,
             live=live,
+            users=users,
         )
     finally:
         await admin.close()

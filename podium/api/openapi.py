@@ -192,7 +192,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from podium.api import admin, openapi_friends, openapi_live  # they build on the helpers above
+    from podium.api import admin, openapi_friends, openapi_live, openapi_users  # they build on the helpers above
 
     return {
         "openapi": "3.1.0",
@@ -316,6 +316,7 @@ def document() -> dict[str, Any]:
             **admin.PATHS,
             **openapi_friends.PATHS,
             **openapi_live.PATHS,
+            **openapi_users.PATHS,
         },
-        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS}},
+        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS, **openapi_users.SCHEMAS}},
     }
