@@ -34,6 +34,7 @@ from podium.social.memory import MemorySocialIndex
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
+from podium.users import Users
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.windows import drop_expired_periods
 
@@ -67,6 +68,8 @@ class Services:
         assert self.store is not None, "every process with the api role opens the store"
         found = await self.store.load_totals([(board.name, u) for u in users])
         return {user: t for (_, user), t in found.items()}
+
+    users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
 
 
 class Workers:
@@ -151,10 +154,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
+        ingest = Ingest(score_log)
         yield Services(
             settings,
             boards,
-            Ingest(score_log),
+            ingest,
             index,
             visibility,
             tuple(workers.states),
@@ -163,6 +167,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             friends=friends,
             live=live,
             store=store,
+            users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
         )
     finally:
         await admin.close()
@@ -217,6 +222,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs())
         friends = Friends(store, social, index, max_friends=settings.max_friends)
+        users = None
+        if ingest is not None:
+            users = Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s)
         yield Services(
             settings,
             boards,
@@ -229,6 +237,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             friends=friends,
             live=live,
             store=store,
+            users=users,
         )
     finally:
         await admin.close()

@@ -89,10 +89,11 @@ class Friends:
         return stored
 
     async def board(self, board: Board, user_id: str, count: int) -> list[FriendsBoardEntry]:
-        """The best `count` of the user and their friends, each with its global rank."""
+        """The best `count` of the user and their friends, each with its global rank (none for
+        a user banned since the social index read: the rank index gives it only its own view)."""
         entries = await self._social.friends_board(board, user_id, count)
         found = await asyncio.gather(*(self._index.entry(board, e.user_id) for e in entries))
         return [
-            FriendsBoardEntry(e.rank, e.user_id, e.score, g.rank if g is not None else None)
+            FriendsBoardEntry(e.rank, e.user_id, e.score, g.rank if g is not None and not g.hidden else None)
             for e, g in zip(entries, found, strict=True)
         ]

@@ -97,10 +97,12 @@ class RankWorker:
         are best effort beside the ranking: a failing hub is logged, never retried (a
         subscriber's top and own entry are read afresh with its next frame)."""
         entries = await asyncio.gather(*(self._index.entry(board, t.user_id) for t in done if not t.removed))
+        # A hidden user's entry is the rank it would have: its own view. The change carries the
+        # ban, and every other subscriber is shown a removal instead (Change.seen_by).
         ranks = {e.user_id: e.rank for e in entries if e is not None}
         # One change per user: the rank read is the newest version's.
         newest = newest_per_user(done)
-        applied = [Applied(t.user_id, t.total, ranks.get(t.user_id), t.version) for t in newest]
+        applied = [Applied(t.user_id, t.total, ranks.get(t.user_id), t.version, t.hidden) for t in newest]
         try:
             await live.publish(board.name, applied)
         except BackendUnavailable as exc:

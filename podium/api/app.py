@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from podium.api import admin, boards, friends, live, reads, routes, scores, web
+from podium.api import admin, boards, friends, live, reads, routes, scores, users, web
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.responses import json_response
@@ -47,6 +47,10 @@ ROUTES = [
     Route("/v1/users/{user_id}/friends", friends.get_friends, methods=["GET"]),
     Route("/v1/users/{user_id}/friends/{friend_id}", friends.add_friend, methods=["POST"]),
     Route("/v1/users/{user_id}/friends/{friend_id}", friends.remove_friend, methods=["DELETE"]),
+    Route("/v1/boards/{board}/users/{user_id}/hide", users.hide, methods=["POST"]),
+    Route("/v1/boards/{board}/users/{user_id}/hide", users.unhide, methods=["DELETE"]),
+    Route("/v1/users/{user_id}", users.forget, methods=["DELETE"]),
+    Route("/v1/users/{user_id}/export", users.export, methods=["GET"]),
     Route("/v1/admin/boards/{board}/buckets", routes.buckets, methods=["GET"]),
     Route("/v1/admin/reconcile", routes.reconcile, methods=["POST"]),
     Route("/v1/admin/rebuild", admin.start_rebuild, methods=["POST"]),

@@ -282,7 +282,13 @@ SCHEMAS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    from podium.api import admin, openapi_friends, openapi_live, openapi_reads  # they build on the helpers above
+    from podium.api import (
+        admin,
+        openapi_friends,
+        openapi_live,
+        openapi_reads,
+        openapi_users,
+    )  # build on the helpers above
 
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -406,8 +412,17 @@ def document() -> dict[str, Any]:
             **admin.PATHS,
             **openapi_friends.PATHS,
             **openapi_live.PATHS,
+            **openapi_users.PATHS,
         },
-        "components": {"schemas": {**SCHEMAS, **admin.SCHEMAS, **openapi_friends.SCHEMAS, **openapi_reads.SCHEMAS}},
+        "components": {
+            "schemas": {
+                **SCHEMAS,
+                **admin.SCHEMAS,
+                **openapi_friends.SCHEMAS,
+                **openapi_reads.SCHEMAS,
+                **openapi_users.SCHEMAS,
+            }
+        },
     }
     doc["paths"] = openapi_reads.extend(doc["paths"])
     return doc

@@ -21,6 +21,7 @@ class Applied:
     score: int
     rank: int | None  # None: the user was removed
     version: int
+    hidden: bool = False  # shadow-banned: others see the change as a removal (Change.seen_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,18 @@ class Change:
     score: int
     rank: int | None
     version: int
+    hidden: bool = False
+
+    def seen_by(self, viewer: str | None) -> Change:
+        """The change as the subscriber `viewer` may see it. A shadow-banned user's change is
+        shown as it is to that user only (its own view is unchanged by the ban); to everyone
+        else it is a removal, so no one else sees its score or rank."""
+        if not self.hidden or viewer == self.user_id:
+            return self
+        return Change(self.seq, self.user_id, 0, None, self.version, hidden=True)
 
     def to_json(self) -> dict[str, Any]:
+        """The change as a subscriber's frame carries it (never the ban: see seen_by)."""
         return {
             "seq": self.seq,
             "user_id": self.user_id,
@@ -44,7 +55,14 @@ class Change:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
-        return cls(int(data["seq"]), str(data["user_id"]), int(data["score"]), data["rank"], int(data["version"]))
+        return cls(
+            int(data["seq"]),
+            str(data["user_id"]),
+            int(data["score"]),
+            data["rank"],
+            int(data["version"]),
+            bool(data.get("hidden", False)),  # absent in changes published before bans existed
+        )
 
 
 class Subscription:

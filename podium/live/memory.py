@@ -27,7 +27,7 @@ class MemoryLiveHub:
         if not applied:
             return []
         first = self._seq[board] + 1
-        changes = [Change(first + i, a.user_id, a.score, a.rank, a.version) for i, a in enumerate(applied)]
+        changes = [Change(first + i, a.user_id, a.score, a.rank, a.version, a.hidden) for i, a in enumerate(applied)]
         self._seq[board] = changes[-1].seq
         history = self._history.setdefault(board, deque(maxlen=self._history_size))
         history.extend(changes)

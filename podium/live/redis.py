@@ -62,7 +62,7 @@ class RedisLiveHub:
         keys = [names.live_seq_key(board), names.live_history_key(board), names.live_channel(board)]
         last = int(await _translate(self._publish(keys=keys, args=args)))
         first = last - len(applied) + 1
-        return [Change(first + i, a.user_id, a.score, a.rank, a.version) for i, a in enumerate(applied)]
+        return [Change(first + i, a.user_id, a.score, a.rank, a.version, a.hidden) for i, a in enumerate(applied)]
 
     async def subscribe(self, board: str) -> Subscription:
         sub = Subscription(board, self._history_size)
@@ -139,7 +139,10 @@ class RedisLiveHub:
 
 
 def _applied_json(a: Applied) -> dict[str, Any]:
-    return {"user_id": a.user_id, "score": a.score, "rank": a.rank, "version": a.version}
+    body: dict[str, Any] = {"user_id": a.user_id, "score": a.score, "rank": a.rank, "version": a.version}
+    if a.hidden:  # only then: the history of a board with no ban is as it was
+        body["hidden"] = True
+    return body
 
 
 async def _translate(awaitable: Any) -> Any:

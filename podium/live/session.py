@@ -115,6 +115,7 @@ class LiveSession:
 
     async def _delta(self, changes: list[Change]) -> Json:
         self._last_seq = changes[-1].seq if changes else self._last_seq
+        changes = [c.seen_by(self._user_id) for c in changes]  # a shadow-banned user's: only its own
         frame: Json = {"type": "delta", "changes": [c.to_json() for c in changes]}
         top = await self._read_top()
         if top != self._top:
@@ -183,8 +184,12 @@ class LiveSession:
         self._ranks = {u: e.rank if e is not None else None for u, e in found.items()}
 
     async def _read_entries(self, users: list[str]) -> dict[str, Entry | None]:
+        """The users' entries; a shadow-banned friend has none (only its own view ranks it)."""
         entries = await asyncio.gather(*(self._index.entry(self._board, u) for u in users))
-        return dict(zip(users, entries, strict=True))
+        return {
+            u: e if e is None or not e.hidden or u == self._user_id else None
+            for u, e in zip(users, entries, strict=True)
+        }
 
     async def _read_top(self) -> list[Json]:
         return [e.to_json() for e in await self._index.page(self._board, 1, self._top_n)]

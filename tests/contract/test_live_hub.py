@@ -67,6 +67,35 @@ async def test_publish_numbers_changes_and_delivers_them_in_order(hub: LiveHub) 
     assert sub.take() == ([], False)
 
 
+async def test_a_ban_crosses_the_hub_and_only_the_banned_user_sees_its_change(hub: LiveHub) -> None:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    start = await hub.last_seq(board)
+    sub = await hub.subscribe(board)
+    published = await hub.publish(board, [Applied("cheat", 900, 1, 4, hidden=True), Applied("ada", 5, 1, 2)])
+    delivered = await received(sub, 2)
+    resumed = await hub.since(board, start)
+    assert delivered == published == resumed  # live, and from the history (Redis: through JSON)
+    cheat, ada = delivered
+    assert cheat == Change(start + 1, "cheat", 900, 1, 4, hidden=True) and not ada.hidden
+    # Everyone else sees a removal; the banned user its own view, unchanged by the ban.
+    assert cheat.seen_by("ada").to_json() == {
+        "seq": start + 1,
+        "user_id": "cheat",
+        "score": 0,
+        "rank": None,
+        "version": 4,
+    }
+    assert cheat.seen_by(None).to_json() == cheat.seen_by("ada").to_json()
+    assert cheat.seen_by("cheat").to_json() == {
+        "seq": start + 1,
+        "user_id": "cheat",
+        "score": 900,
+        "rank": 1,
+        "version": 4,
+    }
+    assert ada.seen_by("cheat") == ada
+
+
 async def test_since_gives_the_missed_changes_or_none_when_the_history_lost_them(hub: LiveHub) -> None:
     board = f"b-{uuid.uuid4().hex[:8]}"
     s = await hub.last_seq(board)

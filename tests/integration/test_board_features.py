@@ -106,6 +106,8 @@ def test_details_are_returned_and_limited(client: TestClient, b: BoardNames) -> 
     send(client, b.arena, "ada", 1)  # no details sent: the entry keeps them
     top = client.get(f"/v1/boards/{b.arena}/top").json()["entries"]
     assert (top[0]["display_name"], top[0]["metadata"]) == ("Ada L.", {"car": "red", "laps": [1, 2]})
+    with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3") as ws:  # live frames carry them too
+        assert ws.receive_json()["top"][0]["metadata"] == {"car": "red", "laps": [1, 2]}
     for bad, code in (
         ({"metadata": [1]}, "invalid_metadata"),
         ({"metadata": {"x": "y" * 3000}}, "metadata_too_large"),

@@ -197,6 +197,49 @@ def test_friends_global_ranks_follow_other_players_changes(tmp_path: Path, b: Bo
             assert [(e["user_id"], e["global_rank"]) for e in state.friends or []] == [(b.ada, 1), (b.bob, 3)]
 
 
+def test_a_hidden_users_changes_reach_only_its_own_stream(
+    tmp_path: Path, hub: str, request: pytest.FixtureRequest, b: BoardNames
+) -> None:
+    """Everyone else sees a shadow-banned user's changes as removals: never its score or rank,
+    nor in a top, friends board or event. The banned user's own stream is as it was."""
+    with TestClient(create_app(live_settings(tmp_path, hub, request))) as client:
+        make_board(client, b.arena)
+        client.put(f"/v1/users/{b.ada}/friends", json={"friends": [b.cheat]})
+        for user, score in [(b.pro, 90), (b.ada, 50), (b.cheat, 40), (b.cy, 30)]:
+            submit(client, b.arena, user, score)
+        with (
+            client.websocket_connect(f"/v1/boards/{b.arena}/live?user_id={b.ada}&top=3") as others,
+            client.websocket_connect(f"/v1/boards/{b.arena}/live?user_id={b.cheat}&top=3") as own,
+        ):
+            seen, mine = LiveState(), LiveState()
+            seen.apply(others.receive_json())
+            mine.apply(own.receive_json())
+            assert [e["user_id"] for e in seen.friends or []] == [b.ada, b.cheat]
+            assert client.post(f"/v1/boards/{b.arena}/users/{b.cheat}/hide").status_code == 200
+            submit(client, b.arena, b.cheat, 100)  # 140: would pass pro and ada
+            submit(client, b.arena, b.last, 1)
+            receive_until(others, seen, lambda s: s.saw(b.last))
+            receive_until(own, mine, lambda s: s.saw(b.last))
+            hidden = [c for f in seen.frames[1:] for c in f.get("changes", []) if c["user_id"] == b.cheat]
+            assert len(hidden) == 2 and all((c["score"], c["rank"]) == (0, None) for c in hidden)
+            assert all(b.cheat not in [e["user_id"] for e in f.get("top", [])] for f in seen.frames[1:])
+            assert [e["user_id"] for e in seen.top] == [b.pro, b.ada, b.cy]
+            assert [e["user_id"] for e in seen.friends or []] == [b.ada]
+            assert seen.events == [] and seen.me is not None and seen.me["rank"] == 2  # no friend passed ada
+            own_changes = [c for f in mine.frames[1:] for c in f.get("changes", []) if c["user_id"] == b.cheat]
+            assert [(c["score"], c["rank"]) for c in own_changes] == [(40, 3), (140, 1)]
+            assert mine.me is not None and (mine.me["rank"], mine.me["score"]) == (1, 140)
+            assert {"type": "personal_best", "score": 140, "previous": 40} in mine.events
+
+            assert client.delete(f"/v1/boards/{b.arena}/users/{b.cheat}/hide").status_code == 200
+            submit(client, b.arena, b.last, 1)
+            receive_until(others, seen, lambda s: s.scores.get(b.last) == 2)
+        back = [c for f in seen.frames for c in f.get("changes", []) if c["user_id"] == b.cheat][-1]
+        assert (back["score"], back["rank"]) == (140, 1)
+        assert [e["user_id"] for e in seen.top] == [b.cheat, b.pro, b.ada]
+        assert seen.events == [{"type": "friend_passed_you", "friend": b.cheat, "friend_rank": 1, "rank": 3}]
+
+
 @pytest.fixture
 def server(tmp_path: Path, hub: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A real uvicorn server in this process (Starlette's TestClient buffers whole

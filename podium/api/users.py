@@ -1,0 +1,48 @@
+"""One user across the service: shadow-bans on a board, privacy deletes and exports."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium.api.context import board_of, services, user_of
+from podium.api.responses import json_response
+from podium.api.scores import not_visible
+from podium.users import Users
+
+
+def users_of(request: Request) -> Users:
+    users = services(request).users
+    assert users is not None, "every process with the api role has the users service"
+    return users
+
+
+async def hide(request: Request) -> Response:
+    return await _set_hidden(request, True)
+
+
+async def unhide(request: Request) -> Response:
+    return await _set_hidden(request, False)
+
+
+async def _set_hidden(request: Request, hidden: bool) -> Response:
+    users = users_of(request)
+    board = await board_of(request)
+    user_id = user_of(request)
+    if not await users.hide(board, user_id, hidden):
+        return not_visible()
+    return json_response({"board": board.name, "user_id": user_id, "hidden": hidden})
+
+
+async def forget(request: Request) -> Response:
+    """A privacy request: the user off every board and every friend list."""
+    users = users_of(request)
+    done = await users.forget(user_of(request))
+    if not done.visible:
+        return json_response({**done.to_json(), "accepted": True, "visible": False}, 202)
+    return json_response(done.to_json())
+
+
+async def export(request: Request) -> Response:
+    users = users_of(request)
+    return json_response(await users.export(user_of(request)))
