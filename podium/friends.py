@@ -93,7 +93,19 @@ class Friends:
         a user banned since the social index read: the rank index gives it only its own view)."""
         entries = await self._social.friends_board(board, user_id, count)
         found = await asyncio.gather(*(self._index.entry(board, e.user_id) for e in entries))
-        return [
+        listed = [
             FriendsBoardEntry(e.rank, e.user_id, e.score, g.rank if g is not None and not g.hidden else None)
             for e, g in zip(entries, found, strict=True)
         ]
+        own = await self._index.entry(board, user_id)
+        if own is None or not own.hidden:
+            return listed
+        # A banned user's own view: itself where it would be, the friends below it one place
+        # further down, globally too, as if it were still on the board.
+        at = next((i for i, e in enumerate(listed) if e.global_rank is None or e.global_rank >= own.rank), len(listed))
+        mine = FriendsBoardEntry(at + 1, user_id, own.score, own.rank)
+        below = [
+            FriendsBoardEntry(e.rank + 1, e.user_id, e.score, e.global_rank + 1 if e.global_rank is not None else None)
+            for e in listed[at:]
+        ]
+        return [*listed[:at], mine, *below][:count]

@@ -68,6 +68,10 @@ def test_a_hidden_user_leaves_everyone_elses_views_and_keeps_its_own(client: Tes
     assert entry(client, b.arena, b.bob) == (2, 40)  # its own view: the rank it would have
     body = friends_board(client, b.arena, b.ada, [(b.ada, 50), (b.cy, 30)])
     assert [(e["user_id"], e["global_rank"]) for e in body["entries"]] == [(b.ada, 1), (b.cy, 2)]
+    # bob's own friends board (cy is its friend) still shows bob, where it would be.
+    put_friends(client, b.bob, [b.cy])
+    own = client.get(f"/v1/boards/{b.arena}/users/{b.bob}/friends").json()["entries"]
+    assert [(e["rank"], e["user_id"], e["global_rank"]) for e in own] == [(1, b.bob, 2), (2, b.cy, 3)]
 
     # The ban survives a new score: bob sees its new place, nobody else sees bob.
     answer = client.post(f"/v1/boards/{b.arena}/scores?wait=true", json={"user_id": b.bob, "score": 100})
