@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import orjson
 
 from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
@@ -34,9 +36,18 @@ class FriendsBoardEntry:
     user_id: str
     score: int
     global_rank: int | None  # on the whole board, read at query time (None: not ranked there)
+    display_name: str = ""
+    metadata: str = ""  # compact JSON text
 
     def to_json(self) -> dict[str, Any]:
-        return {"rank": self.rank, "user_id": self.user_id, "score": self.score, "global_rank": self.global_rank}
+        return {
+            "rank": self.rank,
+            "user_id": self.user_id,
+            "score": self.score,
+            "global_rank": self.global_rank,
+            "display_name": self.display_name or None,
+            "metadata": orjson.Fragment(self.metadata) if self.metadata else None,
+        }
 
 
 class Friends:
@@ -94,7 +105,14 @@ class Friends:
         entries = await self._social.friends_board(board, user_id, count)
         found = await asyncio.gather(*(self._index.entry(board, e.user_id) for e in entries))
         listed = [
-            FriendsBoardEntry(e.rank, e.user_id, e.score, g.rank if g is not None and not g.hidden else None)
+            FriendsBoardEntry(
+                e.rank,
+                e.user_id,
+                e.score,
+                g.rank if g is not None and not g.hidden else None,
+                g.display_name if g is not None else "",
+                g.metadata if g is not None else "",
+            )
             for e, g in zip(entries, found, strict=True)
         ]
         own = await self._index.entry(board, user_id)
@@ -103,9 +121,9 @@ class Friends:
         # A banned user's own view: itself where it would be, the friends below it one place
         # further down, globally too, as if it were still on the board.
         at = next((i for i, e in enumerate(listed) if e.global_rank is None or e.global_rank >= own.rank), len(listed))
-        mine = FriendsBoardEntry(at + 1, user_id, own.score, own.rank)
+        mine = FriendsBoardEntry(at + 1, user_id, own.score, own.rank, own.display_name, own.metadata)
         below = [
-            FriendsBoardEntry(e.rank + 1, e.user_id, e.score, e.global_rank + 1 if e.global_rank is not None else None)
+            replace(e, rank=e.rank + 1, global_rank=e.global_rank + 1 if e.global_rank is not None else None)
             for e in listed[at:]
         ]
         return [*listed[:at], mine, *below][:count]

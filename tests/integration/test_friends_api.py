@@ -13,6 +13,8 @@ from tests.conftest import BoardNames
 from tests.integration.test_api import make_board
 from tests.integration.test_bad_input import assert_refused
 
+NO_DETAILS = {"display_name": None, "metadata": None}
+
 
 def put_friends(client: TestClient, user: str, friends: list[str]) -> dict[str, Any]:
     answer = client.put(f"/v1/users/{user}/friends", json={"friends": friends})
@@ -60,9 +62,9 @@ def test_friends_board_ranks_the_user_and_their_friends(client: TestClient, b: B
         "board": b.arena,
         "user_id": b.ada,
         "entries": [
-            {"rank": 1, "user_id": b.bob, "score": 30, "global_rank": 2},
-            {"rank": 2, "user_id": b.cy, "score": 20, "global_rank": 4},
-            {"rank": 3, "user_id": b.ada, "score": 10, "global_rank": 5},
+            {"rank": 1, "user_id": b.bob, "score": 30, "global_rank": 2, **NO_DETAILS},
+            {"rank": 2, "user_id": b.cy, "score": 20, "global_rank": 4, **NO_DETAILS},
+            {"rank": 3, "user_id": b.ada, "score": 10, "global_rank": 5, **NO_DETAILS},
         ],
     }
     limited = client.get(f"/v1/boards/{b.arena}/users/{b.ada}/friends?limit=2").json()["entries"]
