@@ -20,7 +20,7 @@ from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
-from podium.index.base import RankIndex
+from podium.index.base import Entry, RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.social.base import SocialIndex
 from podium.visibility import Visibility
@@ -32,6 +32,11 @@ log = logging.getLogger("podium.rank_worker")
 class RankWorkerSettings:
     batch_size: int = 2000
     poll_timeout_s: float = 0.5
+
+
+# How many ranks the live publish reads at once: a batch of thousands of users must not
+# ask for more connections than a client's pool holds (redis-py's default is 100).
+RANK_READS_AT_ONCE = 50
 
 
 class RankWorker:
@@ -96,7 +101,11 @@ class RankWorker:
         """Hand the live hub what was applied, each with the rank it now has. Live updates
         are best effort beside the ranking: a failing hub is logged, never retried (a
         subscriber's top and own entry are read afresh with its next frame)."""
-        entries = await asyncio.gather(*(self._index.entry(board, t.user_id) for t in done if not t.removed))
+        users = [t.user_id for t in newest_per_user(done) if not t.removed]
+        entries: list[Entry | None] = []
+        for i in range(0, len(users), RANK_READS_AT_ONCE):  # a pool's worth, not a batch's
+            chunk = users[i : i + RANK_READS_AT_ONCE]
+            entries += await asyncio.gather(*(self._index.entry(board, u) for u in chunk))
         # A hidden user's entry is the rank it would have: its own view. The change carries the
         # ban, and every other subscriber is shown a removal instead (Change.seen_by).
         ranks = {e.user_id: e.rank for e in entries if e is not None}
