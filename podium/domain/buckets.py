@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from podium.domain.ordering import SortKey
 
@@ -83,6 +83,9 @@ class BucketMap:
     # Hex digits of the tie-break in the board's members (`ordering.tie_width`): kept with
     # the map so that a mover, which knows a board only by name, can write range bounds.
     tie_width: int = 16
+    # Computed once per map (maps are immutable, and every read walks them): see segments().
+    _segments: tuple[Segment, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _lows: list[SortKey] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def single(cls, shard: int, tie_width: int = 16) -> BucketMap:
@@ -95,6 +98,12 @@ class BucketMap:
 
     def segments(self) -> tuple[Segment, ...]:
         """Every key range of the board with the set it lives in, in rank order."""
+        if self._segments is None:
+            object.__setattr__(self, "_segments", self._cut())
+        assert self._segments is not None
+        return self._segments
+
+    def _cut(self) -> tuple[Segment, ...]:
         out: list[Segment] = []
         for b in self.buckets:
             high = self.upper(b)
@@ -111,8 +120,9 @@ class BucketMap:
     def locate(self, key: SortKey) -> Segment:
         """The segment whose range holds `key`: where its member is written and read."""
         segments = self.segments()
-        lows = [s.low for s in segments[1:]]  # all set: only the first is open
-        return segments[bisect.bisect_right(lows, key)]  # type: ignore[type-var]
+        if self._lows is None:
+            object.__setattr__(self, "_lows", [s.low for s in segments[1:]])  # all set: only the first is open
+        return segments[bisect.bisect_right(self._lows, key)]  # type: ignore[arg-type]
 
     def in_transit(self) -> list[Bucket]:
         return [b for b in self.buckets if b.transit is not None]

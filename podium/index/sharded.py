@@ -45,6 +45,7 @@ new shard taking its share) is the same transit.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -997,4 +998,11 @@ def _pending(board: Board, t: Total) -> str:
 def _decode_map(raw: bytes | str | None) -> BucketMap | None:
     if not raw:
         return None
+    return _decode_map_bytes(raw.encode() if isinstance(raw, str) else raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_map_bytes(raw: bytes) -> BucketMap:
+    """A map as its JSON: the same bytes, the same (immutable) map, decoded once: every read
+    fetches the map, and a board's changes only with a split or a mover's batch."""
     return BucketMap.from_json(orjson.loads(raw))
