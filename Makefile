@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps demo serve test unit faults lint typecheck format clean stack-up stack-down stack-status
+.PHONY: install system-deps demo serve test unit faults lint typecheck format clean stack-up stack-down stack-status bench
 
 # Debian packages the distributed profile and its tests need: Redis (the rank
 # index) and kcat (an outside Kafka client the tests read topics with). The
@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,distributed]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,distributed,bench]'
 	touch $@
 
 install: $(STAMP)
@@ -64,6 +64,15 @@ unit: install
 # Bounded: 15 minutes.
 faults: install system-deps
 	timeout 900 $(BIN)/pytest -q tests/faults $(PYTEST_ARGS)
+
+# The bench (docs/benchmarks.md): every stage against the raw engine under it, in one run;
+# the quick form, a few minutes. PROFILE=distributed measures the running stack (make stack-up);
+# BENCH_ARGS adds flags (--users 1000000, --seconds 10, ...; `podium bench --help`).
+PROFILE ?= embedded
+BENCH_OUT ?= bench-results
+BENCH_ARGS ?=
+bench: install system-deps
+	$(BIN)/podium bench --quick --profile $(PROFILE) --out $(BENCH_OUT)/$(PROFILE) $(BENCH_ARGS)
 
 # The distributed tests start the stack themselves if it is not running, and stop it after.
 test: lint typecheck system-deps

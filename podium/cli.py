@@ -14,6 +14,7 @@ import httpx
 
 from podium import __version__, demo, logs
 from podium.api.serving import start, uvicorn_server
+from podium.bench import STAGES as BENCH_STAGES
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
 
@@ -97,16 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
-    bench = command("bench", "measure end-to-end latency through the chosen profile", run_bench)
-    bench.add_argument("--quick", action="store_true", help="fewer samples (about a minute)")
-    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="where to write bench.json and bench.md")
+    bench = command("bench", "measure every stage against the raw engine under it, in one run", run_bench)
+    bench.add_argument("--quick", action="store_true", help="the short form: 100k users, 3 s a measurement (minutes)")
+    bench.add_argument(
+        "--out", type=Path, default=Path("bench-results"), help="where to write bench.json, bench.md, plots"
+    )
+    bench.add_argument("--users", type=int, help="users on the index board (default 1 M; 100k with --quick)")
+    bench.add_argument("--bucket-members", type=int, help="bucket split threshold (default users/10, at most 100k)")
+    bench.add_argument(
+        "--seconds", type=float, help="length of each throughput measurement (default 10; 3 with --quick)"
+    )
+    bench.add_argument("--samples", type=int, help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)")
+    bench.add_argument("--redis", metavar="URLS", help="Redis shards for the index figures (default: start three)")
+    bench.add_argument("--stages", help=f"only these stages, comma-separated (default all: {','.join(BENCH_STAGES)})")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.add_argument(
         "--index",
         metavar="URLS",
-        help="instead: the rank index against plain sorted sets on these Redis shards (redis://…,redis://…)",
+        help="only the index figures, on these Redis shards: the same as --stages index --redis URLS",
     )
-    bench.add_argument("--users", type=int, default=1_000_000, help="users on the board, with --index (default 1 M)")
-    bench.add_argument("--bucket-members", type=int, default=100_000, help="bucket split threshold, with --index")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -234,20 +244,36 @@ def run_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from podium import bench
+    from podium.bench.index import default_bucket_members
+    from podium.bench.run import Options, run
 
-    if args.index:
-        from podium import bench_index
-
-        urls = [u.strip() for u in args.index.split(",") if u.strip()]
-        users = min(args.users, 100_000) if args.quick else args.users
-        figures = asyncio.run(bench_index.run(urls, users=users, bucket_members=args.bucket_members))
-        bench.write(args.out, settings, figures)
-    else:
-        figures = asyncio.run(bench.run(settings, quick=args.quick, out=args.out))
-    for f in figures:
-        print(f"{f.name:>28} {f.value:>10} {f.unit}")
-    print(f"podium: wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
+    users = args.users or (100_000 if args.quick else 1_000_000)
+    urls = args.index or args.redis or ""
+    stages = ["index"] if args.index else [s.strip() for s in (args.stages or ",".join(BENCH_STAGES)).split(",")]
+    unknown = set(stages) - set(BENCH_STAGES)
+    if unknown:
+        print(f"podium: unknown bench stages {sorted(unknown)}; choose from {', '.join(BENCH_STAGES)}", file=sys.stderr)
+        return 2
+    options = Options(
+        quick=args.quick,
+        users=users,
+        bucket_members=args.bucket_members or default_bucket_members(users),
+        seconds=args.seconds or (3.0 if args.quick else 10.0),
+        samples=args.samples or (200 if args.quick else 2000),
+        connections=(1, 8, 32) if args.quick else (1, 4, 16, 64),
+        events=10_000 if args.quick else 50_000,
+        redis=[u.strip() for u in urls.split(",") if u.strip()],
+        stages=stages,
+        progress=not args.no_progress,
+        command=" ".join(["podium", *sys.argv[1:]]),
+    )
+    logs.configure("warning")  # the bench's own progress bar, not the services' info logs
+    results = asyncio.run(run(settings, options, args.out))
+    for f in results.figures:
+        shown = "skipped" if f.value is None else f"{f.value:>12,} {f.unit}"
+        ratio = f"  ratio {f.ratio}" if f.ratio is not None else ""
+        print(f"{f.name:>36} {shown}{ratio}")
+    print(f"podium: wrote {args.out / 'bench.json'}, {args.out / 'bench.md'} and {len(results.plots)} plots")
     return 0
 
 

@@ -1,0 +1,99 @@
+"""`podium bench`: every stage measured against the raw engine underneath it, in the
+same run (see docs/benchmarks.md). One module a stage:
+
+  e2e.py         submit → visible latency through the whole pipeline
+  ingest.py      single submissions vs a trivial endpoint; batches vs a bare Kafka producer
+  index.py       rank, page and around queries vs plain sorted-set commands; bytes per user
+  rank_apply.py  the rank-worker's applies (WAIT included) vs `redis-benchmark` ZADD
+  agoragames.py  the same operations through agoragames' `leaderboard` library
+  workers.py     pipeline throughput with two worker processes vs one
+
+run.py drives them, report.py and plots.py write the results.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+STAGES = ("e2e", "ingest", "index", "apply", "workers")
+
+
+@dataclass
+class Figure:
+    """One measured figure. `ratio` is value ÷ baseline (the raw engine, same run); a figure
+    the profile cannot measure has value None and `detail["skipped"]` saying why."""
+
+    name: str
+    value: float | None
+    unit: str
+    baseline: float | None = None
+    ratio: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def measured(
+    name: str, value: float, unit: str, baseline: float | None, /, *, digits: int = 3, **detail: Any
+) -> Figure:
+    """A figure with its ratio to `baseline` worked out."""
+    ratio = round(value / baseline, 3) if baseline else None
+    return Figure(
+        name, round(value, digits), unit, None if baseline is None else round(baseline, digits), ratio, detail
+    )
+
+
+def skipped(name: str, unit: str, why: str) -> Figure:
+    return Figure(name, None, unit, detail={"skipped": why})
+
+
+# The figures issue 8 names, each written by every run (measured, or skipped with a reason),
+# and its target: (the field it applies to, "<=" or ">=", the limit, per profile if it differs).
+TARGETS: dict[str, tuple[str, str, float | dict[str, float]]] = {
+    "rank_apply_vs_raw_zadd": ("ratio", ">=", 0.5),
+    "ingest_batch_vs_raw_kafka": ("ratio", ">=", 0.5),
+    "ingest_single_vs_bare_endpoint": ("ratio", ">=", 0.7),
+    "e2e_p50_ms": ("value", "<=", float("inf")),
+    "e2e_p99_ms": ("value", "<=", {"embedded": 20.0, "distributed": 500.0}),
+    "rank_query_vs_zrevrank": ("ratio", "<=", 3.0),
+    "around_query_vs_zrevrange": ("ratio", "<=", 3.0),
+    "top_page_vs_zrevrange": ("ratio", "<=", 3.0),
+    "workers_2_vs_1": ("ratio", ">=", 1.6),
+    "redis_bytes_per_user": ("value", "<=", 150.0),
+}
+AGORAGAMES_OPS = ("rank", "around", "top_page", "apply")
+NAMED = (*TARGETS, *(f"vs_agoragames_{op}" for op in AGORAGAMES_OPS))
+
+
+def target(name: str, profile: str) -> tuple[str, str, float] | None:
+    """The issue's target for a figure, as (field, op, limit); None if it has none."""
+    if name not in TARGETS or name == "e2e_p50_ms":
+        return None
+    what, op, limit = TARGETS[name]
+    return what, op, limit[profile] if isinstance(limit, dict) else limit
+
+
+def meets(figure: Figure, profile: str) -> bool | None:
+    """Whether the figure meets its target; None when it has none or was not measured."""
+    goal = target(figure.name, profile)
+    if goal is None:
+        return None
+    got = figure.ratio if goal[0] == "ratio" else figure.value
+    if got is None:
+        return None
+    return got >= goal[2] if goal[1] == ">=" else got <= goal[2]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
