@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds", type=float, help="length of each throughput measurement (default 10; 3 with --quick)"
     )
     bench.add_argument("--samples", type=int, help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)")
+    bench.add_argument(
+        "--events", type=int, help="scores through the pipeline for workers_2_vs_1 (default 50k; 10k quick)"
+    )
     bench.add_argument("--redis", metavar="URLS", help="Redis shards for the index figures (default: start three)")
     bench.add_argument("--stages", help=f"only these stages, comma-separated (default all: {','.join(BENCH_STAGES)})")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -261,7 +264,7 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         seconds=args.seconds or (3.0 if args.quick else 10.0),
         samples=args.samples or (200 if args.quick else 2000),
         connections=(1, 8, 32) if args.quick else (1, 4, 16, 64),
-        events=10_000 if args.quick else 50_000,
+        events=args.events or (10_000 if args.quick else 50_000),
         redis=[u.strip() for u in urls.split(",") if u.strip()],
         stages=stages,
         progress=not args.no_progress,

@@ -37,6 +37,9 @@ from podium.social.redis import RedisSocialIndex
 from podium.store.sqlite import SqliteStore
 from podium.visibility import PollingVisibility
 
+# What is measured: (label, with the social index, with the live hub).
+VARIANTS = (("index_only", False, False), ("worker_without_live", True, False), ("worker", True, True))
+
 
 class ListFeed:
     """A change feed over a list in memory: each poll hands out the next changes."""
@@ -68,16 +71,18 @@ async def run(
     url: str, *, totals_count: int, seconds: float, raw_zadd_per_s: float, wait_replicas: int, progress: Progress | None
 ) -> Figure:
     totals = make_totals("bench", totals_count, seed=3)
+    batch = RankWorkerSettings().batch_size
     detail: dict[str, Any] = {}
-    try:
-        rates = await _measure(url, totals, seconds, wait_replicas, progress, max_connections=None)
+    pool = None
+    try:  # one batch through the worker as deployed: redis-py's default pool
+        await _measure(url, totals[:batch], 0.0, wait_replicas, None, max_connections=None, variants=VARIANTS[-1:])
     except BackendUnavailable as exc:
         # The worker reads one entry per applied total for the live hub, all at once: on a
         # batch of more users than the client's pool holds (redis-py's default: 100) that
-        # fails, and the batch with it. Measured again with a pool that holds a batch.
+        # fails, and the batch with it. Measured with a pool that holds a batch.
         detail["worker_error_at_default_pool"] = str(exc)
-        detail["max_connections"] = 4096
-        rates = await _measure(url, totals, seconds, wait_replicas, progress, max_connections=4096)
+        detail["max_connections"] = pool = 4096
+    rates = await _measure(url, totals, seconds, wait_replicas, progress, max_connections=pool, variants=VARIANTS)
     return measured(
         "rank_apply_vs_raw_zadd",
         rates["worker"],
@@ -102,6 +107,7 @@ async def _measure(
     progress: Progress | None,
     *,
     max_connections: int | None,
+    variants: Sequence[tuple[str, bool, bool]],
 ) -> dict[str, float]:
     import redis.asyncio as aioredis
 
@@ -127,14 +133,12 @@ async def _measure(
         await store.open()
         boards = Boards(store)
         try:
-            for share, (label, with_social, with_live) in enumerate(
-                (("index_only", False, False), ("worker_without_live", True, False), ("worker", True, True))
-            ):
+            for share, (label, with_social, with_live) in enumerate(variants):
                 board, _ = await boards.create(Board(f"bench-apply-{label}-{uuid.uuid4().hex[:6]}"))
                 used.append(board)
                 mine = [replace(t, board=board.name) for t in totals]
                 if progress is not None:
-                    progress.update(share / 3, label.replace("_", " "))
+                    progress.update(share / len(variants), label.replace("_", " "))
                 if label == "index_only":
                     rates[label] = await _apply_alone(index, board, mine, seconds)
                 else:

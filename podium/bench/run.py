@@ -171,7 +171,8 @@ async def _ingest(
     from podium.bench.isolation import BenchNames, isolated
 
     with isolated(settings, BenchNames.new(run_id, "ingest")) as names:
-        await both(podium_process(["api"], log_dir=logs, env={}, names_flags=names.flags()), names.ingest_topic)
+        api = podium_process(["api"], log_dir=logs, env={"PODIUM_PROFILE": "distributed"}, names_flags=names.flags())
+        await both(api, names.ingest_topic)
 
 
 async def _redis_stages(o: Options, results: Results, stages: Sequence[str], progress: Progress) -> None:

@@ -27,6 +27,8 @@ from podium.ingest import Ingest, Submission
 from podium.log.kafka import KafkaLog
 from podium.settings import Settings
 
+DISTRIBUTED = {"PODIUM_PROFILE": "distributed"}
+
 
 async def pipeline_rate(
     settings: Settings,
@@ -39,10 +41,11 @@ async def pipeline_rate(
     progress: Progress | None,
     share: tuple[float, float],
 ) -> dict[str, float]:
-    procs = [podium_process(["api"], log_dir=log_dir, env={}, names_flags=bench_names.flags())]
+    procs = [podium_process(["api"], log_dir=log_dir, env=DISTRIBUTED, names_flags=bench_names.flags())]
     for role in ("db-worker", "rank-worker"):
         procs += [
-            podium_process([role], log_dir=log_dir, env={}, names_flags=bench_names.flags()) for _ in range(workers)
+            podium_process([role], log_dir=log_dir, env=DISTRIBUTED, names_flags=bench_names.flags())
+            for _ in range(workers)
         ]
 
     def say(part: float, note: str) -> None:
