@@ -263,7 +263,7 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         bucket_members=args.bucket_members or default_bucket_members(users),
         seconds=args.seconds or (3.0 if args.quick else 10.0),
         samples=args.samples or (200 if args.quick else 2000),
-        connections=(1, 8, 32) if args.quick else (1, 4, 16, 64),
+        connections=(1, 8, 32, 128) if args.quick else (1, 4, 16, 64, 256),
         events=args.events or (10_000 if args.quick else 50_000),
         redis=[u.strip() for u in urls.split(",") if u.strip()],
         stages=stages,
