@@ -211,12 +211,16 @@ class IndexBench:
 
         ours = 0
         keys = 0
+        by_kind: dict[str, int] = {}
         for url in self.shard_urls:
             client = aioredis.Redis.from_url(url)
             try:
                 async for k in client.scan_iter(match=names.board_keys_pattern(self.bn.name), count=1000):
-                    ours += int(await client.memory_usage(k, samples=0) or 0)
+                    used = int(await client.memory_usage(k, samples=0) or 0)
+                    ours += used
                     keys += 1
+                    kind = _kind(k.decode() if isinstance(k, bytes) else str(k))
+                    by_kind[kind] = by_kind.get(kind, 0) + used
             finally:
                 await client.aclose()
         plain = int(await self.raw.memory_usage(self.plain_key, samples=0) or 0)
@@ -230,6 +234,7 @@ class IndexBench:
             keys=keys,
             method="MEMORY USAGE (SAMPLES 0) of every key of the sharded board, all shards, ÷ users",
             baseline_method="MEMORY USAGE of one plain sorted set user → total",
+            per_user_by_key={k: round(v / self.users, 1) for k, v in sorted(by_kind.items())},
             info_used_memory_delta_per_user=round(self.info_delta["sharded"] / self.users, 1),
             info_used_memory_delta_per_user_1_bucket=round(self.info_delta["1_bucket"] / self.users, 1),
         )
@@ -254,3 +259,9 @@ async def used_memory(urls: Sequence[str]) -> int:
         finally:
             await client.aclose()
     return total
+
+
+def _kind(key: str) -> str:
+    """What a key of a board holds, from its name (podium.names): 'bucket sets', 'users', …"""
+    part = key.split("}:", 1)[-1].split(":")[0]
+    return {"bucket": "bucket sets", "users": "users hash"}.get(part, part)

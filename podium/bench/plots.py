@@ -9,7 +9,7 @@ from typing import Any
 
 from podium.bench.report import Results
 
-OURS, RAW = "#1f6feb", "#9aa4ad"
+OURS, RAW, ONE_BUCKET = "#1f6feb", "#9aa4ad", "#e8912d"
 
 
 def write(out: Path, results: Results) -> list[str]:
@@ -74,10 +74,11 @@ def _latency(plt: Any, results: Results) -> Any:
         for label, values in sorted(groups.get(panel, {}).items()):
             ordered = sorted(values)
             n = len(ordered)
-            color = RAW if "plain" in label else OURS if "sharded" in label or panel == "e2e" else None
+            color = RAW if "plain" in label else ONE_BUCKET if "1_bucket" in label else OURS
             ax.plot(ordered, [(i + 1) / n for i in range(n)], label=label, lw=1.4, color=color)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("ms (log scale)")
         ax.set_ylabel("share of requests")
         ax.set_title({"e2e": "submit → visible", "rank": "rank of a user", "page": "page of 100",
@@ -96,7 +97,8 @@ def _scaling(plt: Any, results: Results) -> Any:
         lines = results.scaling.get(panel, {})
         for label, points in lines.items():
             xs = sorted(points)
-            ax.plot(xs, [points[x] for x in xs], marker="o", label=label, color=OURS if "podium" in label else RAW)
+            color = OURS if "podium" in label else ONE_BUCKET if "stage" in label else RAW
+            ax.plot(xs, [points[x] for x in xs], marker="o", label=label, color=color)
         if panel == "worker processes" and lines:
             points = next(iter(lines.values()))
             if 1 in points:

@@ -242,4 +242,8 @@ async def _workers(
         figure = await workers.run(settings, names, events=o.events, log_dir=logs, progress=progress)
     results.figures.append(figure)
     if figure.value is not None and figure.baseline is not None:
-        results.scaling["worker processes"] = {"podium pipeline": {1: figure.baseline, 2: figure.value}}
+        db = figure.detail["db_stage_per_s"]
+        results.scaling["worker processes"] = {
+            "podium pipeline": {1: figure.baseline, 2: figure.value},
+            "db-worker stage": {1: db["1"], 2: db["2"]},
+        }
