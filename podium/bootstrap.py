@@ -323,7 +323,10 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
 
         # Each shard's primary is found through the Sentinels, again after a failover.
         sentinel = Sentinel(settings.redis_sentinel_list, socket_timeout=1.0)  # type: ignore[no-untyped-call]
-        clients = [sentinel.master_for(name, socket_timeout=5.0) for name in settings.redis_shard_list]
+        # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/bounded.py).
+        clients = [
+            sentinel.master_for(name, socket_timeout=5.0, max_connections=1000) for name in settings.redis_shard_list
+        ]
         return ShardedRedisRankIndex(clients, policy=policy, **wait)
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
 

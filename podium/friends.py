@@ -10,6 +10,7 @@ are serialised in this process; across several api processes the last index writ
 from __future__ import annotations
 
 import asyncio
+import functools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from podium import bounded
 from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
 from podium.index.base import RankIndex
@@ -103,7 +105,7 @@ class Friends:
         """The best `count` of the user and their friends, each with its global rank (none for
         a user banned since the social index read: the rank index gives it only its own view)."""
         entries = await self._social.friends_board(board, user_id, count)
-        found = await asyncio.gather(*(self._index.entry(board, e.user_id) for e in entries))
+        found = await bounded.gather(functools.partial(self._index.entry, board, e.user_id) for e in entries)
         listed = [
             FriendsBoardEntry(
                 e.rank,

@@ -9,18 +9,19 @@ committed only after the index has applied the batch.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from podium import metrics
+from podium import bounded, metrics
 from podium.boards import Boards
 from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
-from podium.index.base import Entry, RankIndex
+from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.social.base import SocialIndex
 from podium.visibility import Visibility
@@ -102,10 +103,9 @@ class RankWorker:
         are best effort beside the ranking: a failing hub is logged, never retried (a
         subscriber's top and own entry are read afresh with its next frame)."""
         users = [t.user_id for t in newest_per_user(done) if not t.removed]
-        entries: list[Entry | None] = []
-        for i in range(0, len(users), RANK_READS_AT_ONCE):  # a pool's worth, not a batch's
-            chunk = users[i : i + RANK_READS_AT_ONCE]
-            entries += await asyncio.gather(*(self._index.entry(board, u) for u in chunk))
+        entries = await bounded.gather(
+            (functools.partial(self._index.entry, board, u) for u in users), RANK_READS_AT_ONCE
+        )
         # A hidden user's entry is the rank it would have: its own view. The change carries the
         # ban, and every other subscriber is shown a removal instead (Change.seen_by).
         ranks = {e.user_id: e.rank for e in entries if e is not None}

@@ -3,7 +3,7 @@ with the user's rank and score before and after, and whether it is a personal be
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import unicodedata
 from typing import Any
 
@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import ranks, windows
+from podium import bounded, ranks, windows
 from podium.api.context import board_of, ingest_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
 from podium.api.responses import json_response
@@ -134,7 +134,7 @@ async def previous(svc: Services, board: Board, users: list[str]) -> Before:
     unique = sorted(set(users))
     found: Before = {}
     for spec, stored in window_boards(board, windows.now_us()):
-        entries = await asyncio.gather(*(ranks.entry(svc.index, stored, u) for u in unique))
+        entries = await bounded.gather(functools.partial(ranks.entry, svc.index, stored, u) for u in unique)
         totals = await svc.store_totals(stored, unique)
         found |= {(u, spec): (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
     return found
@@ -151,8 +151,9 @@ async def visible_results(
         for user_id, position, at_us in submitted
         for spec, stored in window_boards(board, at_us)
     ]
-    seen = await asyncio.gather(
-        *(svc.visibility.wait(stored, user_id, position, timeout_s) for user_id, _, stored, position in waits)
+    seen = await bounded.gather(
+        functools.partial(svc.visibility.wait, stored, user_id, position, timeout_s)
+        for user_id, _, stored, position in waits
     )
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     for (user_id, spec, stored, _), ok in zip(waits, seen, strict=True):

@@ -101,6 +101,9 @@ log = logging.getLogger("podium.index.sharded")
 _T = TypeVar("_T")
 
 
+POOL_SIZE = 200  # connections per shard and process
+
+
 class StaleMap(Exception):
     """A set refused a write: the mover started on it after this writer read the map."""
 
@@ -179,7 +182,10 @@ class ShardedRedisRankIndex:
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
         import redis.asyncio as aioredis  # the driver is needed only by this profile
 
-        return cls([aioredis.Redis.from_url(u) for u in urls], **kwargs)
+        # A blocking pool: a burst of reads waits for a connection instead of failing with
+        # "Too many connections" once the pool's size is reached.
+        pools = [aioredis.BlockingConnectionPool.from_url(u, max_connections=POOL_SIZE, timeout=20) for u in urls]
+        return cls([aioredis.Redis(connection_pool=p) for p in pools], **kwargs)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -278,3 +278,14 @@ def test_a_cron_window_feeds_its_period(client: TestClient, b: BoardNames, monke
     assert got["windows"]["cron:0 */6 * * *"]["period"] == "2026-11-30T00:00"
     assert core(got) == {"rank": 1, "user_id": "ada", "score": 3}  # its only window is the default
     assert ranks_of(client, f"/v1/boards/{b.hourly}/top") == [(1, "ada", 3)]
+
+
+def test_a_full_batch_waits_for_every_user_in_every_window(client: TestClient, b: BoardNames) -> None:
+    # 1,000 users × 2 windows: the answer's reads stay within a connection pool's size.
+    put(client, b.big, windows=["all", "day"])
+    items = [{"user_id": f"u{i:04d}", "score": i} for i in range(1000)]
+    answer = client.post(f"/v1/boards/{b.big}/scores/batch?wait=true", json={"scores": items})
+    assert answer.status_code == 200, answer.text[:300]
+    results = answer.json()["results"]
+    assert len(results) == 1000 and results[-1]["rank"] == 1 and results[0]["rank"] == 1000
+    assert results[0]["windows"]["day"]["rank"] == 1000
