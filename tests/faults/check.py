@@ -27,6 +27,11 @@ class Entry:
     score: int
 
 
+def entry_of(answer: dict[str, Any]) -> Entry:
+    """The rank, user and score of an entry as the API answers it (answers carry more)."""
+    return Entry(answer["rank"], answer["user_id"], answer["score"])
+
+
 @dataclass(frozen=True)
 class StoredTotal:
     total: int
@@ -203,7 +208,7 @@ class Checker:
         entries: list[Entry] = []
         while True:
             got = self._get(f"/v1/boards/{self.board}/top", limit=1000, offset=len(entries))["entries"]
-            entries += [Entry(e["rank"], e["user_id"], e["score"]) for e in got]
+            entries += [entry_of(e) for e in got]
             if len(got) < 1000:
                 return entries
 
@@ -218,9 +223,9 @@ class Checker:
                 entries[user] = None
                 continue
             answer.raise_for_status()
-            entries[user] = Entry(**answer.json())
+            entries[user] = entry_of(answer.json())
             window = self._get(f"/v1/boards/{self.board}/users/{user}/around", radius=self.radius)["entries"]
-            arounds[user] = [Entry(**e) for e in window]
+            arounds[user] = [entry_of(e) for e in window]
         store = dict(self.store_reader(self.board)) if self.store_reader else None
         return Snapshot(count, page, entries, arounds, store)
 
