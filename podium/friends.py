@@ -10,7 +10,6 @@ are serialised in this process; across several api processes the last index writ
 from __future__ import annotations
 
 import asyncio
-import functools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +17,6 @@ from typing import Any
 
 import orjson
 
-from podium import bounded
 from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
 from podium.index.base import RankIndex
@@ -105,7 +103,7 @@ class Friends:
         """The best `count` of the user and their friends, each with its global rank (none for
         a user banned since the social index read: the rank index gives it only its own view)."""
         entries = await self._social.friends_board(board, user_id, count)
-        found = await bounded.gather(functools.partial(self._index.entry, board, e.user_id) for e in entries)
+        found = await self._index.entries(board, [e.user_id for e in entries])
         listed = [
             FriendsBoardEntry(
                 e.rank,

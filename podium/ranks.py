@@ -8,10 +8,11 @@ extra index read for the first entry of a run of neighbours; the rest follow fro
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 
+from podium import bounded
 from podium.domain.boards import Board, Tie
 from podium.domain.ordering import tie_floor
 from podium.index.base import Entry, RankIndex
@@ -35,7 +36,7 @@ async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *,
     if board.tie is Tie.UNIQUE or not entries:
         return list(entries)
     if not neighbours:
-        ranks = await asyncio.gather(*(first_of_group_rank(index, board, e) for e in entries))
+        ranks = await bounded.gather(functools.partial(first_of_group_rank, index, board, e) for e in entries)
         return [replace(e, rank=r) for e, r in zip(entries, ranks, strict=True)]
     out: list[Entry] = []
     rank = await first_of_group_rank(index, board, entries[0])
@@ -52,6 +53,14 @@ async def entry(index: RankIndex, board: Board, user_id: str) -> Entry | None:
         return None
     [tied] = await with_ties(index, board, [found], neighbours=False)
     return tied
+
+
+async def entries(index: RankIndex, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+    """Many users' entries, numbered under the board's tie policy."""
+    found = await index.entries(board, user_ids)
+    listed = [e for e in found if e is not None]
+    tied = iter(await with_ties(index, board, listed, neighbours=False))
+    return [next(tied) if e is not None else None for e in found]
 
 
 async def page(index: RankIndex, board: Board, first: int, count: int) -> list[Entry]:

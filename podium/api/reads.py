@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 from dataclasses import replace
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import bounded, ranks, windows
+from podium import ranks, windows
 from podium.api.context import board_of, read_board, services, user_of
 from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
@@ -138,7 +137,7 @@ async def lookup(request: Request) -> Response:
         raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
     wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
     order = check_choice(body.get("order", "board"), "order", ("board", "input"))
-    found = await bounded.gather(functools.partial(ranks.entry, svc.index, board, u) for u in wanted)
+    found = await ranks.entries(svc.index, board, wanted)
     # A hidden user is nobody else's to see: missing, as a removed one.
     entries = [e for e in found if e is not None and not e.hidden]
     if order == "board":

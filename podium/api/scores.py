@@ -134,7 +134,7 @@ async def previous(svc: Services, board: Board, users: list[str]) -> Before:
     unique = sorted(set(users))
     found: Before = {}
     for spec, stored in window_boards(board, windows.now_us()):
-        entries = await bounded.gather(functools.partial(ranks.entry, svc.index, stored, u) for u in unique)
+        entries = await ranks.entries(svc.index, stored, unique)
         totals = await svc.store_totals(stored, unique)
         found |= {(u, spec): (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
     return found
@@ -155,23 +155,27 @@ async def visible_results(
         functools.partial(svc.visibility.wait, stored, user_id, position, timeout_s)
         for user_id, _, stored, position in waits
     )
-    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    # Per window and stored board, the users visible there: one read for them all.
+    visible: dict[tuple[str, str], tuple[Board, list[str]]] = {}
     for (user_id, spec, stored, _), ok in zip(waits, seen, strict=True):
-        if not ok:
-            continue
-        entry = await ranks.entry(svc.index, stored, user_id)
-        result: dict[str, Any] = (
-            entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None}
-        )
-        old_entry, old_total = before.get((user_id, spec), (None, None))
-        result["previous"] = {
-            "rank": old_entry.rank if old_entry is not None else None,
-            "score": old_total.total if old_total is not None and not old_total.removed else None,
-        }
-        result["personal_best"] = entry is not None and is_personal_best(board, old_total, entry.score)
-        if stored.parent is not None:
-            result["period"] = split_period_board(stored.name)[2]  # type: ignore[index]
-        answers[(user_id, spec)] = result
+        if ok:
+            visible.setdefault((spec, stored.name), (stored, []))[1].append(user_id)
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    for (spec, _), (stored, users) in visible.items():
+        found = await ranks.entries(svc.index, stored, users)
+        for user_id, entry in zip(users, found, strict=True):
+            result: dict[str, Any] = (
+                entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None}
+            )
+            old_entry, old_total = before.get((user_id, spec), (None, None))
+            result["previous"] = {
+                "rank": old_entry.rank if old_entry is not None else None,
+                "score": old_total.total if old_total is not None and not old_total.removed else None,
+            }
+            result["personal_best"] = entry is not None and is_personal_best(board, old_total, entry.score)
+            if stored.parent is not None:
+                result["period"] = split_period_board(stored.name)[2]  # type: ignore[index]
+            answers[(user_id, spec)] = result
     results: list[dict[str, Any] | None] = []
     main = default_window(board)
     for user_id, _, _ in submitted:

@@ -78,6 +78,10 @@ class RankIndex(Protocol):
         rank it would have among the others (`hidden` set): its own view, unchanged by a ban."""
         ...
 
+    async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        """`entry` for many users at once (in their order), in a few round trips."""
+        ...
+
     async def count_before(self, board: Board, key: SortKey) -> int:
         """How many ranked users sort before rank key `key` (which need not be a user's):
         a range's start, a cursor's place, the first of equals."""

@@ -102,6 +102,9 @@ class MemoryRankIndex:
             return None
         return idx.entry(idx.ranked.bisect_left(idx.key(t)) + 1, t, hidden=t.hidden)
 
+    async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        return [await self.entry(board, u) for u in user_ids]
+
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         idx = self._boards.get(board.name)
         if idx is None or count <= 0:

@@ -82,6 +82,7 @@ from podium.index.sharded_scripts import (
     BEGIN,
     COMMIT,
     COUNTS,
+    COUNTS_AND_PLACES,
     GROUPS_BEFORE,
     LIVE_LEASES,
     LOCK_TTL_MS,
@@ -167,6 +168,7 @@ class ShardedRedisRankIndex:
         self._move_script = [s.register_script(MOVE) for s in self._shards]
         self._commit = [s.register_script(COMMIT) for s in self._shards]
         self._counts = [s.register_script(COUNTS) for s in self._shards]
+        self._counts_and_places = [s.register_script(COUNTS_AND_PLACES) for s in self._shards]
         self._tail = [s.register_script(TAIL) for s in self._shards]
         self._slice = [s.register_script(SLICE) for s in self._shards]
         self._place = [s.register_script(PLACE) for s in self._shards]
@@ -840,6 +842,83 @@ class ShardedRedisRankIndex:
             name, metadata = st.display()
             rank = map_.rank(counts.members, segment, counts.position)
             return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+
+        return await self._read(read)
+
+    async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        """Many users' entries in a fixed number of round trips: their states and the map
+        from the home shard, then one script per shard counting every segment and placing
+        each user found there."""
+        if not user_ids:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return [None] * len(user_ids)
+        shard = self._shards[home]
+        users = list(user_ids)
+
+        async def read_home() -> list[Any]:
+            async with shard.pipeline(transaction=True) as pipe:
+                pipe.hmget(names.users_key(board.name), users)
+                pipe.get(names.bucket_map_key(board.name))
+                result: list[Any] = await pipe.execute()
+                return result
+
+        async def read() -> list[Entry | None]:
+            raw_states, raw_map = await call(read_home)
+            map_ = _decode_map(raw_map)
+            if map_ is None:
+                return [None] * len(users)
+            segments = map_.segments()
+            number = {id(seg): i for i, seg in enumerate(segments)}
+            found: list[tuple[int, State, SortKey, int]] = []  # user index, state, key, segment
+            for i, raw in enumerate(raw_states):
+                if raw is None:
+                    continue
+                st = State(raw)
+                if st.in_sets or st.flag == HIDDEN:
+                    key = key_from_member(zscore(board.order, st.total), st.member)
+                    found.append((i, st, key, number[id(map_.locate(key))]))
+            on_shard: dict[int, list[int]] = defaultdict(list)
+            for i, seg in enumerate(segments):
+                on_shard[seg.shard].append(i)
+
+            async def count(shard_no: int, which: list[int]) -> list[int] | None:
+                local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
+                keys: list[str] = []
+                args: list[str | int] = [map_.epoch]
+                for i in which:
+                    seg = segments[i]
+                    keys += [names.bucket_key(board.name, seg.set_id), names.bucket_trim_key(board.name, seg.set_id)]
+                    args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+                for _, st, key, seg_no in found:
+                    if seg_no in local:
+                        args += [local[seg_no], key[0], st.member]
+                result = await call(lambda: self._counts_and_places[shard_no](keys=keys, args=args))
+                return None if result is None else [int(x) for x in result]
+
+            shard_list = list(on_shard)
+            results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
+            members = [0] * len(segments)
+            position: dict[int, int] = {}  # user index → place in its segment
+            for shard_no, result in zip(shard_list, results, strict=True):
+                if result is None:
+                    raise Trimmed
+                which = on_shard[shard_no]
+                for j, i in enumerate(which):
+                    members[i] = result[2 * j]
+                here = set(which)
+                placed = iter(result[2 * len(which) :])
+                for i, _, _, seg_no in found:
+                    if seg_no in here:
+                        position[i] = next(placed)
+            out: list[Entry | None] = [None] * len(users)
+            for i, st, key, seg_no in found:
+                name, metadata = st.display()
+                rank = map_.rank(members, seg_no, position[i])
+                hidden = st.flag == HIDDEN
+                out[i] = Entry(rank, users[i], st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+            return out
 
         return await self._read(read)
 

@@ -6,12 +6,10 @@ events the subscriber cares about. Transport-free: the WebSocket and SSE routes
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from podium import bounded
 from podium.domain.boards import Board, Order
 from podium.friends import Friends
 from podium.index.base import Entry, RankIndex
@@ -187,7 +185,7 @@ class LiveSession:
 
     async def _read_entries(self, users: list[str]) -> dict[str, Entry | None]:
         """The users' entries; a shadow-banned friend has none (only its own view ranks it)."""
-        entries = await bounded.gather(functools.partial(self._index.entry, self._board, u) for u in users)
+        entries = await self._index.entries(self._board, users)
         return {
             u: e if e is None or not e.hidden or u == self._user_id else None
             for u, e in zip(users, entries, strict=True)

@@ -100,6 +100,10 @@ def test_ranks_under_each_tie_policy_equal_the_reference(
                     t.subscore,
                     t.hidden,
                 )
+            # Many at once (with users nobody knows) answer as one at a time.
+            asked = [*newest, "nobody"]
+            singles = [await ranks.entry(index, board, u) for u in asked]
+            assert await ranks.entries(index, board, asked) == singles
             for t in newest.values():
                 key = total_key(board, t)
                 assert await index.count_before(board, key) == sum(1 for x in live if total_key(board, x) < key)
