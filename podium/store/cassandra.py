@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,10 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
 SLOTS = 64
 
 
+IN_LIMIT = 100  # users in one partition read
+BATCH_ROWS = 10  # totals in one partition batch: a few KiB (a row's metadata is at most 2 KiB)
+
+
 def slot_of(user_id: str) -> int:
     return zlib.crc32(user_id.encode()) % SLOTS
 
@@ -125,12 +130,25 @@ class CassandraStore:
             prepared = self._prepared[cql] = self._session.prepare(cql.format(ks=self._ks))
         return prepared
 
+    async def _execute_batch(self, cql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One unlogged batch of `cql` for each of `rows`: rows of one partition, so the
+        batch is a single mutation on one replica set (one request instead of many)."""
+        from cassandra.query import BatchStatement, BatchType
+
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        prepared = self._statement(cql)
+        for params in rows:
+            batch.add(prepared, params)
+        await self._execute_statement(batch, ())
+
     async def _execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return await self._execute_statement(self._statement(cql), params)
+
+    async def _execute_statement(self, statement: Any, params: Sequence[Any]) -> list[Any]:
         from cassandra import DriverException
 
         try:
-            statement = self._statement(cql)
-            future: ResponseFuture = self._session.execute_async(statement, params)
+            future: ResponseFuture = self._session.execute_async(statement, params or None)
         except DriverException as exc:
             raise BackendUnavailable(f"cassandra: {exc}") from exc
         loop = asyncio.get_running_loop()
@@ -194,10 +212,18 @@ class CassandraStore:
         return sorted(r[0] for r in rows)
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
-        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id = ?"
-        results = await asyncio.gather(
-            *(self._execute(cql, (board, slot_of(user_id), user_id)) for board, user_id in set(users))
-        )
+        # One query per partition (board, slot) with the users in it, not one per user: a
+        # batch of a thousand users of a board is about SLOTS queries.
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id IN ?"
+        by_partition: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for board, user_id in set(users):
+            by_partition[(board, slot_of(user_id))].append(user_id)
+        queries = [
+            (board, slot, ids[i : i + IN_LIMIT])
+            for (board, slot), ids in by_partition.items()
+            for i in range(0, len(ids), IN_LIMIT)
+        ]
+        results = await asyncio.gather(*(self._execute(cql, q) for q in queries))
         found = {}
         for rows in results:
             for row in rows:
@@ -238,15 +264,15 @@ class CassandraStore:
                 if t.version == 1
             )
         )
-        await asyncio.gather(
-            *(
-                self._execute(
-                    f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, {PLACEHOLDERS}) USING TIMESTAMP ?",
-                    (slot_of(t.user_id), *row_from_total(t), t.version),
-                )
-                for t in totals
-            )
-        )
+        # One unlogged batch per partition (board, slot), each write with its version as its
+        # timestamp, as before; kept small (Cassandra warns above 5 KiB a batch).
+        cql = f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, {PLACEHOLDERS}) USING TIMESTAMP ?"
+        by_partition: dict[tuple[str, int], list[tuple[Any, ...]]] = defaultdict(list)
+        for t in totals:
+            slot = slot_of(t.user_id)
+            by_partition[(t.board, slot)].append((slot, *row_from_total(t), t.version))
+        batches = [rows[i : i + BATCH_ROWS] for rows in by_partition.values() for i in range(0, len(rows), BATCH_ROWS)]
+        await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))
 
     async def forget_keys(self, before_us: int) -> int:
         return 0  # the applied_keys table expires rows itself (default_time_to_live)
