@@ -81,14 +81,15 @@ def redis_shards(given: Sequence[str], *, shards: int = 3) -> Iterator[list[str]
                 primary = start_redis(Path(tmp) / f"primary{i}")
                 replica = start_redis(Path(tmp) / f"replica{i}", replica_of=primary.port)
                 servers += [primary, replica]
-                _wait_in_sync(replica)
+                wait_replica_in_sync(replica)
             yield [s.url for s in servers[::2]]
         finally:
             for server in servers:
                 server.stop()
 
 
-def _wait_in_sync(replica: RedisServer, timeout_s: float = 10.0) -> None:
+def wait_replica_in_sync(replica: RedisServer, timeout_s: float = 10.0) -> None:
+    """Until the replica reports its link to the primary up (WAIT counts it only then)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if b"master_link_status:up" in _ask(replica.port, b"INFO replication\r\n"):
