@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
 from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
-from podium.index.base import RankIndex
+from podium.index.base import RankIndex, details_json
 from podium.social.base import SocialIndex
 from podium.store.base import Store
 
@@ -45,8 +43,7 @@ class FriendsBoardEntry:
             "user_id": self.user_id,
             "score": self.score,
             "global_rank": self.global_rank,
-            "display_name": self.display_name or None,
-            "metadata": orjson.Fragment(self.metadata) if self.metadata else None,
+            **details_json(self.display_name, self.metadata),
         }
 
 

@@ -15,6 +15,15 @@ from podium.domain.ordering import SortKey
 from podium.domain.totals import LogPosition, Total
 
 
+def details_json(display_name: str, metadata: str) -> dict[str, Any]:
+    """An entry's display name and metadata as answers show them (null when unset); the
+    metadata, stored as compact JSON text, is embedded as it is."""
+    return {
+        "display_name": display_name or None,
+        "metadata": orjson.Fragment(metadata) if metadata else None,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A user's place on a board. From the index, `rank` is the position (every user its
@@ -35,8 +44,7 @@ class Entry:
             "user_id": self.user_id,
             "score": self.score,
             "subscore": self.subscore,
-            "display_name": self.display_name or None,
-            "metadata": orjson.Fragment(self.metadata) if self.metadata else None,
+            **details_json(self.display_name, self.metadata),
         }
 
 
