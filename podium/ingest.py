@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from podium import metrics
 from podium.codec import encode_event, encode_score, log_key
@@ -13,9 +13,10 @@ from podium.domain.totals import Event, LogPosition, UserHidden, UserRemoved
 from podium.log.base import Log
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A score as the API accepted it, before the log gives it a time."""
+class Submission(NamedTuple):
+    """A score as the API accepted it, before the log gives it a time. A named tuple, not a
+    frozen dataclass: a batch builds a thousand, and a tuple is built about five times
+    faster."""
 
     board: str
     user_id: str
