@@ -13,25 +13,17 @@ from podium.errors import InvalidRecord
 
 def encode_event(event: Event) -> bytes:
     if isinstance(event, ScoreSubmitted):
-        body: dict[str, Any] = {
-            "type": "score",
-            "board": event.board,
-            "user_id": event.user_id,
-            "score": event.score,
-            "at_us": event.submitted_at_us,
-        }
-        # Only what differs from the defaults: most records stay as short as before.
-        if event.key is not None:
-            body["key"] = event.key
-        if event.subscore:
-            body["subscore"] = event.subscore
-        if event.operator is not None:
-            body["operator"] = event.operator.value
-        if event.display_name is not None:
-            body["display_name"] = event.display_name
-        if event.metadata is not None:
-            body["metadata"] = event.metadata
-        return orjson.dumps(body)
+        return encode_score(
+            event.board,
+            event.user_id,
+            event.score,
+            event.submitted_at_us,
+            event.key,
+            event.subscore,
+            event.operator,
+            event.display_name,
+            event.metadata,
+        )
     if isinstance(event, UserHidden):
         return orjson.dumps(
             {
@@ -45,6 +37,34 @@ def encode_event(event: Event) -> bytes:
     return orjson.dumps(
         {"type": "remove", "board": event.board, "user_id": event.user_id, "at_us": event.submitted_at_us}
     )
+
+
+def encode_score(
+    board: str,
+    user_id: str,
+    score: int,
+    at_us: int,
+    key: str | None = None,
+    subscore: int = 0,
+    operator: Operator | None = None,
+    display_name: str | None = None,
+    metadata: str | None = None,
+) -> bytes:
+    """A ScoreSubmitted record from its fields: the ingest path encodes submissions
+    straight from what the API checked, without building the event first."""
+    body: dict[str, Any] = {"type": "score", "board": board, "user_id": user_id, "score": score, "at_us": at_us}
+    # Only what differs from the defaults: most records stay as short as before.
+    if key is not None:
+        body["key"] = key
+    if subscore:
+        body["subscore"] = subscore
+    if operator is not None:
+        body["operator"] = operator.value
+    if display_name is not None:
+        body["display_name"] = display_name
+    if metadata is not None:
+        body["metadata"] = metadata
+    return orjson.dumps(body)
 
 
 def decode_event(value: bytes) -> Event:

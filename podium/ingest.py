@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from podium import metrics
-from podium.codec import encode_event, log_key
+from podium.codec import encode_event, encode_score, log_key
 from podium.domain.boards import Operator
-from podium.domain.totals import Event, LogPosition, ScoreSubmitted, UserHidden, UserRemoved
+from podium.domain.totals import Event, LogPosition, UserHidden, UserRemoved
 from podium.log.base import Log
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A score as the API accepted it, before the log gives it a time."""
+class Submission(NamedTuple):
+    """A score as the API accepted it, before the log gives it a time. A named tuple, not a
+    frozen dataclass: a batch builds a thousand, and a tuple is built about five times
+    faster."""
 
     board: str
     user_id: str
@@ -38,6 +39,13 @@ class Clock:
         self._last_us = max(self._last_us + 1, time.time_ns() // 1000)
         return self._last_us
 
+    def stamps(self, count: int) -> range:
+        """Times for `count` events appended together, one microsecond apart (one clock
+        read, not one per event)."""
+        first = self.now_us()
+        self._last_us = max(self._last_us, first + count - 1)
+        return range(first, first + count)
+
 
 class Ingest:
     def __init__(self, log: Log, clock: Clock | None = None) -> None:
@@ -50,22 +58,21 @@ class Ingest:
 
     async def submit_timed(self, items: Sequence[Submission]) -> list[tuple[LogPosition, int]]:
         """As `submit`, with the time each was stamped with (it picks its windows' periods)."""
-        events: list[ScoreSubmitted] = [
-            ScoreSubmitted(
-                s.board,
-                s.user_id,
-                s.score,
-                s.key,
-                self._clock.now_us(),
-                s.subscore,
-                s.operator,
-                s.display_name,
-                s.metadata,
+        # Encoded straight from the submissions: the same record encode_event writes for
+        # a ScoreSubmitted, without building one per score on the hot path.
+        stamps = self._clock.stamps(len(items))
+        records = [
+            (
+                log_key(s.board, s.user_id),
+                encode_score(
+                    s.board, s.user_id, s.score, at_us, s.key, s.subscore, s.operator, s.display_name, s.metadata
+                ),
             )
-            for s in items
+            for s, at_us in zip(items, stamps, strict=True)
         ]
-        positions = await self._append(events)
-        return [(p, e.submitted_at_us) for p, e in zip(positions, events, strict=True)]
+        positions = await self._log.append(records)
+        metrics.SUBMISSIONS.inc(len(records))
+        return list(zip(positions, stamps, strict=True))
 
     async def remove(self, board: str, user_id: str) -> LogPosition:
         [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us())])

@@ -24,13 +24,14 @@ async def openapi(request: Request) -> Response:
 
 
 ROUTES = [
+    # Submissions first: the router tries routes in order, and these are most requests.
+    Route("/v1/boards/{board}/scores", scores.submit_score, methods=["POST"]),
+    Route("/v1/boards/{board}/scores/batch", scores.submit_batch, methods=["POST"]),
     Route("/v1/boards", boards.list_boards, methods=["GET"]),
     Route("/v1/boards/{board}", boards.put_board, methods=["PUT"]),
     Route("/v1/boards/{board}", boards.get_board, methods=["GET"]),
     Route("/v1/boards/{board}", boards.patch_board, methods=["PATCH"]),
     Route("/v1/boards/{board}", boards.delete_board, methods=["DELETE"]),
-    Route("/v1/boards/{board}/scores", scores.submit_score, methods=["POST"]),
-    Route("/v1/boards/{board}/scores/batch", scores.submit_batch, methods=["POST"]),
     Route("/v1/boards/{board}/top", reads.top, methods=["GET"]),
     Route("/v1/boards/{board}/range", reads.score_range, methods=["GET"]),
     Route("/v1/boards/{board}/count", reads.score_count, methods=["GET"]),

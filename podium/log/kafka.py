@@ -8,6 +8,7 @@ auto-commits; the worker commits after its effect is durable.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,8 +40,9 @@ def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
 
 class KafkaLog:
     def __init__(self, bootstrap: str, topic: str, *, producer_extra: dict[str, Any] | None = None) -> None:
-        from confluent_kafka import Producer
+        from confluent_kafka import KafkaException, Producer
 
+        self._kafka_exception = KafkaException  # imported once: _produce runs per record
         self.bootstrap = bootstrap
         self.topic = topic
         self._producer = Producer(producer_config(bootstrap, **(producer_extra or {})))
@@ -54,24 +56,21 @@ class KafkaLog:
             self._producer.poll(0.05)
 
     async def append(self, records: Sequence[tuple[str, bytes]]) -> list[LogPosition]:
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[LogPosition]] = []
-        for key, value in records:
-            future: asyncio.Future[LogPosition] = loop.create_future()
-            futures.append(future)
-            self._produce(key, value, _delivery(loop, future))
-        return list(await asyncio.gather(*futures))
+        # One future for the whole append, settled once its last record is acknowledged:
+        # a future and a loop wake-up per record cost more than producing the record.
+        delivery = _Delivery(asyncio.get_running_loop(), len(records))
+        for i, (key, value) in enumerate(records):
+            self._produce(key, value, functools.partial(delivery.done, i))
+        return await delivery.future
 
     def _produce(self, key: str, value: bytes, on_delivery: Callable[[Any, Any], None]) -> None:
-        from confluent_kafka import KafkaException
-
         while True:
             try:
                 self._producer.produce(self.topic, value=value, key=key.encode(), on_delivery=on_delivery)
                 return
             except BufferError:
                 self._producer.poll(0.01)  # local queue full: let deliveries drain
-            except KafkaException as exc:
+            except self._kafka_exception as exc:
                 raise BackendUnavailable(f"kafka: {exc}") from exc
 
     def consumer(self, group: str) -> KafkaLogConsumer:
@@ -83,19 +82,40 @@ class KafkaLog:
         self._poller.join(2)
 
 
-def _delivery(loop: asyncio.AbstractEventLoop, future: asyncio.Future[LogPosition]) -> Callable[[Any, Any], None]:
-    def done(err: Any, msg: Any) -> None:
-        def settle() -> None:
-            if future.done():
-                return
-            if err is not None:
-                future.set_exception(BackendUnavailable(f"kafka delivery failed: {err}"))
-            else:
-                future.set_result(LogPosition(msg.partition(), msg.offset()))
+class _Delivery:
+    """The acknowledgements of one append. librdkafka reports each record on the poll
+    thread; the append's future is settled (on the event loop) when the last one is in,
+    with every position, or with the first failure."""
 
-        loop.call_soon_threadsafe(settle)
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self._loop = loop
+        self._positions: list[LogPosition | None] = [None] * count
+        self._waiting = count
+        self._error: Any = None
+        # Reports come from the poll thread, and from the appending thread when a full
+        # queue makes it poll.
+        self._lock = threading.Lock()
+        self.future: asyncio.Future[list[LogPosition]] = loop.create_future()
+        if count == 0:
+            self.future.set_result([])
 
-    return done
+    def done(self, i: int, err: Any, msg: Any) -> None:
+        position = LogPosition(msg.partition(), msg.offset()) if err is None else None
+        with self._lock:
+            self._positions[i] = position
+            self._error = self._error or err
+            self._waiting -= 1
+            last = self._waiting == 0
+        if last:
+            self._loop.call_soon_threadsafe(self._settle)
+
+    def _settle(self) -> None:
+        if self.future.done():  # the appending request was cancelled
+            return
+        if self._error is not None:
+            self.future.set_exception(BackendUnavailable(f"kafka delivery failed: {self._error}"))
+        else:
+            self.future.set_result(self._positions)  # type: ignore[arg-type]
 
 
 class KafkaLogConsumer:

@@ -107,16 +107,18 @@ def _insert_all(conn: sqlite3.Connection, batch: list[Pending]) -> list[list[Log
 
 def _insert(conn: sqlite3.Connection, batch: list[Pending]) -> list[list[LogPosition]]:
     now_us = time.time_ns() // 1000
+    rows = [(key, value, now_us) for records, _ in batch for key, value in records]
+    if not rows:
+        return [[] for _ in batch]
+    conn.executemany("INSERT INTO records (key, value, appended_at_us) VALUES (?, ?, ?)", rows)
+    # Inside this one write transaction AUTOINCREMENT gave the rows consecutive seqs,
+    # ending at the table's sequence: the positions follow without a lastrowid per row.
+    (last,) = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+    seq = last - len(rows) + 1
     results: list[list[LogPosition]] = []
     for records, _ in batch:
-        positions = []
-        for key, value in records:
-            cur = conn.execute(
-                "INSERT INTO records (key, value, appended_at_us) VALUES (?, ?, ?)", (key, value, now_us)
-            )
-            assert cur.lastrowid is not None
-            positions.append(LogPosition(PARTITION, cur.lastrowid))
-        results.append(positions)
+        results.append([LogPosition(PARTITION, s) for s in range(seq, seq + len(records))])
+        seq += len(records)
     return results
 
 

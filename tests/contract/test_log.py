@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,6 +27,18 @@ async def test_appends_come_back_in_order_with_growing_positions(log: SqliteLog)
     records = await log.consumer("g").poll(10, 0.1)
     assert [r.value for r in records] == [b"1", b"2", b"3"]
     assert [r.position for r in records] == first + second
+
+
+async def test_concurrent_appends_each_get_their_own_records_positions(log: SqliteLog) -> None:
+    # Appends made together may share one write (group commit): each still learns
+    # exactly where its own records are.
+    batches = [[(f"k{i}", f"{i}.{j}".encode()) for j in range(i % 4)] for i in range(40)]
+    answers = await asyncio.gather(*(log.append(batch) for batch in batches))
+    records = await log.consumer("g").poll(1000, 0.1)
+    where = {r.position: r.value for r in records}
+    assert len(records) == sum(len(b) for b in batches)
+    for batch, positions in zip(batches, answers, strict=True):
+        assert [where[p] for p in positions] == [value for _, value in batch]
 
 
 async def test_poll_times_out_empty_then_wakes_on_append(log: SqliteLog) -> None:

@@ -1,0 +1,63 @@
+"""KafkaLog.append against the real broker: every record's position is where it landed,
+in the order the records were given, whatever order the acknowledgements came in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from podium.log.kafka import KafkaLog, ensure_topics
+
+BOOTSTRAP = "127.0.0.1:9092"
+PARTITIONS = 3
+
+
+@pytest.fixture
+def topic(running_stack: None) -> Iterator[str]:
+    name = f"podium-test-log-{uuid.uuid4().hex[:8]}"
+    ensure_topics(BOOTSTRAP, {name: PARTITIONS})
+    yield name
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # kept alive until the deletion is done
+    for future in admin.delete_topics([name], operation_timeout=30).values():
+        future.result()
+
+
+def read_back(topic: str, count: int) -> dict[tuple[int, int], tuple[bytes, bytes]]:
+    """(partition, offset) → (key, value) of every record in the topic."""
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-check", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+    found: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+    try:
+        while len(found) < count:
+            msg = consumer.poll(10)
+            assert msg is not None, f"read {len(found)} of {count} records"
+            assert msg.error() is None, msg.error()
+            found[(msg.partition(), msg.offset())] = (msg.key(), msg.value())
+    finally:
+        consumer.close()
+    return found
+
+
+async def test_each_record_gets_the_position_it_landed_at(topic: str) -> None:
+    log = KafkaLog(BOOTSTRAP, topic)
+    try:
+        # Keys repeat within the batch: one key's records share a partition, in order.
+        batch = [(f"b:u{i % 37}", f"v{i}".encode()) for i in range(500)]
+        positions = await log.append(batch)
+        [single] = await log.append([("b:u5", b"after")])
+        assert await log.append([]) == []
+    finally:
+        await log.close()
+    landed = read_back(topic, len(batch) + 1)
+    assert [landed[(p.partition, p.offset)] for p in positions] == [(k.encode(), v) for k, v in batch]
+    assert landed[(single.partition, single.offset)] == (b"b:u5", b"after")
+    by_key: dict[str, list[tuple[int, int]]] = {}
+    for (key, _), p in zip([*batch, ("b:u5", b"")], [*positions, single], strict=True):
+        by_key.setdefault(key, []).append((p.partition, p.offset))
+    for places in by_key.values():
+        assert len({partition for partition, _ in places}) == 1
+        assert places == sorted(places)
