@@ -139,8 +139,9 @@ return redis.call('ZRANGE', KEYS[1], below + tonumber(ARGV[4]), below + tonumber
 """
 )
 
-# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
-# user, version, 'score|member' of the member the write will add ('' for a removal).
+# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then the batch as
+# JSON: per user [user, version, 'score|member' of the member the write will add ('' for a
+# removal)].
 # Returns the map, each user's state and the member an earlier, uncommitted attempt may have
 # added (to be removed now), and records this attempt's member in its place.
 BEGIN = """
@@ -149,13 +150,13 @@ local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 local states, pending = {}, {}
-for i = 3, #ARGV, 3 do
-  local current = redis.call('HGET', KEYS[3], ARGV[i])
+for _, u in ipairs(cjson.decode(ARGV[3])) do
+  local current = redis.call('HGET', KEYS[3], u[1])
   states[#states + 1] = current or ''
-  pending[#pending + 1] = redis.call('HGET', KEYS[5], ARGV[i]) or ''
+  pending[#pending + 1] = redis.call('HGET', KEYS[5], u[1]) or ''
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
-  if tonumber(ARGV[i + 1]) > version and ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2]) end
+  if u[2] > version and u[3] ~= '' then redis.call('HSET', KEYS[5], u[1], u[3]) end
 end
 return {redis.call('GET', KEYS[4]) or '', states, pending}
 """
@@ -218,8 +219,8 @@ end
 """
 
 # KEYS: writers, users, map, writes, pending, group sizes, groups. ARGV: writer id, map epoch,
-# dense sign ('' unless the board has dense ties; see GROUPS), then per user:
-# user, expected version (-1: none), new state, bucket id ('' if removed). Returns -1 if the
+# dense sign ('' unless the board has dense ties; see GROUPS), then the batch as JSON: per
+# user [user, expected version (-1: none), new state, bucket id ('' if removed)]. Returns -1 if the
 # lease lapsed or the map changed; else {0, then per user another writer committed first:
 # user, its state} — the members this attempt added for those users are strays to remove.
 COMMIT = (
@@ -232,20 +233,22 @@ local current_map = redis.call('GET', KEYS[3])
 if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
 local refused = {0}
 local sign = ARGV[3]
-for i = 4, #ARGV, 4 do
-  local current = redis.call('HGET', KEYS[2], ARGV[i])
+local writes = {}  -- per bucket: one HINCRBY each, not one a user
+for _, u in ipairs(cjson.decode(ARGV[4])) do
+  local current = redis.call('HGET', KEYS[2], u[1])
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
-  if version == tonumber(ARGV[i + 1]) then
-    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, ARGV[i + 2]) end
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
-    redis.call('HDEL', KEYS[5], ARGV[i])
-    if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
+  if version == u[2] then
+    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, u[3]) end
+    redis.call('HSET', KEYS[2], u[1], u[3])
+    redis.call('HDEL', KEYS[5], u[1])
+    if u[4] ~= '' then writes[u[4]] = (writes[u[4]] or 0) + 1 end
   else
-    refused[#refused + 1] = ARGV[i]
+    refused[#refused + 1] = u[1]
     refused[#refused + 1] = current or ''
   end
 end
+for bucket, n in pairs(writes) do redis.call('HINCRBY', KEYS[4], bucket, n) end
 redis.call('EXPIRE', KEYS[4], 60)
 return refused
 """
