@@ -73,15 +73,20 @@ class RankWorker:
             if board is None:
                 log.error("skipping changes for unknown board", extra={"board": name})
                 continue
-            done = await self._index.apply(board, totals)
+            live = self._live if board.parent is None else None  # live follows all-time
             if self._social is not None:
                 # Every total, not only those new to the rank index: after a crash between the
-                # two applies the redelivered batch is stale there but not yet fanned out.
-                await self._social.apply(board, totals)
+                # two applies the redelivered batch is stale there but not yet fanned out. The
+                # two are independent: each one's round trips and WAIT overlap the other's.
+                (done, ranks), _ = await asyncio.gather(
+                    self._apply(board, totals, ranked=live is not None), self._social.apply(board, totals)
+                )
+            else:
+                done, ranks = await self._apply(board, totals, ranked=live is not None)
             applied += len(done)
-            if self._live is not None and done and board.parent is None:  # live follows all-time
+            if live is not None and done:
                 # Before visibility: a `wait=true` answer implies its delta has been published.
-                await self._publish(self._live, board, done)
+                await self._publish(live, board, done, ranks)
             self._visibility.applied(totals)
             now_us = time.time_ns() // 1000
             for t in done:
@@ -92,19 +97,22 @@ class RankWorker:
         await self._feed.commit(changes)
         return applied
 
-    async def _publish(self, live: LiveHub, board: Board, done: list[Total]) -> None:
-        """Hand the live hub what was applied, each with the rank it now has. Live updates
+    async def _apply(self, board: Board, totals: list[Total], *, ranked: bool) -> tuple[list[Total], dict[str, int]]:
+        if ranked:  # the ranks with the apply: on a one-bucket board, from the same script
+            return await self._index.apply_ranked(board, totals)
+        return await self._index.apply(board, totals), {}
+
+    async def _publish(self, live: LiveHub, board: Board, done: list[Total], ranks: dict[str, int]) -> None:
+        """Hand the live hub what was applied, each with the rank it now has (`ranks`, read
+        with the apply: per-user reads were most of the worker's time, bench). Live updates
         are best effort beside the ranking: a failing hub is logged, never retried (a
         subscriber's top and own entry are read afresh with its next frame)."""
-        users = [t.user_id for t in newest_per_user(done) if not t.removed]
-        # One read for the whole batch: per-user reads were most of the worker's time (bench).
-        entries = await self._index.entries(board, users)
-        # A hidden user's entry is the rank it would have: its own view. The change carries the
+        # A hidden user's rank is the rank it would have: its own view. The change carries the
         # ban, and every other subscriber is shown a removal instead (Change.seen_by).
-        ranks = {e.user_id: e.rank for e in entries if e is not None}
-        # One change per user: the rank read is the newest version's.
-        newest = newest_per_user(done)
-        applied = [Applied(t.user_id, t.total, ranks.get(t.user_id), t.version, t.hidden) for t in newest]
+        # One change per user: the rank is the newest version's.
+        applied = [
+            Applied(t.user_id, t.total, ranks.get(t.user_id), t.version, t.hidden) for t in newest_per_user(done)
+        ]
         try:
             await live.publish(board.name, applied)
         except BackendUnavailable as exc:

@@ -81,6 +81,11 @@ class RankIndex(Protocol):
         """Apply each total that is newer than the one held; returns those applied."""
         ...
 
+    async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
+        """`apply`, and the rank each applied user that is not removed has right after it, as
+        `entries` would read it (a hidden user: its own view): for the live hub."""
+        ...
+
     async def entry(self, board: Board, user_id: str) -> Entry | None:
         """The user's rank and score; None if the user is not ranked. A hidden user gets the
         rank it would have among the others (`hidden` set): its own view, unchanged by a ban."""

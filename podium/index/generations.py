@@ -220,12 +220,22 @@ class GenerationalRankIndex:
     # -- the rank index port ----------------------------------------------------------------
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        return (await self._apply(board, totals, ranks=False))[0]
+
+    async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
+        return await self._apply(board, totals, ranks=True)
+
+    async def _apply(self, board: Board, totals: Sequence[Total], *, ranks: bool) -> tuple[list[Total], dict[str, int]]:
         record = await self.generations.read(board.name)
-        applied = await self.inner.apply(self.storage(board, record.current), totals)
+        current = self.storage(board, record.current)
+        if ranks:  # the ranks of the generation written, the one readers read
+            applied, ranked = await self.inner.apply_ranked(current, totals)
+        else:
+            applied, ranked = await self.inner.apply(current, totals), {}
         if record.rebuilding is not None:
             # The rebuild may have read these users from the store before this change.
             await self.inner.apply(self.storage(board, record.rebuilding), totals)
-        return applied
+        return applied, ranked
 
     async def repair(self, board: Board, users: Mapping[str, Total | None]) -> None:
         record = await self.generations.read(board.name)

@@ -95,6 +95,11 @@ class MemoryRankIndex:
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         return self.apply_now(board, totals)
 
+    async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
+        applied = self.apply_now(board, totals)
+        found = await self.entries(board, [t.user_id for t in applied if not t.removed])
+        return applied, {e.user_id: e.rank for e in found if e is not None}
+
     async def entry(self, board: Board, user_id: str) -> Entry | None:
         idx = self._boards.get(board.name)
         t = idx.totals.get(user_id) if idx is not None else None

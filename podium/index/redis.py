@@ -84,7 +84,12 @@ def details(t: Total) -> str:
 
 def state(board: Board, t: Total) -> str:
     """version|flag|member|total|partition|offset[|details] — what the hash holds per user."""
-    base = f"{t.version}|{flag(t)}|{member(board, t)}|{t.total}|{t.position.partition}|{t.position.offset}"
+    return state_of(t, member(board, t))
+
+
+def state_of(t: Total, member: str) -> str:
+    """`state`, given the total's member (a writer that has it builds it once)."""
+    base = f"{t.version}|{flag(t)}|{member}|{t.total}|{t.position.partition}|{t.position.offset}"
     extra = details(t)
     return f"{base}|{extra}" if extra else base
 

@@ -60,7 +60,7 @@ import orjson
 from podium import names
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
-from podium.domain.ordering import SortKey, subscore_of, tie_width, total_key
+from podium.domain.ordering import SortKey, subscore_of, tie_width, tiebreak, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
@@ -70,15 +70,18 @@ from podium.index.redis import (
     State,
     call,
     details,
+    flag,
     key_from_member,
     member,
     members_of,
     parse_state,
     state,
+    state_of,
     wait_for_replicas,
     zscore,
 )
 from podium.index.sharded_scripts import (
+    APPLY_SINGLE,
     BEGIN,
     COMMIT,
     COUNTS,
@@ -167,6 +170,7 @@ class ShardedRedisRankIndex:
         self._begin = [s.register_script(BEGIN) for s in self._shards]
         self._move_script = [s.register_script(MOVE) for s in self._shards]
         self._commit = [s.register_script(COMMIT) for s in self._shards]
+        self._apply_single_script = [s.register_script(APPLY_SINGLE) for s in self._shards]
         self._counts = [s.register_script(COUNTS) for s in self._shards]
         self._counts_and_places = [s.register_script(COUNTS_AND_PLACES) for s in self._shards]
         self._tail = [s.register_script(TAIL) for s in self._shards]
@@ -179,6 +183,10 @@ class ShardedRedisRankIndex:
         self._record = [s.register_script(RECORD) for s in self._shards]
         self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
         self._details_flagged: set[str] = set()
+        # Each board's map as this writer's last batch saw it: whether the next batch may
+        # take the single-bucket path (the script checks the map is still that one).
+        self._maps: dict[str, BucketMap] = {}
+        self.single_bucket_path = True  # tests turn it off to drive the general path
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -286,9 +294,89 @@ class ShardedRedisRankIndex:
     # -- writes -----------------------------------------------------------------------------
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        return (await self._apply(board, totals, ranks=False))[0]
+
+    async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
+        return await self._apply(board, totals, ranks=True)
+
+    async def _apply(self, board: Board, totals: Sequence[Total], *, ranks: bool) -> tuple[list[Total], dict[str, int]]:
         newest = newest_per_user(totals)
         if not newest:
-            return []
+            return [], {}
+        single = await self._apply_single(board, newest, ranks=ranks)
+        if single is not None:
+            return single
+        done = await self._apply_general(board, newest)
+        return done, await self._ranks(board, done) if ranks else {}
+
+    async def _ranks(self, board: Board, applied: list[Total]) -> dict[str, int]:
+        """The rank each applied user that is not removed has now (a hidden one: its own view)."""
+        users = [t.user_id for t in applied if not t.removed]
+        return {e.user_id: e.rank for e in await self.entries(board, users) if e is not None}
+
+    async def _apply_single(
+        self, board: Board, totals: list[Total], *, ranks: bool
+    ) -> tuple[list[Total], dict[str, int]] | None:
+        """The batch in one script, if the board's map (as this writer last saw it) is one
+        settled bucket on the home shard: the default distributed profile's board, and every
+        board below its split threshold. None if it is not, or is no longer (a split began,
+        the board is locked): the general path then takes the batch."""
+        if not self.single_bucket_path:
+            return None
+        map_ = self._maps.get(board.name)
+        if map_ is None:  # this writer's first batch of the board: one read, not a general batch
+            await self._home(board.name, create=True)
+            map_ = await self._map(board.name)
+            if map_ is None:
+                await self._create_map(board)
+                map_ = await self._map(board.name)
+                if map_ is None:
+                    return None  # dropped meanwhile
+            self._maps[board.name] = map_
+        home = self.home(board.name)
+        [bucket] = map_.buckets if len(map_.buckets) == 1 else [None]
+        if bucket is None or bucket.transit is not None or bucket.shard != home:
+            return None
+        await self._flag_details(board, totals, home)
+        now_s = int(time.time())
+        keys = [
+            names.split_lock_key(board.name),
+            names.bucket_map_key(board.name),
+            names.users_key(board.name),
+            names.pending_key(board.name),
+            names.bucket_key(board.name, bucket.id),
+            names.bucket_fence_key(board.name, bucket.id),
+            names.bucket_writes_key(board.name, now_s),
+            names.bucket_writes_key(board.name, now_s - 1),
+            names.group_sizes_key(board.name),
+            names.groups_key(board.name),
+        ]
+        args: list[str | int | bytes] = [map_.epoch, bucket.id, dense_sign(board), "1" if ranks else ""]
+        args.append(_single_batch(board, totals))
+        result = await call(lambda: self._apply_single_script[home](keys=keys, args=args))
+        if not isinstance(result, list):
+            self._maps.pop(board.name, None)  # locked or split: BEGIN reads the map afresh
+            return None
+        positions, rank_list, members, last_s_writes = result
+        applied = [totals[i - 1] for i in positions]
+        await self._wait_for_replicas({home})
+        # What `_maybe_split` would read, from the script: no read unless a split is due.
+        rate = float(last_s_writes) if any(t.ranked for t in applied) else 0.0
+        if self.policy.needs_split(int(members), rate):
+            await self._maybe_split(board.name, {bucket.id})
+            self._maps.pop(board.name, None)  # split: the next batch reads the map it made
+        ranked = {t.user_id: int(r) for t, r in zip(applied, rank_list, strict=False) if r}
+        return applied, ranked
+
+    async def _flag_details(self, board: Board, totals: list[Total], home: int) -> None:
+        if board.name not in self._details_flagged and any(details(t) for t in totals):
+            # Before any state with details is committed: a page reads them once this is set.
+            flag_key = names.details_flag_key(board.name)
+            await call(lambda: self._shards[home].set(flag_key, 1))
+            self._details_flagged.add(board.name)
+
+    async def _apply_general(self, board: Board, newest: list[Total]) -> list[Total]:
+        """BEGIN, MOVE per shard, COMMIT: a batch over buckets on any shards, in transit or not."""
         done: list[Total] = []
         tried_again: list[Total] = []
         for attempt in range(300):
@@ -325,25 +413,23 @@ class ShardedRedisRankIndex:
             names.bucket_map_key(board.name),
             names.pending_key(board.name),
         ]
-        args: list[str | int] = [self._writer_id, self._lease_ms]
-        for t in totals:
-            args += [t.user_id, t.version, _pending(board, t)]
-        if board.name not in self._details_flagged and any(details(t) for t in totals):
-            # Before any state with details is committed: a page reads them once this is set.
-            flag_key = names.details_flag_key(board.name)
-            await call(lambda: self._shards[home].set(flag_key, 1))
-            self._details_flagged.add(board.name)
+        # Per user one JSON row, not three arguments: packing them was most of the writer's CPU.
+        rows = [[t.user_id, t.version, _pending(board, t)] for t in totals]
+        args: list[str | int | bytes] = [self._writer_id, self._lease_ms, orjson.dumps(rows)]
+        await self._flag_details(board, totals, home)
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
             return None  # the board is locked
         started = time.monotonic()
         map_ = _decode_map(begun[0])
-        if map_ is None:
+        if map_ is not None:
+            self._maps[board.name] = map_
+        else:
             await self._release(board.name)
             await self._create_map(board)
             return None
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
-        commit_args: list[str | int] = [self._writer_id, map_.epoch, dense_sign(board)]
+        commit_rows: list[list[str | int]] = []
         applied: list[Total] = []
         for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
             current = parse_state(raw) if raw else None
@@ -363,7 +449,7 @@ class ShardedRedisRankIndex:
                 new = map_.locate(total_key(board, t))
                 moves[new.shard].append((new.set_id, "a", member(board, t), zscore(board.order, t.total)))
                 bucket_id = str(new.bucket.id)
-            commit_args += [t.user_id, current[0] if current is not None else -1, state(board, t), bucket_id]
+            commit_rows.append([t.user_id, current[0] if current is not None else -1, state(board, t), bucket_id])
             applied.append(t)
         if time.monotonic() - started > self._lease_ms / 3000:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
@@ -383,6 +469,8 @@ class ShardedRedisRankIndex:
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
         ]
+        commit_args: list[str | int | bytes] = [self._writer_id, map_.epoch, dense_sign(board)]
+        commit_args.append(orjson.dumps(commit_rows))
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
@@ -475,7 +563,8 @@ class ShardedRedisRankIndex:
 
     async def _touched(self, board: Board, applied: list[Total]) -> set[int]:
         """The buckets a batch wrote to (their write rates count toward a split)."""
-        map_ = await self._map(board.name)
+        # The map the batch committed with: the buckets whose write counters it raised.
+        map_ = self._maps.get(board.name) or await self._map(board.name)
         if map_ is None:
             return set()
         return {map_.locate(total_key(board, t)).bucket.id for t in applied if t.ranked}
@@ -989,10 +1078,10 @@ class ShardedRedisRankIndex:
         home = await self._home(board, create=False)
         if home is None:
             return None, False
-        raw_map, flag = await call(
+        raw_map, flagged = await call(
             lambda: self._shards[home].mget([names.bucket_map_key(board), names.details_flag_key(board)])
         )
-        return _decode_map(raw_map), flag is not None
+        return _decode_map(raw_map), flagged is not None
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:
@@ -1046,6 +1135,7 @@ class ShardedRedisRankIndex:
             await call(lambda: _unlink_matching(shard, pattern))  # noqa: B023 (awaited at once)
         await call(lambda: self._shards[0].hdel(names.homes_key(), board.name))
         self._homes.pop(board.name, None)
+        self._maps.pop(board.name, None)
 
     async def close(self) -> None:
         for task in self._movers.values():
@@ -1073,6 +1163,19 @@ def _version(raw_state: str) -> int:
 
 def _find(map_: BucketMap | None, bucket_id: int) -> Bucket | None:
     return None if map_ is None else next((b for b in map_.buckets if b.id == bucket_id), None)
+
+
+def _single_batch(board: Board, totals: list[Total]) -> bytes:
+    """APPLY_SINGLE's batch: per user [user, version, state, flag, member, score], as JSON
+    (one argument, decoded by the script: packing thousands of arguments was most of the
+    writer's CPU)."""
+    width = tie_width(board)
+    desc = board.order is Order.DESC
+    rows = []
+    for t in totals:
+        mem = f"{tiebreak(board, t.subscore, t.reached_at_us):0{width}x}:{t.user_id}"
+        rows.append([t.user_id, t.version, state_of(t, mem), flag(t), mem, str(-t.total if desc else t.total)])
+    return orjson.dumps(rows)
 
 
 def _pending(board: Board, t: Total) -> str:

@@ -139,8 +139,9 @@ return redis.call('ZRANGE', KEYS[1], below + tonumber(ARGV[4]), below + tonumber
 """
 )
 
-# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then per user:
-# user, version, 'score|member' of the member the write will add ('' for a removal).
+# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then the batch as
+# JSON: per user [user, version, 'score|member' of the member the write will add ('' for a
+# removal)].
 # Returns the map, each user's state and the member an earlier, uncommitted attempt may have
 # added (to be removed now), and records this attempt's member in its place.
 BEGIN = """
@@ -149,13 +150,13 @@ local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 local states, pending = {}, {}
-for i = 3, #ARGV, 3 do
-  local current = redis.call('HGET', KEYS[3], ARGV[i])
+for _, u in ipairs(cjson.decode(ARGV[3])) do
+  local current = redis.call('HGET', KEYS[3], u[1])
   states[#states + 1] = current or ''
-  pending[#pending + 1] = redis.call('HGET', KEYS[5], ARGV[i]) or ''
+  pending[#pending + 1] = redis.call('HGET', KEYS[5], u[1]) or ''
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
-  if tonumber(ARGV[i + 1]) > version and ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2]) end
+  if u[2] > version and u[3] ~= '' then redis.call('HSET', KEYS[5], u[1], u[3]) end
 end
 return {redis.call('GET', KEYS[4]) or '', states, pending}
 """
@@ -218,8 +219,8 @@ end
 """
 
 # KEYS: writers, users, map, writes, pending, group sizes, groups. ARGV: writer id, map epoch,
-# dense sign ('' unless the board has dense ties; see GROUPS), then per user:
-# user, expected version (-1: none), new state, bucket id ('' if removed). Returns -1 if the
+# dense sign ('' unless the board has dense ties; see GROUPS), then the batch as JSON: per
+# user [user, expected version (-1: none), new state, bucket id ('' if removed)]. Returns -1 if the
 # lease lapsed or the map changed; else {0, then per user another writer committed first:
 # user, its state} — the members this attempt added for those users are strays to remove.
 COMMIT = (
@@ -232,22 +233,117 @@ local current_map = redis.call('GET', KEYS[3])
 if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return -1 end
 local refused = {0}
 local sign = ARGV[3]
-for i = 4, #ARGV, 4 do
-  local current = redis.call('HGET', KEYS[2], ARGV[i])
+local writes = {}  -- per bucket: one HINCRBY each, not one a user
+for _, u in ipairs(cjson.decode(ARGV[4])) do
+  local current = redis.call('HGET', KEYS[2], u[1])
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
-  if version == tonumber(ARGV[i + 1]) then
-    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, ARGV[i + 2]) end
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
-    redis.call('HDEL', KEYS[5], ARGV[i])
-    if ARGV[i + 3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1) end
+  if version == u[2] then
+    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, u[3]) end
+    redis.call('HSET', KEYS[2], u[1], u[3])
+    redis.call('HDEL', KEYS[5], u[1])
+    if u[4] ~= '' then writes[u[4]] = (writes[u[4]] or 0) + 1 end
   else
-    refused[#refused + 1] = ARGV[i]
+    refused[#refused + 1] = u[1]
     refused[#refused + 1] = current or ''
   end
 end
+for bucket, n in pairs(writes) do redis.call('HINCRBY', KEYS[4], bucket, n) end
 redis.call('EXPIRE', KEYS[4], 60)
 return refused
+"""
+)
+
+# The whole write of a batch to a board that is one bucket on its home shard, nothing in
+# transit: as it is one script on one shard, it needs neither the lease nor the pending
+# members that let BEGIN, MOVE and COMMIT (possibly on several shards) survive a crash
+# between them.
+# KEYS: split lock, map, users, pending, the bucket's set, its fence, writes (this second),
+# writes (the last full second), group sizes, groups. ARGV: the writer's map epoch, bucket
+# id, dense sign (see GROUPS), '1' to rank the users applied, then the batch as JSON: per
+# user [user, version, state, flag, member, score] (flag as in the state).
+# Returns 0 if the board is locked, -1 if the map or the set's fence moved past the writer's
+# epoch (either way the general path takes the batch: it waits, and reads the map); else
+# {positions (1-based) in the batch of the users applied, their ranks (0 for a removed user;
+# a hidden one: where it would sort), members in the set, the bucket's writes in the last
+# full second}.
+APPLY_SINGLE = (
+    COUNT_LT
+    + GROUPS
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local epoch = ARGV[1]
+local current_map = redis.call('GET', KEYS[2])
+if not current_map or not string.find(current_map, '"epoch":' .. epoch .. ',', 1, true) then return -1 end
+if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(epoch) then return -1 end
+local set, sign = KEYS[5], ARGV[3]
+local batch = cjson.decode(ARGV[5])
+-- A few commands of many arguments, not a few a user: each call costs the primary, and the
+-- replica replaying it, more than its work. Members hold the user id, so one user's removal
+-- never meets another's addition; a user's own old member goes before its new one.
+local function each(command, key, args)  -- Lua's stack takes a bounded number at a time
+  for first = 1, #args, 1000 do redis.call(command, key, unpack(args, first, math.min(first + 999, #args))) end
+end
+local users = {}
+for i, u in ipairs(batch) do users[i] = u[1] end
+local states = {}
+for first = 1, #users, 1000 do
+  local got = redis.call('HMGET', KEYS[3], unpack(users, first, math.min(first + 999, #users)))
+  for j, st in ipairs(got) do states[first + j - 1] = st end
+end
+-- Members recorded by a general-path attempt that never committed: rare, looked up only then.
+local pending = redis.call('HLEN', KEYS[4]) > 0
+local applied, gone, added, stored, strays = {}, {}, {}, {}, {}
+for i, u in ipairs(batch) do
+  local current = states[i]
+  local newer = true
+  if current then
+    local v, f, m = string.match(current, '^(%d+)|(%d)|([^|]*)|')
+    if tonumber(v) >= u[2] then newer = false elseif f == '0' then gone[#gone + 1] = m end
+  else
+    current = nil
+  end
+  if newer then
+    if pending then
+      local stray = redis.call('HGET', KEYS[4], u[1])
+      if stray then
+        gone[#gone + 1] = string.match(stray, '^[^|]*|(.*)$')
+        strays[#strays + 1] = u[1]
+      end
+    end
+    if u[4] == '0' then
+      added[#added + 1] = u[6]
+      added[#added + 1] = u[5]
+    end
+    if sign ~= '' then regroup(KEYS[9], KEYS[10], sign, current, u[3]) end
+    stored[#stored + 1] = u[1]
+    stored[#stored + 1] = u[3]
+    applied[#applied + 1] = i
+  end
+end
+each('ZREM', set, gone)
+each('ZADD', set, added)
+each('HSET', KEYS[3], stored)
+each('HDEL', KEYS[4], strays)
+if #added > 0 then
+  redis.call('HINCRBY', KEYS[7], ARGV[2], #added / 2)
+  redis.call('EXPIRE', KEYS[7], 60)
+end
+local ranks = {}
+if ARGV[4] == '1' then  -- after the whole batch: each rank as a read right after it sees it
+  for j, i in ipairs(applied) do
+    local u = batch[i]
+    local rank = 0
+    if u[4] == '0' then
+      rank = redis.call('ZRANK', set, u[5]) + 1
+    elseif u[4] == '2' then
+      rank = count_lt(set, u[6], u[5]) + 1
+    end
+    ranks[j] = rank
+  end
+end
+local last = tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0')
+return {applied, ranks, redis.call('ZCARD', set), last}
 """
 )
 

@@ -18,22 +18,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from podium import names
 from podium.errors import BackendUnavailable
 from podium.live.base import Applied, Change, Subscription, after
 
 log = logging.getLogger("podium.live.redis")
 
+# ARGV: history size, then the changes as JSON objects without their opening brace (the
+# number goes first), one a line: one argument, as packing one per change cost the
+# rank-worker more than the script. JSON text holds no raw newline.
 PUBLISH = """
-local n = #ARGV - 1
+local changes = {}
+for change in string.gmatch(ARGV[2], '[^\\n]+') do changes[#changes + 1] = change end
+local n = #changes
 local last = redis.call('INCRBY', KEYS[1], n)
 local out = {}
-for i = 1, n do
-  -- ARGV[i + 1] is a JSON object without its opening brace: the number goes first.
-  out[i] = '{"seq":' .. string.format('%d', last - n + i) .. ',' .. ARGV[i + 1]
-  redis.call('RPUSH', KEYS[2], out[i])
+for i = 1, n do out[i] = '{"seq":' .. string.format('%d', last - n + i) .. ',' .. changes[i] end
+-- Only what the trimmed history keeps, a bounded number at a time (Lua's stack is limited).
+local keep = tonumber(ARGV[1])
+for first = math.max(1, n - keep + 1), n, 500 do
+  redis.call('RPUSH', KEYS[2], unpack(out, first, math.min(first + 499, n)))
 end
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+redis.call('LTRIM', KEYS[2], -keep, -1)
 redis.call('PUBLISH', KEYS[3], '[' .. table.concat(out, ',') .. ']')
 return last
 """
@@ -58,7 +66,7 @@ class RedisLiveHub:
     async def publish(self, board: str, applied: Sequence[Applied]) -> list[Change]:
         if not applied:
             return []
-        args = [self._history_size] + [json.dumps(_applied_json(a))[1:] for a in applied]
+        args = [self._history_size, b"\n".join(orjson.dumps(_applied_json(a))[1:] for a in applied)]
         keys = [names.live_seq_key(board), names.live_history_key(board), names.live_channel(board)]
         last = int(await _translate(self._publish(keys=keys, args=args)))
         first = last - len(applied) + 1

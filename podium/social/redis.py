@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from podium import names
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
@@ -37,17 +39,33 @@ local function parse(state)  -- version, removed, member, score
 end
 """
 
-# ARGV: prefix, board, then per user: user, version, state, removed, score, member.
-# Returns the users applied.
+# ARGV: prefix, board, then the batch as JSON: per user [user, version, state, removed,
+# score, member] (one argument: packing six a user was most of the writer's CPU).
+# Returns the positions (1-based) in the batch of the users applied.
 APPLY = (
     KEYS_LUA
     + """
 local b = ARGV[2]
-local applied = {}
-for i = 3, #ARGV, 6 do
-  local user, version, state = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local removed, score, mem = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local current = redis.call('HGET', totals(b), user)
+local board_totals = totals(b)
+local batch = cjson.decode(ARGV[3])
+-- The users' states and heavy marks in a few calls of many arguments (each call costs the
+-- primary, and the replica replaying it, more than its work); Lua's stack takes a bounded
+-- number at a time.
+local users, states, heavies = {}, {}, {}
+for i, u in ipairs(batch) do users[i] = u[1] end
+for first = 1, #users, 1000 do
+  local last = math.min(first + 999, #users)
+  local got = redis.call('HMGET', board_totals, unpack(users, first, last))
+  local marks = redis.call('SMISMEMBER', heavy(), unpack(users, first, last))
+  for j = 1, last - first + 1 do
+    states[first + j - 1] = got[j]
+    heavies[first + j - 1] = marks[j] == 1
+  end
+end
+local applied, stored = {}, {}
+for i, u in ipairs(batch) do
+  local user, version, state, removed, score, mem = u[1], u[2], u[3], u[4], u[5], u[6]
+  local current = states[i]
   local old = nil
   local newer = true
   if current then
@@ -55,9 +73,10 @@ for i = 3, #ARGV, 6 do
     if tonumber(v) >= version then newer = false elseif r == '0' then old = m end
   end
   if newer then
-    redis.call('HSET', totals(b), user, state)
+    stored[#stored + 1] = user
+    stored[#stored + 1] = state
     local owners = {user}  -- a user is always on their own friends board
-    if redis.call('SISMEMBER', heavy(), user) == 0 then
+    if not heavies[i] then
       for _, f in ipairs(redis.call('SMEMBERS', followers(user))) do owners[#owners + 1] = f end
     end
     for _, owner in ipairs(owners) do
@@ -65,8 +84,11 @@ for i = 3, #ARGV, 6 do
       if removed == '0' then redis.call('ZADD', board(b, owner), score, mem) end
     end
     if removed == '0' then redis.call('SADD', boards_of(user), b) else redis.call('SREM', boards_of(user), b) end
-    applied[#applied + 1] = user
+    applied[#applied + 1] = i
   end
+end
+for first = 1, #stored, 1000 do
+  redis.call('HSET', board_totals, unpack(stored, first, math.min(first + 999, #stored)))
 end
 return applied
 """
@@ -143,7 +165,11 @@ return {pre, live}
 
 
 def state(board: Board, t: Total) -> str:
-    return f"{t.version}|{int(not t.ranked)}|{member(board, t)}|{zscore(board.order, t.total)}"
+    return state_of(board, t, member(board, t))
+
+
+def state_of(board: Board, t: Total, mem: str) -> str:
+    return f"{t.version}|{int(not t.ranked)}|{mem}|{zscore(board.order, t.total)}"
 
 
 class RedisSocialIndex:
@@ -183,13 +209,16 @@ class RedisSocialIndex:
         newest = newest_per_user(totals)
         if not newest:
             return []
-        args: list[str | int] = [names.SOCIAL_PREFIX, board.name]
+        rows = []
         for t in newest:
-            args += [t.user_id, t.version, state(board, t), int(not t.ranked), zscore(board.order, t.total)]
-            args.append(member(board, t))
-        applied = {u.decode() for u in await call(lambda: self._apply(args=args))}
+            mem, removed = member(board, t), str(int(not t.ranked))
+            rows.append(
+                [t.user_id, t.version, state_of(board, t, mem), removed, str(zscore(board.order, t.total)), mem]
+            )
+        args: list[str | bytes] = [names.SOCIAL_PREFIX, board.name, orjson.dumps(rows)]
+        applied = await call(lambda: self._apply(args=args))
         await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
-        return [t for t in newest if t.user_id in applied]
+        return [newest[i - 1] for i in applied]
 
     async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
         args: list[str | int] = [names.SOCIAL_PREFIX, board.name, user_id, count]

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from podium.domain.boards import Board, Order
 from podium.domain.ordering import total_key
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.index.base import RankIndex
+from podium.index.memory import MemoryRankIndex
 from tests.contract.conftest import IndexFactory
 
 USERS = [f"u{i}" for i in range(12)]
@@ -94,6 +95,57 @@ def test_index_equals_reference(make_index: IndexFactory, history: tuple[Order, 
             for t in delivered:
                 newest = max((d for d in delivered if d.user_id == t.user_id), key=lambda d: d.version)
                 assert await index.position(board, t.user_id) == newest.position
+        finally:
+            await index.close()
+
+    asyncio.run(check())
+
+
+@st.composite
+def histories_with_bans(draw: st.DrawFn) -> list[Total]:
+    """Each user's versions in order, some removed, some hidden; delivered shuffled."""
+    totals = []
+    for user in draw(st.lists(st.sampled_from(USERS), unique=True, max_size=len(USERS))):
+        for v in range(1, draw(st.integers(1, 3)) + 1):
+            state = draw(st.sampled_from(["ranked", "ranked", "removed", "hidden"]))
+            totals.append(
+                Total(
+                    "b",
+                    user,
+                    draw(st.integers(-3, 3)),
+                    v,
+                    draw(st.integers(0, 3)),
+                    LogPosition(0, v),
+                    removed=state == "removed",
+                    hidden=state == "hidden",
+                )
+            )
+    return draw(st.permutations(totals))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(delivered=histories_with_bans(), chunk=st.integers(1, 5))
+def test_apply_ranked_gives_the_ranks_entries_read(
+    make_index: IndexFactory, delivered: list[Total], chunk: int
+) -> None:
+    """The live hub's ranks come with the apply (on a one-bucket Redis board, from the same
+    script): they must be what `entries` reads right after, hidden users' own view included."""
+    board = fresh_board()
+    delivered = [dataclasses.replace(t, board=board.name) for t in delivered]
+
+    async def check() -> None:
+        index = await make_index()
+        reference = MemoryRankIndex()
+        try:
+            for i in range(0, len(delivered), chunk):
+                batch = delivered[i : i + chunk]
+                applied, ranks = await index.apply_ranked(board, batch)
+                # (Redis applies only each user's newest of a batch; the reference each newer one.)
+                assert newest_per_user(applied) == newest_per_user(reference.apply_now(board, batch))
+                users = [t.user_id for t in newest_per_user(applied) if not t.removed]
+                read = await index.entries(board, users)
+                assert ranks == {e.user_id: e.rank for e in read if e is not None}
+                assert set(ranks) == set(users)
         finally:
             await index.close()
 

@@ -196,8 +196,10 @@ async def test_a_writer_whose_lease_lapsed_cannot_move_members_under_a_split(
     shards: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The writer stalls past its lease; a split and its mover run meanwhile. Its moves,
-    made with the old map, are refused by the mover's fences; it retries with the new map."""
+    made with the old map, are refused by the mover's fences; it retries with the new map.
+    (The general path's lease: a one-bucket board's single script holds none.)"""
     writer = ShardedRedisRankIndex.from_urls(shards, lease_ms=300)
+    writer.single_bucket_path = False
     splitter = ShardedRedisRankIndex.from_urls(shards, lease_ms=300)
     reference = MemoryRankIndex()
     b = board()
@@ -309,10 +311,12 @@ async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str])
 
 async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list[str]) -> None:
     """A rebuild fills a board while the rank-worker writes it: both write the same users at
-    once. The writer whose commit loses must take back the members it added."""
+    once. The writer whose commit loses must take back the members it added. (The general
+    path: a one-bucket board's single script leaves no window between move and commit.)"""
     policy = SplitPolicy(max_members=16, max_writes_per_s=1e9)
     one = ShardedRedisRankIndex.from_urls(shards, policy=policy)
     two = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    one.single_bucket_path = two.single_bucket_path = False
     reference = MemoryRankIndex()
     b = board()
     try:
@@ -338,12 +342,14 @@ async def test_a_split_check_that_meets_a_trim_goes_on_with_the_new_map(
     shards: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer's split check counts the buckets just as another process's mover trims
-    one and moves a bucket away: it must go on with the new map, not the old one."""
+    one and moves a bucket away: it must go on with the new map, not the old one. (The
+    general path checks after every batch; the single-bucket one only when a split is due.)"""
     from podium.index.sharded import Trimmed
 
     index = ShardedRedisRankIndex.from_urls(
         shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), background_mover=False
     )
+    index.single_bucket_path = False
     other = ShardedRedisRankIndex.from_urls(shards, background_mover=False)
     b = board()
     try:

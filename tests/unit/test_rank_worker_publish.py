@@ -1,6 +1,7 @@
-"""The rank-worker's live publish reads the ranks of a whole batch in one `entries` call:
-reading them one user at a time was most of the worker's time (bench), and a batch of
-thousands asked a Redis client for thousands of connections at once."""
+"""The rank-worker's live publish takes the ranks of a whole batch from `apply_ranked`,
+which the reference index reads in one `entries` call: reading them one user at a time
+was most of the worker's time (bench), and a batch of thousands asked a Redis client for
+thousands of connections at once."""
 
 from __future__ import annotations
 
@@ -36,11 +37,11 @@ async def test_a_big_batch_reads_its_ranks_in_one_call() -> None:
     board = Board("big")
     index = CountingIndex()
     totals = [Total(board.name, f"u{i:04d}", i, 1, i, LogPosition(0, i)) for i in range(2000)]
-    index.apply_now(board, totals)
+    done, ranks = await index.apply_ranked(board, totals)
     hub = MemoryLiveHub(history=10_000)
     subscription = await hub.subscribe(board.name)
     worker: Any = RankWorker(None, index, None, None, None, live=hub)  # type: ignore[arg-type]
-    await worker._publish(hub, board, totals)
+    await worker._publish(hub, board, done, ranks)
     assert (index.bulk_reads, index.single_reads) == ([2000], 0)
     changes, _ = subscription.take()
     assert len(changes) == 2000  # every user published, each with its rank
