@@ -59,7 +59,7 @@ import orjson
 
 from podium import names
 from podium.domain.boards import Board, Order, Tie
-from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
+from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
 from podium.domain.ordering import SortKey, subscore_of, tie_width, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
@@ -78,6 +78,8 @@ from podium.index.redis import (
     wait_for_replicas,
     zscore,
 )
+from podium.index.script_runner import ScriptRunner
+from podium.index.sharded_reads import Maps, Plan, Trimmed, bound, counts_of, page_one, rank_of, slice_of
 from podium.index.sharded_scripts import (
     BEGIN,
     COMMIT,
@@ -90,7 +92,6 @@ from podium.index.sharded_scripts import (
     PLACE,
     RECORD,
     RENEW,
-    SLICE,
     TAIL,
     UNLOCK,
 )
@@ -109,17 +110,8 @@ class StaleMap(Exception):
     """A set refused a write: the mover started on it after this writer read the map."""
 
 
-class Trimmed(Exception):
-    """The mover took members out of a set after this reader read the map."""
-
-
 def member_of_key(map_: BucketMap, key: SortKey) -> str:
     return f"{key[1]:0{map_.tie_width}x}:{key[2]}"
-
-
-def bound(map_: BucketMap, key: SortKey | None) -> list[str | int]:
-    """A range end as two script arguments (score, member); '' for an open end."""
-    return ["", ""] if key is None else [key[0], member_of_key(map_, key)]
 
 
 def dense_sign(board: Board) -> str:
@@ -170,7 +162,6 @@ class ShardedRedisRankIndex:
         self._counts = [s.register_script(COUNTS) for s in self._shards]
         self._counts_and_places = [s.register_script(COUNTS_AND_PLACES) for s in self._shards]
         self._tail = [s.register_script(TAIL) for s in self._shards]
-        self._slice = [s.register_script(SLICE) for s in self._shards]
         self._place = [s.register_script(PLACE) for s in self._shards]
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
         self._renew = [s.register_script(RENEW) for s in self._shards]
@@ -179,6 +170,8 @@ class ShardedRedisRankIndex:
         self._record = [s.register_script(RECORD) for s in self._shards]
         self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
         self._details_flagged: set[str] = set()
+        self._runners = [ScriptRunner(s, POOL_SIZE) for s in self._shards]  # the reads' connections
+        self._maps = Maps()  # each board's map as the reads last found it
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -812,38 +805,49 @@ class ShardedRedisRankIndex:
     # -- reads ------------------------------------------------------------------------------
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
+        """One script on the home shard (see `index.sharded_reads`), then one on each other
+        shard holding the user's segment or segments before it."""
         home = await self._home(board.name, create=False)
         if home is None:
             return None
-        shard = self._shards[home]
-
-        async def read_home() -> list[Any]:
-            async with shard.pipeline(transaction=True) as pipe:
-                pipe.hget(names.users_key(board.name), user_id)
-                pipe.get(names.bucket_map_key(board.name))
-                result: list[Any] = await pipe.execute()
-                return result
 
         async def read() -> Entry | None:
-            raw_state, raw_map = await call(read_home)
-            map_ = _decode_map(raw_map)
-            if raw_state is None or map_ is None:
-                return None
-            st = State(raw_state)
-            hidden = st.flag == HIDDEN
-            if not st.in_sets and not hidden:
-                return None
-            key = key_from_member(zscore(board.order, st.total), st.member)
-            segment = map_.segments().index(map_.locate(key))
-            # A hidden user is in no set: its own view ranks it where it would sort.
-            counts = await self._count(board.name, map_, (segment, st.member), phantom=key if hidden else None)
-            if counts.position is None or counts.position < 0:
-                return None  # between a write's steps: the member is moving
-            name, metadata = st.display()
-            rank = map_.rank(counts.members, segment, counts.position)
-            return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return None
+                got = await rank_of(self._runners, board, user_id, plan)
+                if got[0] == "map":
+                    self._keep_map(board.name, home, got[1])
+                    continue
+                if got[0] == "none" or got[3] == 0:
+                    return None  # not ranked, or between a write's steps: the member is moving
+                _, st, key, rank = got
+                name, metadata = st.display()
+                return Entry(
+                    rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, st.flag == HIDDEN, key
+                )
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
+
+    async def _plan(self, board: str, home: int) -> Plan | None:
+        """The board's map as the reads last found it (read once per process and board;
+        after that, the reads' scripts return it when it has changed)."""
+        plan = self._maps.plan(board)
+        if plan is None:
+            map_ = await self._map(board)
+            if map_ is None:
+                return None
+            plan = self._maps.keep(board, map_, home)
+        return plan
+
+    def _keep_map(self, board: str, home: int, raw: bytes) -> None:
+        map_ = _decode_map(raw)
+        if map_ is None:
+            self._maps.forget(board)  # dropped: the next read finds no board
+        else:
+            self._maps.keep(board, map_, home)
 
     async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
         """Many users' entries in a fixed number of round trips: their states and the map
@@ -943,56 +947,69 @@ class ShardedRedisRankIndex:
         return int(found)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
+        """Every segment's count (the home shard's script checks the map meanwhile), then
+        the slices; a board of one segment on its home shard: one script call."""
         if count <= 0:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
             return []
 
         async def read() -> list[Entry]:
-            map_, with_details = await self._map_and_flag(board.name)
-            if map_ is None:
-                return []
-            counts = await self._count(board.name, map_)
-
-            async def rows_of(s: Slice) -> list[Any]:
-                keys = [
-                    names.bucket_key(board.name, s.segment.set_id),
-                    names.bucket_trim_key(board.name, s.segment.set_id),
-                ]
-                args = [map_.epoch, *bound(map_, s.segment.low), s.start, s.start + s.count - 1]
-                rows = await call(lambda: self._slice[s.segment.shard](keys=keys, args=args))
-                if rows is None:
-                    raise Trimmed
-                return list(zip(rows[::2], rows[1::2], strict=True))
-
-            slices = map_.page(counts.members, first_rank, count)
-            results = await asyncio.gather(*(rows_of(s) for s in slices))
-            found = []
-            for s, rows in zip(slices, results, strict=True):
-                for i, (mem, score) in enumerate(rows):
-                    found.append((s.first_rank + i, key_from_member(int(score), mem)))
-            shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
-            return [
-                Entry(
-                    rank,
-                    key[2],
-                    zscore(board.order, key[0]),
-                    subscore_of(board, key[1]),
-                    *shown.get(key[2], ("", "")),
-                    key=key,
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return []
+                if plan.single is not None:
+                    start = max(first_rank, 1) - 1
+                    got = await page_one(self._runners[home], board.name, plan, start, count)
+                    if got[0] == "map":
+                        self._keep_map(board.name, home, got[1])
+                        continue
+                    rows, states = got[1], got[2]
+                    found = [(start + 1 + i, key_from_member(int(s), m)) for i, (m, s) in enumerate(_pairs(rows))]
+                    shown = {}
+                    if states:  # sent only when some user of the board has details
+                        shown = {k[2]: State(st).display() for (_, k), st in zip(found, states, strict=True) if st}
+                    return self._page_entries(board, found, shown)
+                counted = await counts_of(self._runners, board.name, plan)
+                if counted[0] == "map":
+                    self._keep_map(board.name, home, counted[1])
+                    continue
+                members, with_details = counted[1], counted[2]
+                map_ = plan.map
+                slices = map_.page(members, first_rank, count)
+                results = await asyncio.gather(
+                    *(
+                        slice_of(self._runners[s.segment.shard], board.name, map_, s.segment, s.start, s.count)
+                        for s in slices
+                    )
                 )
-                for rank, key in found
-            ]
+                found = []
+                for s, rows in zip(slices, results, strict=True):
+                    for i, (mem, score) in enumerate(_pairs(rows)):
+                        found.append((s.first_rank + i, key_from_member(int(score), mem)))
+                shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
+                return self._page_entries(board, found, shown)
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
 
-    async def _map_and_flag(self, board: str) -> tuple[BucketMap | None, bool]:
-        """The map, and whether any user of the board has details (one round trip)."""
-        home = await self._home(board, create=False)
-        if home is None:
-            return None, False
-        raw_map, flag = await call(
-            lambda: self._shards[home].mget([names.bucket_map_key(board), names.details_flag_key(board)])
-        )
-        return _decode_map(raw_map), flag is not None
+    @staticmethod
+    def _page_entries(
+        board: Board, found: list[tuple[int, SortKey]], shown: Mapping[str, tuple[str, str]]
+    ) -> list[Entry]:
+        return [
+            Entry(
+                rank,
+                key[2],
+                zscore(board.order, key[0]),
+                subscore_of(board, key[1]),
+                *shown.get(key[2], ("", "")),
+                key=key,
+            )
+            for rank, key in found
+        ]
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:
@@ -1046,13 +1063,15 @@ class ShardedRedisRankIndex:
             await call(lambda: _unlink_matching(shard, pattern))  # noqa: B023 (awaited at once)
         await call(lambda: self._shards[0].hdel(names.homes_key(), board.name))
         self._homes.pop(board.name, None)
+        self._maps.forget(board.name)
 
     async def close(self) -> None:
         for task in self._movers.values():
             task.cancel()
         await asyncio.gather(*self._movers.values(), return_exceptions=True)
         self._movers.clear()
-        for shard in self._shards:
+        for shard, runner in zip(self._shards, self._runners, strict=True):
+            await runner.close()
             await shard.aclose()
 
 
@@ -1060,6 +1079,11 @@ async def _unlink_matching(client: aioredis.Redis, pattern: str) -> None:
     keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
     for i in range(0, len(keys), 1000):
         await client.unlink(*keys[i : i + 1000])
+
+
+def _pairs(rows: list[Any]) -> zip[tuple[Any, Any]]:
+    """A script's flat member, score, member, score … reply as pairs."""
+    return zip(rows[::2], rows[1::2], strict=True)
 
 
 def _text(raw: bytes | str) -> str:

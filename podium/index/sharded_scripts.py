@@ -301,3 +301,120 @@ local now = redis.call('TIME')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
 return redis.call('ZCARD', KEYS[1])
 """
+
+# -- reads in one script a shard ------------------------------------------------------------
+# The reader keeps the board's map from its last read and sends its epoch; the home shard's
+# script answers only if that map is still the current one (else it returns the map, and the
+# reader starts over with it). Its own sets are counted in the same script; the other shards'
+# are counted under the same map, their trim marks checked as in COUNTS.
+
+# Lua helpers: `sorted_score` is a total as the sets hold it (sign '-1' on a desc board: see
+# GROUPS); `ahead_of` counts the in-range members of a shard's segments (`sets`, their
+# `ranges` 4 a set, in rank order) sorting before the key (score, member), and gives 1 if
+# the member is in its own segment (or, `phantom`, where it would sort), 0 if its segment is
+# here but it is not in it (between a write's steps), -1 if its segment is not here.
+AHEAD_OF = (
+    COUNT_LT
+    + """
+local function sorted_score(total, sign)
+  if sign ~= '-1' or total == '0' then return total end
+  if string.sub(total, 1, 1) == '-' then return string.sub(total, 2) end
+  return '-' .. total
+end
+local function before(s1, m1, s2, m2)
+  s1, s2 = tonumber(s1), tonumber(s2)
+  return s1 < s2 or (s1 == s2 and m1 < m2)
+end
+local function ahead_of(sets, ranges, score, mem, phantom)
+  local ahead = 0
+  for i = 1, #sets do
+    local j = (i - 1) * 4
+    local lo_s, lo_m, hi_s, hi_m = ranges[j + 1], ranges[j + 2], ranges[j + 3], ranges[j + 4]
+    if lo_s ~= '' and before(score, mem, lo_s, lo_m) then break end
+    if hi_s == '' or before(score, mem, hi_s, hi_m) then
+      local below = 0
+      if lo_s ~= '' then below = count_lt(sets[i], lo_s, lo_m) end
+      local at = redis.call('ZRANK', sets[i], mem)
+      if not at and phantom then at = count_lt(sets[i], score, mem) end
+      if at then return ahead + at - below, 1 end
+      return ahead, 0
+    end
+    ahead = ahead + count_range(sets[i], lo_s, lo_m, hi_s, hi_m)
+  end
+  return ahead, -1
+end
+"""
+)
+
+# KEYS: users, map, then the home shard's segments' sets (in rank order). ARGV: user, the
+# reader's map epoch ('' for none), the board's sign ('-1' desc, '1' asc), then per set its
+# range (as in COUNTS). Returns {state} ('' for an unknown user or board) when
+# the user is not ranked; {state, map} when the reader's map is not the current one; else
+# {state, '', members ahead of the user in these sets, its place (see ahead_of)}.
+ENTRY_HOME = (
+    AHEAD_OF
+    + """
+local st = redis.call('HGET', KEYS[1], ARGV[1])
+local map = redis.call('GET', KEYS[2])
+if not st or not map then return {''} end
+if ARGV[2] == '' or not string.find(map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return {st, map} end
+local flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|')
+if flag == '1' then return {st} end
+local sets, ranges = {}, {}
+for i = 3, #KEYS do sets[#sets + 1] = KEYS[i] end
+for i = 4, #ARGV do ranges[#ranges + 1] = ARGV[i] end
+local ahead, place = ahead_of(sets, ranges, sorted_score(total, ARGV[3]), mem, flag == '2')
+return {st, '', ahead, place}
+"""
+)
+
+# KEYS: a shard's segments' sets (those up to the wanted key's), then their trim marks.
+# ARGV: the reader's map epoch, the key's score and member, 'p' if the key may be a phantom,
+# then per set its range. Returns false if a set was trimmed for a newer map than the
+# reader's; else {members ahead of the key in these sets, its place (see ahead_of)}.
+AHEAD = (
+    AHEAD_OF
+    + """
+local n = #KEYS / 2
+local sets, ranges = {}, {}
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[n + i]) or '0') > tonumber(ARGV[1]) then return false end
+  sets[i] = KEYS[i]
+end
+for i = 5, #ARGV do ranges[#ranges + 1] = ARGV[i] end
+local ahead, place = ahead_of(sets, ranges, ARGV[2], ARGV[3], ARGV[4] == 'p')
+return {ahead, place}
+"""
+)
+
+# KEYS: map, details flag, then the home shard's segments' sets. ARGV: the reader's map epoch,
+# then per set its range. Returns {map} if the reader's map is not the current one; else
+# {'', 1 if any user has details else 0, then per set its in-range count}.
+COUNTS_HOME = (
+    COUNT_LT
+    + """
+local map = redis.call('GET', KEYS[1]) or ''
+if ARGV[1] == '' or not string.find(map, '"epoch":' .. ARGV[1] .. ',', 1, true) then return {map} end
+local result = {'', redis.call('EXISTS', KEYS[2])}
+for i = 3, #KEYS do
+  local j = (i - 3) * 4 + 1
+  result[#result + 1] = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+end
+return result
+"""
+)
+
+# KEYS: map, details flag, users, the board's one set (a map of one segment, on the home shard).
+# ARGV: the reader's map epoch, first and last position. Returns {map} if the reader's map is
+# not the current one; else {'', the members there with scores, their users' states if any
+# user of the board has details (else none)}.
+PAGE_ONE = """
+local map = redis.call('GET', KEYS[1]) or ''
+if ARGV[1] == '' or not string.find(map, '"epoch":' .. ARGV[1] .. ',', 1, true) then return {map} end
+local rows = redis.call('ZRANGE', KEYS[4], ARGV[2], ARGV[3], 'WITHSCORES')
+local states = {}
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  for i = 1, #rows, 2 do states[#states + 1] = redis.call('HGET', KEYS[3], string.match(rows[i], ':(.*)$')) or '' end
+end
+return {'', rows, states}
+"""
