@@ -51,7 +51,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -836,18 +836,17 @@ class ShardedRedisRankIndex:
         after that, the reads' scripts return it when it has changed)."""
         plan = self._maps.plan(board)
         if plan is None:
-            map_ = await self._map(board)
-            if map_ is None:
-                return None
-            plan = self._maps.keep(board, map_, home)
+            key = names.bucket_map_key(board)
+            raw = await call(lambda: self._shards[home].get(key))
+            plan = self._keep_map(board, home, raw)
         return plan
 
-    def _keep_map(self, board: str, home: int, raw: bytes) -> None:
+    def _keep_map(self, board: str, home: int, raw: bytes | str | None) -> Plan | None:
         map_ = _decode_map(raw)
-        if map_ is None:
+        if not raw or map_ is None:
             self._maps.forget(board)  # dropped: the next read finds no board
-        else:
-            self._maps.keep(board, map_, home)
+            return None
+        return self._maps.keep(board, raw.encode() if isinstance(raw, str) else raw, map_, home)
 
     async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
         """Many users' entries in a fixed number of round trips: their states and the map
@@ -966,11 +965,9 @@ class ShardedRedisRankIndex:
                     if got[0] == "map":
                         self._keep_map(board.name, home, got[1])
                         continue
-                    rows, states = got[1], got[2]
+                    rows, with_details = got[1], got[2]
                     found = [(start + 1 + i, key_from_member(int(s), m)) for i, (m, s) in enumerate(_pairs(rows))]
-                    shown = {}
-                    if states:  # sent only when some user of the board has details
-                        shown = {k[2]: State(st).display() for (_, k), st in zip(found, states, strict=True) if st}
+                    shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
                     return self._page_entries(board, found, shown)
                 counted = await counts_of(self._runners, board.name, plan)
                 if counted[0] == "map":
@@ -1081,8 +1078,11 @@ async def _unlink_matching(client: aioredis.Redis, pattern: str) -> None:
         await client.unlink(*keys[i : i + 1000])
 
 
-def _pairs(rows: list[Any]) -> zip[tuple[Any, Any]]:
-    """A script's flat member, score, member, score … reply as pairs."""
+def _pairs(rows: list[Any]) -> Iterable[tuple[Any, Any]]:
+    """Members with scores as pairs: a script's flat member, score, … reply, or ZRANGE's
+    pairs (RESP3)."""
+    if rows and isinstance(rows[0], list):
+        return rows
     return zip(rows[::2], rows[1::2], strict=True)
 
 

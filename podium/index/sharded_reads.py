@@ -10,7 +10,8 @@ the new one and the read starts over with it (once per map change).
           other shards, one script on each of those, in parallel, counting ahead of it.
           A board on one shard (one bucket, never split): one script call.
   page  = the home shard's in-range counts and the other shards' together, in parallel;
-          then the slices. A map of one segment on the home shard: one script call.
+          then the slices. A map of one segment on the home shard: one MULTI (the map,
+          whether users have details, the slice), checked against the kept map.
 
 Counting on other shards in parallel with the home shard's check is exact as counting
 after a map read is: the map sent was read before the call, so if the home shard finds it
@@ -31,7 +32,7 @@ from podium.domain.buckets import BucketMap, Segment
 from podium.domain.ordering import SortKey
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
 from podium.index.script_runner import ScriptRunner, sha1
-from podium.index.sharded_scripts import AHEAD, COUNTS, COUNTS_HOME, ENTRY_HOME, PAGE_ONE, SLICE
+from podium.index.sharded_scripts import AHEAD, COUNTS, COUNTS_HOME, ENTRY_HOME, SLICE
 
 
 class Trimmed(Exception):
@@ -50,7 +51,7 @@ class Script:
 
 SCRIPTS = {name: Script(src) for name, src in (
     ("ahead", AHEAD), ("counts", COUNTS), ("counts_home", COUNTS_HOME),
-    ("entry_home", ENTRY_HOME), ("page_one", PAGE_ONE), ("slice", SLICE),
+    ("entry_home", ENTRY_HOME), ("slice", SLICE),
 )}  # fmt: skip
 
 
@@ -74,11 +75,12 @@ class Plan:
     """A board's map, cut into what each shard's scripts are sent (built once per map)."""
 
     map: BucketMap
+    raw: bytes  # the map as stored
     home: int
     parts: dict[int, ShardPart]
 
     @classmethod
-    def of(cls, board: str, map_: BucketMap, home: int) -> Plan:
+    def of(cls, board: str, raw: bytes, map_: BucketMap, home: int) -> Plan:
         parts: dict[int, ShardPart] = {}
         for i, seg in enumerate(map_.segments()):
             part = parts.setdefault(seg.shard, ShardPart([], [], [], []))
@@ -87,7 +89,7 @@ class Plan:
             part.trims.append(names.bucket_trim_key(board, seg.set_id))
             part.ranges.extend([*bound(map_, seg.low), *bound(map_, seg.high)])
         parts.setdefault(home, ShardPart([], [], [], []))
-        return cls(map_, home, parts)
+        return cls(map_, raw, home, parts)
 
     @property
     def single(self) -> Segment | None:
@@ -109,11 +111,11 @@ class Maps:
         plan = self._plans.get(board)
         return "" if plan is None else plan.map.epoch
 
-    def keep(self, board: str, map_: BucketMap, home: int) -> Plan:
+    def keep(self, board: str, raw: bytes, map_: BucketMap, home: int) -> Plan:
         plan = self._plans.get(board)
         if plan is not None and plan.map is map_:
             return plan
-        plan = Plan.of(board, map_, home)
+        plan = Plan.of(board, raw, map_, home)
         self._plans[board] = plan
         return plan
 
@@ -208,16 +210,17 @@ async def slice_of(runner: ScriptRunner, board: str, map_: BucketMap, seg: Segme
 
 
 async def page_one(runner: ScriptRunner, board: str, plan: Plan, start: int, count: int) -> tuple[Any, ...]:
-    """A page of a board of one segment on its home shard, in one call: ('map', raw map) when
-    the plan's map is not current, else ('rows', members with scores, states or [])."""
+    """A page of a board of one segment on its home shard, in one MULTI: ('map', raw map)
+    when the plan's map is not current, else ('rows', members with scores, whether any user
+    of the board has details). The segment is open at both ends: positions are ranks − 1."""
     seg = plan.map.segments()[0]
-    keys = [
-        names.bucket_map_key(board),
-        names.details_flag_key(board),
-        names.users_key(board),
-        names.bucket_key(board, seg.set_id),
-    ]
-    got = await run(runner, "page_one", keys, [plan.map.epoch, start, start + count - 1])
-    if len(got) == 1:
-        return ("map", got[0])
-    return ("rows", got[1], got[2])
+    raw, flagged, rows = await runner.transaction(
+        [
+            ("GET", names.bucket_map_key(board)),
+            ("EXISTS", names.details_flag_key(board)),
+            ("ZRANGE", names.bucket_key(board, seg.set_id), start, start + count - 1, "WITHSCORES"),
+        ]
+    )
+    if raw != plan.raw:
+        return ("map", raw)
+    return ("rows", rows, bool(flagged))

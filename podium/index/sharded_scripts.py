@@ -403,18 +403,3 @@ end
 return result
 """
 )
-
-# KEYS: map, details flag, users, the board's one set (a map of one segment, on the home shard).
-# ARGV: the reader's map epoch, first and last position. Returns {map} if the reader's map is
-# not the current one; else {'', the members there with scores, their users' states if any
-# user of the board has details (else none)}.
-PAGE_ONE = """
-local map = redis.call('GET', KEYS[1]) or ''
-if ARGV[1] == '' or not string.find(map, '"epoch":' .. ARGV[1] .. ',', 1, true) then return {map} end
-local rows = redis.call('ZRANGE', KEYS[4], ARGV[2], ARGV[3], 'WITHSCORES')
-local states = {}
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  for i = 1, #rows, 2 do states[#states + 1] = redis.call('HGET', KEYS[3], string.match(rows[i], ':(.*)$')) or '' end
-end
-return {'', rows, states}
-"""
