@@ -82,6 +82,7 @@ from podium.index.script_runner import ScriptRunner
 from podium.index.sharded_reads import Maps, Plan, Trimmed, bound, counts_of, page_one, rank_of, slice_of
 from podium.index.sharded_scripts import (
     BEGIN,
+    CHANGED,
     COMMIT,
     COUNTS,
     COUNTS_AND_PLACES,
@@ -169,6 +170,7 @@ class ShardedRedisRankIndex:
         self._members_of = [s.register_script(MEMBERS_OF) for s in self._shards]
         self._record = [s.register_script(RECORD) for s in self._shards]
         self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
+        self._changed_script = [s.register_script(CHANGED) for s in self._shards]
         self._details_flagged: set[str] = set()
         self._runners = [ScriptRunner(s, POOL_SIZE) for s in self._shards]  # the reads' connections
         self._maps = Maps()  # each board's map as the reads last found it
@@ -317,6 +319,7 @@ class ShardedRedisRankIndex:
             names.users_key(board.name),
             names.bucket_map_key(board.name),
             names.pending_key(board.name),
+            names.board_changes_key(board.name),
         ]
         args: list[str | int] = [self._writer_id, self._lease_ms]
         for t in totals:
@@ -416,6 +419,7 @@ class ShardedRedisRankIndex:
                 ops[where.shard].append((where.set_id, "r", member(board, t), 0))
             try:
                 await asyncio.gather(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
+                await self._changed(board.name)  # outside a lease: readers' kept counts are off
                 return
             except StaleMap:
                 await asyncio.sleep(0.01)  # the mover is at a batch: read the map again
@@ -437,6 +441,11 @@ class ShardedRedisRankIndex:
         if fence is not None and int(fence) > epoch:
             log.warning("lowering a fence left by a dead mover", extra={"fence": key})
             await call(lambda: client.set(key, epoch))
+
+    async def _changed(self, board: str) -> None:
+        """Members changed outside a writer's lease: raise the board's change number."""
+        home = self.home(board)
+        await call(lambda: self._changed_script[home](keys=[names.board_changes_key(board)]))
 
     async def _release(self, board: str) -> None:
         shard = self._shards[self.home(board)]
@@ -798,6 +807,7 @@ class ShardedRedisRankIndex:
         if any(t is not None and details(t) for t in users.values()):
             await call(lambda: self._shards[home].set(names.details_flag_key(board.name), 1))
         await call(lambda: self._record[home](keys=keys, args=args))
+        await self._changed(board.name)  # still under the lock: no reader kept counts meanwhile
         await self._wait_for_replicas({home, *ops})
         log.info("users repaired", extra={"board": board.name, "users": len(ids), "strays": sum(map(len, found))})
         return True
@@ -816,7 +826,7 @@ class ShardedRedisRankIndex:
                 plan = await self._plan(board.name, home)
                 if plan is None:
                     return None
-                got = await rank_of(self._runners, board, user_id, plan)
+                got = await rank_of(self._runners, self._maps, board, user_id, plan)
                 if got[0] == "map":
                     self._keep_map(board.name, home, got[1])
                     continue
@@ -969,7 +979,7 @@ class ShardedRedisRankIndex:
                     found = [(start + 1 + i, key_from_member(int(s), m)) for i, (m, s) in enumerate(_pairs(rows))]
                     shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
                     return self._page_entries(board, found, shown)
-                counted = await counts_of(self._runners, board.name, plan)
+                counted = await counts_of(self._runners, self._maps, board.name, plan)
                 if counted[0] == "map":
                     self._keep_map(board.name, home, counted[1])
                     continue

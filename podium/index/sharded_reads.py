@@ -1,22 +1,24 @@
-"""The sharded index's rank and page reads, in as few script calls as the map allows.
+"""The sharded index's rank and page reads, in as few script calls as the board allows.
 
-The reader keeps each board's map from its last read (`Maps`). A read sends that map's
-epoch to the home shard, whose script answers only if it is still the current map, so a
-read costs no separate round trip for the map; when it has changed, the script returns
-the new one and the read starts over with it (once per map change).
+The reader keeps each board's map from its last read (`Maps`), and the segments' counts
+it last took with the board's change number then (`names.board_changes_key`). A read
+sends the map's epoch and that number to the home shard, whose script answers only if
+the map is still the current one (else it returns the new one, and the read starts over:
+once per map change), and recounts its sets only if the counts kept are no longer good.
 
-  rank  = the home shard: the user's state, and where it stands among the home shard's
-          own segments; then, only if the user's segment or segments before it are on
-          other shards, one script on each of those, in parallel, counting ahead of it.
-          A board on one shard (one bucket, never split): one script call.
-  page  = the home shard's in-range counts and the other shards' together, in parallel;
-          then the slices. A map of one segment on the home shard: one MULTI (the map,
-          whether users have details, the slice), checked against the kept map.
+Kept counts are good while the map, the change number and the board's quiet hold: a
+batch raises the number before it moves a member and holds a lease until it commits; a
+mover's batch or a repair holds the board's lock, and a mover's changes come with a new
+map. Counts are kept only when taken after a check that found the board quiet: a batch
+begun after that check raised the number, so they are never used.
 
-Counting on other shards in parallel with the home shard's check is exact as counting
-after a map read is: the map sent was read before the call, so if the home shard finds it
-still current, it was current throughout (epochs only grow), and a set trimmed for a newer
-map meanwhile refuses the count by its trim mark, as in COUNTS.
+  rank  = the home shard: the user's state and its place if its segment is there (with
+          the home shard's counts, if the kept ones are not good); then one script on the
+          shard of the user's segment, if another (good counts), or on every other shard.
+          A board on one shard: one call.
+  page  = the home shard's check (and counts), the other shards' counts if the kept ones
+          are not good, then the slices. A map of one segment on the home shard: one
+          MULTI (the map, whether users have details, the slice), checked against the map.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from podium.domain.buckets import BucketMap, Segment
 from podium.domain.ordering import SortKey
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
 from podium.index.script_runner import ScriptRunner, sha1
-from podium.index.sharded_scripts import AHEAD, COUNTS, COUNTS_HOME, ENTRY_HOME, SLICE
+from podium.index.sharded_scripts import COUNTS_HOME, ENTRY_HOME, PLACE_IN, SHARD_COUNTS, SLICE
 
 
 class Trimmed(Exception):
@@ -50,8 +52,8 @@ class Script:
 
 
 SCRIPTS = {name: Script(src) for name, src in (
-    ("ahead", AHEAD), ("counts", COUNTS), ("counts_home", COUNTS_HOME),
-    ("entry_home", ENTRY_HOME), ("slice", SLICE),
+    ("counts_home", COUNTS_HOME), ("entry_home", ENTRY_HOME), ("place_in", PLACE_IN),
+    ("shard_counts", SHARD_COUNTS), ("slice", SLICE),
 )}  # fmt: skip
 
 
@@ -98,18 +100,24 @@ class Plan:
         return segments[0] if len(segments) == 1 and segments[0].shard == self.home else None
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Every segment's in-range count under a map, taken at a change number."""
+
+    epoch: int
+    changes: bytes
+    counts: list[int]
+
+
 class Maps:
-    """Each board's map as last read, with its plan."""
+    """Each board's map as last read, with its plan, and the counts kept under it."""
 
     def __init__(self) -> None:
         self._plans: dict[str, Plan] = {}
+        self._kept: dict[str, Kept] = {}
 
     def plan(self, board: str) -> Plan | None:
         return self._plans.get(board)
-
-    def epoch(self, board: str) -> int | str:
-        plan = self._plans.get(board)
-        return "" if plan is None else plan.map.epoch
 
     def keep(self, board: str, raw: bytes, map_: BucketMap, home: int) -> Plan:
         plan = self._plans.get(board)
@@ -119,8 +127,21 @@ class Maps:
         self._plans[board] = plan
         return plan
 
+    def kept(self, board: str, plan: Plan) -> Kept | None:
+        """The counts kept under this plan's map, if any."""
+        kept = self._kept.get(board)
+        return kept if kept is not None and kept.epoch == plan.map.epoch else None
+
+    def keep_counts(self, board: str, plan: Plan, changes: bytes, quiet: int, counts: list[int]) -> None:
+        """Keep counts taken after a check of the board that found it quiet at `changes`."""
+        if quiet == 1 and changes:
+            self._kept[board] = Kept(plan.map.epoch, changes, counts)
+        else:
+            self._kept.pop(board, None)
+
     def forget(self, board: str) -> None:
         self._plans.pop(board, None)
+        self._kept.pop(board, None)
 
 
 def sign(board: Board) -> str:
@@ -132,73 +153,109 @@ async def run(runner: ScriptRunner, name: str, keys: list[str], args: Sequence[A
     return await runner.run(script.source, script.sha, keys, list(args))
 
 
-async def rank_of(runners: Sequence[ScriptRunner], board: Board, user_id: str, plan: Plan) -> tuple[Any, ...]:
+async def rank_of(
+    runners: Sequence[ScriptRunner], maps: Maps, board: Board, user_id: str, plan: Plan
+) -> tuple[Any, ...]:
     """One attempt at a user's rank under `plan`. Returns ('map', raw map) when the plan's
     map is not current; ('none',) when the user is not ranked; else ('rank', state, key,
     rank), rank 0 when the user's member is between a write's steps."""
-    home = plan.home
+    home, name = plan.home, board.name
     here = plan.parts[home]
-    keys = [names.users_key(board.name), names.bucket_map_key(board.name), *here.sets]
-    got = await run(runners[home], "entry_home", keys, [user_id, plan.map.epoch, sign(board), *here.ranges])
+    kept = maps.kept(name, plan)
+    keys = [
+        names.users_key(name),
+        names.bucket_map_key(name),
+        names.board_changes_key(name),
+        names.writers_key(name),
+        names.split_lock_key(name),
+        *here.sets,
+    ]
+    args = [user_id, plan.map.epoch, sign(board), kept.changes if kept else "", *here.ranges]
+    got = await run(runners[home], "entry_home", keys, args)
     if len(got) == 1:
         return ("none",)
     if len(got) == 2:
         return ("map", got[1])
-    raw, _, ahead, place = got
-    state = State(raw)
+    state = State(got[0])
+    changes, quiet, place = got[2], got[3], got[4]
     key = key_from_member(zscore(board.order, state.total), state.member)
     segment = plan.map.segments().index(plan.map.locate(key))
-    others = []
-    for shard, part in plan.parts.items():
-        if shard == home or not part.numbers or part.numbers[0] > segment:
-            continue
-        upto = sum(1 for n in part.numbers if n <= segment)
-        others.append((shard, part, upto))
-    if others:
-        phantom = "p" if state.flag == HIDDEN else ""
-
-        async def ahead_on(shard: int, part: ShardPart, upto: int) -> list[int]:
-            k = [*part.sets[:upto], *part.trims[:upto]]
-            a = [plan.map.epoch, key[0], state.member, phantom, *part.ranges[: 4 * upto]]
-            found = await run(runners[shard], "ahead", k, a)
+    phantom = "p" if state.flag == HIDDEN else ""
+    if kept is not None and len(got) == 5:  # the kept counts are good
+        counts = kept.counts
+        seg = plan.map.segments()[segment]
+        if seg.shard != home:
+            k = [names.bucket_key(name, seg.set_id), names.bucket_trim_key(name, seg.set_id)]
+            found = await run(
+                runners[seg.shard],
+                "place_in",
+                k,
+                [plan.map.epoch, *bound(plan.map, seg.low), key[0], state.member, phantom],
+            )
             if found is None:
                 raise Trimmed
-            return [int(found[0]), int(found[1])]
+            place = found
+    else:
+        counts = [0] * len(plan.map.segments())
+        for i, size in zip(here.numbers, got[5:], strict=True):
+            counts[i] = int(size)
+        others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
 
-        for more, where in await asyncio.gather(*(ahead_on(*o) for o in others)):
-            ahead += more
-            place = max(place, where)
-    return ("rank", state, key, ahead + 1 if place == 1 else 0)
+        async def count_on(part: ShardPart, shard: int) -> Any:
+            a = [plan.map.epoch, key[0], state.member, phantom, *part.ranges]
+            return await run(runners[shard], "shard_counts", [*part.sets, *part.trims], a)
+
+        for (_, part), found in zip(others, await asyncio.gather(*(count_on(p, s) for s, p in others)), strict=True):
+            if found is None:
+                raise Trimmed
+            if found[0] != -1:
+                place = found[0]
+            for i, size in zip(part.numbers, found[1:], strict=True):
+                counts[i] = int(size)
+        maps.keep_counts(name, plan, changes, quiet, counts)
+    if place < 0:
+        return ("rank", state, key, 0)
+    return ("rank", state, key, sum(counts[:segment]) + place + 1)
 
 
-async def counts_of(runners: Sequence[ScriptRunner], board: str, plan: Plan) -> tuple[Any, ...]:
-    """One attempt at every segment's in-range count under `plan`, the home shard's check of
-    the map with the others' counts, in parallel: ('map', raw map) when the plan's map is not
-    current, else ('counts', per segment counts, whether any user has details)."""
+async def counts_of(runners: Sequence[ScriptRunner], maps: Maps, board: str, plan: Plan) -> tuple[Any, ...]:
+    """One attempt at every segment's in-range count under `plan`: the home shard's check
+    (and counts), then, unless the kept counts are good, the other shards'. ('map', raw map)
+    when the plan's map is not current, else ('counts', per segment counts, whether any user
+    has details)."""
     home = plan.home
+    here = plan.parts[home]
+    kept = maps.kept(board, plan)
+    keys = [
+        names.bucket_map_key(board),
+        names.details_flag_key(board),
+        names.board_changes_key(board),
+        names.writers_key(board),
+        names.split_lock_key(board),
+        *here.sets,
+    ]
+    got = await run(runners[home], "counts_home", keys, [plan.map.epoch, kept.changes if kept else "", *here.ranges])
+    if len(got) == 1:
+        return ("map", got[0])
+    flagged, changes, quiet = bool(got[1]), got[2], got[3]
+    if kept is not None and len(got) == 4:
+        return ("counts", kept.counts, flagged)
+    counts = [0] * len(plan.map.segments())
+    for i, size in zip(here.numbers, got[4:], strict=True):
+        counts[i] = int(size)
+    others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
 
-    async def on(shard: int, part: ShardPart) -> Any:
-        if shard == home:
-            keys = [names.bucket_map_key(board), names.details_flag_key(board), *part.sets]
-            return await run(runners[shard], "counts_home", keys, [plan.map.epoch, *part.ranges])
-        keys = [k for pair in zip(part.sets, part.trims, strict=True) for k in pair]
-        return await run(runners[shard], "counts", keys, [plan.map.epoch, *part.ranges])  # None: trimmed
+    async def count_on(part: ShardPart, shard: int) -> Any:
+        a = [plan.map.epoch, "", "", "", *part.ranges]
+        return await run(runners[shard], "shard_counts", [*part.sets, *part.trims], a)
 
-    shards = list(plan.parts)
-    results = await asyncio.gather(*(on(s, plan.parts[s]) for s in shards))
-    checked = results[shards.index(home)]
-    if len(checked) == 1:
-        return ("map", checked[0])  # first: a set trimmed for the new map refuses the old one
-    members = [0] * len(plan.map.segments())
-    flagged = bool(checked[1])
-    for shard, found in zip(shards, results, strict=True):
+    for (_, part), found in zip(others, await asyncio.gather(*(count_on(p, s) for s, p in others)), strict=True):
         if found is None:
             raise Trimmed
-        part = plan.parts[shard]
-        sizes = found[2:] if shard == home else found[::2]
-        for i, size in zip(part.numbers, sizes, strict=True):
-            members[i] = int(size)
-    return ("counts", members, flagged)
+        for i, size in zip(part.numbers, found[1:], strict=True):
+            counts[i] = int(size)
+    maps.keep_counts(board, plan, changes, quiet, counts)
+    return ("counts", counts, flagged)
 
 
 async def slice_of(runner: ScriptRunner, board: str, map_: BucketMap, seg: Segment, start: int, count: int) -> Any:
