@@ -51,7 +51,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -79,7 +79,18 @@ from podium.index.redis import (
     zscore,
 )
 from podium.index.script_runner import ScriptRunner
-from podium.index.sharded_reads import Maps, Plan, Trimmed, bound, counts_of, page_one, rank_of, slice_of
+from podium.index.sharded_reads import (
+    Maps,
+    Plan,
+    Trimmed,
+    bound,
+    counts_of,
+    keys_of,
+    page_entries,
+    page_one,
+    rank_of,
+    slice_of,
+)
 from podium.index.sharded_scripts import (
     BEGIN,
     CHANGED,
@@ -975,10 +986,9 @@ class ShardedRedisRankIndex:
                     if got[0] == "map":
                         self._keep_map(board.name, home, got[1])
                         continue
-                    rows, with_details = got[1], got[2]
-                    found = [(start + 1 + i, key_from_member(int(s), m)) for i, (m, s) in enumerate(_pairs(rows))]
-                    shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
-                    return self._page_entries(board, found, shown)
+                    keys, with_details = keys_of(got[1]), got[2]
+                    shown = await self._details(board.name, [k[2] for k in keys]) if with_details else {}
+                    return page_entries(board, [(start + 1, keys)], shown)
                 counted = await counts_of(self._runners, self._maps, board.name, plan)
                 if counted[0] == "map":
                     self._keep_map(board.name, home, counted[1])
@@ -992,31 +1002,12 @@ class ShardedRedisRankIndex:
                         for s in slices
                     )
                 )
-                found = []
-                for s, rows in zip(slices, results, strict=True):
-                    for i, (mem, score) in enumerate(_pairs(rows)):
-                        found.append((s.first_rank + i, key_from_member(int(score), mem)))
-                shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
-                return self._page_entries(board, found, shown)
+                runs = [(s.first_rank, keys_of(rows)) for s, rows in zip(slices, results, strict=True)]
+                shown = await self._details(board.name, [k[2] for _, ks in runs for k in ks]) if with_details else {}
+                return page_entries(board, runs, shown)
             raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
-
-    @staticmethod
-    def _page_entries(
-        board: Board, found: list[tuple[int, SortKey]], shown: Mapping[str, tuple[str, str]]
-    ) -> list[Entry]:
-        return [
-            Entry(
-                rank,
-                key[2],
-                zscore(board.order, key[0]),
-                subscore_of(board, key[1]),
-                *shown.get(key[2], ("", "")),
-                key=key,
-            )
-            for rank, key in found
-        ]
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:
@@ -1086,14 +1077,6 @@ async def _unlink_matching(client: aioredis.Redis, pattern: str) -> None:
     keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
     for i in range(0, len(keys), 1000):
         await client.unlink(*keys[i : i + 1000])
-
-
-def _pairs(rows: list[Any]) -> Iterable[tuple[Any, Any]]:
-    """Members with scores as pairs: a script's flat member, score, … reply, or ZRANGE's
-    pairs (RESP3)."""
-    if rows and isinstance(rows[0], list):
-        return rows
-    return zip(rows[::2], rows[1::2], strict=True)
 
 
 def _text(raw: bytes | str) -> str:

@@ -24,14 +24,15 @@ begun after that check raised the number, so they are never used.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import BucketMap, Segment
-from podium.domain.ordering import SortKey
+from podium.domain.ordering import SortKey, subscore_of
+from podium.index.base import Entry
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
 from podium.index.script_runner import ScriptRunner, sha1
 from podium.index.sharded_scripts import COUNTS_HOME, ENTRY_HOME, PLACE_IN, SHARD_COUNTS, SLICE
@@ -181,7 +182,7 @@ async def rank_of(
     key = key_from_member(zscore(board.order, state.total), state.member)
     segment = plan.map.segments().index(plan.map.locate(key))
     phantom = "p" if state.flag == HIDDEN else ""
-    if kept is not None and len(got) == 5:  # the kept counts are good
+    if kept is not None and not got[5]:  # the kept counts are good (a shard may hold no segment)
         counts = kept.counts
         seg = plan.map.segments()[segment]
         if seg.shard != home:
@@ -197,7 +198,7 @@ async def rank_of(
             place = found
     else:
         counts = [0] * len(plan.map.segments())
-        for i, size in zip(here.numbers, got[5:], strict=True):
+        for i, size in zip(here.numbers, got[6:], strict=True):
             counts[i] = int(size)
         others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
 
@@ -238,10 +239,10 @@ async def counts_of(runners: Sequence[ScriptRunner], maps: Maps, board: str, pla
     if len(got) == 1:
         return ("map", got[0])
     flagged, changes, quiet = bool(got[1]), got[2], got[3]
-    if kept is not None and len(got) == 4:
+    if kept is not None and not got[4]:  # the kept counts are good (a shard may hold no segment)
         return ("counts", kept.counts, flagged)
     counts = [0] * len(plan.map.segments())
-    for i, size in zip(here.numbers, got[4:], strict=True):
+    for i, size in zip(here.numbers, got[5:], strict=True):
         counts[i] = int(size)
     others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
 
@@ -281,3 +282,30 @@ async def page_one(runner: ScriptRunner, board: str, plan: Plan, start: int, cou
     if raw != plan.raw:
         return ("map", raw)
     return ("rows", rows, bool(flagged))
+
+
+def keys_of(rows: list[Any]) -> list[SortKey]:
+    """The rank keys of a slice's members with scores: a script's flat member, score, …
+    reply, or ZRANGE's pairs (RESP3). A page's hot loop: `key_from_member`, inlined."""
+    pairs = rows if rows and isinstance(rows[0], list) else zip(rows[::2], rows[1::2], strict=True)
+    keys = []
+    for member, score in pairs:
+        tie, _, user = member.decode().partition(":")
+        keys.append((int(score), int(tie, 16), user))
+    return keys
+
+
+def page_entries(
+    board: Board, runs: list[tuple[int, list[SortKey]]], shown: Mapping[str, tuple[str, str]]
+) -> list[Entry]:
+    """Entries of consecutive ranks: each run's keys from its first rank on."""
+    sign = -1 if board.order is Order.DESC else 1
+    subscores = board.subscore_order is not None
+    none = ("", "")
+    out = []
+    for first, keys in runs:
+        for rank, key in enumerate(keys, first):
+            name, metadata = shown.get(key[2], none) if shown else none
+            sub = subscore_of(board, key[1]) if subscores else 0
+            out.append(Entry(rank, key[2], sign * key[0], sub, name, metadata, False, key))
+    return out

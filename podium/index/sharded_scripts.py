@@ -381,8 +381,9 @@ end
 # desc, '1' asc), the change number the reader's counts were taken at ('' for none), then per set
 # its range (as in COUNTS). Returns {''} for an unknown user or board; {state} when the user is
 # not ranked; {state, map} when the reader's map is not the current one; else {state, '', change
-# number, quiet, place (see place_of; -1: the user's segment is not here)}, then, unless the
-# reader's counts are still good (same change number, quiet), every set's in-range count.
+# number, quiet, place (see place_of; -1: the user's segment is not here), 1 if counted}, then
+# (counted: unless the reader's counts are still good — same change number, quiet) every set's
+# in-range count.
 ENTRY_HOME = (
     PLACE_OF
     + CHANGES
@@ -396,7 +397,8 @@ if flag == '1' then return {st} end
 local score = sorted_score(total, ARGV[3])
 local changes, quiet = board_changes(KEYS[3], KEYS[4], KEYS[5])
 local kept = quiet == 1 and changes ~= '' and changes == ARGV[4]
-local result = {st, '', changes, quiet, -1}
+local result = {st, '', changes, quiet, -1, 1}
+if kept then result[6] = 0 end
 for i = 6, #KEYS do
   local j = (i - 6) * 4 + 5
   local lo_s, lo_m, hi_s, hi_m = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
@@ -445,8 +447,8 @@ return place_of(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == 'p')
 # KEYS: map, details flag, the board's change number, writers, lock, then the home shard's
 # segments' sets. ARGV: the reader's map epoch, the change number its counts were taken at
 # ('' for none), then per set its range. Returns {map} if the reader's map is not the current
-# one; else {'', 1 if any user has details else 0, change number, quiet}, then, unless the
-# reader's counts are still good, every set's in-range count.
+# one; else {'', 1 if any user has details else 0, change number, quiet, 1 if counted}, then
+# (counted: unless the reader's counts are still good) every set's in-range count.
 COUNTS_HOME = (
     COUNT_LT
     + CHANGES
@@ -454,8 +456,9 @@ COUNTS_HOME = (
 local map = redis.call('GET', KEYS[1]) or ''
 if ARGV[1] == '' or not string.find(map, '"epoch":' .. ARGV[1] .. ',', 1, true) then return {map} end
 local changes, quiet = board_changes(KEYS[3], KEYS[4], KEYS[5])
-local result = {'', redis.call('EXISTS', KEYS[2]), changes, quiet}
+local result = {'', redis.call('EXISTS', KEYS[2]), changes, quiet, 0}
 if quiet == 1 and changes ~= '' and changes == ARGV[2] then return result end
+result[5] = 1
 for i = 6, #KEYS do
   local j = (i - 6) * 4 + 2
   result[#result + 1] = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])

@@ -122,3 +122,36 @@ async def test_counts_taken_while_a_batch_is_under_way_are_not_kept(pair: Any) -
     await writing
     reference.apply_now(b, top)
     await exact(reader, reference, b)
+
+
+async def test_kept_counts_on_a_board_whose_home_shard_holds_no_bucket(pair: Any, redis_shards: list[str]) -> None:
+    """The home shard's script then counts no set, and must still say whether the reader's
+    counts are good."""
+    _, reader = pair
+    reference = MemoryRankIndex()
+    b = board()
+    # This writer splits and moves only when told, and its mover never evens the shards out.
+    steady = ShardedRedisRankIndex.from_urls(redis_shards, policy=SplitPolicy.never(), background_mover=False)
+    batch = [Total(b.name, f"u{i}", i % 11, 1, i, LogPosition(0, i)) for i in range(30)]
+    await steady.apply(b, batch)
+    reference.apply_now(b, batch)
+    home = steady.home(b.name)
+    [only] = await steady.buckets(b)
+    assert await steady.move_bucket(b, only.id, (home + 1) % len(redis_shards))
+    while await steady.move_step(b.name):
+        pass
+    [moved] = await steady.buckets(b)
+    assert await steady.split(b, moved.id)
+    while await steady.move_step(b.name):
+        pass
+    shards = [x.shard for x in await reader.buckets(b)]
+    assert len(shards) == 2 and home not in shards
+    try:
+        for step in range(5):
+            await exact(reader, reference, b)
+            moved = [Total(b.name, f"u{step}", 50 + step, 2, 0, LogPosition(1, step))]
+            await steady.apply(b, moved)
+            reference.apply_now(b, moved)
+        await exact(reader, reference, b)
+    finally:
+        await steady.close()
