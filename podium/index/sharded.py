@@ -14,10 +14,11 @@ read from the sorted sets themselves, by range, never kept apart. So a count can
 never drift from the members, and whatever a move or a crash leaves outside a
 range is simply not counted.
 
-Reads cost a fixed number of round trips however many buckets there are:
-  rank  = the home shard (user, map), then one script per shard, in parallel:
-          in-range counts of the segments before + the user's place in its own
-  page  = the home shard (map), the in-range counts per shard, then the slices
+Reads cost a fixed number of round trips however many buckets there are (rank and page:
+`index.sharded_reads`, with the map and the counts a reader keeps between reads):
+  rank  = the home shard (user, map check, its own sets), then the user's segment's
+          shard, or, when the kept counts are not good, every other shard in parallel
+  page  = the home shard (map check), the other shards' counts if needed, the slices
 A read whose map is older than the last members the mover took out of a set it
 counts (the set's trim mark) reads again with the new map.
 
@@ -826,8 +827,8 @@ class ShardedRedisRankIndex:
     # -- reads ------------------------------------------------------------------------------
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
-        """One script on the home shard (see `index.sharded_reads`), then one on each other
-        shard holding the user's segment or segments before it."""
+        """One script on the home shard, then one on the user's segment's shard if another
+        (or, when the kept counts are not good, on every other shard): `index.sharded_reads`."""
         home = await self._home(board.name, create=False)
         if home is None:
             return None
@@ -967,8 +968,9 @@ class ShardedRedisRankIndex:
         return int(found)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
-        """Every segment's count (the home shard's script checks the map meanwhile), then
-        the slices; a board of one segment on its home shard: one script call."""
+        """The home shard's check of the kept map and counts (the other shards' counts if
+        those are not good), then the slices; a board of one segment on its home shard:
+        one MULTI (`index.sharded_reads`)."""
         if count <= 0:
             return []
         home = await self._home(board.name, create=False)
