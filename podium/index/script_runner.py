@@ -64,6 +64,10 @@ class ScriptRunner:
             failed: redis.exceptions.ResponseError | None = None
             try:
                 async with asyncio.timeout(self._timeout_s):
+                    if not conn.is_connected:
+                        # `connect`, as the pool does: a Sentinel-managed connection finds its
+                        # primary there (sending would connect to the default address).
+                        await conn.connect()  # type: ignore[no-untyped-call]
                     await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
                     for _ in commands:
                         try:
