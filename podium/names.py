@@ -69,6 +69,13 @@ def bucket_trim_key(board: str, bucket_id: int) -> str:
     return _board_key(board, "bucket", bucket_id, "trimmed")
 
 
+def board_changes_key(board: str) -> str:
+    """A number raised whenever members may change other than under a newer map: before a
+    batch moves members, after a repair or a writer drops strays. Reads keep segment
+    counts only while it, the map and the board's quiet (no lease, no lock) hold."""
+    return _board_key(board, "changes")
+
+
 def writers_key(board: str) -> str:
     return _board_key(board, "writers")
 

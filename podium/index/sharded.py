@@ -14,10 +14,11 @@ read from the sorted sets themselves, by range, never kept apart. So a count can
 never drift from the members, and whatever a move or a crash leaves outside a
 range is simply not counted.
 
-Reads cost a fixed number of round trips however many buckets there are:
-  rank  = the home shard (user, map), then one script per shard, in parallel:
-          in-range counts of the segments before + the user's place in its own
-  page  = the home shard (map), the in-range counts per shard, then the slices
+Reads cost a fixed number of round trips however many buckets there are (rank and page:
+`index.sharded_reads`, with the map and the counts a reader keeps between reads):
+  rank  = the home shard (user, map check, its own sets), then the user's segment's
+          shard, or, when the kept counts are not good, every other shard in parallel
+  page  = the home shard (map check), the other shards' counts if needed, the slices
 A read whose map is older than the last members the mover took out of a set it
 counts (the set's trim mark) reads again with the new map.
 
@@ -59,7 +60,7 @@ import orjson
 
 from podium import names
 from podium.domain.boards import Board, Order, Tie
-from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
+from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
 from podium.domain.ordering import SortKey, subscore_of, tie_width, tiebreak, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
@@ -80,9 +81,23 @@ from podium.index.redis import (
     wait_for_replicas,
     zscore,
 )
+from podium.index.script_runner import ScriptRunner
+from podium.index.sharded_reads import (
+    Maps,
+    Plan,
+    Trimmed,
+    bound,
+    counts_of,
+    keys_of,
+    page_entries,
+    page_one,
+    rank_of,
+    slice_of,
+)
 from podium.index.sharded_scripts import (
     APPLY_SINGLE,
     BEGIN,
+    CHANGED,
     COMMIT,
     COUNTS,
     COUNTS_AND_PLACES,
@@ -93,7 +108,6 @@ from podium.index.sharded_scripts import (
     PLACE,
     RECORD,
     RENEW,
-    SLICE,
     TAIL,
     UNLOCK,
 )
@@ -112,17 +126,8 @@ class StaleMap(Exception):
     """A set refused a write: the mover started on it after this writer read the map."""
 
 
-class Trimmed(Exception):
-    """The mover took members out of a set after this reader read the map."""
-
-
 def member_of_key(map_: BucketMap, key: SortKey) -> str:
     return f"{key[1]:0{map_.tie_width}x}:{key[2]}"
-
-
-def bound(map_: BucketMap, key: SortKey | None) -> list[str | int]:
-    """A range end as two script arguments (score, member); '' for an open end."""
-    return ["", ""] if key is None else [key[0], member_of_key(map_, key)]
 
 
 def dense_sign(board: Board) -> str:
@@ -174,7 +179,6 @@ class ShardedRedisRankIndex:
         self._counts = [s.register_script(COUNTS) for s in self._shards]
         self._counts_and_places = [s.register_script(COUNTS_AND_PLACES) for s in self._shards]
         self._tail = [s.register_script(TAIL) for s in self._shards]
-        self._slice = [s.register_script(SLICE) for s in self._shards]
         self._place = [s.register_script(PLACE) for s in self._shards]
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
         self._renew = [s.register_script(RENEW) for s in self._shards]
@@ -182,11 +186,14 @@ class ShardedRedisRankIndex:
         self._members_of = [s.register_script(MEMBERS_OF) for s in self._shards]
         self._record = [s.register_script(RECORD) for s in self._shards]
         self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
+        self._changed_script = [s.register_script(CHANGED) for s in self._shards]
         self._details_flagged: set[str] = set()
         # Each board's map as this writer's last batch saw it: whether the next batch may
         # take the single-bucket path (the script checks the map is still that one).
-        self._maps: dict[str, BucketMap] = {}
+        self._written_maps: dict[str, BucketMap] = {}
         self.single_bucket_path = True  # tests turn it off to drive the general path
+        self._runners = [ScriptRunner(s, POOL_SIZE) for s in self._shards]  # the reads' connections
+        self._maps = Maps()  # each board's map as the reads last found it
 
     @classmethod
     def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
@@ -323,7 +330,7 @@ class ShardedRedisRankIndex:
         the board is locked): the general path then takes the batch."""
         if not self.single_bucket_path:
             return None
-        map_ = self._maps.get(board.name)
+        map_ = self._written_maps.get(board.name)
         if map_ is None:  # this writer's first batch of the board: one read, not a general batch
             await self._home(board.name, create=True)
             map_ = await self._map(board.name)
@@ -332,7 +339,7 @@ class ShardedRedisRankIndex:
                 map_ = await self._map(board.name)
                 if map_ is None:
                     return None  # dropped meanwhile
-            self._maps[board.name] = map_
+            self._written_maps[board.name] = map_
         home = self.home(board.name)
         [bucket] = map_.buckets if len(map_.buckets) == 1 else [None]
         if bucket is None or bucket.transit is not None or bucket.shard != home:
@@ -350,12 +357,13 @@ class ShardedRedisRankIndex:
             names.bucket_writes_key(board.name, now_s - 1),
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
+            names.board_changes_key(board.name),
         ]
         args: list[str | int | bytes] = [map_.epoch, bucket.id, dense_sign(board), "1" if ranks else ""]
         args.append(_single_batch(board, totals))
         result = await call(lambda: self._apply_single_script[home](keys=keys, args=args))
         if not isinstance(result, list):
-            self._maps.pop(board.name, None)  # locked or split: BEGIN reads the map afresh
+            self._written_maps.pop(board.name, None)  # locked or split: BEGIN reads the map afresh
             return None
         positions, rank_list, members, last_s_writes = result
         applied = [totals[i - 1] for i in positions]
@@ -364,7 +372,7 @@ class ShardedRedisRankIndex:
         rate = float(last_s_writes) if any(t.ranked for t in applied) else 0.0
         if self.policy.needs_split(int(members), rate):
             await self._maybe_split(board.name, {bucket.id})
-            self._maps.pop(board.name, None)  # split: the next batch reads the map it made
+            self._written_maps.pop(board.name, None)  # split: the next batch reads the map it made
         ranked = {t.user_id: int(r) for t, r in zip(applied, rank_list, strict=False) if r}
         return applied, ranked
 
@@ -412,6 +420,7 @@ class ShardedRedisRankIndex:
             names.users_key(board.name),
             names.bucket_map_key(board.name),
             names.pending_key(board.name),
+            names.board_changes_key(board.name),
         ]
         # Per user one JSON row, not three arguments: packing them was most of the writer's CPU.
         rows = [[t.user_id, t.version, _pending(board, t)] for t in totals]
@@ -423,7 +432,7 @@ class ShardedRedisRankIndex:
         started = time.monotonic()
         map_ = _decode_map(begun[0])
         if map_ is not None:
-            self._maps[board.name] = map_
+            self._written_maps[board.name] = map_
         else:
             await self._release(board.name)
             await self._create_map(board)
@@ -511,6 +520,7 @@ class ShardedRedisRankIndex:
                 ops[where.shard].append((where.set_id, "r", member(board, t), 0))
             try:
                 await asyncio.gather(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
+                await self._changed(board.name)  # outside a lease: readers' kept counts are off
                 return
             except StaleMap:
                 await asyncio.sleep(0.01)  # the mover is at a batch: read the map again
@@ -532,6 +542,11 @@ class ShardedRedisRankIndex:
         if fence is not None and int(fence) > epoch:
             log.warning("lowering a fence left by a dead mover", extra={"fence": key})
             await call(lambda: client.set(key, epoch))
+
+    async def _changed(self, board: str) -> None:
+        """Members changed outside a writer's lease: raise the board's change number."""
+        home = self.home(board)
+        await call(lambda: self._changed_script[home](keys=[names.board_changes_key(board)]))
 
     async def _release(self, board: str) -> None:
         shard = self._shards[self.home(board)]
@@ -564,7 +579,7 @@ class ShardedRedisRankIndex:
     async def _touched(self, board: Board, applied: list[Total]) -> set[int]:
         """The buckets a batch wrote to (their write rates count toward a split)."""
         # The map the batch committed with: the buckets whose write counters it raised.
-        map_ = self._maps.get(board.name) or await self._map(board.name)
+        map_ = self._written_maps.get(board.name) or await self._map(board.name)
         if map_ is None:
             return set()
         return {map_.locate(total_key(board, t)).bucket.id for t in applied if t.ranked}
@@ -894,6 +909,7 @@ class ShardedRedisRankIndex:
         if any(t is not None and details(t) for t in users.values()):
             await call(lambda: self._shards[home].set(names.details_flag_key(board.name), 1))
         await call(lambda: self._record[home](keys=keys, args=args))
+        await self._changed(board.name)  # still under the lock: no reader kept counts meanwhile
         await self._wait_for_replicas({home, *ops})
         log.info("users repaired", extra={"board": board.name, "users": len(ids), "strays": sum(map(len, found))})
         return True
@@ -901,38 +917,48 @@ class ShardedRedisRankIndex:
     # -- reads ------------------------------------------------------------------------------
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
+        """One script on the home shard, then one on the user's segment's shard if another
+        (or, when the kept counts are not good, on every other shard): `index.sharded_reads`."""
         home = await self._home(board.name, create=False)
         if home is None:
             return None
-        shard = self._shards[home]
-
-        async def read_home() -> list[Any]:
-            async with shard.pipeline(transaction=True) as pipe:
-                pipe.hget(names.users_key(board.name), user_id)
-                pipe.get(names.bucket_map_key(board.name))
-                result: list[Any] = await pipe.execute()
-                return result
 
         async def read() -> Entry | None:
-            raw_state, raw_map = await call(read_home)
-            map_ = _decode_map(raw_map)
-            if raw_state is None or map_ is None:
-                return None
-            st = State(raw_state)
-            hidden = st.flag == HIDDEN
-            if not st.in_sets and not hidden:
-                return None
-            key = key_from_member(zscore(board.order, st.total), st.member)
-            segment = map_.segments().index(map_.locate(key))
-            # A hidden user is in no set: its own view ranks it where it would sort.
-            counts = await self._count(board.name, map_, (segment, st.member), phantom=key if hidden else None)
-            if counts.position is None or counts.position < 0:
-                return None  # between a write's steps: the member is moving
-            name, metadata = st.display()
-            rank = map_.rank(counts.members, segment, counts.position)
-            return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return None
+                got = await rank_of(self._runners, self._maps, board, user_id, plan)
+                if got[0] == "map":
+                    self._keep_map(board.name, home, got[1])
+                    continue
+                if got[0] == "none" or got[3] == 0:
+                    return None  # not ranked, or between a write's steps: the member is moving
+                _, st, key, rank = got
+                name, metadata = st.display()
+                return Entry(
+                    rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, st.flag == HIDDEN, key
+                )
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
+
+    async def _plan(self, board: str, home: int) -> Plan | None:
+        """The board's map as the reads last found it (read once per process and board;
+        after that, the reads' scripts return it when it has changed)."""
+        plan = self._maps.plan(board)
+        if plan is None:
+            key = names.bucket_map_key(board)
+            raw = await call(lambda: self._shards[home].get(key))
+            plan = self._keep_map(board, home, raw)
+        return plan
+
+    def _keep_map(self, board: str, home: int, raw: bytes | str | None) -> Plan | None:
+        map_ = _decode_map(raw)
+        if not raw or map_ is None:
+            self._maps.forget(board)  # dropped: the next read finds no board
+            return None
+        return self._maps.keep(board, raw.encode() if isinstance(raw, str) else raw, map_, home)
 
     async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
         """Many users' entries in a fixed number of round trips: their states and the map
@@ -1032,56 +1058,48 @@ class ShardedRedisRankIndex:
         return int(found)
 
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
+        """The home shard's check of the kept map and counts (the other shards' counts if
+        those are not good), then the slices; a board of one segment on its home shard:
+        one MULTI (`index.sharded_reads`)."""
         if count <= 0:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
             return []
 
         async def read() -> list[Entry]:
-            map_, with_details = await self._map_and_flag(board.name)
-            if map_ is None:
-                return []
-            counts = await self._count(board.name, map_)
-
-            async def rows_of(s: Slice) -> list[Any]:
-                keys = [
-                    names.bucket_key(board.name, s.segment.set_id),
-                    names.bucket_trim_key(board.name, s.segment.set_id),
-                ]
-                args = [map_.epoch, *bound(map_, s.segment.low), s.start, s.start + s.count - 1]
-                rows = await call(lambda: self._slice[s.segment.shard](keys=keys, args=args))
-                if rows is None:
-                    raise Trimmed
-                return list(zip(rows[::2], rows[1::2], strict=True))
-
-            slices = map_.page(counts.members, first_rank, count)
-            results = await asyncio.gather(*(rows_of(s) for s in slices))
-            found = []
-            for s, rows in zip(slices, results, strict=True):
-                for i, (mem, score) in enumerate(rows):
-                    found.append((s.first_rank + i, key_from_member(int(score), mem)))
-            shown = await self._details(board.name, [k[2] for _, k in found]) if with_details else {}
-            return [
-                Entry(
-                    rank,
-                    key[2],
-                    zscore(board.order, key[0]),
-                    subscore_of(board, key[1]),
-                    *shown.get(key[2], ("", "")),
-                    key=key,
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return []
+                if plan.single is not None:
+                    start = max(first_rank, 1) - 1
+                    got = await page_one(self._runners[home], board.name, plan, start, count)
+                    if got[0] == "map":
+                        self._keep_map(board.name, home, got[1])
+                        continue
+                    keys, with_details = keys_of(got[1]), got[2]
+                    shown = await self._details(board.name, [k[2] for k in keys]) if with_details else {}
+                    return page_entries(board, [(start + 1, keys)], shown)
+                counted = await counts_of(self._runners, self._maps, board.name, plan)
+                if counted[0] == "map":
+                    self._keep_map(board.name, home, counted[1])
+                    continue
+                members, with_details = counted[1], counted[2]
+                map_ = plan.map
+                slices = map_.page(members, first_rank, count)
+                results = await asyncio.gather(
+                    *(
+                        slice_of(self._runners[s.segment.shard], board.name, map_, s.segment, s.start, s.count)
+                        for s in slices
+                    )
                 )
-                for rank, key in found
-            ]
+                runs = [(s.first_rank, keys_of(rows)) for s, rows in zip(slices, results, strict=True)]
+                shown = await self._details(board.name, [k[2] for _, ks in runs for k in ks]) if with_details else {}
+                return page_entries(board, runs, shown)
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
-
-    async def _map_and_flag(self, board: str) -> tuple[BucketMap | None, bool]:
-        """The map, and whether any user of the board has details (one round trip)."""
-        home = await self._home(board, create=False)
-        if home is None:
-            return None, False
-        raw_map, flagged = await call(
-            lambda: self._shards[home].mget([names.bucket_map_key(board), names.details_flag_key(board)])
-        )
-        return _decode_map(raw_map), flagged is not None
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:
@@ -1135,14 +1153,16 @@ class ShardedRedisRankIndex:
             await call(lambda: _unlink_matching(shard, pattern))  # noqa: B023 (awaited at once)
         await call(lambda: self._shards[0].hdel(names.homes_key(), board.name))
         self._homes.pop(board.name, None)
-        self._maps.pop(board.name, None)
+        self._written_maps.pop(board.name, None)
+        self._maps.forget(board.name)
 
     async def close(self) -> None:
         for task in self._movers.values():
             task.cancel()
         await asyncio.gather(*self._movers.values(), return_exceptions=True)
         self._movers.clear()
-        for shard in self._shards:
+        for shard, runner in zip(self._shards, self._runners, strict=True):
+            await runner.close()
             await shard.aclose()
 
 

@@ -139,15 +139,28 @@ return redis.call('ZRANGE', KEYS[1], below + tonumber(ARGV[4]), below + tonumber
 """
 )
 
-# KEYS: split lock, writers, users, map, pending. ARGV: writer id, lease ms, then the batch as
-# JSON: per user [user, version, 'score|member' of the member the write will add ('' for a
-# removal)].
-# Returns the map, each user's state and the member an earlier, uncommitted attempt may have
-# added (to be removed now), and records this attempt's member in its place.
-BEGIN = """
+# Lua helper: raise a board's change number (names.board_changes_key). It is at least the
+# time in ms, so a board dropped and made again never repeats a number a reader kept.
+RAISE_CHANGES = """
+local function raise_changes(key, now_ms)
+  local was = tonumber(redis.call('GET', key) or '0')
+  redis.call('SET', key, string.format('%d', math.max(now_ms, was + 1)))
+end
+"""
+
+# KEYS: split lock, writers, users, map, pending, the board's change number. ARGV: writer id,
+# lease ms, then the batch as JSON: per user [user, version, 'score|member' of the member the
+# write will add ('' for a removal)]. Returns the map, each user's state and the member an earlier, uncommitted attempt
+# may have added (to be removed now), and records this attempt's member in its place. The
+# change number rises before any member moves; the lease then marks the board busy until the
+# commit, so a reader never keeps counts taken while this batch is under way.
+BEGIN = (
+    RAISE_CHANGES
+    + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+raise_changes(KEYS[6], now_ms)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 local states, pending = {}, {}
 for _, u in ipairs(cjson.decode(ARGV[3])) do
@@ -160,6 +173,18 @@ for _, u in ipairs(cjson.decode(ARGV[3])) do
 end
 return {redis.call('GET', KEYS[4]) or '', states, pending}
 """
+)
+
+# KEYS: the board's change number. Raise it (after members changed outside a lease: a
+# repair, or strays a writer dropped after its commit).
+CHANGED = (
+    RAISE_CHANGES
+    + """
+local now = redis.call('TIME')
+raise_changes(KEYS[1], now[1] * 1000 + math.floor(now[2] / 1000))
+return 1
+"""
+)
 
 # KEYS: per op a sorted set and its fence. ARGV: the writer's map epoch, then per op:
 # 'a' (add) or 'r' (remove), member, score. Refuses (returns 0) before changing anything if
@@ -259,9 +284,9 @@ return refused
 # members that let BEGIN, MOVE and COMMIT (possibly on several shards) survive a crash
 # between them.
 # KEYS: split lock, map, users, pending, the bucket's set, its fence, writes (this second),
-# writes (the last full second), group sizes, groups. ARGV: the writer's map epoch, bucket
-# id, dense sign (see GROUPS), '1' to rank the users applied, then the batch as JSON: per
-# user [user, version, state, flag, member, score] (flag as in the state).
+# writes (the last full second), group sizes, groups, the board's change number. ARGV: the
+# writer's map epoch, bucket id, dense sign (see GROUPS), '1' to rank the users applied, then
+# the batch as JSON: per user [user, version, state, flag, member, score] (flag as in the state).
 # Returns 0 if the board is locked, -1 if the map or the set's fence moved past the writer's
 # epoch (either way the general path takes the batch: it waits, and reads the map); else
 # {positions (1-based) in the batch of the users applied, their ranks (0 for a removed user;
@@ -270,12 +295,16 @@ return refused
 APPLY_SINGLE = (
     COUNT_LT
     + GROUPS
+    + RAISE_CHANGES
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local epoch = ARGV[1]
 local current_map = redis.call('GET', KEYS[2])
 if not current_map or not string.find(current_map, '"epoch":' .. epoch .. ',', 1, true) then return -1 end
 if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(epoch) then return -1 end
+-- Every write raises the board's change number, so no reader keeps a count across it.
+local now = redis.call('TIME')
+raise_changes(KEYS[11], now[1] * 1000 + math.floor(now[2] / 1000))
 local set, sign = KEYS[5], ARGV[3]
 local batch = cjson.decode(ARGV[5])
 -- A few commands of many arguments, not a few a user: each call costs the primary, and the
@@ -397,3 +426,142 @@ local now = redis.call('TIME')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
 return redis.call('ZCARD', KEYS[1])
 """
+
+# -- reads in one script a shard ------------------------------------------------------------
+# The reader keeps the board's map from its last read and sends its epoch; the home shard's
+# script answers only if that map is still the current one (else it returns the map, and the
+# reader starts over with it). Its own sets are counted in the same script; the other shards'
+# are counted under the same map, their trim marks checked as in COUNTS.
+
+# Lua helpers: `sorted_score` is a total as the sets hold it (sign '-1' on a desc board: see
+# GROUPS); `holds` says if a segment's range (lo, hi; '' for open) holds a key; `place_of` is a
+# key's position in a segment of `set` from its lower bound: its member's, or (`phantom`) where
+# it would sort, or -2 if the member is not there (between a write's steps).
+PLACE_OF = (
+    COUNT_LT
+    + """
+local function sorted_score(total, sign)
+  if sign ~= '-1' or total == '0' then return total end
+  if string.sub(total, 1, 1) == '-' then return string.sub(total, 2) end
+  return '-' .. total
+end
+local function before(s1, m1, s2, m2)
+  s1, s2 = tonumber(s1), tonumber(s2)
+  return s1 < s2 or (s1 == s2 and m1 < m2)
+end
+local function holds(lo_s, lo_m, hi_s, hi_m, score, mem)
+  return (lo_s == '' or not before(score, mem, lo_s, lo_m)) and (hi_s == '' or before(score, mem, hi_s, hi_m))
+end
+local function place_of(set, lo_s, lo_m, score, mem, phantom)
+  local below = 0
+  if lo_s ~= '' then below = count_lt(set, lo_s, lo_m) end
+  local at = redis.call('ZRANK', set, mem)
+  if not at and phantom then at = count_lt(set, score, mem) end
+  if at then return at - below end
+  return -2
+end
+"""
+)
+
+# Lua helper: the board's change number ('' for none yet) and 1 if the board is quiet (no live
+# writer lease, no lock: no batch, mover step or repair under way), else 0.
+CHANGES = """
+local function board_changes(changes, writers, lock)
+  local now = redis.call('TIME')
+  local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
+  local quiet = 0
+  if redis.call('ZCOUNT', writers, '(' .. now_ms, '+inf') == 0 and redis.call('EXISTS', lock) == 0 then quiet = 1 end
+  return redis.call('GET', changes) or '', quiet
+end
+"""
+
+# KEYS: users, map, the board's change number, writers, lock, then the home shard's segments'
+# sets (in rank order). ARGV: user, the reader's map epoch ('' for none), the board's sign ('-1'
+# desc, '1' asc), the change number the reader's counts were taken at ('' for none), then per set
+# its range (as in COUNTS). Returns {''} for an unknown user or board; {state} when the user is
+# not ranked; {state, map} when the reader's map is not the current one; else {state, '', change
+# number, quiet, place (see place_of; -1: the user's segment is not here), 1 if counted}, then
+# (counted: unless the reader's counts are still good — same change number, quiet) every set's
+# in-range count.
+ENTRY_HOME = (
+    PLACE_OF
+    + CHANGES
+    + """
+local st = redis.call('HGET', KEYS[1], ARGV[1])
+local map = redis.call('GET', KEYS[2])
+if not st or not map then return {''} end
+if ARGV[2] == '' or not string.find(map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return {st, map} end
+local flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|')
+if flag == '1' then return {st} end
+local score = sorted_score(total, ARGV[3])
+local changes, quiet = board_changes(KEYS[3], KEYS[4], KEYS[5])
+local kept = quiet == 1 and changes ~= '' and changes == ARGV[4]
+local result = {st, '', changes, quiet, -1, 1}
+if kept then result[6] = 0 end
+for i = 6, #KEYS do
+  local j = (i - 6) * 4 + 5
+  local lo_s, lo_m, hi_s, hi_m = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
+  if holds(lo_s, lo_m, hi_s, hi_m, score, mem) then
+    result[5] = place_of(KEYS[i], lo_s, lo_m, score, mem, flag == '2')
+  end
+  if not kept then result[#result + 1] = count_range(KEYS[i], lo_s, lo_m, hi_s, hi_m) end
+end
+return result
+"""
+)
+
+# KEYS: a shard's segments' sets, then their trim marks. ARGV: the reader's map epoch, a key's
+# score and member ('' '' for none), 'p' if the key may be a phantom, then per set its range.
+# Returns false if a set was trimmed for a newer map than the reader's; else {the key's place
+# (see place_of; -1: its segment is not here), then every set's in-range count}.
+SHARD_COUNTS = (
+    PLACE_OF
+    + """
+local n = #KEYS / 2
+local result = {-1}
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[n + i]) or '0') > tonumber(ARGV[1]) then return false end
+  local j = (i - 1) * 4 + 5
+  local lo_s, lo_m, hi_s, hi_m = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
+  if ARGV[2] ~= '' and holds(lo_s, lo_m, hi_s, hi_m, ARGV[2], ARGV[3]) then
+    result[1] = place_of(KEYS[i], lo_s, lo_m, ARGV[2], ARGV[3], ARGV[4] == 'p')
+  end
+  result[i + 1] = count_range(KEYS[i], lo_s, lo_m, hi_s, hi_m)
+end
+return result
+"""
+)
+
+# KEYS: a segment's set, its trim mark. ARGV: the reader's map epoch, the segment's lower bound
+# (score, member; '' for open), a key's score and member, 'p' if it may be a phantom. Returns
+# false if the set was trimmed for a newer map than the reader's; else the key's place.
+PLACE_IN = (
+    PLACE_OF
+    + """
+if tonumber(redis.call('GET', KEYS[2]) or '0') > tonumber(ARGV[1]) then return false end
+return place_of(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == 'p')
+"""
+)
+
+# KEYS: map, details flag, the board's change number, writers, lock, then the home shard's
+# segments' sets. ARGV: the reader's map epoch, the change number its counts were taken at
+# ('' for none), then per set its range. Returns {map} if the reader's map is not the current
+# one; else {'', 1 if any user has details else 0, change number, quiet, 1 if counted}, then
+# (counted: unless the reader's counts are still good) every set's in-range count.
+COUNTS_HOME = (
+    COUNT_LT
+    + CHANGES
+    + """
+local map = redis.call('GET', KEYS[1]) or ''
+if ARGV[1] == '' or not string.find(map, '"epoch":' .. ARGV[1] .. ',', 1, true) then return {map} end
+local changes, quiet = board_changes(KEYS[3], KEYS[4], KEYS[5])
+local result = {'', redis.call('EXISTS', KEYS[2]), changes, quiet, 0}
+if quiet == 1 and changes ~= '' and changes == ARGV[2] then return result end
+result[5] = 1
+for i = 6, #KEYS do
+  local j = (i - 6) * 4 + 2
+  result[#result + 1] = count_range(KEYS[i], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4])
+end
+return result
+"""
+)
