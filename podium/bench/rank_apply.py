@@ -71,18 +71,7 @@ async def run(
     url: str, *, totals_count: int, seconds: float, raw_zadd_per_s: float, wait_replicas: int, progress: Progress | None
 ) -> Figure:
     totals = make_totals("bench", totals_count, seed=3)
-    batch = RankWorkerSettings().batch_size
-    detail: dict[str, Any] = {}
-    pool = None
-    try:  # one batch through the worker as deployed: redis-py's default pool
-        await _measure(url, totals[:batch], 0.0, wait_replicas, None, max_connections=None, variants=VARIANTS[-1:])
-    except BackendUnavailable as exc:
-        # The worker reads one entry per applied total for the live hub, all at once: on a
-        # batch of more users than the client's pool holds (redis-py's default: 100) that
-        # fails, and the batch with it. Measured with a pool that holds a batch.
-        detail["worker_error_at_default_pool"] = str(exc)
-        detail["max_connections"] = pool = 4096
-    rates = await _measure(url, totals, seconds, wait_replicas, progress, max_connections=pool, variants=VARIANTS)
+    rates = await _measure(url, totals, seconds, wait_replicas, progress, variants=VARIANTS)
     return measured(
         "rank_apply_vs_raw_zadd",
         rates["worker"],
@@ -95,7 +84,6 @@ async def run(
         wait_replicas=wait_replicas,
         layout="one Redis, never split (the index, social index and live hub on it)",
         baseline="redis-benchmark -c 1 -P 1000, ZADD of random members, same Redis",
-        **detail,
     )
 
 
@@ -106,7 +94,6 @@ async def _measure(
     wait_replicas: int,
     progress: Progress | None,
     *,
-    max_connections: int | None,
     variants: Sequence[tuple[str, bool, bool]],
 ) -> dict[str, float]:
     import redis.asyncio as aioredis
@@ -114,8 +101,7 @@ async def _measure(
     clients: list[Any] = []
 
     def client() -> Any:
-        pool: dict[str, Any] = {"max_connections": max_connections} if max_connections else {}
-        clients.append(aioredis.Redis.from_url(url, **pool))
+        clients.append(aioredis.Redis.from_url(url))
         return clients[-1]
 
     index = GenerationalRankIndex(
