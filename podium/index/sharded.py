@@ -52,7 +52,7 @@ import time
 import uuid
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,7 +60,7 @@ import orjson
 
 from podium import names
 from podium.domain.boards import Board, Order, Tie
-from podium.domain.buckets import Bucket, BucketMap, SplitPolicy, least_loaded, rebalancing_move, shard_loads
+from podium.domain.buckets import Bucket, BucketMap, Slice, SplitPolicy, least_loaded, rebalancing_move, shard_loads
 from podium.domain.ordering import SortKey, subscore_of, tie_width, tiebreak, total_key
 from podium.domain.totals import LogPosition, Total, newest_per_user
 from podium.errors import BackendUnavailable
@@ -1081,25 +1081,50 @@ class ShardedRedisRankIndex:
                     keys, with_details = keys_of(got[1]), got[2]
                     shown = await self._details(board.name, [k[2] for k in keys]) if with_details else {}
                     return page_entries(board, [(start + 1, keys)], shown)
-                counted = await counts_of(self._runners, self._maps, board.name, plan)
-                if counted[0] == "map":
-                    self._keep_map(board.name, home, counted[1])
-                    continue
-                members, with_details = counted[1], counted[2]
-                map_ = plan.map
-                slices = map_.page(members, first_rank, count)
-                results = await asyncio.gather(
-                    *(
-                        slice_of(self._runners[s.segment.shard], board.name, map_, s.segment, s.start, s.count)
-                        for s in slices
+                kept = self._maps.kept(board.name, plan)
+                if kept is not None:
+                    # The slices the kept counts call for, read beside the check that they still
+                    # hold: one round trip, not two, on a board read more often than written.
+                    # Should the check find them stale, the slices are dropped.
+                    slices, reads = self._slices(board.name, plan.map, kept.counts, first_rank, count)
+                    checked, *guessed = await asyncio.gather(
+                        counts_of(self._runners, self._maps, board.name, plan), *reads, return_exceptions=True
                     )
-                )
+                    if isinstance(checked, BaseException):
+                        raise checked
+                    counted = checked
+                    if counted[0] == "map":
+                        self._keep_map(board.name, home, counted[1])
+                        continue
+                    # A slice the mover trimmed under it: the check may have come first; read again.
+                    if failed := [r for r in guessed if isinstance(r, BaseException) and not isinstance(r, Trimmed)]:
+                        raise failed[0]
+                    results = guessed
+                    if counted[1] != kept.counts or any(isinstance(r, Trimmed) for r in guessed):
+                        slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
+                        results = list(await asyncio.gather(*reads))
+                else:
+                    counted = await counts_of(self._runners, self._maps, board.name, plan)
+                    if counted[0] == "map":
+                        self._keep_map(board.name, home, counted[1])
+                        continue
+                    slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
+                    results = list(await asyncio.gather(*reads))
+                with_details = counted[2]
                 runs = [(s.first_rank, keys_of(rows)) for s, rows in zip(slices, results, strict=True)]
                 shown = await self._details(board.name, [k[2] for _, ks in runs for k in ks]) if with_details else {}
                 return page_entries(board, runs, shown)
             raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
+
+    def _slices(
+        self, board: str, map_: BucketMap, members: list[int], first_rank: int, count: int
+    ) -> tuple[list[Slice], list[Coroutine[Any, Any, Any]]]:
+        """A page's slices under these segment counts, and their reads (not yet awaited)."""
+        slices = map_.page(members, first_rank, count)
+        reads = [slice_of(self._runners[s.segment.shard], board, map_, s.segment, s.start, s.count) for s in slices]
+        return slices, reads
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:
