@@ -3,8 +3,8 @@
 
 Friendship is directed: a user's list is the users they follow, and their friends board
 on a board is themselves and the users on their list who hold a total there. When a
-user's total changes, `apply` updates their entry in their own friends board and in each
-follower's (fan-out on write). A user with more followers than the fan-out cap is
+user's total changes, `apply` updates their entry in each follower's friends board
+(fan-out on write); their entry in their own is theirs at read time. A user with more followers than the fan-out cap is
 "heavy": their entry is kept in no follower's board, and `friends_board` reads their
 total at query time instead (fan-out on read), so one write never costs more than the
 cap. Totals carry versions and apply only if newer, as in the rank index, so the change

@@ -75,10 +75,11 @@ for i, u in ipairs(batch) do
   if newer then
     stored[#stored + 1] = user
     stored[#stored + 1] = state
-    local owners = {user}  -- a user is always on their own friends board
-    if not heavies[i] then
-      for _, f in ipairs(redis.call('SMEMBERS', followers(user))) do owners[#owners + 1] = f end
-    end
+    -- Into each follower's board. Not the user's own: READ takes a user's own entry from
+    -- its state, so a user without friends costs no sorted set of its own (a key a user
+    -- and board was most of this script's time and of the memory it took).
+    local owners = {}
+    if not heavies[i] then owners = redis.call('SMEMBERS', followers(user)) end
     for _, owner in ipairs(owners) do
       if old then redis.call('ZREM', board(b, owner), old) end
       if removed == '0' then redis.call('ZADD', board(b, owner), score, mem) end
@@ -148,13 +149,18 @@ return 1
 """
 )
 
-# ARGV: prefix, board, user, count. Returns {precomputed [member, score, ...], heavy friends' states}.
+# ARGV: prefix, board, user, count. Returns {precomputed [member, score, ...], the states of
+# the user and of its heavy friends}. The precomputed part is read one longer than asked: a
+# board written before own entries were read from the state may still hold the user's own,
+# stale member, which the reader drops.
 READ = (
     KEYS_LUA
     + """
 local b, user, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local pre = redis.call('ZRANGE', board(b, user), 0, count - 1, 'WITHSCORES')
+local pre = redis.call('ZRANGE', board(b, user), 0, count, 'WITHSCORES')
 local live = {}
+local own = redis.call('HGET', totals(b), user)
+if own then live[#live + 1] = own end
 for _, f in ipairs(redis.call('SINTER', friends(user), heavy())) do
   local state = redis.call('HGET', totals(b), f)
   if state then live[#live + 1] = state end
@@ -224,7 +230,7 @@ class RedisSocialIndex:
         args: list[str | int] = [names.SOCIAL_PREFIX, board.name, user_id, count]
         pre, live = await call(lambda: self._read(args=args))
         # (score, member) sorts as Redis orders a sorted set: the rank order.
-        keys = [(int(pre[i + 1]), pre[i].decode()) for i in range(0, len(pre), 2)]
+        keys = [(int(pre[i + 1]), m) for i in range(0, len(pre), 2) if user_of(m := pre[i].decode()) != user_id]
         for raw in live:
             _, removed, mem, score = raw.decode().split("|")
             if removed == "0":

@@ -171,3 +171,36 @@ async def test_a_heavy_user_is_read_at_query_time(make_social: SocialFactory) ->
             assert [(e.user_id, e.score) for e in await social.friends_board(board, fan, 10)] == [(star, 30)]
     finally:
         await social.close()
+
+
+async def test_an_own_entry_left_by_the_old_layout_is_not_shown(redis_pair: tuple[str, str]) -> None:
+    """Friends boards once held their user's own member too (kept by every write); now the
+    own entry comes from the user's state. A board written the old way still holds the
+    user's member, stale after the next write: the reader shows the user once, current,
+    and still fills the page."""
+    import redis.asyncio as aioredis
+
+    from podium import names
+    from podium.index.redis import member
+
+    run = next(_runs)
+    me, friends = f"me-r{run}", [f"f{i}-r{run}" for i in range(3)]
+    board = Board(f"old-layout-r{run}", Order.DESC)
+    social = RedisSocialIndex.from_url(redis_pair[0], fan_out_cap=CAP)
+    client = aioredis.Redis.from_url(redis_pair[0])
+    try:
+        await social.replace_friends(me, friends)
+        old = Total(board.name, me, 50, 1, 1, LogPosition(0, 1))
+        await social.apply(
+            board, [old, *(Total(board.name, f, 10 + i, 1, 1, LogPosition(0, 2 + i)) for i, f in enumerate(friends))]
+        )
+        own_board = names.friends_board_key(board.name, me)
+        await client.zadd(own_board, {member(board, old): -50})  # what the old layout kept
+        await social.apply(board, [Total(board.name, me, 5, 2, 9, LogPosition(0, 9))])
+        got = [(e.user_id, e.score) for e in await social.friends_board(board, me, 3)]
+        assert got == [(friends[2], 12), (friends[1], 11), (friends[0], 10)]
+        got = [(e.user_id, e.score) for e in await social.friends_board(board, me, 10)]
+        assert got == [(friends[2], 12), (friends[1], 11), (friends[0], 10), (me, 5)]
+    finally:
+        await client.aclose()
+        await social.close()
