@@ -17,6 +17,8 @@ import logging
 
 from podium.boards import Boards
 from podium.domain.boards import Board
+from podium.domain.totals import Total
+from podium.errors import BackendUnavailable
 from podium.index.generations import GenerationalRankIndex
 from podium.jobs import Job
 from podium.store.base import Store
@@ -46,6 +48,24 @@ async def rebuild(
         await rebuild_board(job, store, index, board, force=force, chunk_size=chunk_size)
 
 
+FILL_TRIES = 6
+
+
+async def _fill(index: GenerationalRankIndex, board: Board, generation: int, chunk: list[Total]) -> list[Total]:
+    """Fill one chunk, again after a moment if the index is briefly unavailable (a replica
+    resyncing misses `WAIT`, a connection drops): a fill applies by version, so a chunk
+    filled twice counts once, and one lost chunk need not throw the rebuild away."""
+    for attempt in range(FILL_TRIES):
+        try:
+            return await index.fill(board, generation, chunk)
+        except BackendUnavailable as exc:
+            if attempt == FILL_TRIES - 1:
+                raise
+            log.warning("rebuild chunk failed, trying again", extra={"board": board.name, "error": str(exc)})
+            await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
+    raise AssertionError("unreachable")
+
+
 async def rebuild_board(
     job: Job, store: Store, index: GenerationalRankIndex, board: Board, *, force: bool, chunk_size: int
 ) -> None:
@@ -53,7 +73,7 @@ async def rebuild_board(
     generation = await index.begin_rebuild(board, force=force)
     try:
         async for chunk in store.totals_of(board.name, chunk_size):
-            job.applied += len(await index.fill(board, generation, chunk))
+            job.applied += len(await _fill(index, board, generation, chunk))
             job.done += len(chunk)
             # The new copy's objects live as long as the board: keep them out of the cyclic
             # collector's full passes, which otherwise walk millions of them at once and
