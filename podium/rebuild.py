@@ -5,8 +5,8 @@ marked first, so every write from then on reaches it; then filled from the store
 chunk at a time; then swapped in; then, after a grace period, the old generation is
 dropped. Versions make the store's copy and the writes made meanwhile agree.
 
-The social index (friends' boards) is refilled here too once it exists: it will be
-one more `refill` after the rank index's, from the same store read.
+The social index (friends' boards) is not refilled here yet (docs/operations.md): it
+belongs here as one more refill after the rank index's, from the same store read.
 """
 
 from __future__ import annotations
