@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # as typed, for the records a run writes
     try:
         settings = Settings.from_env(
             file=args.settings,
@@ -310,13 +311,28 @@ def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
         for region in options.regions:
             (data / region).mkdir()
         outcome = asyncio.run(simulate(options, data))
-    result = summarize(options, outcome, " ".join(["podium", *sys.argv[1:]]))
+    result = summarize(options, outcome, " ".join(["podium", *_run_flags(args.argv)]))
     print(table(result))
     write_json(result, args.out / "global.json")
     print(f"podium: wrote {args.out / 'global.json'}" + (f" and {args.doc}" if args.doc else ""))
     if args.doc:
         write_doc(result, args.doc)
     return 0 if result["exact"] else 1
+
+
+def _run_flags(argv: list[str]) -> list[str]:
+    """The command as typed, without the flags that only say where results go: what the
+    figures came from."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--doc"):
+            skip = True
+        elif arg != "--no-progress" and not arg.startswith(("--out=", "--doc=")):
+            kept.append(arg)
+    return kept
 
 
 def run_stack(settings: Settings, args: argparse.Namespace) -> int:

@@ -105,7 +105,7 @@ def table(result: dict[str, Any]) -> str:
         "p50 / p99 in ms. *Own*: a player's own scores in its own region (its own rank); *others'*: everyone "
         "else's scores as that region sees them (the global top).",
         "",
-        "| phase | region | own p50 / p99 ms | others' p50 / p99 ms | scores |",
+        "| phase | region | own p50 / p99 ms | others' p50 / p99 ms | own scores |",
         "|---|---|---:|---:|---:|",
     ]
     for row in result["rows"]:
