@@ -8,6 +8,8 @@ import asyncio
 from podium.bootstrap import read_replicas, redis_rank_index
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
+from podium.live.base import Applied
+from podium.live.redis import RedisLiveHub
 from podium.settings import Settings
 
 
@@ -33,3 +35,23 @@ async def test_ranks_read_from_a_replica_equal_the_primarys(redis_pair: tuple[st
         await primary.drop(board)
         await primary.close()
         await replica.close()
+
+
+async def test_live_updates_reach_a_subscriber_of_a_replica(redis_pair: tuple[str, str]) -> None:
+    """A region's api subscribes to live changes on its replica (PODIUM_LIVE_REDIS_URL):
+    Redis replicates each PUBLISH to its replicas' subscribers, and the history with it."""
+    primary_url, replica_url = redis_pair
+    home, away = RedisLiveHub.from_url(primary_url), RedisLiveHub.from_url(replica_url)
+    board = "replica-live"
+    try:
+        sub = await away.subscribe(board)
+        await home.publish(board, [Applied("ada", 30, 1, 1), Applied("bob", 20, 2, 1)])
+        await asyncio.wait_for(sub.wait(), 5.0)
+        changes, overflowed = sub.take()
+        assert [(c.user_id, c.score) for c in changes] == [("ada", 30), ("bob", 20)] and not overflowed
+        last = await away.last_seq(board)
+        assert last == changes[-1].seq
+        assert await away.since(board, last - 1) == changes[-1:]
+    finally:
+        await home.close()
+        await away.close()
