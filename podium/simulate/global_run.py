@@ -19,13 +19,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from podium.bench.progress import Progress
 from podium.domain.boards import Board
 from podium.ingest import Submission
 from podium.simulate.link import Link
 from podium.simulate.region import Region, home_region, remote_region
+from podium.store.sqlite import SqliteStore
 
 BOARD = Board("global")
 # One-way delays from the home region (us-east), half the typical public round-trip times
@@ -73,7 +73,7 @@ class Outcome:
     converge_s: float | None  # after the players stopped, until everything was exact
     mirrored: dict[str, dict[str, int]]  # region → copied, fetched again and skipped
     link_losses: dict[str, int]
-    partition: tuple[float, float] = (0.0, 0.0)  # when the cut began and healed (monotonic)
+    partition: tuple[float, float]  # when the cut began and healed (monotonic)
 
 
 async def simulate(options: Options, data: Path) -> Outcome:
@@ -107,8 +107,8 @@ async def simulate(options: Options, data: Path) -> Outcome:
         players = {f"{r}-p{i}": r for r in regions for i in range(options.players)}
         points = {user: rng.randint(1, 50) for user in players}
         world = World(options, regions, points, rng)
-        playing = asyncio.Event()
-        tasks = [asyncio.create_task(world.play(user, region, playing)) for user, region in players.items()]
+        game_over = asyncio.Event()
+        tasks = [asyncio.create_task(world.play(user, region, game_over)) for user, region in players.items()]
         try:
             with progress.stage("steady"):
                 await _elapse(progress, options.steady_s, world)
@@ -122,7 +122,7 @@ async def simulate(options: Options, data: Path) -> Outcome:
             world.phase = "healed"
             with progress.stage("healed"):
                 await _elapse(progress, options.healed_s, world)
-            playing.set()
+            game_over.set()
             await asyncio.gather(*tasks)
             stopped = time.monotonic()
             with progress.stage("converge"):
@@ -185,7 +185,7 @@ async def _elapse(progress: Progress, seconds: float, world: World) -> None:
         await asyncio.sleep(min(0.2, seconds - spent))
 
 
-async def _totals(regions: dict[str, Region], store: Any, users: list[str]) -> dict[str, dict[str, int]]:
+async def _totals(regions: dict[str, Region], store: SqliteStore, users: list[str]) -> dict[str, dict[str, int]]:
     found = await store.load_totals([(BOARD.name, u) for u in users])
     totals = {"store": {user: t.total for (_, user), t in found.items()}}
     for name, region in regions.items():
@@ -194,7 +194,7 @@ async def _totals(regions: dict[str, Region], store: Any, users: list[str]) -> d
     return totals
 
 
-async def _converge(regions: dict[str, Region], store: Any, expected: dict[str, int], timeout_s: float) -> bool:
+async def _converge(regions: dict[str, Region], store: SqliteStore, expected: dict[str, int], timeout_s: float) -> bool:
     """Wait until the store and every region's index hold exactly the expected totals."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
