@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps demo serve test unit faults lint typecheck format clean stack-up stack-down stack-status bench
+.PHONY: install system-deps demo serve test unit faults lint typecheck format clean stack-up stack-down stack-status bench simulate-global
 
 # Debian packages the distributed profile and its tests need: Redis (the rank
 # index) and kcat (an outside Kafka client the tests read topics with). The
@@ -73,6 +73,11 @@ BENCH_OUT ?= bench-results
 BENCH_ARGS ?=
 bench: install system-deps
 	$(BIN)/podium bench --quick --profile $(PROFILE) --out $(BENCH_OUT)/$(PROFILE) $(BENCH_ARGS)
+
+# The global simulation (docs/global.md): three regions, one cut off for a while; the figures
+# go into docs/global.md. `make test` runs its short form (tests/e2e/test_simulate_global.py).
+simulate-global: install
+	$(BIN)/podium simulate global --doc docs/global.md
 
 # The distributed tests start the stack themselves if it is not running, and stop it after.
 test: lint typecheck system-deps

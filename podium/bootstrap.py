@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import defaultdict
@@ -11,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequ
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import names
+from podium import metrics, names
 from podium.admin import Admin
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
@@ -100,6 +101,7 @@ async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> A
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
+    metrics.REGION_INFO.labels(settings.region, settings.home_region or settings.region).set(1)
     opened = _embedded(settings) if settings.profile == "embedded" else _distributed(settings, roles)
     async with opened as services:
         yield services
@@ -154,7 +156,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
-        ingest = Ingest(score_log)
+        ingest = Ingest(score_log, region=settings.region)
         yield Services(
             settings,
             boards,
@@ -189,9 +191,12 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     store = await asyncio.to_thread(connect_store, settings)
     await asyncio.to_thread(prepare_distributed, settings, store)
     boards = Boards(store)
+    # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
+    # the workers, and an api beside them, write the primaries.
+    where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
     # Readers cache the generation record briefly; the old copy outlives that by far.
     index = GenerationalRankIndex(
-        redis_rank_index(settings), RedisGenerations(redis_directory(settings)), read_cache_s=0.25, drop_grace_s=2.0
+        redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
     )
     social = redis_social_index(settings)
     score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
@@ -200,7 +205,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     workers = Workers()
     closers: list[Callable[[], Awaitable[None]]] = [live.close]
     if "db-worker" in roles:
-        consumer = KafkaLogConsumer(settings.kafka_bootstrap, [names.INGEST_TOPIC], names.DB_WORKER_GROUP)
+        consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
         db_worker = DbWorker(
             consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
         )
@@ -218,7 +223,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     if "rank-worker" in roles:
         start_expiry(settings, store, boards, index, workers)
     try:
-        ingest = Ingest(score_log) if score_log is not None else None
+        ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs())
         friends = Friends(store, social, index, max_friends=settings.max_friends)
@@ -249,6 +254,20 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         await index.close()
         await social.close()
         await store.close()
+
+
+def ingest_topics(settings: Settings) -> list[str]:
+    """What the home db-worker reads: its own region's ingest topic and every other region's,
+    mirrored home by MirrorMaker 2. A user must enter through one region only: positions in
+    two topics do not order one user's events (docs/global.md)."""
+    others = [r for r in settings.region_list if r != settings.region] if settings.is_home else []
+    return [names.INGEST_TOPIC, *map(names.mirrored_ingest_topic, others)]
+
+
+def read_replicas(settings: Settings) -> Settings:
+    """The settings of this region's replicas of the rank index: addressed by URL (Sentinel
+    would hand out any replica, not the one in this region)."""
+    return dataclasses.replace(settings, redis_shards=settings.redis_read_shards, redis_sentinels="")
 
 
 def start_reconciler(
@@ -392,14 +411,10 @@ def prepare_distributed(settings: Settings, store: CassandraStore | None = None)
     finally:
         if store is None:
             cassandra.shutdown()
-    ensure_topics(
-        settings.kafka_bootstrap,
-        {
-            names.INGEST_TOPIC: settings.ingest_partitions,
-            names.changes_topic(settings.cassandra_keyspace): settings.ingest_partitions,
-        },
-        replication=settings.kafka_replication,
-    )
+    # The mirrored topics too, so that the db-worker can subscribe before MirrorMaker 2 first runs.
+    topics = dict.fromkeys(ingest_topics(settings), settings.ingest_partitions)
+    topics[names.changes_topic(settings.cassandra_keyspace)] = settings.ingest_partitions
+    ensure_topics(settings.kafka_bootstrap, topics, replication=settings.kafka_replication)
 
 
 async def _rebuild(store: SqliteStore, boards: Boards, index: MemoryRankIndex, social: MemorySocialIndex) -> int:

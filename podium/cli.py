@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # as typed, for the records a run writes
     try:
         settings = Settings.from_env(
             file=args.settings,
@@ -120,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URLS",
         help="only the index figures, on these Redis shards: the same as --stages index --redis URLS",
     )
+    simulate = command(
+        "simulate", "simulate a deployment with Podium's embedded parts: `global` (docs/global.md)", run_simulate
+    )
+    simulate.add_argument("world", choices=["global"], help="global: regions, latencies and a partition")
+    simulate.add_argument("--quick", action="store_true", help="the short form: 4 s steady, 3 s cut, 3 s healed")
+    simulate.add_argument("--players", type=int, help="players in each region (default 40)")
+    simulate.add_argument("--steady-s", type=float, help="seconds before the partition (default 10)")
+    simulate.add_argument("--partition-s", type=float, help="seconds the region is cut off (default 5)")
+    simulate.add_argument("--healed-s", type=float, help="seconds after the heal (default 5)")
+    simulate.add_argument("--cut", choices=["eu", "ap"], help="the region cut off from home (default ap)")
+    simulate.add_argument("--out", type=Path, default=Path("sim-results"), help="where to write global.json")
+    simulate.add_argument("--doc", type=Path, help="also write the figures into this file between its markers")
+    simulate.add_argument("--no-progress", action="store_true", help="no progress bar")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -278,6 +292,47 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{f.name:>36} {shown}{ratio}")
     print(f"podium: wrote {args.out / 'bench.json'}, {args.out / 'bench.md'} and {len(results.plots)} plots")
     return 0
+
+
+def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    import dataclasses
+    import tempfile
+
+    from podium.simulate.global_run import Options, simulate
+    from podium.simulate.report import summarize, table, write_doc, write_json
+
+    chosen = {"players": args.players, "steady_s": args.steady_s, "partition_s": args.partition_s}
+    chosen |= {"healed_s": args.healed_s, "cut": args.cut}
+    base = Options(steady_s=4.0, partition_s=3.0, healed_s=3.0) if args.quick else Options()
+    options = dataclasses.replace(base, progress=not args.no_progress, **{k: v for k, v in chosen.items() if v})
+    logs.configure("warning")  # the run's progress bar, not the services' info logs
+    with tempfile.TemporaryDirectory(prefix="podium-simulate-") as tmp:
+        data = Path(tmp)
+        for region in options.regions:
+            (data / region).mkdir()
+        outcome = asyncio.run(simulate(options, data))
+    result = summarize(options, outcome, " ".join(["podium", *_run_flags(args.argv)]))
+    print(table(result))
+    write_json(result, args.out / "global.json")
+    print(f"podium: wrote {args.out / 'global.json'}" + (f" and {args.doc}" if args.doc else ""))
+    if args.doc:
+        write_doc(result, args.doc)
+    return 0 if result["exact"] else 1
+
+
+def _run_flags(argv: list[str]) -> list[str]:
+    """The command as typed, without the flags that only say where results go: what the
+    figures came from."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--doc"):
+            skip = True
+        elif arg != "--no-progress" and not arg.startswith(("--out=", "--doc=")):
+            kept.append(arg)
+    return kept
 
 
 def run_stack(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,20 +23,21 @@ def encode_event(event: Event) -> bytes:
             event.operator,
             event.display_name,
             event.metadata,
+            event.region,
         )
     if isinstance(event, UserHidden):
-        return orjson.dumps(
-            {
-                "type": "hide",
-                "board": event.board,
-                "user_id": event.user_id,
-                "hidden": event.hidden,
-                "at_us": event.submitted_at_us,
-            }
-        )
-    return orjson.dumps(
-        {"type": "remove", "board": event.board, "user_id": event.user_id, "at_us": event.submitted_at_us}
-    )
+        body: dict[str, Any] = {
+            "type": "hide",
+            "board": event.board,
+            "user_id": event.user_id,
+            "hidden": event.hidden,
+            "at_us": event.submitted_at_us,
+        }
+    else:
+        body = {"type": "remove", "board": event.board, "user_id": event.user_id, "at_us": event.submitted_at_us}
+    if event.region is not None:
+        body["region"] = event.region
+    return orjson.dumps(body)
 
 
 def encode_score(
@@ -49,6 +50,7 @@ def encode_score(
     operator: Operator | None = None,
     display_name: str | None = None,
     metadata: str | None = None,
+    region: str | None = None,
 ) -> bytes:
     """A ScoreSubmitted record from its fields: the ingest path encodes submissions
     straight from what the API checked, without building the event first."""
@@ -64,6 +66,8 @@ def encode_score(
         body["display_name"] = display_name
     if metadata is not None:
         body["metadata"] = metadata
+    if region is not None:
+        body["region"] = region
     return orjson.dumps(body)
 
 
@@ -71,6 +75,9 @@ def decode_event(value: bytes) -> Event:
     try:
         body = orjson.loads(value)
         kind = body["type"]
+        # Records written before regions have none: they decode with region None.
+        region = body.get("region")
+        region = str(region) if region is not None else None
         if kind == "score":
             operator = body.get("operator")
             name, metadata = body.get("display_name"), body.get("metadata")
@@ -84,11 +91,14 @@ def decode_event(value: bytes) -> Event:
                 Operator(operator) if operator is not None else None,
                 str(name) if name is not None else None,
                 str(metadata) if metadata is not None else None,
+                region,
             )
         if kind == "hide":
-            return UserHidden(str(body["board"]), str(body["user_id"]), bool(body["hidden"]), int(body["at_us"]))
+            return UserHidden(
+                str(body["board"]), str(body["user_id"]), bool(body["hidden"]), int(body["at_us"]), region
+            )
         if kind == "remove":
-            return UserRemoved(str(body["board"]), str(body["user_id"]), int(body["at_us"]))
+            return UserRemoved(str(body["board"]), str(body["user_id"]), int(body["at_us"]), region)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise InvalidRecord(f"undecodable log record: {exc}") from exc
     raise InvalidRecord(f"unknown log record type {kind!r}")

@@ -48,9 +48,10 @@ class Clock:
 
 
 class Ingest:
-    def __init__(self, log: Log, clock: Clock | None = None) -> None:
+    def __init__(self, log: Log, clock: Clock | None = None, *, region: str | None = None) -> None:
         self._log = log
         self._clock = clock or Clock()
+        self._region = region  # stamped on every event: where it was accepted (docs/global.md)
 
     async def submit(self, items: Sequence[Submission]) -> list[LogPosition]:
         """Append submissions; returns once they are durable."""
@@ -65,7 +66,16 @@ class Ingest:
             (
                 log_key(s.board, s.user_id),
                 encode_score(
-                    s.board, s.user_id, s.score, at_us, s.key, s.subscore, s.operator, s.display_name, s.metadata
+                    s.board,
+                    s.user_id,
+                    s.score,
+                    at_us,
+                    s.key,
+                    s.subscore,
+                    s.operator,
+                    s.display_name,
+                    s.metadata,
+                    self._region,
                 ),
             )
             for s, at_us in zip(items, stamps, strict=True)
@@ -75,12 +85,12 @@ class Ingest:
         return list(zip(positions, stamps, strict=True))
 
     async def remove(self, board: str, user_id: str) -> LogPosition:
-        [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us())])
+        [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us(), self._region)])
         return position
 
     async def hide(self, board: str, user_id: str, hidden: bool) -> LogPosition:
         """A shadow-ban (or its lifting), ordered after the user's earlier submissions."""
-        [position] = await self._append([UserHidden(board, user_id, hidden, self._clock.now_us())])
+        [position] = await self._append([UserHidden(board, user_id, hidden, self._clock.now_us(), self._region)])
         return position
 
     async def _append(self, events: Sequence[Event]) -> list[LogPosition]:

@@ -22,6 +22,10 @@ APPLY_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
+# One series a process, joined onto any other series by instance (docs/global.md says why the
+# region is not a label on every metric).
+REGION_INFO = Gauge("podium_region_info", "This process's region and its home region", ["region", "home_region"])
+
 
 async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

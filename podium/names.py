@@ -7,6 +7,13 @@ INGEST_TOPIC = "scores.ingest"
 DB_WORKER_GROUP = "podium-db-worker"
 RANK_WORKER_GROUP = "podium-rank-worker"
 
+
+def mirrored_ingest_topic(region: str) -> str:
+    """A region's ingest topic as MirrorMaker 2 mirrors it home (DefaultReplicationPolicy:
+    `<source cluster alias>.<topic>`; the alias is the region's name)."""
+    return f"{region}.{INGEST_TOPIC}"
+
+
 # Cassandra
 KEYSPACE = "podium"
 TOTALS_TABLE = "totals"

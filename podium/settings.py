@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from podium.errors import InvalidInput
 
 PROFILES = ("embedded", "distributed")
 SYNC_MODES = ("full", "normal", "off")
+REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,16 @@ class Settings:
     live_redis_url: str = ""
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
+    # A global player base (docs/global.md). `region`: where this process runs, stamped on every
+    # ingest event and in podium_region_info. `home_region`: where the store, the workers and the
+    # rank index's primaries run (empty: this region). `regions`: every region (home too) whose
+    # ingest topic MirrorMaker 2 mirrors home as `<region>.scores.ingest`; the home db-worker reads
+    # them all. `redis_read_shards`: this region's replicas of the rank index's shards (redis://
+    # URLs, in shard order); an api-only process reads ranks from them instead of the primaries.
+    region: str = "local"
+    home_region: str = ""
+    regions: str = ""
+    redis_read_shards: str = ""
 
     @property
     def redis_shard_list(self) -> list[str]:
@@ -94,6 +106,15 @@ class Settings:
         return found
 
     @property
+    def region_list(self) -> list[str]:
+        return [r.strip() for r in self.regions.split(",") if r.strip()]
+
+    @property
+    def is_home(self) -> bool:
+        """Whether this region holds the source of truth (always, with one region)."""
+        return self.home_region in ("", self.region)
+
+    @property
     def cassandra_host_list(self) -> list[str]:
         return [h.strip() for h in self.cassandra_hosts.split(",") if h.strip()]
 
@@ -106,6 +127,10 @@ class Settings:
             raise InvalidInput("PODIUM_LIVE_MAX_FPS, PODIUM_LIVE_HISTORY and PODIUM_LIVE_MAX_TOP must be positive")
         if not 0 <= self.port <= 65535:
             raise InvalidInput(f"port {self.port} is out of range")
+        # Region names end up in Kafka topic names and metric labels.
+        for name in [self.region, *([self.home_region] if self.home_region else []), *self.region_list]:
+            if not REGION_NAME.fullmatch(name):
+                raise InvalidInput(f"region {name!r}: use lower-case letters, digits and '-' (at most 32)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, file: Path | None = None, **overrides: Any) -> Settings:

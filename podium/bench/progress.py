@@ -14,7 +14,15 @@ BAR_WIDTH = 30
 
 
 class Progress:
-    def __init__(self, stages: Sequence[tuple[str, float]], *, out: TextIO = sys.stderr, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        stages: Sequence[tuple[str, float]],
+        *,
+        out: TextIO = sys.stderr,
+        enabled: bool = True,
+        label: str = "bench",
+    ) -> None:
+        self._label = label
         self._weights = dict(stages)
         self._total = sum(self._weights.values()) or 1.0
         self._done = 0.0  # weight of the finished stages
@@ -59,7 +67,7 @@ class Progress:
         share = (self._done + self._weights.get(self._stage, 0.0) * self._share) / self._total
         filled = int(share * BAR_WIDTH)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        line = f"bench [{bar}] {share:4.0%} {now - self._started:5.0f} s  {text}"
+        line = f"{self._label} [{bar}] {share:4.0%} {now - self._started:5.0f} s  {text}"
         if self._redraw:
             self._out.write("\r" + line.ljust(self._width))
             self._width = len(line)

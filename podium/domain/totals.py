@@ -27,6 +27,7 @@ class ScoreSubmitted:
     operator: Operator | None = None  # an override of the board's, where the board allows it
     display_name: str | None = None  # None: keep the entry's
     metadata: str | None = None  # compact JSON text; None: keep the entry's
+    region: str | None = None  # where it was accepted (docs/global.md); None: a record from before regions
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class UserRemoved:
     board: str
     user_id: str
     submitted_at_us: int
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class UserHidden:
     user_id: str
     hidden: bool
     submitted_at_us: int
+    region: str | None = None
 
 
 Event = ScoreSubmitted | UserRemoved | UserHidden

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS consumer_offsets (
     group_name TEXT PRIMARY KEY,
     next_seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS mirror_offsets (
+    source TEXT PRIMARY KEY,
+    next_seq INTEGER NOT NULL
+);
 """
 
 Pending = tuple[Sequence[tuple[str, bytes]], "asyncio.Future[list[LogPosition]]"]
@@ -70,6 +74,36 @@ class SqliteLog:
                 if not future.done():
                     future.set_result(positions)
             self._wake_consumers()
+
+    async def append_mirrored(self, source: str, records: Sequence[tuple[str, bytes]], next_seq: int) -> None:
+        """Append records copied from another log together with how far that log is copied
+        (`next_seq`, its next record), in one transaction: a copy repeated after a lost
+        answer is recognised by `mirrored_next`, never appended twice. MirrorMaker 2 with
+        exactly-once on does the same on Kafka (records and source offsets in one transaction)."""
+
+        def insert(conn: sqlite3.Connection) -> None:
+            now_us = time.time_ns() // 1000
+            conn.executemany(
+                "INSERT INTO records (key, value, appended_at_us) VALUES (?, ?, ?)",
+                [(key, value, now_us) for key, value in records],
+            )
+            conn.execute(
+                "INSERT INTO mirror_offsets (source, next_seq) VALUES (?, ?) "
+                "ON CONFLICT (source) DO UPDATE SET next_seq = excluded.next_seq",
+                (source, next_seq),
+            )
+
+        await self._writer.run(lambda conn: transaction(conn, insert))
+        self._wake_consumers()
+
+    async def mirrored_next(self, source: str) -> int:
+        """The next record of `source` to copy (1 when nothing was copied yet)."""
+
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT next_seq FROM mirror_offsets WHERE source = ?", (source,)).fetchone()
+            return int(row[0]) if row else 1
+
+        return await self._writer.run(read)
 
     def _wake_consumers(self) -> None:
         self._appended.set()

@@ -46,3 +46,31 @@ def test_a_bad_settings_file_is_refused_clearly(tmp_path: Path, text: str) -> No
 def test_a_missing_settings_file_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         Settings.from_env({"PODIUM_SETTINGS": str(tmp_path / "nope.toml")})
+
+
+def test_one_region_is_its_own_home_and_reads_no_mirrors() -> None:
+    from podium.bootstrap import ingest_topics
+
+    s = Settings.from_env({})
+    assert (s.region, s.is_home) == ("local", True)
+    assert ingest_topics(s) == ["scores.ingest"]
+
+
+def test_the_home_db_worker_reads_every_other_regions_mirrored_ingest_topic() -> None:
+    from podium.bootstrap import ingest_topics
+
+    env = {"PODIUM_REGION": "us", "PODIUM_HOME_REGION": "us", "PODIUM_REGIONS": "us,eu,ap"}
+    home = Settings.from_env(env)
+    assert home.is_home
+    assert ingest_topics(home) == ["scores.ingest", "eu.scores.ingest", "ap.scores.ingest"]
+    away = Settings.from_env({**env, "PODIUM_REGION": "eu"})
+    assert not away.is_home
+    assert ingest_topics(away) == ["scores.ingest"]  # no db-worker outside home; its own topic only
+
+
+@pytest.mark.parametrize(
+    "env", [{"PODIUM_REGION": "EU West"}, {"PODIUM_REGIONS": "us,eu.1"}, {"PODIUM_HOME_REGION": "-"}]
+)
+def test_region_names_that_cannot_name_a_topic_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(InvalidInput, match="region"):
+        Settings.from_env(env)

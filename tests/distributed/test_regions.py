@@ -1,0 +1,76 @@
+"""The global layout on the real stack (docs/global.md): the home db-worker applies a
+score MirrorMaker 2 copied from another region's ingest topic, and an api away from home
+reads ranks from the Redis replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import orjson
+import pytest
+from redis.sentinel import Sentinel
+from starlette.testclient import TestClient
+
+from podium import names
+from podium.api.app import create_app
+from podium.bootstrap import prepare_distributed
+from podium.codec import encode_score, log_key
+from podium.log.kafka import KafkaLog
+from podium.settings import Settings
+from tests.distributed.hops import topic_records
+
+pytestmark = pytest.mark.distributed
+
+
+def test_a_score_mirrored_home_from_another_region_is_ranked(dist_settings: Settings, board_name: str) -> None:
+    home = dataclasses.replace(dist_settings, region="us", regions="us,eu")
+    prepare_distributed(home)  # creates eu.scores.ingest, as MirrorMaker 2 would
+    with TestClient(create_app(home)) as client:
+        assert client.put(f"/v1/boards/{board_name}", json={}).status_code == 201
+        # What MirrorMaker 2 writes at home: eu's record as eu's api wrote it, same key.
+        mirrored = KafkaLog(home.kafka_bootstrap, names.mirrored_ingest_topic("eu"))
+
+        async def append() -> None:
+            record = encode_score(board_name, "kai", 40, time.time_ns() // 1000, region="eu")
+            await mirrored.append([(log_key(board_name, "kai"), record)])
+            await mirrored.close()
+
+        asyncio.run(append())
+        answer = client.post(f"/v1/boards/{board_name}/scores?wait=true", json={"user_id": "ada", "score": 30})
+        assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = client.get(f"/v1/boards/{board_name}/users/kai")
+            if found.status_code == 200:
+                break
+            time.sleep(0.2)
+        assert {k: found.json()[k] for k in ("rank", "score")} == {"rank": 1, "score": 40}
+    # The home api stamped its own region on what it accepted.
+    [(_, value)] = topic_records(names.INGEST_TOPIC, board_name.encode())
+    assert orjson.loads(value)["region"] == "us"
+
+
+def test_an_api_away_from_home_reads_ranks_from_the_replicas(
+    distributed_processes: object, dist_settings: Settings, board_name: str
+) -> None:
+    sentinel = Sentinel(dist_settings.redis_sentinel_list)
+    replicas = [sentinel.discover_slaves(name)[0] for name in dist_settings.redis_shard_list]
+    urls = ",".join(f"redis://{host}:{port}/0" for host, port in replicas)
+    away = dataclasses.replace(dist_settings, region="eu", home_region="us", redis_read_shards=urls)
+    with TestClient(create_app(dist_settings, ["api"])) as home:
+        assert home.put(f"/v1/boards/{board_name}", json={}).status_code == 201
+    with TestClient(create_app(away, ["api"])) as client:
+        for user, score in (("ada", 30), ("bob", 50)):
+            # wait=true away from home: answered once the region's replica shows the score.
+            answer = client.post(f"/v1/boards/{board_name}/scores?wait=true", json={"user_id": user, "score": score})
+            assert answer.status_code == 200, answer.text
+        top = client.get(f"/v1/boards/{board_name}/top").json()
+        assert [(e["user_id"], e["rank"]) for e in top["entries"]] == [("bob", 1), ("ada", 2)]
+        # ... and it was the replicas that answered: the index's clients are theirs.
+        shards = client.app.state.services.index.inner._shards  # type: ignore[attr-defined]
+        read_from = [
+            (c.connection_pool.connection_kwargs["host"], c.connection_pool.connection_kwargs["port"]) for c in shards
+        ]
+        assert read_from == [(host, int(port)) for host, port in replicas]
