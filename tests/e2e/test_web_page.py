@@ -4,6 +4,7 @@ HTTP must show on the open board page within one second, without a reload."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,17 +18,29 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from podium.bootstrap import managed_keys
+from podium.domain.keys import Scope
+from podium.settings import Settings
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 BOARD = "arena"
+HEADERS: dict[Scope, dict[str, str]] = {}  # the write and admin keys' headers, made with the server
+
+
+async def make_keys(data: Path) -> dict[Scope, dict[str, str]]:
+    async with managed_keys(Settings(data=data)) as keys:
+        return {s: {"authorization": f"Bearer {(await keys.create(s))[1]}"} for s in (Scope.WRITE, Scope.ADMIN)}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumProcess]:
-    with PodiumProcess(tmp_path_factory.mktemp("web") / "data").start() as podium:
+    """Auth on, as a studio runs it: the page reads the public board without a key."""
+    data = tmp_path_factory.mktemp("web") / "data"
+    HEADERS.update(asyncio.run(make_keys(data)))
+    with PodiumProcess(data, env={"PODIUM_AUTH": "on"}).start() as podium:
         yield podium
 
 
@@ -52,8 +65,14 @@ def submit(server: PodiumProcess, user_id: str, score: int, *, wait: bool) -> No
         f"{server.base_url}/v1/boards/{BOARD}/scores",
         params={"wait": "true"} if wait else {},
         json={"user_id": user_id, "score": score},
+        headers=HEADERS[Scope.WRITE],
     )
     assert answer.status_code == (200 if wait else 202), answer.text
+
+
+def create_public_board(server: PodiumProcess) -> int:
+    answer = httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={"reads": "public"}, headers=HEADERS[Scope.ADMIN])
+    return answer.status_code
 
 
 def text(browser: WebDriver, css: str) -> str:
@@ -72,7 +91,7 @@ def save_screenshot(browser: WebDriver, *paths: Path) -> None:
 
 
 def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, browser: WebDriver) -> None:
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    assert create_public_board(server) in (200, 201)
     browser.get(f"{server.base_url}/")
     WebDriverWait(browser, 10).until(lambda b: BOARD in [a.text for a in b.find_elements(By.CSS_SELECTOR, "#boards a")])
     browser.find_element(By.LINK_TEXT, BOARD).click()
@@ -83,10 +102,15 @@ def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, browse
 def test_a_submitted_score_shows_on_the_board_page_within_a_second(
     server: PodiumProcess, browser: WebDriver, tmp_path: Path
 ) -> None:
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    assert create_public_board(server) in (200, 201)
     for user_id, score in (("bob", 300), ("cy", 200), ("ada", 100)):
         submit(server, user_id, score, wait=True)
-    assert httpx.put(f"{server.base_url}/v1/users/ada/friends", json={"friends": ["bob"]}).status_code == 200
+    assert (
+        httpx.put(
+            f"{server.base_url}/v1/users/ada/friends", json={"friends": ["bob"]}, headers=HEADERS[Scope.WRITE]
+        ).status_code
+        == 200
+    )
 
     browser.get(f"{server.base_url}/boards/{BOARD}?user=ada&top=5")
     WebDriverWait(browser, 15).until(
@@ -117,7 +141,7 @@ def readme_js() -> str:
 def test_the_readmes_javascript_client_runs_as_written(server: PodiumProcess, browser: WebDriver) -> None:
     """The README's browser example, pasted into a page of the service: it gets the
     snapshot and then the delta of a score submitted meanwhile, over SSE and WebSocket."""
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    assert create_public_board(server) in (200, 201)
     submit(server, "ada", 1, wait=True)
     browser.get(f"{server.base_url}/")
     # The example logs each frame's seq first; collect what it logs.
