@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the index figures, on these Redis shards: the same as --stages index --redis URLS",
     )
     keys = command("keys", "create, list and revoke API keys (stored hashed; a key is shown once)", run_keys)
+    keys.add_argument("--data", type=Path, help="data directory, embedded profile (PODIUM_DATA, default ./.podium)")
     where = argparse.ArgumentParser(add_help=False)  # after the action too: `podium keys list --data D`
     where.add_argument("--profile", default=argparse.SUPPRESS, help="embedded or distributed (PODIUM_PROFILE)")
     where.add_argument("--settings", type=Path, default=argparse.SUPPRESS, help="a TOML file of settings")
