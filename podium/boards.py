@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from podium.domain.boards import Board
+from podium.domain.boards import Board, Reads
 from podium.domain.windows import split_period_board
 from podium.errors import BoardConflict, BoardNotFound
 from podium.store.base import Store
@@ -23,6 +23,7 @@ class Boards:
         self._store = store
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, Board]] = {}
+        self._public: tuple[float, list[str]] | None = None
 
     async def create(self, board: Board) -> tuple[Board, bool]:
         """Create the board; an existing one with other settings is a conflict."""
@@ -34,16 +35,19 @@ class Boards:
                 "change the mutable ones with PATCH, or delete the board first"
             )
         self._remember(stored)
+        self._public = None  # this process's own changes show at once
         return stored, created
 
     async def update(self, board: Board) -> None:
         await self._store.update_board(board)
         self._remember(board)
+        self._public = None
 
     async def delete(self, names: list[str]) -> None:
         await self._store.delete_board(names)
         for name in names:
             self._cache.pop(name, None)
+        self._public = None
 
     def _remember(self, board: Board) -> None:
         self._cache[board.name] = (time.monotonic() + self._cache_s, board)
@@ -68,6 +72,15 @@ class Boards:
     async def names(self) -> list[str]:
         """Every board's name, sorted (the web page's board picker)."""
         return await self._store.board_names()
+
+    async def public_names(self) -> list[str]:
+        """The names of the boards anyone may read, sorted. Kept `cache_s` like the boards
+        themselves: anonymous callers ask for it, and each answer reads every board."""
+        if self._public is not None and self._public[0] > time.monotonic():
+            return self._public[1]
+        public = [name for name in await self.names() if (b := await self.find(name)) and b.reads is Reads.PUBLIC]
+        self._public = (time.monotonic() + self._cache_s, public)
+        return public
 
     async def get(self, name: str) -> Board:
         board = await self.find(name)

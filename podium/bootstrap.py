@@ -25,6 +25,8 @@ from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, 
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.jobs import Jobs
+from podium.keys import Keys
+from podium.keystore.base import KeyStore
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.rank_worker import RankWorker, RankWorkerSettings
@@ -71,6 +73,7 @@ class Services:
         return {user: t for (_, user), t in found.items()}
 
     users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
+    keys: Keys | None = None  # API keys (podium/keys.py); None with auth off: every request allowed
 
 
 class Workers:
@@ -154,6 +157,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("housekeeping", housekeeping, nothing)
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
+    keys = await open_keys(settings)
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
         ingest = Ingest(score_log, region=settings.region)
@@ -170,8 +174,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             live=live,
             store=store,
             users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
+            keys=keys,
         )
     finally:
+        if keys is not None:
+            await keys.close()
         await admin.close()
         await workers.stop()
         await live.close()
@@ -228,8 +235,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         admin = Admin(store, boards, index, history, Jobs())
         friends = Friends(store, social, index, max_friends=settings.max_friends)
         users = None
+        keys = None
         if ingest is not None:
             users = Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s)
+            keys = await open_keys(settings, store)
         yield Services(
             settings,
             boards,
@@ -243,6 +252,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             live=live,
             store=store,
             users=users,
+            keys=keys,
         )
     finally:
         await admin.close()
@@ -268,6 +278,47 @@ def read_replicas(settings: Settings) -> Settings:
     """The settings of this region's replicas of the rank index: addressed by URL (Sentinel
     would hand out any replica, not the one in this region)."""
     return dataclasses.replace(settings, redis_shards=settings.redis_read_shards, redis_sentinels="")
+
+
+async def open_keys(settings: Settings, cassandra: CassandraStore | None = None) -> Keys | None:
+    """The API keys an api process checks (None with auth off); says how to make the first one."""
+    if settings.auth == "off":
+        return None
+    keys = Keys(await open_key_store(settings, cassandra), cache_s=settings.key_cache_s)
+    if not await keys.records():
+        log.warning(
+            "auth is on and there are no API keys yet: every request but the public ones is refused; "
+            "create one with `podium keys create --scope admin`"
+        )
+    return keys
+
+
+@contextlib.asynccontextmanager
+async def managed_keys(settings: Settings) -> AsyncIterator[Keys]:
+    """The keys, opened apart from a serving process: `podium keys`, the demo's keys."""
+    cassandra = await asyncio.to_thread(connect_store, settings) if settings.profile == "distributed" else None
+    keys = Keys(await open_key_store(settings, cassandra), cache_s=0)
+    try:
+        yield keys
+    finally:
+        await keys.close()
+        if cassandra is not None:
+            await cassandra.close()
+
+
+async def open_key_store(settings: Settings, cassandra: CassandraStore | None = None) -> KeyStore:
+    """The profile's key store: a SQLite file in the data directory, or a table in the
+    keyspace read through `cassandra`'s session (which the caller closes)."""
+    if settings.profile == "distributed":
+        from podium.keystore.cassandra import CassandraKeyStore
+
+        assert cassandra is not None, "the distributed key store reads through the store's session"
+        return CassandraKeyStore(cassandra)
+    from podium.keystore.sqlite import SqliteKeyStore
+
+    sqlite = SqliteKeyStore(settings.data / "keys.db")
+    await sqlite.open()
+    return sqlite
 
 
 def start_reconciler(

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 from podium import __version__, demo, logs
 from podium.api.serving import start, uvicorn_server
 from podium.bench import STAGES as BENCH_STAGES
+from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
 
@@ -134,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", type=Path, default=Path("sim-results"), help="where to write global.json")
     simulate.add_argument("--doc", type=Path, help="also write the figures into this file between its markers")
     simulate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    keys = command("keys", "create, list and revoke API keys (stored hashed; a key is shown once)", run_keys)
+    keys.add_argument("--data", type=Path, help="data directory, embedded profile (PODIUM_DATA, default ./.podium)")
+    where = argparse.ArgumentParser(add_help=False)  # after the action too: `podium keys list --data D`
+    where.add_argument("--profile", default=argparse.SUPPRESS, help="embedded or distributed (PODIUM_PROFILE)")
+    where.add_argument("--settings", type=Path, default=argparse.SUPPRESS, help="a TOML file of settings")
+    where.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="data directory, embedded (PODIUM_DATA)")
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", parents=[where], help="make a key; print it, the only time it is shown")
+    create.add_argument("--scope", required=True, choices=[s.value for s in Scope], help="read < write < admin")
+    create.add_argument("--name", default="", help="a label: who or what the key is for")
+    actions.add_parser("list", parents=[where], help="every key's id, name, scope, creation and revocation")
+    revoke = actions.add_parser("revoke", parents=[where], help="revoke a key by its id")
+    revoke.add_argument("key_id", metavar="ID")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -187,10 +202,11 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
-def call_api(url: str, method: str, path: str, *, timeout: float, body: object = None) -> Any:
-    """The API's JSON answer, or None after saying on stderr why there is none."""
+def call_api(url: str, method: str, path: str, *, key: str, timeout: float, body: object = None) -> Any:
+    """The API's JSON answer to a call with the admin `key`, or None after saying on stderr why there is none."""
+    headers = {"authorization": f"Bearer {key}"} if key else None
     try:
-        answer = httpx.request(method, f"{url}{path}", json=body, timeout=timeout)
+        answer = httpx.request(method, f"{url}{path}", json=body, timeout=timeout, headers=headers)
     except httpx.HTTPError as exc:
         print(f"podium: the API at {url} is unreachable ({exc})", file=sys.stderr)
         return None
@@ -202,7 +218,7 @@ def call_api(url: str, method: str, path: str, *, timeout: float, body: object =
 
 def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
     url = args.url or f"http://{settings.host}:{settings.port}"
-    found = call_api(url, "GET", f"/v1/admin/boards/{args.board}/buckets", timeout=10)
+    found = call_api(url, "GET", f"/v1/admin/boards/{args.board}/buckets", key=settings.api_key, timeout=10)
     if found is None:
         return 1
     rows = found["buckets"]
@@ -227,7 +243,7 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     request: dict[str, object] = {"dry_run": args.dry_run}
     if args.board:
         request["boards"] = args.board
-    report = call_api(url, "POST", "/v1/admin/reconcile", timeout=3600, body=request)
+    report = call_api(url, "POST", "/v1/admin/reconcile", key=settings.api_key, timeout=3600, body=request)
     if report is None:
         return 1
     path = write_report(report, args.report or report_path(settings.data))
@@ -242,14 +258,18 @@ def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from podium.progress import run_job
 
     body: dict[str, object] = {"force": args.force} | ({"board": args.board} if args.board else {})
-    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/rebuild", body)
+    return run_job(
+        args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/rebuild", body, key=settings.api_key
+    )
 
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     from podium.progress import run_job
 
     start: object = int(args.start) if args.start.isdigit() else args.start
-    return run_job(args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/replay", {"from": start})
+    return run_job(
+        args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/replay", {"from": start}, key=settings.api_key
+    )
 
 
 def run_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -335,6 +355,34 @@ def _run_flags(argv: list[str]) -> list[str]:
     return kept
 
 
+def run_keys(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_keys(settings, args))
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Straight on the key store, not through the API: the first admin key has no key to ask with."""
+    from podium.bootstrap import managed_keys
+
+    async with managed_keys(settings) as keys:
+        if args.action == "create":
+            record, key = await keys.create(Scope(args.scope), args.name)
+            print(key)  # alone on stdout: KEY=$(podium keys create --scope write)
+            print(f"podium: made the {record.scope} key {record.key_id}; it is shown only now. "
+                  "Send it as `Authorization: Bearer <key>`", file=sys.stderr)  # fmt: skip
+        elif args.action == "list":
+            print(f"{'id':<16}  {'scope':<5}  {'created at (UTC)':<19}  {'revoked':<7}  name")
+            for r in await keys.records():
+                created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.created_at_us / 1e6))
+                print(f"{r.key_id:<16}  {r.scope:<5}  {created:<19}  {'yes' if r.revoked_at_us else 'no':<7}  {r.name}")
+        elif await keys.revoke(args.key_id):
+            print(f"podium: revoked {args.key_id}; a running api refuses it within {settings.key_cache_s:g} s "
+                  "(PODIUM_KEY_CACHE_S)")  # fmt: skip
+        else:
+            print(f"podium: no key {args.key_id!r} (see `podium keys list`)", file=sys.stderr)
+            return 1
+    return 0
+
+
 def run_stack(settings: Settings, args: argparse.Namespace) -> int:
     script = REPO / "infra" / "stack.sh"
     if not script.exists():
@@ -349,6 +397,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{settings.host}:{settings.port}"
 
     async def both() -> None:
+        keys = await demo.make_keys(settings)
         try:
             serving = await start(uvicorn_server(create_app(settings), settings.host, settings.port))
         except RuntimeError:
@@ -356,6 +405,7 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"""
 Podium demo: {args.players} simulated players are playing on the board 'demo'.
+{demo.keys_note(keys)}
 
   Top 10:          curl -s '{base}/v1/boards/demo/top?limit=10'
   A player:        curl -s '{base}/v1/boards/demo/users/ada'
@@ -367,7 +417,7 @@ Press Ctrl-C to stop.
 """,
             flush=True,
         )
-        players = asyncio.create_task(demo.play(base, players_count=args.players, matches_per_s=args.rate))
+        players = asyncio.create_task(demo.play(base, players_count=args.players, matches_per_s=args.rate, keys=keys))
         try:
             await serving
         finally:

@@ -38,6 +38,18 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+class Unauthorized(PodiumError):
+    """No key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(PodiumError):
+    """A known key whose scope does not allow the request."""
+
+    code = "forbidden"
+
+
 class Conflict(PodiumError):
     code = "conflict"
 

@@ -14,6 +14,9 @@ DB_WORKER_RECORDS = Counter(
 RANK_WORKER_CHANGES = Counter(
     "podium_rank_worker_changes_total", "Change events handled by the rank-worker", ["outcome"]
 )  # outcome: applied, stale
+AUTH_REFUSALS = Counter(
+    "podium_auth_refusals_total", "Requests refused for their API key", ["reason"]
+)  # reason: missing, unknown, revoked, scope
 WORKER_ERRORS = Counter("podium_worker_errors_total", "Worker batches that failed and were retried", ["worker"])
 CONSUMER_LAG = Gauge("podium_consumer_lag", "Records not yet consumed, per partition", ["group", "partition"])
 APPLY_LATENCY = Histogram(

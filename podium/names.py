@@ -21,6 +21,7 @@ BOARDS_TABLE = "boards"
 APPLIED_KEYS_TABLE = "applied_keys"
 FRIENDS_TABLE = "friends"
 USER_BOARDS_TABLE = "user_boards"
+KEYS_TABLE = "api_keys"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"

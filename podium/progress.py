@@ -22,10 +22,13 @@ def progress_line(job: dict[str, Any]) -> str:
     return f"{job['kind']} [{bar}] {share:6.1%} {done:,} of {total:,} {noun}, {job['seconds']:.1f} s, {job['step']}"
 
 
-def run_job(url: str, path: str, body: dict[str, Any], *, out: TextIO = sys.stdout, every_s: float = 0.5) -> int:
-    """POST the job, then poll it and redraw the progress line; 0 when it is done."""
+def run_job(
+    url: str, path: str, body: dict[str, Any], *, key: str = "", out: TextIO = sys.stdout, every_s: float = 0.5
+) -> int:
+    """POST the job with the admin `key`, then poll it and redraw the progress line; 0 when it is done."""
     try:
-        with httpx.Client(base_url=url, timeout=30) as client:
+        headers = {"authorization": f"Bearer {key}"} if key else {}
+        with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
             answer = client.post(path, json=body)
             if answer.status_code != 202:
                 print(f"podium: {_message(answer)}", file=sys.stderr)

@@ -17,6 +17,8 @@ from podium.errors import InvalidInput
 PROFILES = ("embedded", "distributed")
 SYNC_MODES = ("full", "normal", "off")
 REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+AUTH_MODES = ("on", "off")
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,14 @@ class Settings:
     home_region: str = ""
     regions: str = ""
     redis_read_shards: str = ""
+    # API keys (podium/keys.py): "off" allows every request as if admin, for a dev run only
+    # (`dev`: the distributed profile refuses auth off without it). Each api process keeps
+    # the keys it checked for `key_cache_s`: a revoke reaches the others within that time.
+    auth: str = "on"
+    dev: bool = False
+    key_cache_s: float = 5.0
+    # The admin key `podium rebuild | replay | reconcile | buckets` send to the API (a secret: not in repr).
+    api_key: str = dataclasses.field(default="", repr=False)
 
     @property
     def redis_shard_list(self) -> list[str]:
@@ -131,6 +141,15 @@ class Settings:
         for name in [self.region, *([self.home_region] if self.home_region else []), *self.region_list]:
             if not REGION_NAME.fullmatch(name):
                 raise InvalidInput(f"region {name!r}: use lower-case letters, digits and '-' (at most 32)")
+        if self.auth not in AUTH_MODES:
+            raise InvalidInput(f"PODIUM_AUTH must be one of {', '.join(AUTH_MODES)}")
+        if self.auth == "off" and self.profile == "distributed" and not self.dev:
+            raise InvalidInput(
+                "the distributed profile refuses PODIUM_AUTH=off: it would serve every request as admin; "
+                "set PODIUM_DEV=1 too if this is a dev run"
+            )
+        if self.key_cache_s < 0:
+            raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, file: Path | None = None, **overrides: Any) -> Settings:
@@ -172,6 +191,10 @@ def _parse(name: str, kind: object, raw: str) -> Any:
             return float(raw)
         if kind in (Path, "Path"):
             return Path(raw)
+        if kind in (bool, "bool"):
+            if raw.strip().lower() not in TRUE + FALSE:
+                raise ValueError(raw)
+            return raw.strip().lower() in TRUE
     except ValueError as exc:
         raise InvalidInput(f"PODIUM_{name.upper()}={raw!r} is not a valid {kind}") from exc
     return raw

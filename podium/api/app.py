@@ -6,13 +6,17 @@ import contextlib
 from collections.abc import AsyncIterator, Collection
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from podium.api import admin, boards, friends, live, reads, routes, scores, users, web
+from podium.api import admin as admin_jobs
+from podium.api import boards, friends, live, reads, routes, scores, users, web
+from podium.api.auth import Authenticate, admin, read, read_with_key, write
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
+from podium.api.openapi_auth import secure
 from podium.api.responses import json_response
 from podium.bootstrap import ROLES, open_services
 from podium.metrics import metrics_endpoint
@@ -20,43 +24,45 @@ from podium.settings import Settings
 
 
 async def openapi(request: Request) -> Response:
-    return json_response(document())
+    return json_response(secure(document(), ROUTES))
 
 
+# Each route's handler is wrapped in what it needs (api/auth.py): `read` (a key of any
+# scope, or none on a public board), `write`, `admin`; the rest is public.
 ROUTES = [
     # Submissions first: the router tries routes in order, and these are most requests.
-    Route("/v1/boards/{board}/scores", scores.submit_score, methods=["POST"]),
-    Route("/v1/boards/{board}/scores/batch", scores.submit_batch, methods=["POST"]),
-    Route("/v1/boards", boards.list_boards, methods=["GET"]),
-    Route("/v1/boards/{board}", boards.put_board, methods=["PUT"]),
-    Route("/v1/boards/{board}", boards.get_board, methods=["GET"]),
-    Route("/v1/boards/{board}", boards.patch_board, methods=["PATCH"]),
-    Route("/v1/boards/{board}", boards.delete_board, methods=["DELETE"]),
-    Route("/v1/boards/{board}/top", reads.top, methods=["GET"]),
-    Route("/v1/boards/{board}/range", reads.score_range, methods=["GET"]),
-    Route("/v1/boards/{board}/count", reads.score_count, methods=["GET"]),
-    Route("/v1/boards/{board}/score-for-rank", reads.score_for_rank, methods=["GET"]),
-    Route("/v1/boards/{board}/periods", reads.periods, methods=["GET"]),
-    Route("/v1/boards/{board}/users/lookup", reads.lookup, methods=["POST"]),
-    Route("/v1/boards/{board}/users/{user_id}", reads.get_user, methods=["GET"]),
-    Route("/v1/boards/{board}/users/{user_id}", routes.delete_user, methods=["DELETE"]),
-    Route("/v1/boards/{board}/users/{user_id}/around", reads.around, methods=["GET"]),
-    Route("/v1/boards/{board}/users/{user_id}/friends", friends.friends_board, methods=["GET"]),
-    Route("/v1/boards/{board}/events", live.events, methods=["GET"]),
-    WebSocketRoute("/v1/boards/{board}/live", live.live),
-    Route("/v1/users/{user_id}/friends", friends.put_friends, methods=["PUT"]),
-    Route("/v1/users/{user_id}/friends", friends.get_friends, methods=["GET"]),
-    Route("/v1/users/{user_id}/friends/{friend_id}", friends.add_friend, methods=["POST"]),
-    Route("/v1/users/{user_id}/friends/{friend_id}", friends.remove_friend, methods=["DELETE"]),
-    Route("/v1/boards/{board}/users/{user_id}/hide", users.hide, methods=["POST"]),
-    Route("/v1/boards/{board}/users/{user_id}/hide", users.unhide, methods=["DELETE"]),
-    Route("/v1/users/{user_id}", users.forget, methods=["DELETE"]),
-    Route("/v1/users/{user_id}/export", users.export, methods=["GET"]),
-    Route("/v1/admin/boards/{board}/buckets", routes.buckets, methods=["GET"]),
-    Route("/v1/admin/reconcile", routes.reconcile, methods=["POST"]),
-    Route("/v1/admin/rebuild", admin.start_rebuild, methods=["POST"]),
-    Route("/v1/admin/replay", admin.start_replay, methods=["POST"]),
-    Route("/v1/admin/jobs/{job_id}", admin.get_job, methods=["GET"]),
+    Route("/v1/boards/{board}/scores", write(scores.submit_score), methods=["POST"]),
+    Route("/v1/boards/{board}/scores/batch", write(scores.submit_batch), methods=["POST"]),
+    Route("/v1/boards", read(boards.list_boards), methods=["GET"]),
+    Route("/v1/boards/{board}", admin(boards.put_board), methods=["PUT"]),
+    Route("/v1/boards/{board}", read(boards.get_board), methods=["GET"]),
+    Route("/v1/boards/{board}", admin(boards.patch_board), methods=["PATCH"]),
+    Route("/v1/boards/{board}", admin(boards.delete_board), methods=["DELETE"]),
+    Route("/v1/boards/{board}/top", read(reads.top), methods=["GET"]),
+    Route("/v1/boards/{board}/range", read(reads.score_range), methods=["GET"]),
+    Route("/v1/boards/{board}/count", read(reads.score_count), methods=["GET"]),
+    Route("/v1/boards/{board}/score-for-rank", read(reads.score_for_rank), methods=["GET"]),
+    Route("/v1/boards/{board}/periods", read(reads.periods), methods=["GET"]),
+    Route("/v1/boards/{board}/users/lookup", read(reads.lookup), methods=["POST"]),
+    Route("/v1/boards/{board}/users/{user_id}", read(reads.get_user), methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}", write(routes.delete_user), methods=["DELETE"]),
+    Route("/v1/boards/{board}/users/{user_id}/around", read(reads.around), methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}/friends", read(friends.friends_board), methods=["GET"]),
+    Route("/v1/boards/{board}/events", read(live.events), methods=["GET"]),
+    WebSocketRoute("/v1/boards/{board}/live", read(live.live)),
+    Route("/v1/users/{user_id}/friends", write(friends.put_friends), methods=["PUT"]),
+    Route("/v1/users/{user_id}/friends", read_with_key(friends.get_friends), methods=["GET"]),
+    Route("/v1/users/{user_id}/friends/{friend_id}", write(friends.add_friend), methods=["POST"]),
+    Route("/v1/users/{user_id}/friends/{friend_id}", write(friends.remove_friend), methods=["DELETE"]),
+    Route("/v1/boards/{board}/users/{user_id}/hide", admin(users.hide), methods=["POST"]),
+    Route("/v1/boards/{board}/users/{user_id}/hide", admin(users.unhide), methods=["DELETE"]),
+    Route("/v1/users/{user_id}", write(users.forget), methods=["DELETE"]),
+    Route("/v1/users/{user_id}/export", write(users.export), methods=["GET"]),
+    Route("/v1/admin/boards/{board}/buckets", admin(routes.buckets), methods=["GET"]),
+    Route("/v1/admin/reconcile", admin(routes.reconcile), methods=["POST"]),
+    Route("/v1/admin/rebuild", admin(admin_jobs.start_rebuild), methods=["POST"]),
+    Route("/v1/admin/replay", admin(admin_jobs.start_replay), methods=["POST"]),
+    Route("/v1/admin/jobs/{job_id}", admin(admin_jobs.get_job), methods=["GET"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -73,4 +79,7 @@ def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
             app.state.services = services
             yield
 
-    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Authenticate outermost: whatever runs inside it (limits, handlers) knows the caller.
+    return Starlette(
+        routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=[Middleware(Authenticate)]
+    )

@@ -9,17 +9,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import windows
+from podium.api.auth import anonymous
 from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
-from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Tie
+from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Tie
 from podium.errors import InvalidInput
 from podium.windows import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)
 TIES = tuple(t.value for t in Tie)
+READS = tuple(r.value for r in Reads)
 SETTINGS = (
     "order",
     "operator",
@@ -29,6 +31,7 @@ SETTINGS = (
     "timezone",
     "keep_periods",
     "allow_operator_override",
+    "reads",
 )
 
 
@@ -71,6 +74,7 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
         check_timezone(body.get("timezone", "UTC")),
         check_keep(body.get("keep_periods", 7)),
         check_flag(body.get("allow_operator_override", False), "allow_operator_override"),
+        Reads(check_choice(body.get("reads", "key"), "reads", READS)),
     )
 
 
@@ -103,13 +107,17 @@ async def patch_board(request: Request) -> Response:
         changed = replace(
             changed, allow_operator_override=check_flag(body["allow_operator_override"], "allow_operator_override")
         )
+    if "reads" in body:
+        changed = replace(changed, reads=Reads(check_choice(body["reads"], "reads", READS)))
     if changed != board:
         await svc.boards.update(changed)
     return json_response(await board_json(svc, changed))
 
 
 async def list_boards(request: Request) -> Response:
-    return json_response({"boards": await services(request).boards.names()})
+    """Every board's name; without a key (the web page's picker), only the public boards'."""
+    boards = services(request).boards
+    return json_response({"boards": await (boards.public_names() if anonymous(request) else boards.names())})
 
 
 async def get_board(request: Request) -> Response:

@@ -3,7 +3,7 @@ in its path, checked."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from podium import windows
 from podium.api.requests import check_id
@@ -13,7 +13,7 @@ from podium.ingest import Ingest
 from podium.windows import default_window, period_board_at
 
 
-def services(request: Request) -> Services:
+def services(request: HTTPConnection) -> Services:
     svc: Services = request.app.state.services
     return svc
 

@@ -8,15 +8,27 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from podium.api.responses import json_response
-from podium.errors import BackendUnavailable, BodyTooLarge, Conflict, InvalidInput, NotFound, PodiumError
+from podium.errors import (
+    BackendUnavailable,
+    BodyTooLarge,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PodiumError,
+    Unauthorized,
+)
 
 log = logging.getLogger("podium.api")
 
 STATUS: list[tuple[type[PodiumError], int]] = [
     (BodyTooLarge, 413),  # before InvalidInput: it is one
     (InvalidInput, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (BackendUnavailable, 503),
@@ -34,7 +46,9 @@ async def podium_error(request: Request, exc: Exception) -> Response:
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
     if status >= 500:
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
-    return json_response(error_body(exc.code, exc.message), status)
+    # RFC 6750: a 401 names the scheme the client should authenticate with.
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return json_response(error_body(exc.code, exc.message), status, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -42,6 +56,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if exc.status_code != 404 else f"no such path: {request.url.path}"
     return json_response(error_body(code, message), exc.status_code, headers=exc.headers)
+
+
+async def refuse_websocket(websocket: WebSocket, exc: PodiumError) -> None:
+    """A WebSocket's error answer: accepted, one error frame, closed (1008, policy violation)."""
+    await websocket.accept()
+    await websocket.send_json({"type": "error", **error_body(exc.code, exc.message)})
+    await websocket.close(code=1008)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

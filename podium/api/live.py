@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from podium.api.errors import error_body
+from podium.api.errors import refuse_websocket
 from podium.api.requests import check_id, int_param
 from podium.bootstrap import Services
 from podium.errors import InvalidInput, PodiumError
@@ -73,13 +73,12 @@ async def events(request: Request) -> Response:
 
 async def live(websocket: WebSocket) -> None:
     """WebSocket: each frame is one JSON text message; `resume_from` resumes after that seq."""
-    await websocket.accept()
     try:
         session = await _session(websocket, _seq_param(websocket.query_params, "resume_from"))
     except PodiumError as exc:
-        await websocket.send_json({"type": "error", **error_body(exc.code, exc.message)})
-        await websocket.close(code=1008)
+        await refuse_websocket(websocket, exc)
         return
+    await websocket.accept()
 
     async def send_frames() -> None:
         async for frame in session.frames():

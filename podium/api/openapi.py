@@ -55,6 +55,12 @@ WINDOWS = {
     "default": ["all"],
 }
 KEEP = {"type": "integer", "minimum": 0, "maximum": 366, "default": 7, "description": "Finished periods kept"}
+READS = {
+    "type": "string",
+    "enum": ["public", "key"],
+    "default": "key",
+    "description": "public: anyone may read the board, without a key; key: reads need an API key",
+}
 WINDOW = {
     "name": "window",
     "in": "query",
@@ -113,13 +119,19 @@ SCHEMAS: dict[str, Any] = {
             "timezone": {"type": "string", "default": "UTC", "description": "IANA time zone of the windows' resets"},
             "keep_periods": KEEP,
             "allow_operator_override": {"type": "boolean", "default": False},
+            "reads": READS,
         },
     },
     "BoardChanges": {
         "type": "object",
         "additionalProperties": False,
         "description": "The mutable settings; the others are fixed when the board is created.",
-        "properties": {"windows": WINDOWS, "keep_periods": KEEP, "allow_operator_override": {"type": "boolean"}},
+        "properties": {
+            "windows": WINDOWS,
+            "keep_periods": KEEP,
+            "allow_operator_override": {"type": "boolean"},
+            "reads": READS,
+        },
     },
     "Board": {
         "type": "object",
@@ -134,6 +146,7 @@ SCHEMAS: dict[str, Any] = {
             "timezone": {"type": "string"},
             "keep_periods": {"type": "integer"},
             "allow_operator_override": {"type": "boolean"},
+            "reads": {"type": "string", "enum": ["public", "key"]},
             "users": {"type": "integer", "minimum": 0},
         },
     },
@@ -300,7 +313,7 @@ def document() -> dict[str, Any]:
         "paths": {
             "/v1/boards": {
                 "get": {
-                    "summary": "Every board's name, sorted",
+                    "summary": "Every board's name, sorted (without a key: the public boards')",
                     "operationId": "listBoards",
                     "responses": {"200": answer("The boards", "BoardList")},
                 },

@@ -32,7 +32,7 @@ class Process:
                 [sys.executable, "-m", self.module, *self.args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env},
+                env={**os.environ, "PODIUM_AUTH": "off", "PODIUM_DEV": "1", **self.env},  # as bench/run.py
             )
 
     async def start(self, timeout_s: float = 60.0) -> None:

@@ -44,9 +44,16 @@ class Tie(StrEnum):
     DENSE = "dense"  # 1, 2, 2, 3: equals share a rank, the next does not skip
 
 
+class Reads(StrEnum):
+    """Who may read a board: anyone (a public web page), or only callers with a key."""
+
+    PUBLIC = "public"
+    KEY = "key"
+
+
 # What PATCH may change: the rest shapes what is stored (order, operator, subscore,
 # windows' time zone) or how it is indexed (dense ties), so it is fixed at creation.
-MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override")
+MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override", "reads")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,7 @@ class Board:
     timezone: str = "UTC"
     keep_periods: int = 7
     allow_operator_override: bool = False
+    reads: Reads = Reads.KEY
     # Set on the board a window's period is stored as (domain.windows): the board the
     # user created, whose settings it shares.
     parent: str | None = field(default=None, compare=False)
@@ -75,6 +83,7 @@ class Board:
             "timezone": self.timezone,
             "keep_periods": self.keep_periods,
             "allow_operator_override": self.allow_operator_override,
+            "reads": self.reads.value,
         }
 
     def settings_json(self) -> dict[str, Any]:
@@ -96,6 +105,7 @@ class Board:
             str(settings.get("timezone", "UTC")),
             int(settings.get("keep_periods", 7)),
             bool(settings.get("allow_operator_override", False)),
+            Reads(settings.get("reads", "key")),  # boards made before the setting: key-only
         )
 
     def renamed(self, name: str) -> Board:

@@ -62,6 +62,9 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         # One partition a user, the list a set column in one row: replacing it is one
         # atomic row write, and a list of 1,000 ids of 128 bytes stays a small partition.
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.FRIENDS_TABLE} (user_id text PRIMARY KEY, friends set<text>)",
+        # API keys (podium/keystore/cassandra.py): a few rows, read by id and cached by each api.
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.KEYS_TABLE} (key_id text PRIMARY KEY, name text, "
+        "scope text, digest text, created_at_us bigint, revoked_at_us bigint)",
     ]
 
 
@@ -157,6 +160,11 @@ class CassandraStore:
 
     async def _execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self._execute_statement(self._statement(cql), params)
+
+    async def execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One statement on the keyspace (`{ks}` in `cql`), prepared once: for the keyspace's
+        tables another port keeps (podium/keystore/cassandra.py)."""
+        return await self._execute(cql, params)
 
     async def _execute_statement(self, statement: Any, params: Sequence[Any]) -> list[Any]:
         from cassandra import DriverException

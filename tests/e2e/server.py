@@ -46,6 +46,9 @@ class PodiumProcess:
             "PODIUM_DATA": str(self.data),
             "PODIUM_PORT": str(self.port),
             "PODIUM_METRICS_PORT": str(self.port),
+            # Tests run without keys unless they are about keys (then `env` turns auth on).
+            "PODIUM_AUTH": "off",
+            "PODIUM_DEV": "1",
             **self.env,
         }
         with open(self.log, "ab") as out:

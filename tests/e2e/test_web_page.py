@@ -4,6 +4,7 @@ HTTP must show on the open board page within one second, without a reload."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,17 +18,38 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from podium.bootstrap import managed_keys
+from podium.domain.keys import Scope
+from podium.settings import Settings
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 BOARD = "arena"
+Headers = dict[Scope, dict[str, str]]  # a scope's key, as the header that sends it
+
+
+async def make_keys(data: Path) -> Headers:
+    async with managed_keys(Settings(data=data)) as keys:
+        return {s: {"authorization": f"Bearer {(await keys.create(s))[1]}"} for s in (Scope.WRITE, Scope.ADMIN)}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumProcess]:
-    with PodiumProcess(tmp_path_factory.mktemp("web") / "data").start() as podium:
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("web") / "data"
+
+
+@pytest.fixture(scope="module")
+def keys(data: Path) -> Headers:
+    """A write and an admin key; the page itself has none."""
+    return asyncio.run(make_keys(data))
+
+
+@pytest.fixture(scope="module")
+def server(data: Path, keys: Headers) -> Iterator[PodiumProcess]:
+    """Auth on, as a studio runs it: the page reads the public board without a key."""
+    with PodiumProcess(data, env={"PODIUM_AUTH": "on"}).start() as podium:
         yield podium
 
 
@@ -47,13 +69,19 @@ def browser() -> Iterator[WebDriver]:
         chrome.quit()
 
 
-def submit(server: PodiumProcess, user_id: str, score: int, *, wait: bool) -> None:
+def submit(server: PodiumProcess, keys: Headers, user_id: str, score: int, *, wait: bool) -> None:
     answer = httpx.post(
         f"{server.base_url}/v1/boards/{BOARD}/scores",
         params={"wait": "true"} if wait else {},
         json={"user_id": user_id, "score": score},
+        headers=keys[Scope.WRITE],
     )
     assert answer.status_code == (200 if wait else 202), answer.text
+
+
+def create_public_board(server: PodiumProcess, keys: Headers) -> int:
+    answer = httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={"reads": "public"}, headers=keys[Scope.ADMIN])
+    return answer.status_code
 
 
 def text(browser: WebDriver, css: str) -> str:
@@ -71,8 +99,8 @@ def save_screenshot(browser: WebDriver, *paths: Path) -> None:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, browser: WebDriver) -> None:
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, keys: Headers, browser: WebDriver) -> None:
+    assert create_public_board(server, keys) in (200, 201)
     browser.get(f"{server.base_url}/")
     WebDriverWait(browser, 10).until(lambda b: BOARD in [a.text for a in b.find_elements(By.CSS_SELECTOR, "#boards a")])
     browser.find_element(By.LINK_TEXT, BOARD).click()
@@ -81,12 +109,17 @@ def test_the_picker_lists_the_boards_and_opens_one(server: PodiumProcess, browse
 
 
 def test_a_submitted_score_shows_on_the_board_page_within_a_second(
-    server: PodiumProcess, browser: WebDriver, tmp_path: Path
+    server: PodiumProcess, keys: Headers, browser: WebDriver, tmp_path: Path
 ) -> None:
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
+    assert create_public_board(server, keys) in (200, 201)
     for user_id, score in (("bob", 300), ("cy", 200), ("ada", 100)):
-        submit(server, user_id, score, wait=True)
-    assert httpx.put(f"{server.base_url}/v1/users/ada/friends", json={"friends": ["bob"]}).status_code == 200
+        submit(server, keys, user_id, score, wait=True)
+    assert (
+        httpx.put(
+            f"{server.base_url}/v1/users/ada/friends", json={"friends": ["bob"]}, headers=keys[Scope.WRITE]
+        ).status_code
+        == 200
+    )
 
     browser.get(f"{server.base_url}/boards/{BOARD}?user=ada&top=5")
     WebDriverWait(browser, 15).until(
@@ -96,7 +129,7 @@ def test_a_submitted_score_shows_on_the_board_page_within_a_second(
     assert column(browser, "friends", 2) == ["bob", "ada"]
 
     started = time.monotonic()
-    submit(server, "ada", 250, wait=False)  # 350: ada passes bob and cy
+    submit(server, keys, "ada", 250, wait=False)  # 350: ada passes bob and cy
     WebDriverWait(browser, 1.0, poll_frequency=0.02).until(lambda b: text(b, "#me-rank") == "1")
     elapsed_s = time.monotonic() - started
     assert elapsed_s < 1.0, f"the new rank showed after {elapsed_s:.3f} s"
@@ -114,18 +147,20 @@ def readme_js() -> str:
     return readme.split("In a browser:\n\n```js\n", 1)[1].split("```", 1)[0]
 
 
-def test_the_readmes_javascript_client_runs_as_written(server: PodiumProcess, browser: WebDriver) -> None:
+def test_the_readmes_javascript_client_runs_as_written(
+    server: PodiumProcess, keys: Headers, browser: WebDriver
+) -> None:
     """The README's browser example, pasted into a page of the service: it gets the
     snapshot and then the delta of a score submitted meanwhile, over SSE and WebSocket."""
-    assert httpx.put(f"{server.base_url}/v1/boards/{BOARD}", json={}).status_code in (200, 201)
-    submit(server, "ada", 1, wait=True)
+    assert create_public_board(server, keys) in (200, 201)
+    submit(server, keys, "ada", 1, wait=True)
     browser.get(f"{server.base_url}/")
     # The example logs each frame's seq first; collect what it logs.
     browser.execute_script("window.logged = []; console.log = (...args) => window.logged.push(args[0]);")
     browser.execute_script(readme_js())
     WebDriverWait(browser, 10).until(lambda b: len(b.execute_script("return window.logged")) >= 2)  # two snapshots
     before = max(browser.execute_script("return window.logged"))
-    submit(server, "zed", 7, wait=True)
+    submit(server, keys, "zed", 7, wait=True)
     WebDriverWait(browser, 5, poll_frequency=0.05).until(
         lambda b: len([s for s in b.execute_script("return window.logged") if s > before]) >= 2  # SSE and WS
     )

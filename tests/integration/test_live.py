@@ -44,7 +44,7 @@ def hub(request: pytest.FixtureRequest) -> str:
 
 def live_settings(tmp_path: Path, hub: str, request: pytest.FixtureRequest, **overrides: Any) -> Settings:
     redis_url = request.getfixturevalue("live_redis") if hub == "redis" else ""
-    return Settings(data=tmp_path / "data", wait_timeout_s=5.0, live_redis_url=redis_url, **overrides)
+    return Settings(auth="off", data=tmp_path / "data", wait_timeout_s=5.0, live_redis_url=redis_url, **overrides)
 
 
 def receive_until(ws: Any, state: LiveState, done: Any, timeout_s: float = 20.0) -> None:
@@ -135,7 +135,7 @@ def test_a_client_too_far_behind_gets_a_fresh_snapshot(
 
 def test_bursts_are_coalesced_to_the_frame_rate_and_keep_the_latest_state(tmp_path: Path, b: BoardNames) -> None:
     fps = 4
-    with TestClient(create_app(Settings(data=tmp_path / "data", live_max_fps=fps))) as client:
+    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data", live_max_fps=fps))) as client:
         make_board(client, b.arena)
         with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3") as ws:
             state = LiveState()
@@ -155,7 +155,7 @@ def test_bursts_are_coalesced_to_the_frame_rate_and_keep_the_latest_state(tmp_pa
 
 
 def test_players_get_their_events(tmp_path: Path, b: BoardNames) -> None:
-    with TestClient(create_app(Settings(data=tmp_path / "data"))) as client:
+    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data"))) as client:
         make_board(client, b.arena)
         client.put(f"/v1/users/{b.ada}/friends", json={"friends": [b.bob]})
         for user, score in [(b.ada, 50), (b.bob, 10), (b.cy, 100), (b.dee, 90)]:
@@ -181,7 +181,7 @@ def test_players_get_their_events(tmp_path: Path, b: BoardNames) -> None:
 def test_friends_global_ranks_follow_other_players_changes(tmp_path: Path, b: BoardNames) -> None:
     """A stranger passing ada's friend changes only the friend's global rank: the friends
     board on ada's stream catches up within the refresh interval."""
-    with TestClient(create_app(Settings(data=tmp_path / "data"))) as client:
+    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data"))) as client:
         make_board(client, b.arena)
         client.put(f"/v1/users/{b.ada}/friends", json={"friends": [b.bob]})
         for user, score in [(b.ada, 50), (b.bob, 40)]:
@@ -313,7 +313,7 @@ def test_sse_sees_every_change_and_resumes_with_last_event_id(server: str, b: Bo
 
 
 def test_a_websocket_with_bad_input_gets_an_error_frame(tmp_path: Path, b: BoardNames) -> None:
-    with TestClient(create_app(Settings(data=tmp_path / "data", live_max_top=20))) as client:
+    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data", live_max_top=20))) as client:
         make_board(client, b.arena)
         for path, code in [
             (f"/v1/boards/{b.nope}/live", "board_not_found"),
@@ -371,7 +371,7 @@ def test_the_readme_python_client_works_as_written(server: str, b: BoardNames) -
         threading.Timer(
             0.3, lambda: http.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "ada", "score": 5})
         ).start()
-        frames = namespace["follow"](server, b.arena, "ada")
+        frames = namespace["follow"](server, b.arena, "ada", "any key: auth is off here")
         snapshot, delta = next(frames), next(frames)
         frames.close()
     assert (snapshot["type"], snapshot["me"]) == ("snapshot", None)
@@ -387,7 +387,7 @@ def test_the_readme_python_client_works_as_written(server: str, b: BoardNames) -
         threading.Timer(
             0.3, lambda: http.post(f"/v1/boards/{b.arena}/scores", json={"user_id": "bob", "score": 1})
         ).start()
-        frames = namespace["follow"](server, b.arena, "ada", last_seq=delta["seq"])
+        frames = namespace["follow"](server, b.arena, "ada", "any key", last_seq=delta["seq"])
         first, second = next(frames), next(frames)
         frames.close()
     assert (first["type"], first["changes"]) == ("delta", [])

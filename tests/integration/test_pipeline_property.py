@@ -31,7 +31,7 @@ _boards = itertools.count()
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     global _client
     data = Path(tmp_path_factory.mktemp("property"))
-    with TestClient(create_app(Settings(data=data, wait_timeout_s=5.0))) as client:
+    with TestClient(create_app(Settings(auth="off", data=data, wait_timeout_s=5.0))) as client:
         _client = client
         yield
     _client = None

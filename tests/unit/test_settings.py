@@ -74,3 +74,31 @@ def test_the_home_db_worker_reads_every_other_regions_mirrored_ingest_topic() ->
 def test_region_names_that_cannot_name_a_topic_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(InvalidInput, match="region"):
         Settings.from_env(env)
+
+
+def test_the_distributed_profile_refuses_auth_off_unless_a_dev_run() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Settings.from_env({"PODIUM_PROFILE": "distributed", "PODIUM_AUTH": "off"})
+    assert "PODIUM_AUTH" in refused.value.message and "PODIUM_DEV" in refused.value.message
+    with pytest.raises(InvalidInput):
+        Settings.from_env({"PODIUM_PROFILE": "distributed", "PODIUM_AUTH": "off", "PODIUM_DEV": "0"})
+    assert Settings.from_env({"PODIUM_PROFILE": "distributed", "PODIUM_AUTH": "off", "PODIUM_DEV": "1"}).dev
+    assert Settings.from_env({"PODIUM_AUTH": "off"}).auth == "off"  # embedded: a dev run by nature
+    with pytest.raises(InvalidInput):
+        Settings.from_env({"PODIUM_AUTH": "maybe"})
+    with pytest.raises(InvalidInput):
+        Settings.from_env({"PODIUM_DEV": "perhaps"})
+
+
+def test_a_refused_start_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from podium.cli import main
+
+    monkeypatch.setenv("PODIUM_AUTH", "off")
+    monkeypatch.delenv("PODIUM_DEV", raising=False)
+    assert main(["serve", "--profile", "distributed"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PODIUM_AUTH" in err and "PODIUM_DEV" in err
+
+
+def test_the_api_key_setting_stays_out_of_repr() -> None:
+    assert "pk_secret" not in repr(Settings(api_key="pk_secret"))
