@@ -24,6 +24,8 @@ from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, 
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.jobs import Jobs
+from podium.limits.base import RateLimiter, SubmissionCounter
+from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.rank_worker import RankWorker, RankWorkerSettings
@@ -70,6 +72,9 @@ class Services:
         return {user: t for (_, user), t in found.items()}
 
     users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
+    # Request rates and submissions per user a minute (podium/limits/); api role only.
+    rate_limiter: RateLimiter | None = None
+    submission_counter: SubmissionCounter | None = None
 
 
 class Workers:
@@ -152,6 +157,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("housekeeping", housekeeping, nothing)
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
+    rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
         ingest = Ingest(score_log)
@@ -168,8 +174,12 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             live=live,
             store=store,
             users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
         )
     finally:
+        await rate_limiter.close()
+        await submission_counter.close()
         await admin.close()
         await workers.stop()
         await live.close()
@@ -199,6 +209,11 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     live = redis_live_hub(settings)
     workers = Workers()
     closers: list[Callable[[], Awaitable[None]]] = [live.close]
+    rate_limiter: RateLimiter | None = None
+    submission_counter: SubmissionCounter | None = None
+    if "api" in roles:
+        rate_limiter, submission_counter = redis_limits(settings)
+        closers += [rate_limiter.close, submission_counter.close]
     if "db-worker" in roles:
         consumer = KafkaLogConsumer(settings.kafka_bootstrap, [names.INGEST_TOPIC], names.DB_WORKER_GROUP)
         db_worker = DbWorker(
@@ -238,6 +253,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             live=live,
             store=store,
             users=users,
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
         )
     finally:
         await admin.close()
@@ -338,6 +355,21 @@ def redis_live_hub(settings: Settings) -> LiveHub:
     if settings.live_redis_url:
         return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history)
     return RedisLiveHub(redis_directory(settings), history=settings.live_history)
+
+
+def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
+    """The limits on the live hub's Redis (`live_redis_url`, else the first shard or the one
+    Redis): every api process already shares it."""
+    from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
+
+    def client() -> Any:
+        if settings.live_redis_url:
+            import redis.asyncio as aioredis
+
+            return aioredis.Redis.from_url(settings.live_redis_url)
+        return redis_directory(settings)
+
+    return RedisRateLimiter(client()), RedisSubmissionCounter(client())
 
 
 def redis_social_index(settings: Settings) -> SocialIndex:

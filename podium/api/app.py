@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Collection
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
@@ -13,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from podium.api import admin, boards, friends, live, reads, routes, scores, users, web
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
+from podium.api.rate_limits import RateLimits
 from podium.api.responses import json_response
 from podium.bootstrap import ROLES, open_services
 from podium.metrics import metrics_endpoint
@@ -73,4 +75,5 @@ def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
             app.state.services = services
             yield
 
-    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan)
+    middleware = [Middleware(RateLimits, settings=settings)]
+    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=middleware)

@@ -13,7 +13,8 @@ from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
-from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Tie
+from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Rules, Tie
+from podium.domain.rules import check_rules
 from podium.errors import InvalidInput
 from podium.windows import check_window, stored_boards
 
@@ -29,6 +30,7 @@ SETTINGS = (
     "timezone",
     "keep_periods",
     "allow_operator_override",
+    "rules",
 )
 
 
@@ -59,6 +61,13 @@ def check_flag(value: Any, name: str) -> bool:
     return value
 
 
+def check_rules_setting(value: Any) -> Rules:
+    checked = check_rules(value)
+    if isinstance(checked, str):
+        raise InvalidInput(checked, code="invalid_rules")
+    return checked
+
+
 def board_from_body(name: str, body: dict[str, Any]) -> Board:
     sub = body.get("subscore_order")
     return Board(
@@ -71,6 +80,7 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
         check_timezone(body.get("timezone", "UTC")),
         check_keep(body.get("keep_periods", 7)),
         check_flag(body.get("allow_operator_override", False), "allow_operator_override"),
+        check_rules_setting(body.get("rules", {})),
     )
 
 
@@ -103,6 +113,8 @@ async def patch_board(request: Request) -> Response:
         changed = replace(
             changed, allow_operator_override=check_flag(body["allow_operator_override"], "allow_operator_override")
         )
+    if "rules" in body:  # the whole set of rules: a rule left out is off
+        changed = replace(changed, rules=check_rules_setting(body["rules"]))
     if changed != board:
         await svc.boards.update(changed)
     return json_response(await board_json(svc, changed))

@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.responses import json_response
-from podium.errors import BackendUnavailable, BodyTooLarge, Conflict, InvalidInput, NotFound, PodiumError
+from podium.errors import (
+    BackendUnavailable,
+    BodyTooLarge,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PodiumError,
+    ScoreRuleBroken,
+)
 
 log = logging.getLogger("podium.api")
 
@@ -19,14 +28,23 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     (InvalidInput, 400),
     (NotFound, 404),
     (Conflict, 409),
+    (ScoreRuleBroken, 422),
     (BackendUnavailable, 503),
 ]
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message}}
+
+
+def details(exc: PodiumError) -> dict[str, Any]:
+    """What an error says beyond its code and message: the rule a submission broke, and
+    in a batch the first breaking item."""
+    if isinstance(exc, ScoreRuleBroken):
+        return {"rule": exc.rule} | ({"index": exc.index} if exc.index is not None else {})
+    return {}
 
 
 async def podium_error(request: Request, exc: Exception) -> Response:
@@ -34,7 +52,9 @@ async def podium_error(request: Request, exc: Exception) -> Response:
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
     if status >= 500:
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
-    return json_response(error_body(exc.code, exc.message), status)
+    body = error_body(exc.code, exc.message)
+    body["error"] |= details(exc)
+    return json_response(body, status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,7 @@ from podium import bounded, ranks, windows
 from podium.api.context import board_of, ingest_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
 from podium.api.responses import json_response
+from podium.api.rules import enforce
 from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, better, is_valid_id, is_valid_score
 from podium.domain.totals import LogPosition, Total
@@ -103,6 +104,7 @@ async def submit_score(request: Request) -> Response:
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
     sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
+    await enforce(svc, board, [sub], batch=False)
     before = await previous(svc, board, [sub.user_id]) if wait else {}
     [(position, at_us)] = await ingest_of(svc).submit_timed([sub])
     if not wait:
@@ -122,6 +124,7 @@ async def submit_batch(request: Request) -> Response:
     if len(items) > svc.settings.max_batch:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
     parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
+    await enforce(svc, board, parsed, batch=True)
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
     stamped = await ingest_of(svc).submit_timed(parsed)
     if not wait:

@@ -54,6 +54,8 @@ DIST_ENV = {
     "PODIUM_BUCKET_MAX_MEMBERS": "8",  # tiny buckets: the tests' boards split, under faults too
     "PODIUM_REDIS_WAIT_REPLICAS": "1",
     "PODIUM_WAIT_TIMEOUT_S": "30",
+    "PODIUM_RATE_KEY_PER_S": "0",  # no rate limits: tests send in bulk from one address
+    "PODIUM_RATE_ADDRESS_PER_S": "0",
 }
 
 

@@ -46,6 +46,8 @@ class PodiumProcess:
             "PODIUM_DATA": str(self.data),
             "PODIUM_PORT": str(self.port),
             "PODIUM_METRICS_PORT": str(self.port),
+            "PODIUM_RATE_KEY_PER_S": "0",  # no rate limits: tests send in bulk from one address
+            "PODIUM_RATE_ADDRESS_PER_S": "0",
             **self.env,
         }
         with open(self.log, "ab") as out:

@@ -45,6 +45,7 @@ def test_board_create_is_idempotent_and_conflicts_on_other_settings(client: Test
         "timezone": "UTC",
         "keep_periods": 7,
         "allow_operator_override": False,
+        "rules": {},
         "users": 0,
     }
     again = client.put(f"/v1/boards/{b.arena}", json={"order": "asc", "operator": "best"})

@@ -1,0 +1,103 @@
+"""Rate limits per key and per client address: 429 with Retry-After once over, counted in
+a metric, allowed again after the wait (embedded: the in-memory limiter)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from starlette.testclient import TestClient
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from podium.api.app import create_app
+from podium.settings import Settings
+
+
+class KeyFromHeader:
+    """Stands in for authentication: the key id and scope a request's headers claim."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            if b"x-key" in headers:
+                scope.setdefault("state", {})["key_id"] = headers[b"x-key"].decode()
+                scope["state"]["key_scope"] = headers[b"x-scope"].decode()
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[TestClient]:
+    """Two requests at once, then one every half second, per key and per address."""
+    settings = Settings(
+        data=tmp_path / "data", rate_key_per_s=2, rate_key_burst=2, rate_address_per_s=2, rate_address_burst=2
+    )
+    app = create_app(settings)
+    app.add_middleware(KeyFromHeader)
+    with TestClient(app) as client:
+        yield client
+
+
+def limited_count(limit: str) -> float:
+    return REGISTRY.get_sample_value("podium_rate_limited_total", {"limit": limit}) or 0.0
+
+
+def assert_limited(answer: httpx.Response, limit: str) -> float:
+    assert answer.status_code == 429, answer.text
+    assert answer.json()["error"]["code"] == "rate_limited"
+    assert limit in answer.json()["error"]["message"]
+    retry_after = answer.headers["retry-after"]
+    assert retry_after.isdigit() and int(retry_after) >= 1
+    return float(retry_after)
+
+
+def test_an_address_over_its_limit_waits_and_is_allowed_again(limited: TestClient) -> None:
+    counted = limited_count("address")
+    assert [limited.get("/v1/boards").status_code for _ in range(2)] == [200, 200]
+    assert assert_limited(limited.get("/v1/boards"), "address") == 1
+    assert limited_count("address") == counted + 1
+    assert limited.get("/healthz").status_code == 200  # health checks are never limited
+    assert limited.get("/metrics").status_code == 200
+    time.sleep(0.55)
+    assert limited.get("/v1/boards").status_code == 200
+    assert_limited(limited.get("/v1/boards"), "address")
+
+
+def test_a_write_key_is_limited_on_its_own_not_by_address(limited: TestClient) -> None:
+    counted = limited_count("key")
+    ann = {"x-key": "ann", "x-scope": "write"}
+    assert [limited.get("/v1/boards", headers=ann).status_code for _ in range(2)] == [200, 200]
+    assert_limited(limited.get("/v1/boards", headers=ann), "key")
+    assert limited_count("key") == counted + 1
+    bob = {"x-key": "bob", "x-scope": "admin"}
+    assert limited.get("/v1/boards", headers=bob).status_code == 200  # another key, its own allowance
+    # The keys' requests did not spend the address's allowance (a game server is one address).
+    assert [limited.get("/v1/boards").status_code for _ in range(2)] == [200, 200]
+    time.sleep(0.55)
+    assert limited.get("/v1/boards", headers=ann).status_code == 200
+
+
+def test_a_read_key_is_limited_by_its_address_too(limited: TestClient) -> None:
+    reader = {"x-key": "player-app", "x-scope": "read"}
+    assert limited.get("/v1/boards", headers=reader).status_code == 200
+    assert limited.get("/v1/boards").status_code == 200  # the same address, no key
+    assert_limited(limited.get("/v1/boards", headers=reader), "address")
+
+
+def test_a_limited_request_is_refused_before_its_body_is_read(limited: TestClient) -> None:
+    read = []
+
+    def body() -> Iterator[bytes]:
+        read.append(True)
+        yield b'{"user_id": "ann", "score": 1}'
+
+    assert limited.put("/v1/boards/arena", json={}).status_code == 201
+    assert limited.get("/v1/boards").status_code == 200
+    assert_limited(limited.post("/v1/boards/arena/scores", content=body()), "address")
+    assert read == []
