@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from podium import bounded, ranks, windows
 from podium.api.context import board_of, ingest_of, services
-from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
+from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
 from podium.api.rules import enforce
 from podium.bootstrap import Services
@@ -68,7 +68,7 @@ def checked_submission(svc: Services, board: Board, item: Any, where: str) -> Su
         subscore,
         operator,
         check_display_name(body.get("display_name"), svc.settings.max_display_name),
-        check_metadata(body.get("metadata"), svc.settings.max_metadata_bytes),
+        check_metadata(body.get("metadata"), svc.settings.max_metadata_bytes, svc.settings.max_json_depth),
     )
 
 
@@ -88,11 +88,13 @@ def check_display_name(value: Any, max_chars: int) -> str | None:
     return value
 
 
-def check_metadata(value: Any, max_bytes: int) -> str | None:
+def check_metadata(value: Any, max_bytes: int, max_depth: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise InvalidInput("metadata must be a JSON object", code="invalid_metadata")
+    if nested_deeper(value, max_depth):  # before encoding it: orjson refuses past 254 levels
+        raise InvalidInput(f"metadata must be nested at most {max_depth} levels deep", code="metadata_too_deep")
     text = orjson.dumps(value).decode()
     if len(text.encode()) > max_bytes:
         raise InvalidInput(f"metadata must be at most {max_bytes} bytes as compact JSON", code="metadata_too_large")
