@@ -85,3 +85,21 @@ def test_patch_changes_the_rules(client: TestClient, b: BoardNames) -> None:
     bad = client.put(f"/v1/boards/{b.other}", json={"rules": {"cheat": 1}})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_rules"
     assert client.get(f"/v1/boards/{b.other}").status_code == 404
+
+
+def test_openapi_tells_the_rules_and_their_answers(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    for name in ("BoardSettings", "BoardChanges", "Board"):
+        assert set(schemas[name]["properties"]["rules"]["properties"]) == {
+            "min_score",
+            "max_score",
+            "max_change",
+            "max_submissions_per_minute",
+        }
+    for path in ("/v1/boards/{board}/scores", "/v1/boards/{board}/scores/batch"):
+        responses = doc["paths"][path]["post"]["responses"]
+        assert {"422", "429"} <= set(responses)
+        assert "Retry-After" in responses["429"]["headers"]
+    assert "429" in doc["paths"]["/v1/boards/{board}"]["patch"]["responses"]
+    assert "429" not in doc["paths"]["/healthz"]["get"]["responses"]
