@@ -22,7 +22,7 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local allowed_at = new_tat - interval * tonumber(ARGV[2])
 if allowed_at > now then return math.ceil(allowed_at - now) end
-redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
 return 0
 """
 
@@ -39,17 +39,21 @@ local over = {}
 local fresh = {}
 local at = 3
 for k = 1, #KEYS do
-  redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now - window)
-  local count = redis.call('ZCARD', KEYS[k])
   local n = tonumber(ARGV[at])
+  local count = redis.call('ZCARD', KEYS[k])
+  if count + n > limit then  -- the set may hold ids the window has left: count only the others
+    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now - window)
+    count = redis.call('ZCARD', KEYS[k])
+  end
   local new = {}
   local taken = {}
   for p = 1, n do
     local id = ARGV[at + p]
-    if not taken[id] and not redis.call('ZSCORE', KEYS[k], id) then
+    if not taken[id] and (count == 0 or not redis.call('ZSCORE', KEYS[k], id)) then
       taken[id] = true
+      new[#new + 1] = now
       new[#new + 1] = id
-      if count + #new > limit then
+      if count + #new / 2 > limit then
         over[#over + 1] = k
         over[#over + 1] = p
         break
@@ -61,7 +65,7 @@ for k = 1, #KEYS do
 end
 if #over > 0 then return over end
 for k = 1, #KEYS do
-  for _, id in ipairs(fresh[k]) do redis.call('ZADD', KEYS[k], 'NX', now, id) end
+  if #fresh[k] > 0 then redis.call('ZADD', KEYS[k], unpack(fresh[k])) end
   redis.call('PEXPIRE', KEYS[k], window)
 end
 return over

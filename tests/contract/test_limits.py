@@ -60,6 +60,9 @@ async def test_a_burst_is_allowed_then_refused_until_the_wait_is_over(
     assert await limiter.take(name, rate) == 0.0
     assert await limiter.take(name, rate) > 0  # the refused request was not counted: one refill, one take
     assert await limiter.take(name, Rate(per_s=0, burst=1)) == 0.0  # no limit
+    # A limit far past any load (the bench's): an interval below a millisecond's precision.
+    huge = Rate(per_s=1e9, burst=10**9)
+    assert [await limiter.take(fresh("address:c"), huge) for _ in range(3)] == [0.0] * 3
 
 
 async def test_submissions_past_the_limit_are_refused_and_none_is_counted(
