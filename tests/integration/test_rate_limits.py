@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 
 from podium.api.app import create_app
 from podium.settings import Settings
@@ -101,3 +102,13 @@ def test_a_limited_request_is_refused_before_its_body_is_read(limited: TestClien
     assert limited.get("/v1/boards").status_code == 200
     assert_limited(limited.post("/v1/boards/arena/scores", content=body()), "address")
     assert read == []
+
+
+def test_a_live_connection_over_the_limit_is_closed_before_the_handshake(limited: TestClient) -> None:
+    assert limited.put("/v1/boards/arena", json={}).status_code == 201
+    assert limited.get("/v1/boards").status_code == 200
+    counted = limited_count("address")
+    with pytest.raises(WebSocketDisconnect) as closed, limited.websocket_connect("/v1/boards/arena/live"):
+        pass
+    assert closed.value.code == 1008
+    assert limited_count("address") == counted + 1
