@@ -10,6 +10,7 @@ trust its forwarded headers (docs/operations.md)."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,6 +26,7 @@ from podium.settings import Settings
 log = logging.getLogger("podium.api")
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/metrics"})
+WARN_EVERY_S = 10.0
 
 
 class RateLimits:
@@ -33,6 +35,7 @@ class RateLimits:
         self.per_key = Rate(settings.rate_key_per_s, settings.rate_key_burst)
         self.per_address = Rate(settings.rate_address_per_s, settings.rate_address_burst)
         self.off = self.per_key.unlimited and self.per_address.unlimited
+        self.quiet_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.off or scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS:
@@ -43,7 +46,9 @@ class RateLimits:
         except BackendUnavailable as exc:
             # Open, not closed: a Redis fault must not turn every player away; the
             # pipeline behind still answers 503 if it needs that Redis itself.
-            log.warning("rate limits unavailable: request let through", extra={"error": exc.message})
+            if time.monotonic() >= self.quiet_until:  # one warning every few seconds, not one a request
+                self.quiet_until = time.monotonic() + WARN_EVERY_S
+                log.warning("rate limits unavailable: requests let through", extra={"error": exc.message})
             refused = None
         if refused is None:
             await self.app(scope, receive, send)

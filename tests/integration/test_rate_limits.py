@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from podium.api.app import create_app
+from podium.errors import BackendUnavailable
 from podium.settings import Settings
 
 
@@ -112,3 +113,13 @@ def test_a_live_connection_over_the_limit_is_closed_before_the_handshake(limited
         pass
     assert closed.value.code == 1008
     assert limited_count("address") == counted + 1
+
+
+def test_requests_are_let_through_when_the_limits_cannot_be_counted(
+    limited: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(name: str, rate: object) -> float:
+        raise BackendUnavailable("redis: connection refused")
+
+    monkeypatch.setattr(limited.app.state.services.rate_limiter, "take", unreachable)  # type: ignore[attr-defined]
+    assert [limited.get("/v1/boards").status_code for _ in range(4)] == [200] * 4  # past the burst of 2
