@@ -60,7 +60,7 @@ async def start_replay(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    job_id = request.path_params["job_id"]
+    job_id = check_id(request.path_params["job_id"], "job_id")
     return json_response(services(request).admin.jobs.get(job_id).to_json())
 
 

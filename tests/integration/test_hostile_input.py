@@ -132,3 +132,9 @@ def test_bad_query_parameters_are_a_400(seeded: TestClient, b: BoardNames, query
 @pytest.mark.parametrize("start", ["9" * 5000, "²", 2**64 - 1, "0001-01-01T00:00:00+14:00x"])
 def test_a_bad_replay_start_is_a_400(seeded: TestClient, start: Any) -> None:
     assert_refused(seeded.post("/v1/admin/replay", json={"from": start}), 400, "invalid_from")
+
+
+def test_a_job_id_that_is_no_id_is_a_400_not_echoed(seeded: TestClient) -> None:
+    answer = seeded.get("/v1/admin/jobs/" + "<script>" * 500)
+    assert_refused(answer, 400, "invalid_job_id")
+    assert "<script>" not in answer.text
