@@ -138,3 +138,18 @@ def test_a_job_id_that_is_no_id_is_a_400_not_echoed(seeded: TestClient) -> None:
     answer = seeded.get("/v1/admin/jobs/" + "<script>" * 500)
     assert_refused(answer, 400, "invalid_job_id")
     assert "<script>" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"authorization": "Bearer " + "x" * 100_000},
+        {"authorization": b"Bearer \xff\xfe\x00"},
+        {"x-padding": "y" * 60_000},
+        {"content-length": "9" * 5000},
+    ],
+)
+def test_absurd_headers_are_never_a_500(seeded: TestClient, b: BoardNames, headers: dict[str, Any]) -> None:
+    assert seeded.get("/v1/boards", headers=headers).status_code < 500
+    posted = seeded.post(f"/v1/boards/{b.arena}/scores", content=b'{"user_id": "ada", "score": 1}', headers=headers)
+    assert posted.status_code < 500, posted.text
