@@ -27,6 +27,8 @@ from podium.ingest import Ingest
 from podium.jobs import Jobs
 from podium.keys import Keys
 from podium.keystore.base import KeyStore
+from podium.limits.base import RateLimiter, SubmissionCounter
+from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.rank_worker import RankWorker, RankWorkerSettings
@@ -74,6 +76,9 @@ class Services:
 
     users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
     keys: Keys | None = None  # API keys (podium/keys.py); None with auth off: every request allowed
+    # Request rates and submissions per user a minute (podium/limits/); api role only.
+    rate_limiter: RateLimiter | None = None
+    submission_counter: SubmissionCounter | None = None
 
 
 class Workers:
@@ -158,6 +163,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
     keys = await open_keys(settings)
+    rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
     try:
         friends = Friends(store, social, index, max_friends=settings.max_friends)
         ingest = Ingest(score_log, region=settings.region)
@@ -175,10 +181,14 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             store=store,
             users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
             keys=keys,
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
         )
     finally:
         if keys is not None:
             await keys.close()
+        await rate_limiter.close()
+        await submission_counter.close()
         await admin.close()
         await workers.stop()
         await live.close()
@@ -211,6 +221,11 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
     live = redis_live_hub(settings)
     workers = Workers()
     closers: list[Callable[[], Awaitable[None]]] = [live.close]
+    rate_limiter: RateLimiter | None = None
+    submission_counter: SubmissionCounter | None = None
+    if "api" in roles:
+        rate_limiter, submission_counter = redis_limits(settings)
+        closers += [rate_limiter.close, submission_counter.close]
     if "db-worker" in roles:
         consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
         db_worker = DbWorker(
@@ -253,6 +268,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             store=store,
             users=users,
             keys=keys,
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
         )
     finally:
         await admin.close()
@@ -408,6 +425,21 @@ def redis_live_hub(settings: Settings) -> LiveHub:
     if settings.live_redis_url:
         return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history)
     return RedisLiveHub(redis_directory(settings), history=settings.live_history)
+
+
+def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
+    """The limits on the live hub's Redis (`live_redis_url`, else the first shard or the one
+    Redis): every api process already shares it."""
+    from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
+
+    def client() -> Any:
+        if settings.live_redis_url:
+            import redis.asyncio as aioredis
+
+            return aioredis.Redis.from_url(settings.live_redis_url)
+        return redis_directory(settings)
+
+    return RedisRateLimiter(client()), RedisSubmissionCounter(client())
 
 
 def redis_social_index(settings: Settings) -> SocialIndex:

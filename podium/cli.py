@@ -392,8 +392,11 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from podium.api.app import create_app
 
+    settings = replace(settings, rate_address_per_s=0)  # the simulated players and the browser share one address
     base = f"http://{settings.host}:{settings.port}"
 
     async def both() -> None:

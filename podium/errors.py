@@ -26,6 +26,17 @@ class BodyTooLarge(InvalidInput):
     code = "body_too_large"
 
 
+class ScoreRuleBroken(PodiumError):
+    """A submission breaks one of its board's score rules; nothing of it was applied."""
+
+    code = "score_rule"
+
+    def __init__(self, message: str, *, rule: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.index = index  # in a batch: the first breaking item's
+
+
 class NotFound(PodiumError):
     code = "not_found"
 

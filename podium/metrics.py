@@ -17,6 +17,10 @@ RANK_WORKER_CHANGES = Counter(
 AUTH_REFUSALS = Counter(
     "podium_auth_refusals_total", "Requests refused for their API key", ["reason"]
 )  # reason: missing, unknown, revoked, scope
+RULE_REFUSALS = Counter(
+    "podium_rule_refusals_total", "Submissions refused for breaking a board's score rule", ["board", "rule"]
+)
+RATE_LIMITED = Counter("podium_rate_limited_total", "Requests refused by a rate limit", ["limit"])  # key, address
 WORKER_ERRORS = Counter("podium_worker_errors_total", "Worker batches that failed and were retried", ["worker"])
 CONSUMER_LAG = Gauge("podium_consumer_lag", "Records not yet consumed, per partition", ["group", "partition"])
 APPLY_LATENCY = Histogram(

@@ -190,3 +190,17 @@ def live_history_key(board: str) -> str:
 def live_channel(board: str) -> str:
     """Pub/sub channel: each publish is one message, a JSON array of numbered changes."""
     return f"{LIVE_PREFIX}:{{{board}}}:changes"
+
+
+# Limits (podium/limits/redis.py), on the live hub's Redis so every api process shares them.
+LIMITS_PREFIX = f"{REDIS_PREFIX}:limits"
+
+
+def rate_key(name: str) -> str:
+    """String: a limited name's GCRA state (e.g. "key:<id>", "address:<host>")."""
+    return f"{LIMITS_PREFIX}:rate:{{{name}}}"
+
+
+def submissions_key(board: str, user_id: str) -> str:
+    """Sorted set: the user's submission ids counted on the board in the last minute (→ ms)."""
+    return f"{LIMITS_PREFIX}:submissions:{{{board}}}:{user_id}"

@@ -36,6 +36,16 @@ class Settings:
     # this many bytes, compact; a display name at most this many characters.
     max_metadata_bytes: int = 2048
     max_display_name: int = 64
+    # Metadata nested deeper than this (objects and arrays in one another) is refused.
+    max_json_depth: int = 8
+    # Request rate limits (GCRA: `per_s` on average, `burst` at once; per_s 0 = no limit),
+    # answered with 429 and Retry-After. A request with a key counts against its key; one
+    # without a key, or with a read key (players' clients), against its client address.
+    # Distributed: counted in Redis (the live hub's), shared by every api process.
+    rate_key_per_s: float = 1000.0
+    rate_key_burst: int = 2000
+    rate_address_per_s: float = 20.0
+    rate_address_burst: int = 60
     wait_timeout_s: float = 10.0
     idempotency_window_s: float = 24 * 3600
     log_retention_s: float = 24 * 3600
@@ -135,6 +145,10 @@ class Settings:
             raise InvalidInput(f"PODIUM_SQLITE_SYNC must be one of {', '.join(SYNC_MODES)}")
         if not self.live_max_fps > 0 or self.live_history < 1 or self.live_max_top < 1:
             raise InvalidInput("PODIUM_LIVE_MAX_FPS, PODIUM_LIVE_HISTORY and PODIUM_LIVE_MAX_TOP must be positive")
+        if self.rate_key_burst < 1 or self.rate_address_burst < 1 or self.max_json_depth < 1:
+            raise InvalidInput(
+                "PODIUM_RATE_KEY_BURST, PODIUM_RATE_ADDRESS_BURST and PODIUM_MAX_JSON_DEPTH must be positive"
+            )
         if not 0 <= self.port <= 65535:
             raise InvalidInput(f"port {self.port} is out of range")
         # Region names end up in Kafka topic names and metric labels.

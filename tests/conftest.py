@@ -48,7 +48,7 @@ def settings(tmp_path: Path, profile: str) -> Settings:
         from tests.distributed.stack import DIST_ENV
 
         return Settings.from_env(DIST_ENV, data=tmp_path / "unused", wait_timeout_s=20.0)
-    return Settings(data=tmp_path / "data", wait_timeout_s=5.0, auth="off")
+    return Settings(data=tmp_path / "data", wait_timeout_s=5.0, auth="off", rate_key_per_s=0, rate_address_per_s=0)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from podium.api.context import services
 from podium.api.openapi import ERRORS, answer, body, path_param
-from podium.api.requests import check_id, fields, read_json
+from podium.api.requests import MAX_INT64, check_id, digits, fields, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
@@ -37,18 +37,17 @@ async def start_rebuild(request: Request) -> Response:
 
 def parse_start(value: Any) -> ReplayStart:
     """An offset (an integer ≥ 0, or its digits) or a time (ISO 8601; UTC if no zone is given)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT64:
         return ReplayStart(offset=value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and digits(value) is not None:
         return ReplayStart(offset=int(value))
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= 64:
         try:
             at = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
             at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
             return ReplayStart(at_us=int(at.timestamp() * 1_000_000))
+        except (ValueError, OverflowError):  # not a time, or one past datetime's range in UTC
+            pass
     raise InvalidInput(
         "from must be an offset (an integer ≥ 0) or a time (ISO 8601, e.g. 2025-01-31T12:00:00Z)", code="invalid_from"
     )
@@ -61,7 +60,7 @@ async def start_replay(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    job_id = request.path_params["job_id"]
+    job_id = check_id(request.path_params["job_id"], "job_id")
     return json_response(services(request).admin.jobs.get(job_id).to_json())
 
 

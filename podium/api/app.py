@@ -17,6 +17,7 @@ from podium.api.auth import Authenticate, admin, read, read_with_key, write
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.openapi_auth import secure
+from podium.api.rate_limits import RateLimits
 from podium.api.responses import json_response
 from podium.bootstrap import ROLES, open_services
 from podium.metrics import metrics_endpoint
@@ -80,6 +81,5 @@ def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
             yield
 
     # Authenticate outermost: whatever runs inside it (limits, handlers) knows the caller.
-    return Starlette(
-        routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=[Middleware(Authenticate)]
-    )
+    middleware = [Middleware(Authenticate), Middleware(RateLimits, settings=settings)]
+    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=middleware)

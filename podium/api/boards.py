@@ -14,7 +14,8 @@ from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
-from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Tie
+from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
+from podium.domain.rules import check_rules
 from podium.errors import InvalidInput
 from podium.windows import check_window, stored_boards
 
@@ -32,17 +33,16 @@ SETTINGS = (
     "keep_periods",
     "allow_operator_override",
     "reads",
+    "rules",
 )
 
 
 def check_windows(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or len(value) > 8:
         raise InvalidInput("windows must be a list of 1 to 8 window names", code="invalid_windows")
-    windows = tuple(value)
+    windows = tuple(check_window(w) for w in value)  # each a string before they are compared
     if len(set(windows)) != len(windows):
         raise InvalidInput("windows must not repeat a window", code="invalid_windows")
-    for w in windows:
-        check_window(w)
     return windows
 
 
@@ -62,6 +62,13 @@ def check_flag(value: Any, name: str) -> bool:
     return value
 
 
+def check_rules_setting(value: Any) -> Rules:
+    checked = check_rules(value)
+    if isinstance(checked, str):
+        raise InvalidInput(checked, code="invalid_rules")
+    return checked
+
+
 def board_from_body(name: str, body: dict[str, Any]) -> Board:
     sub = body.get("subscore_order")
     return Board(
@@ -75,6 +82,7 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
         check_keep(body.get("keep_periods", 7)),
         check_flag(body.get("allow_operator_override", False), "allow_operator_override"),
         Reads(check_choice(body.get("reads", "key"), "reads", READS)),
+        check_rules_setting(body.get("rules", {})),
     )
 
 
@@ -109,6 +117,8 @@ async def patch_board(request: Request) -> Response:
         )
     if "reads" in body:
         changed = replace(changed, reads=Reads(check_choice(body["reads"], "reads", READS)))
+    if "rules" in body:  # the whole set of rules: a rule left out is off
+        changed = replace(changed, rules=check_rules_setting(body["rules"]))
     if changed != board:
         await svc.boards.update(changed)
     return json_response(await board_json(svc, changed))

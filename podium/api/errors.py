@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from podium.errors import (
     InvalidInput,
     NotFound,
     PodiumError,
+    ScoreRuleBroken,
     Unauthorized,
 )
 
@@ -31,14 +33,23 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (ScoreRuleBroken, 422),
     (BackendUnavailable, 503),
 ]
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message}}
+
+
+def details(exc: PodiumError) -> dict[str, Any]:
+    """What an error says beyond its code and message: the rule a submission broke, and
+    in a batch the first breaking item."""
+    if isinstance(exc, ScoreRuleBroken):
+        return {"rule": exc.rule} | ({"index": exc.index} if exc.index is not None else {})
+    return {}
 
 
 async def podium_error(request: Request, exc: Exception) -> Response:
@@ -46,9 +57,11 @@ async def podium_error(request: Request, exc: Exception) -> Response:
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
     if status >= 500:
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
+    body = error_body(exc.code, exc.message)
+    body["error"] |= details(exc)
     # RFC 6750: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return json_response(error_body(exc.code, exc.message), status, headers=headers)
+    return json_response(body, status, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from podium.api.errors import refuse_websocket
-from podium.api.requests import check_id, int_param
+from podium.api.requests import check_id, digits, int_param
 from podium.bootstrap import Services
 from podium.errors import InvalidInput, PodiumError
 from podium.live.session import LiveSession
@@ -26,9 +26,10 @@ def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
     for name in names:
         raw = params.get(name)
         if raw is not None and raw != "":
-            if not raw.isdigit() or int(raw) > MAX_SEQ:
+            seq = digits(raw, MAX_SEQ)
+            if seq is None:
                 raise InvalidInput(f"{name} must be a sequence number (an integer ≥ 0)", code="invalid_parameter")
-            return int(raw)
+            return seq
     return None
 
 

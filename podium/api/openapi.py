@@ -82,6 +82,30 @@ WAIT = {
     "schema": {"type": "boolean", "default": False},
     "description": "Answer once the change is visible to reads.",
 }
+RULES = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Score rules, each optional (absent or null: off); a submission that breaks one is a 422 "
+    "score_rule. max_change bounds an incr/decr amount, and for best/set the distance from the user's "
+    "current total (a user without one: only the bounds apply). PATCH replaces the whole object.",
+    "properties": {
+        "min_score": {**SCORE, "type": ["integer", "null"]},
+        "max_score": {**SCORE, "type": ["integer", "null"]},
+        "max_change": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SCORE},
+        "max_submissions_per_minute": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 10_000,
+            "description": "Per user; a replay of the same idempotency key within the minute counts once",
+        },
+    },
+}
+RULE_BROKEN = answer("A board's score rule was broken (error.rule names it); nothing was applied", "Error")
+RATE_LIMITED = {
+    **answer("Over a rate limit (per key or per client address)", "Error"),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait"}},
+}
+UNLIMITED_PATHS = ("/healthz", "/metrics")
 BOARD = path_param("board")
 USER = path_param("user_id")
 
@@ -93,7 +117,12 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "rule": {"type": "string", "description": "score_rule: the rule broken"},
+                    "index": {"type": "integer", "description": "score_rule in a batch: the first breaking item"},
+                },
             }
         },
     },
@@ -120,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
             "keep_periods": KEEP,
             "allow_operator_override": {"type": "boolean", "default": False},
             "reads": READS,
+            "rules": RULES,
         },
     },
     "BoardChanges": {
@@ -131,6 +161,7 @@ SCHEMAS: dict[str, Any] = {
             "keep_periods": KEEP,
             "allow_operator_override": {"type": "boolean"},
             "reads": READS,
+            "rules": RULES,
         },
     },
     "Board": {
@@ -147,6 +178,7 @@ SCHEMAS: dict[str, Any] = {
             "keep_periods": {"type": "integer"},
             "allow_operator_override": {"type": "boolean"},
             "reads": {"type": "string", "enum": ["public", "key"]},
+            "rules": RULES,
             "users": {"type": "integer", "minimum": 0},
         },
     },
@@ -347,6 +379,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
                         "200": answer("Visible (wait=true)", "Result"),
+                        "422": RULE_BROKEN,
                         **ERRORS,
                     },
                 },
@@ -361,6 +394,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
                         "200": answer("Visible (wait=true)", "Results"),
+                        "422": RULE_BROKEN,
                         **ERRORS,
                     },
                 },
@@ -438,4 +472,8 @@ def document() -> dict[str, Any]:
         },
     }
     doc["paths"] = openapi_reads.extend(doc["paths"])
+    for path, item in doc["paths"].items():  # every request but a health check counts against a rate limit
+        for method, operation in item.items():
+            if path not in UNLIMITED_PATHS and method in ("get", "put", "post", "patch", "delete"):
+                operation["responses"].setdefault("429", RATE_LIMITED)
     return doc

@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from podium import ranks, windows
 from podium.api.context import board_of, read_board, services, user_of
-from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.requests import MAX_INT64, check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie
+from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie, is_valid_id
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry, RankIndex
@@ -63,14 +63,17 @@ def encode_cursor(board: Board, last: Entry) -> str:
 
 
 def decode_cursor(cursor: str) -> SortKey:
+    refused = InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
+    if len(cursor) > 400:  # before decoding it: a long one is never ours
+        raise refused
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         k0, k1, user = orjson.loads(raw)
         key = (int(k0), int(k1), str(user))
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput("cursor is not one this API gave out", code="invalid_cursor") from None
-    if len(cursor) > 400 or not -MAX_SCORE <= key[0] <= MAX_SCORE or key[1] < 0:
-        raise InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
+        raise refused from None
+    if not -MAX_SCORE <= key[0] <= MAX_SCORE or not 0 <= key[1] <= MAX_INT64 or not is_valid_id(key[2]):
+        raise refused
     return key
 
 

@@ -11,11 +11,24 @@ from starlette.requests import Request
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
 from podium.errors import BodyTooLarge, InvalidInput
 
+MAX_INT64 = 2**63 - 1
+
+
+def digits(raw: str, max_value: int = MAX_INT64) -> int | None:
+    """`raw` as a whole number if it is one of at most `max_value` in ASCII digits, else
+    None (str.isdigit alone lets through '²', and int() of thousands of digits raises)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(max_value)):
+        return None
+    value = int(raw)
+    return value if value <= max_value else None
+
 
 async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON; refused early when larger than `max_bytes`."""
+    """The request body as JSON; refused early when larger than `max_bytes` (by its
+    Content-Length, before reading; else while reading). orjson refuses a body nested
+    deeper than 1024 levels (400 invalid_json) without recursing."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and digits(declared, max_bytes) is None:
         raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -33,6 +46,17 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+def nested_deeper(value: Any, max_depth: int) -> bool:
+    """True if `value` holds objects or arrays more than `max_depth` levels deep (an object
+    of scalars is 1 level). Walked without recursion: a hostile value cannot exhaust the stack."""
+    level = [value]
+    for _ in range(max_depth):
+        level = [v for c in level if isinstance(c, (dict, list)) for v in (c.values() if isinstance(c, dict) else c)]
+        if not level:
+            return False
+    return any(isinstance(v, (dict, list)) for v in level)
 
 
 def fields(

@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from podium import bounded, ranks, windows
 from podium.api.context import board_of, ingest_of, services
-from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, read_json
+from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
+from podium.api.rules import enforce
 from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, better, is_valid_id, is_valid_score
 from podium.domain.totals import LogPosition, Total
@@ -67,7 +68,7 @@ def checked_submission(svc: Services, board: Board, item: Any, where: str) -> Su
         subscore,
         operator,
         check_display_name(body.get("display_name"), svc.settings.max_display_name),
-        check_metadata(body.get("metadata"), svc.settings.max_metadata_bytes),
+        check_metadata(body.get("metadata"), svc.settings.max_metadata_bytes, svc.settings.max_json_depth),
     )
 
 
@@ -87,11 +88,13 @@ def check_display_name(value: Any, max_chars: int) -> str | None:
     return value
 
 
-def check_metadata(value: Any, max_bytes: int) -> str | None:
+def check_metadata(value: Any, max_bytes: int, max_depth: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise InvalidInput("metadata must be a JSON object", code="invalid_metadata")
+    if nested_deeper(value, max_depth):  # before encoding it: orjson refuses past 254 levels
+        raise InvalidInput(f"metadata must be nested at most {max_depth} levels deep", code="metadata_too_deep")
     text = orjson.dumps(value).decode()
     if len(text.encode()) > max_bytes:
         raise InvalidInput(f"metadata must be at most {max_bytes} bytes as compact JSON", code="metadata_too_large")
@@ -103,6 +106,7 @@ async def submit_score(request: Request) -> Response:
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
     sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
+    await enforce(svc, board, [sub], batch=False)
     before = await previous(svc, board, [sub.user_id]) if wait else {}
     [(position, at_us)] = await ingest_of(svc).submit_timed([sub])
     if not wait:
@@ -122,6 +126,7 @@ async def submit_batch(request: Request) -> Response:
     if len(items) > svc.settings.max_batch:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
     parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
+    await enforce(svc, board, parsed, batch=True)
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
     stamped = await ingest_of(svc).submit_timed(parsed)
     if not wait:

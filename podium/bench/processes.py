@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -71,7 +72,18 @@ def podium_process(
         module, args = "podium.bench.proc", [*names_flags, "--", *command, *listen]
     else:
         module, args = "podium", [*command, *listen]
-    return Process(module, args, port=port, log=log_dir / f"{command[0]}-{port}.log", env=env)
+    return Process(module, args, port=port, log=log_dir / f"{command[0]}-{port}.log", env={**LIMITS_ENV, **env})
+
+
+# The bench's load comes from one address, far past any production limit: its api servers
+# check the limits on every request, as a production one does, but never refuse.
+UNREFUSED_LIMITS: dict[str, Any] = {
+    "rate_key_per_s": 1e9,
+    "rate_address_per_s": 1e9,
+    "rate_key_burst": 10**9,
+    "rate_address_burst": 10**9,
+}
+LIMITS_ENV = {f"PODIUM_{name.upper()}": str(value) for name, value in UNREFUSED_LIMITS.items()}
 
 
 @contextlib.asynccontextmanager

@@ -102,10 +102,11 @@ async def _e2e(settings: Settings, o: Options, results: Results, tmp: Path, run_
     from podium.api.app import create_app
     from podium.api.serving import start, uvicorn_server
     from podium.bench import e2e, free_port
+    from podium.bench.processes import UNREFUSED_LIMITS
 
     async def measure(s: Settings, path: str) -> None:
         port = free_port()
-        server = uvicorn_server(create_app(s), "127.0.0.1", port)
+        server = uvicorn_server(create_app(dataclasses.replace(s, **UNREFUSED_LIMITS)), "127.0.0.1", port)
         serving = await start(server)
         try:
             found, board = await e2e.latencies(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -51,9 +51,34 @@ class Reads(StrEnum):
     KEY = "key"
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A board's score rules (podium/domain/rules.py checks them); each is off when None."""
+
+    min_score: int | None = None  # the smallest score a submission may carry
+    max_score: int | None = None  # the largest
+    # incr/decr: the largest amount a submission may add or take; best/set: the largest
+    # distance between the submitted score and the user's current total.
+    max_change: int | None = None
+    max_submissions_per_minute: int | None = None  # per user and board, over the last 60 s
+
+    def to_json(self) -> dict[str, int]:
+        """The rules that are set (an empty object: none)."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Rules:
+        return cls(**{f.name: body.get(f.name) for f in fields(cls)})
+
+    @property
+    def needs_total(self) -> bool:
+        """True if a best/set submission is judged against the user's current total."""
+        return self.max_change is not None
+
+
 # What PATCH may change: the rest shapes what is stored (order, operator, subscore,
 # windows' time zone) or how it is indexed (dense ties), so it is fixed at creation.
-MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override", "reads")
+MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override", "reads", "rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +93,7 @@ class Board:
     keep_periods: int = 7
     allow_operator_override: bool = False
     reads: Reads = Reads.KEY
+    rules: Rules = Rules()
     # Set on the board a window's period is stored as (domain.windows): the board the
     # user created, whose settings it shares.
     parent: str | None = field(default=None, compare=False)
@@ -84,6 +110,7 @@ class Board:
             "keep_periods": self.keep_periods,
             "allow_operator_override": self.allow_operator_override,
             "reads": self.reads.value,
+            "rules": self.rules.to_json(),
         }
 
     def settings_json(self) -> dict[str, Any]:
@@ -106,6 +133,7 @@ class Board:
             int(settings.get("keep_periods", 7)),
             bool(settings.get("allow_operator_override", False)),
             Reads(settings.get("reads", "key")),  # boards made before the setting: key-only
+            Rules.from_json(settings.get("rules") or {}),
         )
 
     def renamed(self, name: str) -> Board:

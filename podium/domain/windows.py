@@ -354,8 +354,10 @@ def _zone_names() -> frozenset[str]:
 def check_timezone(name: object) -> str:
     """`name` if it is an IANA time zone name this machine knows, else WindowError."""
     if not isinstance(name, str) or name not in _zone_names():
+        # Echoed only when short text: never the repr of whatever nested value was sent.
+        shown = repr(name) if isinstance(name, str) and len(name) <= 64 else "value"
         raise WindowError(
-            f"unknown time zone {name!r}: expected an IANA name such as 'Europe/London'", code="invalid_timezone"
+            f"unknown time zone {shown}: expected an IANA name such as 'Europe/London'", code="invalid_timezone"
         )
     return name
 

@@ -56,6 +56,8 @@ DIST_ENV = {
     "PODIUM_WAIT_TIMEOUT_S": "30",
     "PODIUM_AUTH": "off",  # the security tests turn it on
     "PODIUM_DEV": "1",
+    "PODIUM_RATE_KEY_PER_S": "0",  # no rate limits: tests send in bulk from one address
+    "PODIUM_RATE_ADDRESS_PER_S": "0",
 }
 
 

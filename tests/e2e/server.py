@@ -49,6 +49,8 @@ class PodiumProcess:
             # Tests run without keys unless they are about keys (then `env` turns auth on).
             "PODIUM_AUTH": "off",
             "PODIUM_DEV": "1",
+            "PODIUM_RATE_KEY_PER_S": "0",  # no rate limits: tests send in bulk from one address
+            "PODIUM_RATE_ADDRESS_PER_S": "0",
             **self.env,
         }
         with open(self.log, "ab") as out:

@@ -46,6 +46,7 @@ def test_board_create_is_idempotent_and_conflicts_on_other_settings(client: Test
         "keep_periods": 7,
         "allow_operator_override": False,
         "reads": "key",
+        "rules": {},
         "users": 0,
     }
     again = client.put(f"/v1/boards/{b.arena}", json={"order": "asc", "operator": "best"})

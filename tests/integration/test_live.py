@@ -135,7 +135,8 @@ def test_a_client_too_far_behind_gets_a_fresh_snapshot(
 
 def test_bursts_are_coalesced_to_the_frame_rate_and_keep_the_latest_state(tmp_path: Path, b: BoardNames) -> None:
     fps = 4
-    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data", live_max_fps=fps))) as client:
+    unlimited = {"rate_key_per_s": 0, "rate_address_per_s": 0}  # a burst of submissions from one address
+    with TestClient(create_app(Settings(auth="off", data=tmp_path / "data", live_max_fps=fps, **unlimited))) as client:
         make_board(client, b.arena)
         with client.websocket_connect(f"/v1/boards/{b.arena}/live?top=3") as ws:
             state = LiveState()

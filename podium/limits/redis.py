@@ -1,0 +1,114 @@
+"""The limits in Redis, shared by every api process: one Lua script a check, on bare
+connections (podium/index/script_runner.py), timed by the Redis server's clock so that
+processes whose clocks differ still count alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from podium import names
+from podium.domain.limits import Rate
+from podium.index.script_runner import ScriptRunner, sha1
+
+# KEYS: the name's state (its TAT in ms). ARGV: the interval in ms, the burst.
+# Answers 0 (allowed, counted) or the wait in whole ms.
+TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allowed_at = new_tat - interval * tonumber(ARGV[2])
+if allowed_at > now then return math.ceil(allowed_at - now) end
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
+return 0
+"""
+
+# KEYS: one sorted set a user (submission id → when counted, ms). ARGV: the window in ms,
+# the limit, then per key the number of its ids and the ids. Counts every key's new ids
+# or none: answers, flat, (key's number, 1-based position of its first id past the
+# limit) for each key that would go past it.
+RECORD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local over = {}
+local fresh = {}
+local at = 3
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[at])
+  local count = redis.call('ZCARD', KEYS[k])
+  if count + n > limit then  -- the set may hold ids the window has left: count only the others
+    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now - window)
+    count = redis.call('ZCARD', KEYS[k])
+  end
+  local new = {}
+  local taken = {}
+  for p = 1, n do
+    local id = ARGV[at + p]
+    if not taken[id] and (count == 0 or not redis.call('ZSCORE', KEYS[k], id)) then
+      taken[id] = true
+      new[#new + 1] = now
+      new[#new + 1] = id
+      if count + #new / 2 > limit then
+        over[#over + 1] = k
+        over[#over + 1] = p
+        break
+      end
+    end
+  end
+  fresh[k] = new
+  at = at + n + 1
+end
+if #over > 0 then return over end
+for k = 1, #KEYS do
+  if #fresh[k] > 0 then redis.call('ZADD', KEYS[k], unpack(fresh[k])) end
+  redis.call('PEXPIRE', KEYS[k], window)
+end
+return over
+"""
+
+MAX_CONNECTIONS = 64
+
+
+class RedisRateLimiter:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._runner = ScriptRunner(client, MAX_CONNECTIONS)
+        self._sha = sha1(TAKE)
+
+    async def take(self, name: str, rate: Rate) -> float:
+        if rate.unlimited:
+            return 0.0
+        args = [repr(1000.0 * rate.interval_s), max(rate.burst, 1)]
+        wait_ms = await self._runner.run(TAKE, self._sha, [names.rate_key(name)], args)
+        return int(wait_ms) / 1000.0
+
+    async def close(self) -> None:
+        await self._runner.close()
+        await self._client.aclose()
+
+
+class RedisSubmissionCounter:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._runner = ScriptRunner(client, MAX_CONNECTIONS)
+        self._sha = sha1(RECORD)
+
+    async def record(
+        self, board: str, submissions: Mapping[str, Sequence[str]], limit: int, window_s: float
+    ) -> dict[str, int]:
+        users = list(submissions)
+        args: list[Any] = [int(window_s * 1000), limit]
+        for user in users:
+            args += [len(submissions[user]), *submissions[user]]
+        keys = [names.submissions_key(board, user) for user in users]
+        over = await self._runner.run(RECORD, self._sha, keys, args)
+        return {users[int(k) - 1]: int(p) - 1 for k, p in zip(over[::2], over[1::2], strict=True)}
+
+    async def close(self) -> None:
+        await self._runner.close()
+        await self._client.aclose()

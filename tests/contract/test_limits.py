@@ -1,0 +1,107 @@
+"""The limits' ports, the same suite over their adapters: in memory and Redis (a local
+redis-server). Then what only Redis offers: two api processes' adapters share one limit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from podium.domain.limits import Rate
+from podium.limits.base import RateLimiter, SubmissionCounter
+from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
+from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
+
+
+@pytest.fixture(scope="module")
+def limits_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.engines import start_redis
+
+    server = start_redis(tmp_path_factory.mktemp("limits-redis"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def limits(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RateLimiter, SubmissionCounter]]:
+    made: tuple[Any, Any]
+    if request.param == "redis":
+        url = request.getfixturevalue("limits_redis")
+        made = RedisRateLimiter(aioredis.Redis.from_url(url)), RedisSubmissionCounter(aioredis.Redis.from_url(url))
+    else:
+        made = MemoryRateLimiter(), MemorySubmissionCounter()
+    try:
+        yield made
+    finally:
+        for each in made:
+            await each.close()
+
+
+def fresh(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"  # the Redis server outlives a test
+
+
+async def test_a_burst_is_allowed_then_refused_until_the_wait_is_over(
+    limits: tuple[RateLimiter, SubmissionCounter],
+) -> None:
+    limiter, _ = limits
+    name, rate = fresh("address:a"), Rate(per_s=5.0, burst=3)
+    assert [await limiter.take(name, rate) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait_s = await limiter.take(name, rate)
+    assert 0 < wait_s <= 0.2 + 0.01
+    assert await limiter.take(fresh("address:b"), rate) == 0.0  # another name, its own allowance
+    await asyncio.sleep(wait_s + 0.02)
+    assert await limiter.take(name, rate) == 0.0
+    assert await limiter.take(name, rate) > 0  # the refused request was not counted: one refill, one take
+    assert await limiter.take(name, Rate(per_s=0, burst=1)) == 0.0  # no limit
+    # A limit far past any load (the bench's): an interval below a millisecond's precision.
+    huge = Rate(per_s=1e9, burst=10**9)
+    assert [await limiter.take(fresh("address:c"), huge) for _ in range(3)] == [0.0] * 3
+
+
+async def test_submissions_past_the_limit_are_refused_and_none_is_counted(
+    limits: tuple[RateLimiter, SubmissionCounter],
+) -> None:
+    _, counter = limits
+    board = fresh("arena")
+    assert await counter.record(board, {"ann": ["n:1", "n:2"]}, 3, 60.0) == {}
+    over = await counter.record(board, {"bob": ["n:3"], "ann": ["n:4", "k:x", "n:5"], "cy": ["n:6"]}, 3, 60.0)
+    assert over == {"ann": 1}  # ann's second new id is her fourth
+    assert await counter.record(board, {"bob": ["n:7", "n:8", "n:9"]}, 3, 60.0) == {}  # bob's n:3 never counted
+    assert await counter.record(board, {"bob": ["n:10"], "ann": ["n:11", "n:12"]}, 3, 60.0) == {"bob": 0, "ann": 1}
+    assert await counter.record(fresh("other"), {"ann": ["n:1", "n:2", "n:3"]}, 3, 60.0) == {}  # per board
+
+
+async def test_a_replayed_id_counts_once_and_the_window_slides(limits: tuple[RateLimiter, SubmissionCounter]) -> None:
+    _, counter = limits
+    board = fresh("arena")
+    assert await counter.record(board, {"ann": ["k:a", "k:a", "k:b"]}, 2, 0.5) == {}
+    assert await counter.record(board, {"ann": ["k:b", "k:a"]}, 2, 0.5) == {}  # replays
+    assert await counter.record(board, {"ann": ["k:a", "k:c"]}, 2, 0.5) == {"ann": 1}
+    await asyncio.sleep(0.6)
+    assert await counter.record(board, {"ann": ["k:c", "k:d"]}, 2, 0.5) == {}  # the window moved on
+
+
+async def test_two_processes_share_one_limit_in_redis(limits_redis: str) -> None:
+    """Two api processes: each its own adapter on the same Redis."""
+    first = RedisRateLimiter(aioredis.Redis.from_url(limits_redis))
+    second = RedisRateLimiter(aioredis.Redis.from_url(limits_redis))
+    counters = [RedisSubmissionCounter(aioredis.Redis.from_url(limits_redis)) for _ in range(2)]
+    try:
+        name, rate = fresh("key:k"), Rate(per_s=1.0, burst=2)
+        assert await first.take(name, rate) == 0.0
+        assert await second.take(name, rate) == 0.0
+        assert await first.take(name, rate) > 0
+        assert await second.take(name, rate) > 0
+        board = fresh("arena")
+        assert await counters[0].record(board, {"ann": ["n:1", "k:a"]}, 3, 60.0) == {}
+        assert await counters[1].record(board, {"ann": ["k:a", "n:2", "n:3"]}, 3, 60.0) == {"ann": 2}
+    finally:
+        for each in (first, second, *counters):
+            await each.close()
