@@ -10,7 +10,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -55,6 +55,20 @@ DIST_ENV = {
     "PODIUM_REDIS_WAIT_REPLICAS": "1",
     "PODIUM_WAIT_TIMEOUT_S": "30",
 }
+
+
+def stack_settings() -> Settings:
+    """The local stack's settings, with its passwords (var/secrets.toml, made by `stack up`)."""
+    return Settings.from_env(DIST_ENV)
+
+
+def cassandra_cluster(**kwargs: Any) -> Any:
+    """A driver `Cluster` of the local stack's Cassandra, logged in as Podium's role."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import Cluster
+
+    auth = stack_settings().cassandra_auth
+    return Cluster(["127.0.0.1"], auth_provider=PlainTextAuthProvider(*auth) if auth else None, **kwargs)
 
 
 @pytest.fixture
