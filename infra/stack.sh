@@ -67,8 +67,9 @@ ensure_secrets() {
   grep -q '^redis_username = ' "$SECRETS" || printf 'redis_username = "podium"\n' >> "$SECRETS"
   grep -q '^cassandra_username = ' "$SECRETS" || printf 'cassandra_username = "podium"\n' >> "$SECRETS"
   [ ${#made[@]} -eq 0 ] || log "secrets: made ${made[*]} in $SECRETS"
-  REDIS_USER="$(secret_of redis_username)"; REDIS_PASSWORD="$(secret_of redis_password)"
+  load_secrets
 }
+load_secrets() { REDIS_USER="$(secret_of redis_username)"; REDIS_PASSWORD="$(secret_of redis_password)"; }
 
 render() {  # infra/conf/* -> var/conf/* with __ROOT__ replaced
   mkdir -p "$RCONF"
@@ -102,7 +103,14 @@ launch() {
   mkdir -p "$RUN" "$LOGS"
   : > "$logf"
   setsid "$@" >>"$logf" 2>&1 </dev/null &
-  echo $! > "$(pidfile "$name")"
+  local pid=$! i
+  echo "$pid" > "$(pidfile "$name")"
+  # Until the child has exec'd, its cmdline is this script's: `alive` would find no marker
+  # in it and call the engine dead (a fault test's restart of Redis once failed so).
+  for ((i = 0; i < 200; i++)); do
+    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink "/proc/$$/exe")" ] || break
+    sleep 0.01
+  done
 }
 # stop NAME MARKER TIMEOUT
 stop_proc() {
@@ -520,7 +528,7 @@ ordered() {  # print requested components in canonical (or reverse) order
 }
 case "$cmd" in
   up)     ensure_secrets; render; T0=$(now); for c in $(ordered); do "up_$c"; done; log "up: done in $(since "$T0")s" ;;
-  down)   ensure_secrets; for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
+  down)   load_secrets; for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
   status) for c in $(ordered); do [ "$c" = schema ] || "status_$c"; done ;;
   render) render; log "rendered into $RCONF" ;;
   *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium kafka3] | kill kafka3-<1|2|3>" >&2; exit 2 ;;
