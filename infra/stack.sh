@@ -10,6 +10,8 @@
 #   infra/stack.sh kill   kafka3-<1|2|3>   SIGKILL one node of the kafka3 cluster (`up kafka3` restarts it)
 #
 # Components: redis kafka cassandra schema debezium (default: all). State, pidfiles, logs: var/.
+# Passwords: var/secrets.toml (0600), made on the first `up` and kept; every engine listens on
+# 127.0.0.1 only, Redis (and its Sentinels) and Cassandra ask for a password (docs/operations.md).
 # Optional, only when named: kafka3 (three combined broker+controller KRaft nodes, brokers
 # 19092-19094, controllers 19192-19194, replication factor 3, min.insync.replicas 2; for fault tests).
 # Jars: .infra/libs/<component> (infra/fetch_jars.sh is run automatically when missing).
@@ -19,16 +21,19 @@
 #      CASSANDRA_RING_DELAY_MS (default 1000), REDIS_AUTO_INSTALL=1 (apt-get install redis-server if missing, as root).
 # Needs: JDK 17, mvn (first fetch only), curl, redis-server + redis-cli (Debian redis-server / redis-tools).
 set -euo pipefail
+umask 077  # the state holds passwords (secrets, Redis and Sentinel configs): the user's alone
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VAR="$ROOT/var"
 RUN="$VAR/run"
 LOGS="$VAR/logs"
 RCONF="$VAR/conf"
+SECRETS="$VAR/secrets.toml"
 LIBS="$ROOT/.infra/libs"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 J="$JAVA_HOME/bin/java"
 REDIS_SERVER="${REDIS_SERVER:-redis-server}"
+PY="$(dirname "${PODIUM_BIN:-$ROOT/.venv/bin/podium}")/python"  # has the Cassandra driver
 ALL=(redis kafka cassandra schema debezium)
 OPTIONAL=(kafka3)  # started only when named
 KNOWN=("${ALL[@]}" "${OPTIONAL[@]}")
@@ -43,6 +48,28 @@ fail_with_log() {  # $1 = message, $2 = log file
   if [ -f "${2:-}" ]; then echo "----- last 40 lines of $2 (cut to 400 chars) -----" >&2; tail -n 40 "$2" | cut -c1-400 >&2; echo "-----" >&2; fi
   exit 1
 }
+
+# ---- secrets ----------------------------------------------------------------------------------
+# var/secrets.toml: the engines' passwords, as Podium settings (`redis_password = "…"`), which
+# Podium reads by default (settings.py: stack_secrets). Made once; a missing line is made again,
+# so deleting a line and restarting the stack rotates that password (docs/operations.md).
+secret_of() { sed -n "s/^$1 = \"\(.*\)\"\$/\1/p" "$SECRETS" 2>/dev/null | tail -1; }
+ensure_secrets() {
+  mkdir -p "$VAR"
+  [ -f "$SECRETS" ] || printf '# Passwords of the local stack, made by infra/stack.sh; read by Podium (stack_secrets).\n' > "$SECRETS"
+  chmod 600 "$SECRETS"
+  local key made=()
+  for key in redis_password cassandra_password cassandra_admin_password; do
+    [ -n "$(secret_of "$key")" ] && continue
+    printf '%s = "%s"\n' "$key" "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >> "$SECRETS"
+    made+=("$key")
+  done
+  grep -q '^redis_username = ' "$SECRETS" || printf 'redis_username = "podium"\n' >> "$SECRETS"
+  grep -q '^cassandra_username = ' "$SECRETS" || printf 'cassandra_username = "podium"\n' >> "$SECRETS"
+  [ ${#made[@]} -eq 0 ] || log "secrets: made ${made[*]} in $SECRETS"
+  load_secrets
+}
+load_secrets() { REDIS_USER="$(secret_of redis_username)"; REDIS_PASSWORD="$(secret_of redis_password)"; }
 
 render() {  # infra/conf/* -> var/conf/* with __ROOT__ replaced
   mkdir -p "$RCONF"
@@ -76,7 +103,14 @@ launch() {
   mkdir -p "$RUN" "$LOGS"
   : > "$logf"
   setsid "$@" >>"$logf" 2>&1 </dev/null &
-  echo $! > "$(pidfile "$name")"
+  local pid=$! i
+  echo "$pid" > "$(pidfile "$name")"
+  # Until the child has exec'd, its cmdline is this script's: `alive` would find no marker
+  # in it and call the engine dead (a fault test's restart of Redis once failed so).
+  for ((i = 0; i < 200; i++)); do
+    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink "/proc/$$/exe")" ] || break
+    sleep 0.01
+  done
 }
 # stop NAME MARKER TIMEOUT
 stop_proc() {
@@ -123,11 +157,13 @@ check_port_free() {  # $1 = port, $2 = component
 # replica. Clients find each shard's primary by asking a Sentinel for master "shard<i>".
 REDIS_SHARDS="${REDIS_SHARDS:-3}"
 SENTINEL_PORTS=(26379 26380 26381)
-redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
-redis_link_up() { redis-cli -h 127.0.0.1 -p "$1" info replication 2>/dev/null | grep -q 'master_link_status:up'; }
+# rcli PORT ARGS...: redis-cli as Podium's user; the password goes by environment, never in argv (ps).
+rcli() { local port="$1"; shift; REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning --user "$REDIS_USER" -h 127.0.0.1 -p "$port" "$@"; }
+redis_ping() { [ "$(rcli "$1" ping 2>/dev/null)" = "PONG" ]; }
+redis_link_up() { rcli "$1" info replication 2>/dev/null | grep -q 'master_link_status:up'; }
 sentinel_knows() {  # all shards monitored, each with its replica seen
   local i; for ((i = 0; i < REDIS_SHARDS; i++)); do
-    redis-cli -h 127.0.0.1 -p "$1" sentinel replicas "shard$i" 2>/dev/null | grep -q 'slave\|replica' || return 1
+    rcli "$1" sentinel replicas "shard$i" 2>/dev/null | grep -q 'slave\|replica' || return 1
   done
 }
 # live_primary SHARD: the port of the shard's primary if Sentinel knows one that is up and a
@@ -135,10 +171,10 @@ sentinel_knows() {  # all shards monitored, each with its replica seen
 live_primary() {
   local sport addr port
   for sport in "${SENTINEL_PORTS[@]}"; do
-    addr="$(redis-cli -h 127.0.0.1 -p "$sport" sentinel get-master-addr-by-name "$1" 2>/dev/null | tail -1)" || continue
+    addr="$(rcli "$sport" sentinel get-master-addr-by-name "$1" 2>/dev/null | tail -1)" || continue
     port="${addr//[^0-9]/}"
     [ -n "$port" ] || continue
-    if redis-cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null | grep -q '^role:master'; then echo "$port"; fi
+    if rcli "$port" info replication 2>/dev/null | grep -q '^role:master'; then echo "$port"; fi
     return
   done
 }
@@ -156,12 +192,14 @@ resync_sentinels() {
     redis_ping "$sport" || continue
     for ((i = 0; i < REDIS_SHARDS; i++)); do
       want="$(recorded_primary "shard$i" $((6379 + 2 * i)))"
-      addr="$(redis-cli -h 127.0.0.1 -p "$sport" sentinel get-master-addr-by-name "shard$i" | tail -1)"
-      redis-cli -h 127.0.0.1 -p "${addr//[^0-9]/}" info replication 2>/dev/null | grep -q '^role:master' && continue
+      addr="$(rcli "$sport" sentinel get-master-addr-by-name "shard$i" | tail -1)"
+      rcli "${addr//[^0-9]/}" info replication 2>/dev/null | grep -q '^role:master' && continue
       log "redis: sentinel :$sport watched a dead primary for shard$i; watching :$want again"
-      redis-cli -h 127.0.0.1 -p "$sport" sentinel remove "shard$i" >/dev/null
-      redis-cli -h 127.0.0.1 -p "$sport" sentinel monitor "shard$i" 127.0.0.1 "$want" 2 >/dev/null
-      redis-cli -h 127.0.0.1 -p "$sport" sentinel set "shard$i" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+      rcli "$sport" sentinel remove "shard$i" >/dev/null
+      rcli "$sport" sentinel monitor "shard$i" 127.0.0.1 "$want" 2 >/dev/null
+      rcli "$sport" sentinel set "shard$i" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+      # The password by stdin: a command line is visible to every user in `ps`.
+      printf 'SENTINEL SET shard%s auth-user %s auth-pass %s\n' "$i" "$REDIS_USER" "$REDIS_PASSWORD" | rcli "$sport" >/dev/null
     done
   done
 }
@@ -180,6 +218,15 @@ up_redis() {
   fi
   command -v "$REDIS_SERVER" >/dev/null || die "redis-server not found (apt-get update && apt-get install -y redis-server)"
   local t0 name port role primary dir live shard; t0=$(now)
+  # Podium's user, the only one (the default user is off); replicas and Sentinels log in as it
+  # too. Written on every start, so a changed password in var/secrets.toml takes effect here.
+  mkdir -p "$VAR/redis"
+  {
+    echo "user default off"
+    echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
+    echo "masteruser $REDIS_USER"
+    echo "masterauth $REDIS_PASSWORD"
+  } > "$VAR/redis/users.conf"
   while read -r name port role primary; do
     if alive "$name" redis-server; then continue; fi
     check_port_free "$port" "$name"
@@ -197,7 +244,7 @@ up_redis() {
   done < <(redis_instances)
   resync_sentinels
   while read -r name port role primary; do
-    if ! redis-cli -h 127.0.0.1 -p "$port" info replication | grep -q '^role:slave'; then continue; fi  # a primary
+    if ! rcli "$port" info replication | grep -q '^role:slave'; then continue; fi  # a primary
     wait_until "${REDIS_TIMEOUT:-20}" "$name link" "$LOGS/$name.log" "$name" redis-server redis_link_up "$port"
   done < <(redis_instances)
   local j sport sdir i
@@ -209,11 +256,14 @@ up_redis() {
     # Sentinel rewrites its own file; a fresh start watches the primaries as configured.
     {
       echo "bind 127.0.0.1"; echo "port $sport"; echo "dir $sdir"; echo "daemonize no"
+      echo "user default off"; echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
+      echo "sentinel sentinel-user $REDIS_USER"; echo "sentinel sentinel-pass $REDIS_PASSWORD"
       for ((i = 0; i < REDIS_SHARDS; i++)); do
         echo "sentinel monitor shard$i 127.0.0.1 $(recorded_primary "shard$i" $((6379 + 2 * i))) 2"
         echo "sentinel down-after-milliseconds shard$i ${SENTINEL_DOWN_AFTER_MS:-1000}"
         echo "sentinel failover-timeout shard$i 5000"
         echo "sentinel parallel-syncs shard$i 1"
+        echo "sentinel auth-user shard$i $REDIS_USER"; echo "sentinel auth-pass shard$i $REDIS_PASSWORD"
       done
     } > "$sdir/sentinel.conf"
     launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "$sdir/sentinel.conf" --sentinel
@@ -233,7 +283,7 @@ down_redis() {
   for ((i = 0; i < REDIS_SHARDS; i++)); do
     local ports=($((6379 + 2 * i)) $((6380 + 2 * i))) first="" last=""
     for p in "${ports[@]}"; do
-      if redis-cli -h 127.0.0.1 -p "$p" info replication 2>/dev/null | grep -q '^role:master'; then last="$p"; else first="$first $p"; fi
+      if rcli "$p" info replication 2>/dev/null | grep -q '^role:master'; then last="$p"; else first="$first $p"; fi
     done
     [ -n "$last" ] && { mkdir -p "$VAR/redis"; echo "$last" > "$VAR/redis/shard$i.primary"; }
     for p in $first $last; do
@@ -397,12 +447,14 @@ up_cassandra() {
     -Dlogback.configurationFile="$C/logback.xml" \
     -Dcassandra-foreground=yes \
     -Dcassandra.jmx.local.port=7199 \
+    -Dcassandra.superuser_setup_delay_ms=0 \
     -Dcassandra.skip_wait_for_gossip_to_settle=0 \
     -Dcassandra.ring_delay_ms="${CASSANDRA_RING_DELAY_MS:-1000}" \
     -Djna.tmpdir="$VAR/tmp" -Djava.io.tmpdir="$VAR/tmp" \
     -cp "$C:$LIB/*" "$CASS_MAIN"
   wait_until "${CASSANDRA_TIMEOUT:-240}" cassandra "$LOGS/cassandra.log" cassandra "$CASS_MAIN" cass_ready
-  log "cassandra: CQL ready in $(since "$t0")s"
+  "$PY" "$ROOT/infra/cassandra_roles.py" "$SECRETS" || die "cassandra: setting up its logins failed"
+  log "cassandra: CQL ready (logins set) in $(since "$t0")s"
 }
 down_cassandra() { stop_proc cassandra "$CASS_MAIN" 90; }
 status_cassandra() { if alive cassandra "$CASS_MAIN"; then echo "cassandra: running pid $(cat "$(pidfile cassandra)")"; else echo "cassandra: stopped"; fi; }
@@ -416,7 +468,7 @@ up_schema() {
   local podium="${PODIUM_BIN:-$ROOT/.venv/bin/podium}" t0
   [ -x "$podium" ] || die "schema: $podium not found (run: make install)"
   t0=$(now)
-  PODIUM_PROFILE=distributed "$podium" schema || die "schema: podium schema failed"
+  PODIUM_PROFILE=distributed PODIUM_STACK_SECRETS="$SECRETS" "$podium" schema || die "schema: podium schema failed"
   log "schema: applied in $(since "$t0")s"
 }
 
@@ -432,6 +484,14 @@ up_debezium() {
   check_port_free 8089 debezium
   local C="$RCONF/debezium" t0
   mkdir -p "$VAR/debezium"/{offsets,relocation/archive,relocation/error} "$VAR/tmp" "$LOGS"
+  # The connector's driver logs in as Podium's role; application.conf includes this file.
+  {
+    echo 'datastax-java-driver.advanced.auth-provider {'
+    echo '  class = PlainTextAuthProvider'
+    echo "  username = \"$(secret_of cassandra_username)\""
+    echo "  password = \"$(secret_of cassandra_password)\""
+    echo '}'
+  } > "$VAR/debezium/driver-auth.conf"
   local -a opts; mapfile -t opts < <(grep -E '^-' "$C/jvm.options")
   t0=$(now)
   # GC log: a CI run once saw the connector emit nothing for ~3 minutes, then go on
@@ -467,8 +527,8 @@ ordered() {  # print requested components in canonical (or reverse) order
   return 0
 }
 case "$cmd" in
-  up)     render; T0=$(now); for c in $(ordered); do "up_$c"; done; log "up: done in $(since "$T0")s" ;;
-  down)   for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
+  up)     ensure_secrets; render; T0=$(now); for c in $(ordered); do "up_$c"; done; log "up: done in $(since "$T0")s" ;;
+  down)   load_secrets; for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
   status) for c in $(ordered); do [ "$c" = schema ] || "status_$c"; done ;;
   render) render; log "rendered into $RCONF" ;;
   *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium kafka3] | kill kafka3-<1|2|3>" >&2; exit 2 ;;

@@ -403,19 +403,19 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
         "wait_timeout_ms": settings.redis_wait_timeout_ms,
     }
     if not settings.redis_shard_list:
-        return ShardedRedisRankIndex.from_urls([settings.redis_url], policy=SplitPolicy.never(), **wait)
+        return ShardedRedisRankIndex.from_urls(
+            [settings.redis_url], policy=SplitPolicy.never(), auth=settings.redis_auth, **wait
+        )
     policy = SplitPolicy(settings.bucket_max_members, settings.bucket_max_writes_per_s)
     if settings.redis_sentinels:
-        from redis.asyncio.sentinel import Sentinel
-
         # Each shard's primary is found through the Sentinels, again after a failover.
-        sentinel = Sentinel(settings.redis_sentinel_list, socket_timeout=1.0)  # type: ignore[no-untyped-call]
+        sentinel = redis_sentinel(settings)
         # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/bounded.py).
         clients = [
             sentinel.master_for(name, socket_timeout=5.0, max_connections=1000) for name in settings.redis_shard_list
         ]
         return ShardedRedisRankIndex(clients, policy=policy, **wait)
-    return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, **wait)
+    return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, auth=settings.redis_auth, **wait)
 
 
 def redis_live_hub(settings: Settings) -> LiveHub:
@@ -423,7 +423,7 @@ def redis_live_hub(settings: Settings) -> LiveHub:
     from podium.live.redis import RedisLiveHub
 
     if settings.live_redis_url:
-        return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history)
+        return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history, auth=settings.redis_auth)
     return RedisLiveHub(redis_directory(settings), history=settings.live_history)
 
 
@@ -461,13 +461,23 @@ def redis_directory(settings: Settings) -> Any:
     import redis.asyncio as aioredis
 
     if not settings.redis_shard_list:
-        return aioredis.Redis.from_url(settings.redis_url)
+        return aioredis.Redis.from_url(settings.redis_url, **settings.redis_auth)
     if settings.redis_sentinels:
-        from redis.asyncio.sentinel import Sentinel
+        return redis_sentinel(settings).master_for(settings.redis_shard_list[0], socket_timeout=5.0)
+    return aioredis.Redis.from_url(settings.redis_shard_list[0], **settings.redis_auth)
 
-        sentinel = Sentinel(settings.redis_sentinel_list, socket_timeout=1.0)  # type: ignore[no-untyped-call]
-        return sentinel.master_for(settings.redis_shard_list[0], socket_timeout=5.0)
-    return aioredis.Redis.from_url(settings.redis_shard_list[0])
+
+def redis_sentinel(settings: Settings) -> Any:
+    """The Sentinels of `redis_sentinels`; they, and the primaries they hand out, are
+    logged in to with the Redis credentials."""
+    from redis.asyncio.sentinel import Sentinel
+
+    return Sentinel(  # type: ignore[no-untyped-call]
+        settings.redis_sentinel_list,
+        socket_timeout=1.0,
+        sentinel_kwargs={"socket_timeout": 1.0, **settings.redis_auth},
+        **settings.redis_auth,
+    )
 
 
 def connect_store(settings: Settings) -> CassandraStore:
@@ -479,6 +489,7 @@ def connect_store(settings: Settings) -> CassandraStore:
         settings.cassandra_keyspace,
         local_dc=settings.cassandra_local_dc,
         key_ttl_s=int(settings.idempotency_window_s),
+        auth=settings.cassandra_auth,
     )
 
 

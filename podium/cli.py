@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInput as exc:
         print(f"podium: {exc.message}", file=sys.stderr)
         return 2
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, secrets=settings.secrets)
     try:
         code: int = args.run(settings, args)
     except BackendUnavailable as exc:
@@ -304,7 +304,7 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         command=" ".join(["podium", *sys.argv[1:]]),
     )
-    logs.configure("warning")  # the bench's own progress bar, not the services' info logs
+    logs.configure("warning", secrets=settings.secrets)  # the bench's own progress bar, not the services' info logs
     results = asyncio.run(run(settings, options, args.out))
     for f in results.figures:
         shown = "skipped" if f.value is None else f"{f.value:>12,} {f.unit}"

@@ -11,10 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from podium.errors import InvalidInput
 
 PROFILES = ("embedded", "distributed")
+# The local stack's passwords (`podium stack up` makes them; infra/stack.sh), in a source checkout.
+STACK_SECRETS = Path(__file__).resolve().parent.parent / "var" / "secrets.toml"
+CREDENTIALS = ("redis_username", "redis_password", "cassandra_username", "cassandra_password")
+MASK = "***"
 SYNC_MODES = ("full", "normal", "off")
 REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 AUTH_MODES = ("on", "off")
@@ -67,6 +72,14 @@ class Settings:
     # The defaults are the local stack's (`podium stack up`).
     redis_shards: str = "shard0,shard1,shard2"
     redis_sentinels: str = "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381"
+    # The engines' credentials (Redis ACL user, also for its Sentinels; Cassandra role). In the
+    # distributed profile, those left empty are read from `stack_secrets` if it exists: the
+    # local stack's, so nothing needs setting after `podium stack up`.
+    redis_username: str = ""
+    redis_password: str = ""
+    cassandra_username: str = ""
+    cassandra_password: str = ""
+    stack_secrets: Path = STACK_SECRETS
     # A bucket splits when it has more members, or takes more writes a second, than this.
     bucket_max_members: int = 100_000
     bucket_max_writes_per_s: float = 5_000.0
@@ -111,6 +124,29 @@ class Settings:
     key_cache_s: float = 5.0
     # The admin key `podium rebuild | replay | reconcile | buckets` send to the API (a secret: not in repr).
     api_key: str = dataclasses.field(default="", repr=False)
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks: never with a password in them.
+        shown = ", ".join(f"{f.name}={_masked(f.name, getattr(self, f.name))!r}" for f in dataclasses.fields(self))
+        return f"Settings({shown})"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The passwords, for the log formatter to blank out wherever a driver repeats one."""
+        urls = [self.redis_url, self.live_redis_url, *self.redis_shard_list]
+        in_urls = [urlsplit(u).password for u in urls if "@" in u]
+        return tuple(p for p in (self.redis_password, self.cassandra_password, *in_urls) if p)
+
+    @property
+    def redis_auth(self) -> dict[str, Any]:
+        """Keyword arguments for every Redis client (and Sentinel): nothing when no password is set."""
+        if not self.redis_password:
+            return {}
+        return {"username": self.redis_username or "default", "password": self.redis_password}
+
+    @property
+    def cassandra_auth(self) -> tuple[str, str] | None:
+        return (self.cassandra_username, self.cassandra_password) if self.cassandra_password else None
 
     @property
     def redis_shard_list(self) -> list[str]:
@@ -179,6 +215,8 @@ class Settings:
             if raw is not None:
                 values[field.name] = _parse(field.name, field.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values.get("profile") == "distributed":
+            values = _with_stack_secrets(values, values.get("stack_secrets", STACK_SECRETS))
         return cls(**values)
 
 
@@ -195,6 +233,28 @@ def _read_file(cls: type[Settings], path: Path) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unknown setting {unknown[0]!r} in {path}")
     return {name: _parse(name, known[name], str(value)) for name, value in data.items()}
+
+
+def _with_stack_secrets(values: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`values` with the credentials it lacks taken from the stack's secrets file, if there is one."""
+    missing = [name for name in CREDENTIALS if not values.get(name)]
+    if not missing or not path.exists():
+        return values
+    try:
+        found = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        # The message names the file, never its content (a password could be in it).
+        raise InvalidInput(f"cannot read the stack's secrets file {path}") from exc
+    return values | {name: str(found[name]) for name in missing if found.get(name)}
+
+
+def _masked(name: str, value: Any) -> Any:
+    if name.endswith("_password") and value:
+        return MASK
+    if isinstance(value, str) and "://" in value and "@" in value:
+        # A URL with credentials (redis://user:secret@host): keep the user, hide the password.
+        return re.sub(r"(://[^:/@]*):[^@]*@", rf"\1:{MASK}@", value)
+    return value
 
 
 def _parse(name: str, kind: object, raw: str) -> Any:

@@ -92,7 +92,7 @@ class IndexBench:
 
         self.raw = aioredis.Redis.from_url(self.shard_urls[0])
         self.wait_replicas = await replicas_of(self.shard_urls)
-        wait = {"wait_replicas": self.wait_replicas}
+        wait: dict[str, Any] = {"wait_replicas": self.wait_replicas}
         self.single = ShardedRedisRankIndex.from_urls(self.shard_urls[:1], policy=SplitPolicy.never(), **wait)
         self.sharded = ShardedRedisRankIndex.from_urls(
             self.shard_urls, policy=SplitPolicy(max_members=self.bucket_members, max_writes_per_s=1e12), **wait

@@ -196,12 +196,18 @@ class ShardedRedisRankIndex:
         self._maps = Maps()  # each board's map as the reads last found it
 
     @classmethod
-    def from_urls(cls, urls: Sequence[str], **kwargs: Any) -> ShardedRedisRankIndex:
+    def from_urls(
+        cls, urls: Sequence[str], *, auth: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> ShardedRedisRankIndex:
+        """`auth`: the username and password for every shard (a URL's own credentials win)."""
         import redis.asyncio as aioredis  # the driver is needed only by this profile
 
         # A blocking pool: a burst of reads waits for a connection instead of failing with
         # "Too many connections" once the pool's size is reached.
-        pools = [aioredis.BlockingConnectionPool.from_url(u, max_connections=POOL_SIZE, timeout=20) for u in urls]
+        pools = [
+            aioredis.BlockingConnectionPool.from_url(u, max_connections=POOL_SIZE, timeout=20, **(auth or {}))
+            for u in urls
+        ]
         return cls([aioredis.Redis(connection_pool=p) for p in pools], **kwargs)
 
     # -- plumbing ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -58,10 +58,10 @@ class RedisLiveHub:
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_url(cls, url: str, *, history: int = 1000) -> RedisLiveHub:
+    def from_url(cls, url: str, *, history: int = 1000, auth: Mapping[str, Any] | None = None) -> RedisLiveHub:
         import redis.asyncio as aioredis
 
-        return cls(aioredis.Redis.from_url(url), history=history)
+        return cls(aioredis.Redis.from_url(url, **(auth or {})), history=history)
 
     async def publish(self, board: str, applied: Sequence[Applied]) -> list[Change]:
         if not applied:

@@ -103,8 +103,12 @@ class CassandraStore:
         keyspace: str = names.KEYSPACE,
         *,
         local_dc: str = "datacenter1",
+        auth: tuple[str, str] | None = None,
         **kwargs: Any,
     ) -> CassandraStore:
+        """`auth`: the role and password to log in with (None: a cluster without authentication)."""
+        from cassandra import AuthenticationFailed
+        from cassandra.auth import PlainTextAuthProvider
         from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
         from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
         from cassandra.query import tuple_factory
@@ -120,10 +124,20 @@ class CassandraStore:
             # driver computes in pure Python (about 5 % of a db-worker's CPU), and nothing
             # here needs v5.
             cluster = Cluster(
-                list(hosts), port=port, protocol_version=4, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+                list(hosts),
+                port=port,
+                protocol_version=4,
+                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                auth_provider=PlainTextAuthProvider(*auth) if auth else None,
             )
             session = cluster.connect()
         except NoHostAvailable as exc:
+            if any(isinstance(e, AuthenticationFailed) for e in exc.errors.values()):
+                # The driver's own message is not repeated: it names the role, and this is enough.
+                raise BackendUnavailable(
+                    f"cassandra: login refused at {list(hosts)}:{port} (cassandra_username and cassandra_password,"
+                    " or the stack's secrets file)"
+                ) from None
             raise BackendUnavailable(f"cassandra: no host available at {list(hosts)}:{port}") from exc
         return cls(session, keyspace, **kwargs)
 

@@ -7,14 +7,14 @@ import uuid
 from typing import Any
 
 import orjson
-from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, TopicPartition
 
 from podium.store.cassandra import SLOTS, slot_of
+from tests.distributed.stack import cassandra_cluster
 
 
 def cassandra_row(board: str, user: str, keyspace: str = "podium") -> Any:
-    cluster = Cluster(["127.0.0.1"], protocol_version=5)
+    cluster = cassandra_cluster(protocol_version=5)
     try:
         session = cluster.connect()
         return session.execute(
@@ -65,7 +65,7 @@ def ingest_end_offsets() -> dict[int, int]:
 
 def store_rows(boards: list[str], keyspace: str = "podium") -> list[Any]:
     """The boards' settings and totals rows in Cassandra."""
-    cluster = Cluster(["127.0.0.1"], protocol_version=5)
+    cluster = cassandra_cluster(protocol_version=5)
     try:
         session = cluster.connect()
         rows: list[Any] = []

@@ -10,7 +10,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -59,6 +59,20 @@ DIST_ENV = {
     "PODIUM_RATE_KEY_PER_S": "0",  # no rate limits: tests send in bulk from one address
     "PODIUM_RATE_ADDRESS_PER_S": "0",
 }
+
+
+def stack_settings() -> Settings:
+    """The local stack's settings, with its passwords (var/secrets.toml, made by `stack up`)."""
+    return Settings.from_env(DIST_ENV)
+
+
+def cassandra_cluster(**kwargs: Any) -> Any:
+    """A driver `Cluster` of the local stack's Cassandra, logged in as Podium's role."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import Cluster
+
+    auth = stack_settings().cassandra_auth
+    return Cluster(["127.0.0.1"], auth_provider=PlainTextAuthProvider(*auth) if auth else None, **kwargs)
 
 
 @pytest.fixture

@@ -46,7 +46,8 @@ def test_scores_pass_every_hop_and_come_back_ranked(dist_settings: Settings, boa
     # Hop 4: the Redis shards hold the ranking: the user's newest total and version on the
     # board's home shard, the members in bucket sorted sets, and each on its shard's replica
     # too (the rank-worker WAITs for a replica before committing its offsets).
-    sentinel = Sentinel(dist_settings.redis_sentinel_list)
+    auth = dist_settings.redis_auth
+    sentinel = Sentinel(dist_settings.redis_sentinel_list, sentinel_kwargs=auth, **auth)
     states, members = [], 0
     for name in dist_settings.redis_shard_list:
         for client in (sentinel.master_for(name), sentinel.slave_for(name)):

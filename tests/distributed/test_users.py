@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cassandra.cluster import Cluster
 
 from podium import names
 from podium.ingest import Ingest, Submission
 from podium.log.kafka import KafkaLog
 from podium.store.cassandra import slot_of
+from tests.distributed.stack import cassandra_cluster
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.distributed
@@ -59,7 +59,7 @@ def submit_named(board: str, user: str, score: int, name: str, metadata: str) ->
 
 
 def stored(board: str, user: str) -> Any:
-    cluster = Cluster(["127.0.0.1"], protocol_version=5)
+    cluster = cassandra_cluster(protocol_version=5)
     try:
         return (
             cluster.connect()

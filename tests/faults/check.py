@@ -293,16 +293,17 @@ class Checker:
         self.close()
 
 
-def cassandra_store_reader(hosts: list[str], keyspace: str) -> StoreReader:
+def cassandra_store_reader(hosts: list[str], keyspace: str, auth: tuple[str, str] | None = None) -> StoreReader:
     """The distributed profile's store: a board's totals, read slot by slot (the
-    partitions `podium/store/cassandra.py` spreads a board over)."""
+    partitions `podium/store/cassandra.py` spreads a board over), logged in as `auth`."""
+    from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import Cluster
 
     from podium import names
     from podium.store.cassandra import SLOTS
 
     def read(board: str) -> dict[str, StoredTotal]:
-        cluster = Cluster(hosts)
+        cluster = Cluster(hosts, auth_provider=PlainTextAuthProvider(*auth) if auth else None)
         try:
             session = cluster.connect(keyspace)
             query = session.prepare(

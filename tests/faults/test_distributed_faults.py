@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.distributed.stack import DIST_ENV, ROOT
+from tests.distributed.stack import DIST_ENV, ROOT, stack_settings
 from tests.e2e.server import PodiumProcess
 from tests.faults.check import cassandra_store_reader
 from tests.faults.cutter import TcpCutter
@@ -32,7 +32,11 @@ SETTLE_S = 180.0  # a restarted engine's backlog drains within this
 
 def checker_for(api: PodiumProcess, board: str) -> Checker:
     assert httpx.put(f"{api.base_url}/v1/boards/{board}", json={}).status_code == 201
-    return Checker(api.base_url, board, store_reader=cassandra_store_reader(["127.0.0.1"], "podium"))
+    return Checker(
+        api.base_url,
+        board,
+        store_reader=cassandra_store_reader(["127.0.0.1"], "podium", stack_settings().cassandra_auth),
+    )
 
 
 @pytest.mark.parametrize("worker", ["db-worker", "rank-worker"])
@@ -87,7 +91,8 @@ def shard_primary_port(shard: str) -> int | None:
     from redis.sentinel import MasterNotFoundError, Sentinel
 
     try:
-        _, port = Sentinel([("127.0.0.1", 26379)]).discover_master(shard)
+        auth = stack_settings().redis_auth
+        _, port = Sentinel([("127.0.0.1", 26379)], sentinel_kwargs=auth).discover_master(shard)
     except MasterNotFoundError:
         return None
     return int(port)
@@ -140,7 +145,7 @@ def test_loss_of_all_redis_data_then_rebuild(distributed_processes: dict[str, Po
         for i in range(3):
             port = shard_primary_port(f"shard{i}")
             assert port is not None
-            redis.Redis(port=port).flushall()
+            redis.Redis(port=port, **stack_settings().redis_auth).flushall()
         started = time.monotonic()
         rebuilt = subprocess.run(
             [sys.executable, "-m", "podium", "rebuild", "--board", board_name, "--url", api.base_url],
