@@ -436,7 +436,7 @@ def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
         if settings.live_redis_url:
             import redis.asyncio as aioredis
 
-            return aioredis.Redis.from_url(settings.live_redis_url)
+            return aioredis.Redis.from_url(settings.live_redis_url, **settings.redis_auth)
         return redis_directory(settings)
 
     return RedisRateLimiter(client()), RedisSubmissionCounter(client())
