@@ -55,7 +55,7 @@ def test_a_score_mirrored_home_from_another_region_is_ranked(dist_settings: Sett
 def test_an_api_away_from_home_reads_ranks_from_the_replicas(
     distributed_processes: object, dist_settings: Settings, board_name: str
 ) -> None:
-    sentinel = Sentinel(dist_settings.redis_sentinel_list)
+    sentinel = Sentinel(dist_settings.redis_sentinel_list, sentinel_kwargs=dist_settings.redis_auth)
     replicas = [sentinel.discover_slaves(name)[0] for name in dist_settings.redis_shard_list]
     urls = ",".join(f"redis://{host}:{port}/0" for host, port in replicas)
     away = dataclasses.replace(dist_settings, region="eu", home_region="us", redis_read_shards=urls)
