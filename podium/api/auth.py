@@ -81,6 +81,12 @@ def anonymous(conn: HTTPConnection) -> bool:
     return services(conn).keys is not None and conn.state.key_scope is None
 
 
+def holds(conn: HTTPConnection, scope: KeyScope) -> bool:
+    """The caller may do what `scope` allows (always, with auth off)."""
+    held = conn.state.key_scope
+    return services(conn).keys is None or (held is not None and allows(held, scope))
+
+
 async def authorize(conn: HTTPConnection, access: Access) -> None:
     if services(conn).keys is None:
         return

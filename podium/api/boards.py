@@ -9,12 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import windows
-from podium.api.auth import anonymous
+from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.bootstrap import Services
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
+from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
 from podium.errors import InvalidInput
 from podium.windows import check_window, stored_boards
@@ -131,7 +132,11 @@ async def list_boards(request: Request) -> Response:
 
 
 async def get_board(request: Request) -> Response:
-    return json_response(await board_json(services(request), await board_of(request)))
+    shown = await board_json(services(request), await board_of(request))
+    if not holds(request, Scope.WRITE):
+        # A player's client does not learn the rules: a cheater would aim just under them.
+        del shown["rules"]
+    return json_response(shown)
 
 
 async def delete_board(request: Request) -> Response:

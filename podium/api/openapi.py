@@ -178,7 +178,10 @@ SCHEMAS: dict[str, Any] = {
             "keep_periods": {"type": "integer"},
             "allow_operator_override": {"type": "boolean"},
             "reads": {"type": "string", "enum": ["public", "key"]},
-            "rules": RULES,
+            "rules": {
+                **RULES,
+                "description": "Shown to write and admin keys only: a player's client does not learn the bounds",
+            },
             "users": {"type": "integer", "minimum": 0},
         },
     },

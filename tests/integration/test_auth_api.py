@@ -106,6 +106,18 @@ def test_a_read_key_reads_but_cannot_write_and_a_write_key_cannot_administer(
     assert client.get("/v1/boards/secret/users/ada", headers=read).json()["score"] == 5
 
 
+def test_a_boards_rules_are_shown_to_game_servers_not_to_players(
+    client: TestClient, keys: dict[Scope, tuple[str, str]]
+) -> None:
+    read, write, admin = (bearer(keys[s][1]) for s in Scope)
+    rules = {"max_score": 1000}
+    assert client.patch("/v1/boards/open", json={"rules": rules}, headers=admin).json()["rules"] == rules
+    assert client.get("/v1/boards/open", headers=write).json()["rules"] == rules
+    for headers in (read, {}):  # a player's client, with its read key or none (a public board)
+        shown = client.get("/v1/boards/open", headers=headers).json()
+        assert shown["board"] == "open" and "rules" not in shown
+
+
 @pytest.mark.parametrize(
     "header", ["Bearer pk_0123456789abcdef_" + "x" * 43, "Bearer nonsense", "Basic YWRhOmFkYQ==", "Bearer "]
 )
