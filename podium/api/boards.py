@@ -35,11 +35,9 @@ SETTINGS = (
 def check_windows(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or len(value) > 8:
         raise InvalidInput("windows must be a list of 1 to 8 window names", code="invalid_windows")
-    windows = tuple(value)
+    windows = tuple(check_window(w) for w in value)  # each a string before they are compared
     if len(set(windows)) != len(windows):
         raise InvalidInput("windows must not repeat a window", code="invalid_windows")
-    for w in windows:
-        check_window(w)
     return windows
 
 
