@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.context import services
-from podium.api.openapi import ERRORS, answer, body, path_param
+from podium.api.openapi import ERRORS, ID, answer, body, path_param
 from podium.api.requests import check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart
@@ -68,8 +68,13 @@ async def get_job(request: Request) -> Response:
 SCHEMAS: dict[str, Any] = {
     "RebuildRequest": {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
-            "board": {"type": "string", "description": "The board to rebuild; absent: every board"},
+            "board": {
+                **ID,
+                "type": ["string", "null"],
+                "description": "The board to rebuild; absent or null: every board",
+            },
             "force": {"type": "boolean", "default": False, "description": "Take over a rebuild whose process died"},
         },
     },

@@ -261,7 +261,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "boards": {"type": "array", "items": ID, "maxItems": 1000, "description": "Default: every board"},
+            "boards": {
+                "type": ["array", "null"],
+                "items": ID,
+                "maxItems": 1000,
+                "description": "Default (or null): every board",
+            },
             "dry_run": {"type": "boolean", "default": False, "description": "Check and report; repair nothing"},
         },
     },
