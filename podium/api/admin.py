@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from podium.api.context import services
 from podium.api.openapi import ERRORS, ID, answer, body, path_param
-from podium.api.requests import check_id, fields, read_json
+from podium.api.requests import check_id, fields, is_digits, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
@@ -39,7 +39,7 @@ def parse_start(value: Any) -> ReplayStart:
     """An offset (an integer ≥ 0, or its digits) or a time (ISO 8601; UTC if no zone is given)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return ReplayStart(offset=value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_digits(value):
         return ReplayStart(offset=int(value))
     if isinstance(value, str):
         try:

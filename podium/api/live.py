@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from podium.api.errors import error_body
-from podium.api.requests import check_id, int_param
+from podium.api.requests import check_id, int_param, is_digits
 from podium.bootstrap import Services
 from podium.errors import InvalidInput, PodiumError
 from podium.live.session import LiveSession
@@ -26,7 +26,7 @@ def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
     for name in names:
         raw = params.get(name)
         if raw is not None and raw != "":
-            if not raw.isdigit() or int(raw) > MAX_SEQ:
+            if not is_digits(raw) or int(raw) > MAX_SEQ:
                 raise InvalidInput(f"{name} must be a sequence number (an integer ≥ 0)", code="invalid_parameter")
             return int(raw)
     return None

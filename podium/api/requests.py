@@ -17,7 +17,7 @@ JSON_WHITESPACE = b" \t\r\n"
 async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
     """The request body as JSON; refused early when larger than `max_bytes`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and is_digits(declared) and int(declared) > max_bytes:
         raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -35,6 +35,11 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+def is_digits(raw: str) -> bool:
+    """Only 0-9: str.isdigit() also takes other scripts' digits ("²", "٣"), which int() refuses."""
+    return raw.isascii() and raw.isdigit()
 
 
 def fields(
