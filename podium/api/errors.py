@@ -10,7 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.responses import json_response
-from podium.errors import BackendUnavailable, BodyTooLarge, Conflict, InvalidInput, NotFound, PodiumError
+from podium.errors import (
+    BackendUnavailable,
+    BodyTooLarge,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PodiumError,
+    public_message,
+)
 
 log = logging.getLogger("podium.api")
 
@@ -32,9 +40,9 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 async def podium_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PodiumError)
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
-    if status >= 500:
+    if status >= 500:  # the driver's words go to the log, not to the client
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
-    return json_response(error_body(exc.code, exc.message), status)
+    return json_response(error_body(exc.code, public_message(exc)), status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -46,7 +54,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", extra={"path": request.url.path})
-    return json_response(error_body("internal", "internal error"), 500)
+    return json_response(error_body("internal", public_message(exc)), 500)
 
 
 HANDLERS = {PodiumError: podium_error, HTTPException: http_error, Exception: unexpected_error}

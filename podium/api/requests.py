@@ -9,7 +9,7 @@ import orjson
 from starlette.requests import Request
 
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
-from podium.errors import BodyTooLarge, InvalidInput
+from podium.errors import BodyTooLarge, InvalidInput, shown
 
 JSON_WHITESPACE = b" \t\r\n"
 
@@ -50,10 +50,10 @@ def fields(
         raise InvalidInput(f"the {where} must be a JSON object", code="invalid_body")
     missing = [name for name in required if name not in body]
     if missing:
-        raise InvalidInput(f"missing field {missing[0]!r} in the {where}", code="missing_field")
+        raise InvalidInput(f"missing field {shown(missing[0])} in the {where}", code="missing_field")
     unknown = sorted(set(body) - set(required) - set(optional))
     if unknown:
-        raise InvalidInput(f"unknown field {unknown[0]!r} in the {where}", code="unknown_field")
+        raise InvalidInput(f"unknown field {shown(unknown[0])} in the {where}", code="unknown_field")
     return body
 
 

@@ -54,7 +54,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from podium.domain.boards import is_valid_id
-from podium.errors import InvalidInput
+from podium.errors import InvalidInput, shown
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_KEEP_PERIODS = 7
@@ -355,7 +355,7 @@ def check_timezone(name: object) -> str:
     """`name` if it is an IANA time zone name this machine knows, else WindowError."""
     if not isinstance(name, str) or name not in _zone_names():
         raise WindowError(
-            f"unknown time zone {name!r}: expected an IANA name such as 'Europe/London'", code="invalid_timezone"
+            f"unknown time zone {shown(name)}: expected an IANA name such as 'Europe/London'", code="invalid_timezone"
         )
     return name
 
