@@ -11,8 +11,6 @@ from starlette.requests import Request
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
 from podium.errors import BodyTooLarge, InvalidInput, shown
 
-JSON_WHITESPACE = b" \t\r\n"
-
 
 async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
     """The request body as JSON; refused early when larger than `max_bytes`."""
@@ -27,7 +25,7 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
             raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
         chunks.append(chunk)
     body = b"".join(chunks)
-    if not body.strip(JSON_WHITESPACE):  # other bytes (a form feed) are not JSON: orjson refuses them
+    if not body:  # no body at all; anything else, even only whitespace, must be JSON
         if allow_empty:
             return {}
         raise InvalidInput("the body is empty; send a JSON object", code="invalid_json")
