@@ -73,7 +73,11 @@ WAIT = {
     "name": "wait",
     "in": "query",
     "required": False,
-    "schema": {"type": "boolean", "default": False},
+    # As sent in a query: true or false, and also 1, yes, 0, no (any case); empty is false.
+    "schema": {
+        "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["", "1", "yes", "0", "no"]}],
+        "default": False,
+    },
     "description": "Answer once the change is visible to reads.",
 }
 BOARD = path_param("board")
