@@ -51,7 +51,11 @@ PATHS: dict[str, Any] = {
             "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
             "operationId": "boardEvents",
             "parameters": [
-                _query("user_id", ID, "The subscriber: adds its entry, friends board and events."),
+                _query(
+                    "user_id",
+                    {**ID, "pattern": "^[A-Za-z0-9_.:-]{0,128}$", "minLength": 0},
+                    "The subscriber: adds its entry, friends board and events (empty: none).",
+                ),
                 query_int("top", 1, MAX_TOP, 10),
                 _query("last_event_id", SEQ, "Resume after this seq (as the Last-Event-ID header does)."),
                 {
