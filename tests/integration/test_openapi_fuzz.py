@@ -112,9 +112,16 @@ def seed(client: Any) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path, headers: dict[str, str]) -> Iterator[Starlette]:
+def service_settings(tmp_path: Path) -> Settings:
+    """A fresh data directory; a short wait bounds each fuzzed ?wait=true request (the place for
+    auth settings once the API has them)."""
+    return Settings(data=tmp_path / "data", wait_timeout_s=2.0)
+
+
+@pytest.fixture
+def app(service_settings: Settings, headers: dict[str, str]) -> Iterator[Starlette]:
     """A fresh service, seeded, serving the document the cases come from."""
-    app = create_app(Settings(data=tmp_path / "data", wait_timeout_s=2.0))
+    app = create_app(service_settings)
     try:
         with asgi.get_client(app) as client:  # starts the app's lifespan, kept until the end of the test
             client.headers.update(headers)
