@@ -79,3 +79,20 @@ class InvalidRecord(PodiumError):
     """A log or change record that cannot be decoded: dead-lettered, never retried."""
 
     code = "invalid_record"
+
+
+def public_message(exc: BaseException) -> str:
+    """What an answer may say about `exc`: Podium's own words about the request, never a
+    driver's (hosts, addresses, queries) nor a traceback. The log keeps those."""
+    if isinstance(exc, InvalidInput | NotFound | Conflict | ScoreRuleBroken | Unauthorized | Forbidden):
+        return exc.message
+    if isinstance(exc, BackendUnavailable):
+        return "a backend is unavailable; try again shortly"
+    return "internal error"
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """`value` as a message may quote it: its repr, cut short (a client's field name or
+    time zone can be as long as the body)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.errors import NotFound
+from podium.errors import NotFound, public_message
 
 log = logging.getLogger("podium.jobs")
 
@@ -74,7 +74,8 @@ class Jobs:
             job.state, job.error = "failed", "stopped: the process is shutting down"
             raise
         except Exception as exc:
-            job.state, job.error = "failed", getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            # The job's answer says what went wrong in Podium's words; the log has the driver's.
+            job.state, job.error = "failed", public_message(exc)
             log.exception("job failed", extra={"job": job.id})
         finally:
             job.finished_at = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -12,6 +13,13 @@ import orjson
 from podium.settings import MASK
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
+# The password of a URL (redis://:secret@host, kafka://user:secret@host): a driver's error
+# or a setting may quote one, and a log line must not.
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/\s\"]*):[^/\s\"]+@")
+
+
+def redact(text: str) -> str:
+    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +39,7 @@ class JsonFormatter(logging.Formatter):
         body.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             body["exception"] = self.formatException(record.exc_info)
-        line = orjson.dumps(body, default=str).decode()
+        line = redact(orjson.dumps(body, default=str).decode())
         for secret in self._secrets:
             line = line.replace(secret, MASK)
         return line

@@ -19,7 +19,7 @@ from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
-from podium.index.generations import GenerationalRankIndex
+from podium.index.generations import GenerationalRankIndex, RebuildRunning
 from podium.jobs import Job
 from podium.store.base import Store
 from podium.windows import with_periods
@@ -85,7 +85,7 @@ async def rebuild_board(
         raise
     old = await index.swap(board, generation)
     if old is None:
-        raise RuntimeError(f"the rebuild of {board.name!r} was abandoned meanwhile (a forced rebuild took over)")
+        raise RebuildRunning(f"the rebuild of {board.name!r} was abandoned meanwhile (a forced rebuild took over)")
     log.info("rank index rebuilt", extra={"board": board.name, "generation": generation})
     # Readers may still hold the old generation for a moment, and a write under way may
     # still reach it: drop it once they are done.

@@ -135,7 +135,7 @@ class Settings:
         """The passwords, for the log formatter to blank out wherever a driver repeats one."""
         urls = [self.redis_url, self.live_redis_url, *self.redis_shard_list]
         in_urls = [urlsplit(u).password for u in urls if "@" in u]
-        return tuple(p for p in (self.redis_password, self.cassandra_password, *in_urls) if p)
+        return tuple(p for p in (self.redis_password, self.cassandra_password, self.api_key, *in_urls) if p)
 
     @property
     def redis_auth(self) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def _with_stack_secrets(values: dict[str, Any], path: Path) -> dict[str, Any]:
 
 
 def _masked(name: str, value: Any) -> Any:
-    if name.endswith("_password") and value:
+    if (name.endswith("_password") or name == "api_key") and value:
         return MASK
     if isinstance(value, str) and "://" in value and "@" in value:
         # A URL with credentials (redis://user:secret@host): keep the user, hide the password.

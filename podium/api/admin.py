@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.context import services
-from podium.api.openapi import ERRORS, answer, body, path_param
+from podium.api.openapi import ERRORS, ID, answer, body, path_param
 from podium.api.requests import MAX_INT64, check_id, digits, fields, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart
@@ -67,8 +67,13 @@ async def get_job(request: Request) -> Response:
 SCHEMAS: dict[str, Any] = {
     "RebuildRequest": {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
-            "board": {"type": "string", "description": "The board to rebuild; absent: every board"},
+            "board": {
+                **ID,
+                "type": ["string", "null"],
+                "description": "The board to rebuild; absent or null: every board",
+            },
             "force": {"type": "boolean", "default": False, "description": "Take over a rebuild whose process died"},
         },
     },
@@ -121,11 +126,15 @@ PATHS: dict[str, Any] = {
         }
     },
     "/v1/admin/jobs/{job_id}": {
-        "parameters": [{**path_param("job_id"), "schema": {"type": "string"}}],
+        "parameters": [path_param("job_id")],
         "get": {
             "summary": "A job's progress: done of total, state, error",
             "operationId": "getJob",
-            "responses": {"200": answer("The job", "Job"), "404": answer("Unknown job", "Error")},
+            "responses": {
+                "200": answer("The job", "Job"),
+                "400": answer("Not a job id", "Error"),
+                "404": answer("Unknown job", "Error"),
+            },
         },
     },
 }

@@ -22,6 +22,7 @@ from podium.errors import (
     PodiumError,
     ScoreRuleBroken,
     Unauthorized,
+    public_message,
 )
 
 log = logging.getLogger("podium.api")
@@ -55,9 +56,9 @@ def details(exc: PodiumError) -> dict[str, Any]:
 async def podium_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PodiumError)
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
-    if status >= 500:
+    if status >= 500:  # the driver's words go to the log, not to the client
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
-    body = error_body(exc.code, exc.message)
+    body = error_body(exc.code, public_message(exc))
     body["error"] |= details(exc)
     # RFC 6750: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -80,7 +81,7 @@ async def refuse_websocket(websocket: WebSocket, exc: PodiumError) -> None:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", extra={"path": request.url.path})
-    return json_response(error_body("internal", "internal error"), 500)
+    return json_response(error_body("internal", public_message(exc)), 500)
 
 
 HANDLERS = {PodiumError: podium_error, HTTPException: http_error, Exception: unexpected_error}

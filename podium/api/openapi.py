@@ -79,7 +79,11 @@ WAIT = {
     "name": "wait",
     "in": "query",
     "required": False,
-    "schema": {"type": "boolean", "default": False},
+    # As sent in a query: true or false, and also 1, yes, 0, no (any case); empty is false.
+    "schema": {
+        "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["", "1", "yes", "0", "no"]}],
+        "default": False,
+    },
     "description": "Answer once the change is visible to reads.",
 }
 RULES = {
@@ -309,7 +313,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "boards": {"type": "array", "items": ID, "maxItems": 1000, "description": "Default: every board"},
+            "boards": {
+                "type": ["array", "null"],
+                "items": ID,
+                "maxItems": 1000,
+                "description": "Default (or null): every board",
+            },
             "dry_run": {"type": "boolean", "default": False, "description": "Check and report; repair nothing"},
         },
     },

@@ -9,7 +9,31 @@ from podium.api.openapi import BOARD, ERRORS, ID, query_int
 from podium.settings import Settings
 
 MAX_TOP = Settings().live_max_top  # the default; PODIUM_LIVE_MAX_TOP changes it
-SEQ = {"type": "integer", "minimum": 0}
+SEQ = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+# One event of the stream (the Open API 3.2 reading of an event-stream schema): its fields as
+# parsed, `data` the frame's JSON. A first event carries only `retry`.
+EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The frame's seq"},
+        "event": {"type": "string", "enum": ["snapshot", "delta"]},
+        "retry": {"type": "integer", "description": "Reconnect after this many milliseconds"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "type": "object",
+                "required": ["type", "board", "seq", "at_ms"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["snapshot", "delta"]},
+                    "board": ID,
+                    "seq": SEQ,
+                    "at_ms": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -27,15 +51,25 @@ PATHS: dict[str, Any] = {
             "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
             "operationId": "boardEvents",
             "parameters": [
-                _query("user_id", ID, "The subscriber: adds its entry, friends board and events."),
+                _query(
+                    "user_id",
+                    {**ID, "pattern": "^[A-Za-z0-9_.:-]{0,128}$", "minLength": 0},
+                    "The subscriber: adds its entry, friends board and events (empty: none).",
+                ),
                 query_int("top", 1, MAX_TOP, 10),
                 _query("last_event_id", SEQ, "Resume after this seq (as the Last-Event-ID header does)."),
-                {"name": "Last-Event-ID", "in": "header", "required": False, "schema": SEQ},
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[0-9]*$"},
+                    "description": "A seq to resume after, as EventSource sends it (empty: none).",
+                },
             ],
             "responses": {
                 "200": {
                     "description": "An endless text/event-stream",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    "content": {"text/event-stream": {"schema": EVENT}},
                 },
                 **ERRORS,
             },

@@ -168,7 +168,8 @@ def extend(paths: dict[str, Any]) -> dict[str, Any]:
         "/v1/boards/{board}/users/{user_id}/around",
         "/v1/boards/{board}/users/{user_id}/friends",
     ):
+        # New dicts: some paths are module constants, and each document must start from them as written.
         read = paths[path]["get"]
-        read["parameters"] = [*read.get("parameters", []), WINDOW, PERIOD]
+        paths[path] = {**paths[path], "get": {**read, "parameters": [*read.get("parameters", []), WINDOW, PERIOD]}}
     paths["/v1/boards/{board}/top"]["get"]["parameters"].append(CURSOR)
     return {**paths, **PATHS}

@@ -9,7 +9,7 @@ import orjson
 from starlette.requests import Request
 
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
-from podium.errors import BodyTooLarge, InvalidInput
+from podium.errors import BodyTooLarge, InvalidInput, shown
 
 MAX_INT64 = 2**63 - 1
 
@@ -38,7 +38,7 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
             raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
         chunks.append(chunk)
     body = b"".join(chunks)
-    if not body.strip():
+    if not body:  # no body at all; anything else, even only whitespace, must be JSON
         if allow_empty:
             return {}
         raise InvalidInput("the body is empty; send a JSON object", code="invalid_json")
@@ -67,10 +67,10 @@ def fields(
         raise InvalidInput(f"the {where} must be a JSON object", code="invalid_body")
     missing = [name for name in required if name not in body]
     if missing:
-        raise InvalidInput(f"missing field {missing[0]!r} in the {where}", code="missing_field")
+        raise InvalidInput(f"missing field {shown(missing[0])} in the {where}", code="missing_field")
     unknown = sorted(set(body) - set(required) - set(optional))
     if unknown:
-        raise InvalidInput(f"unknown field {unknown[0]!r} in the {where}", code="unknown_field")
+        raise InvalidInput(f"unknown field {shown(unknown[0])} in the {where}", code="unknown_field")
     return body
 
 

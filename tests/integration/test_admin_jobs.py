@@ -90,6 +90,7 @@ def test_bad_admin_requests_are_refused(client: TestClient, b: BoardNames) -> No
         ("/v1/admin/replay", {"from": -1}, 400, "invalid_from"),
         ("/v1/admin/replay", {"from": "yesterday"}, 400, "invalid_from"),
         ("/v1/admin/replay", {"from": True}, 400, "invalid_from"),
+        ("/v1/admin/replay", {"from": "²"}, 400, "invalid_from"),  # a digit to str.isdigit(), not to int(): was a 500
     ]
     for path, body, status, code in cases:
         answer = client.post(path, json=body)

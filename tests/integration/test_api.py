@@ -223,6 +223,18 @@ def test_health_and_openapi(client: TestClient, b: BoardNames) -> None:
     assert served <= set(doc["paths"])
 
 
+def test_the_openapi_document_is_the_same_every_time(client: TestClient) -> None:
+    # It was built on shared parts, and each request added the window parameters again.
+    first = client.get("/openapi.json").json()
+    assert client.get("/openapi.json").json() == first
+    for path, item in first["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            named = [(p["name"], p["in"]) for p in item.get("parameters", []) + operation.get("parameters", [])]
+            assert len(named) == len(set(named)), (method, path, named)
+
+
 def test_state_survives_a_restart(settings: Any, b: BoardNames) -> None:
     from podium.api.app import create_app
 

@@ -190,6 +190,7 @@ def test_board_admin_patch_list_and_delete(client: TestClient, b: BoardNames) ->
     assert patched.status_code == 200 and patched.json()["keep_periods"] == 3
     refused(client.patch(f"/v1/boards/{b.arena}", json={"order": "asc"}), 400, "immutable_setting")
     refused(client.patch(f"/v1/boards/{b.arena}", json={"keep_periods": -1}), 400, "invalid_keep_periods")
+    refused(client.patch(f"/v1/boards/{b.arena}", json={"windows": [{}]}), 400, "invalid_window")
     assert client.get(f"/v1/boards/{b.arena}").json()["keep_periods"] == 3
     assert b.arena in client.get("/v1/boards").json()["boards"]
     assert client.delete(f"/v1/boards/{b.arena}").status_code == 204
@@ -262,6 +263,9 @@ def test_windows_refuse_bad_settings(client: TestClient, b: BoardNames) -> None:
         ({"windows": ["hourly"]}, "invalid_window"),
         ({"windows": ["cron:0 0 30 2 *"]}, "invalid_window"),  # never fires
         ({"windows": []}, "invalid_windows"),
+        ({"windows": ["all", "all"]}, "invalid_windows"),
+        ({"windows": [{}]}, "invalid_window"),  # not a string: was a 500 (found by the OpenAPI fuzz test)
+        ({"windows": ["all", ["day"]]}, "invalid_window"),
         ({"timezone": "Mars/Olympus"}, "invalid_timezone"),
         ({"keep_periods": 1000}, "invalid_keep_periods"),
     ):
