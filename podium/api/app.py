@@ -48,7 +48,7 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}", read(reads.get_user), methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}", write(routes.delete_user), methods=["DELETE"]),
     Route("/v1/boards/{board}/users/{user_id}/around", read(reads.around), methods=["GET"]),
-    Route("/v1/boards/{board}/users/{user_id}/friends", read(friends.friends_board), methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}/friends", read_with_key(friends.friends_board), methods=["GET"]),
     Route("/v1/boards/{board}/events", read(live.events), methods=["GET"]),
     WebSocketRoute("/v1/boards/{board}/live", read(live.live)),
     Route("/v1/users/{user_id}/friends", write(friends.put_friends), methods=["PUT"]),

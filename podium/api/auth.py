@@ -144,7 +144,8 @@ def read(endpoint: Handler) -> Handler:
 
 
 def read_with_key(endpoint: Handler) -> Handler:
-    """A read about users rather than a board (a friend list): never public."""
+    """A read about users rather than a board (a friend list, a friends board, which shows
+    who follows whom): never public."""
     return guard(Access(KeyScope.READ), endpoint)
 
 

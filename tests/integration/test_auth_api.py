@@ -144,6 +144,7 @@ def test_a_public_board_is_read_without_a_key_a_key_only_one_is_not(
     assert client.patch("/v1/boards/secret", json={"reads": "public"}, headers=admin).json()["reads"] == "public"
     assert client.get("/v1/boards/secret/top").status_code == 200
     assert client.get("/v1/users/ada/friends").status_code == 401  # a friend list is about users, never public
+    assert client.get("/v1/boards/open/users/ada/friends").status_code == 401  # nor a friends board, which shows one
 
 
 def test_the_board_list_without_a_key_names_only_public_boards(
