@@ -197,8 +197,22 @@ async def rank_of(
                 raise Trimmed
             place = found
     else:
-        counts, places = await count_segments(runners, plan, got[6:], [key[0], state.member, phantom])
-        place = next((p for p in places if p != -1), place)
+        counts = [0] * len(plan.map.segments())
+        for i, size in zip(here.numbers, got[6:], strict=True):
+            counts[i] = int(size)
+        others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
+
+        async def count_on(part: ShardPart, shard: int) -> Any:
+            a = [plan.map.epoch, key[0], state.member, phantom, *part.ranges]
+            return await run(runners[shard], "shard_counts", [*part.sets, *part.trims], a)
+
+        for (_, part), found in zip(others, await asyncio.gather(*(count_on(p, s) for s, p in others)), strict=True):
+            if found is None:
+                raise Trimmed
+            if found[0] != -1:
+                place = found[0]
+            for i, size in zip(part.numbers, found[1:], strict=True):
+                counts[i] = int(size)
         maps.keep_counts(name, plan, changes, quiet, counts)
     if place < 0:
         return ("rank", state, key, 0)
@@ -227,35 +241,22 @@ async def counts_of(runners: Sequence[ScriptRunner], maps: Maps, board: str, pla
     flagged, changes, quiet = bool(got[1]), got[2], got[3]
     if kept is not None and not got[4]:  # the kept counts are good (a shard may hold no segment)
         return ("counts", kept.counts, flagged)
-    counts, _ = await count_segments(runners, plan, got[5:], ["", "", ""])
-    maps.keep_counts(board, plan, changes, quiet, counts)
-    return ("counts", counts, flagged)
-
-
-async def count_segments(
-    runners: Sequence[ScriptRunner], plan: Plan, home_sizes: Sequence[Any], user: list[Any]
-) -> tuple[list[int], list[int]]:
-    """Every segment's in-range count under `plan`: the home shard's (`home_sizes`, from its
-    check), the other shards' from one script each, in parallel. `user` (score, member,
-    phantom flag, or three '') asks each shard for the user's place in its segments too:
-    returned per other shard, -1 where the user is not."""
     counts = [0] * len(plan.map.segments())
-    for i, size in zip(plan.parts[plan.home].numbers, home_sizes, strict=True):
+    for i, size in zip(here.numbers, got[5:], strict=True):
         counts[i] = int(size)
-    others = [(shard, part) for shard, part in plan.parts.items() if shard != plan.home and part.numbers]
+    others = [(shard, part) for shard, part in plan.parts.items() if shard != home and part.numbers]
 
-    async def count_on(shard: int, part: ShardPart) -> Any:
-        args = [plan.map.epoch, *user, *part.ranges]
-        return await run(runners[shard], "shard_counts", [*part.sets, *part.trims], args)
+    async def count_on(part: ShardPart, shard: int) -> Any:
+        a = [plan.map.epoch, "", "", "", *part.ranges]
+        return await run(runners[shard], "shard_counts", [*part.sets, *part.trims], a)
 
-    places = []
-    for (_, part), found in zip(others, await asyncio.gather(*(count_on(s, p) for s, p in others)), strict=True):
+    for (_, part), found in zip(others, await asyncio.gather(*(count_on(p, s) for s, p in others)), strict=True):
         if found is None:
             raise Trimmed
-        places.append(found[0])
         for i, size in zip(part.numbers, found[1:], strict=True):
             counts[i] = int(size)
-    return counts, places
+    maps.keep_counts(board, plan, changes, quiet, counts)
+    return ("counts", counts, flagged)
 
 
 async def slice_of(runner: ScriptRunner, board: str, map_: BucketMap, seg: Segment, start: int, count: int) -> Any:
