@@ -218,11 +218,14 @@ up_redis() {
   fi
   command -v "$REDIS_SERVER" >/dev/null || die "redis-server not found (apt-get update && apt-get install -y redis-server)"
   local t0 name port role primary dir live shard; t0=$(now)
-  # Podium's user, the only one (the default user is off); replicas and Sentinels log in as it
-  # too. Written on every start, so a changed password in var/secrets.toml takes effect here.
+  # Podium's user; replicas and Sentinels log in as it too. Written on every start, so a changed
+  # password in var/secrets.toml takes effect here. The default user keeps a password rather
+  # than being turned off: Redis 7.0 replays an append-only file as the default user and
+  # re-checks its permissions at each EXEC, so with it off every script's writes (replicated as
+  # MULTI/EXEC) were dropped at a restart (redis/redis#14541, fixed only in 8.x).
   mkdir -p "$VAR/redis"
   {
-    echo "user default off"
+    echo "user default on >$REDIS_PASSWORD ~* &* +@all"
     echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
     echo "masteruser $REDIS_USER"
     echo "masterauth $REDIS_PASSWORD"

@@ -31,12 +31,14 @@ def test_the_secrets_file_is_the_users_alone(dist_settings: Settings) -> None:
 @pytest.mark.parametrize("port", REDIS_PORTS)
 def test_redis_refuses_a_client_without_the_password(dist_settings: Settings, port: int) -> None:
     with redis.Redis(port=port, socket_timeout=5) as anonymous, pytest.raises(redis.AuthenticationError):
-        anonymous.ping()  # NOAUTH: the default user is off
+        anonymous.ping()  # NOAUTH: the default user asks for the password too
     with (
         redis.Redis(port=port, username=dist_settings.redis_username, password="wrong", socket_timeout=5) as wrong,
         pytest.raises(redis.AuthenticationError),
     ):
         wrong.ping()  # WRONGPASS
+    with redis.Redis(port=port, password="wrong", socket_timeout=5) as guess, pytest.raises(redis.AuthenticationError):
+        guess.ping()  # the default user's password is not guessed either
     with redis.Redis(port=port, socket_timeout=5, **dist_settings.redis_auth) as podium:
         assert podium.ping()
 
