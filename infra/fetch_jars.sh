@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Fetch runtime jars for the local stack from Maven Central into .infra/libs/<component>/.
-# Idempotent: a component with a .done marker is skipped. Usage: infra/fetch_jars.sh [component...]
+# Idempotent: a component whose .done marker matches its pom is skipped. Usage: infra/fetch_jars.sh [component...]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 MDEP=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+# The .done marker holds a hash of the component's pom: a pom that changed (a jar added, a version
+# moved) is fetched again on a machine that fetched the old one.
 fetch() {  # $1 = component (dir under infra/poms)
-  local out="$ROOT/.infra/libs/$1"
-  if [ -f "$out/.done" ]; then echo "fetch_jars: $1 already fetched"; return; fi
+  local out="$ROOT/.infra/libs/$1" sum
+  sum="$(sha256sum < "$ROOT/infra/poms/$1/pom.xml" | cut -c1-16)"
+  if [ -f "$out/.done" ] && [ "$(cat "$out/.done")" = "$sum" ]; then echo "fetch_jars: $1 already fetched"; return; fi
   echo "fetch_jars: fetching $1 ..."
   rm -rf "$out"; mkdir -p "$out"
   mvn -B -q -Dstyle.color=never -f "$ROOT/infra/poms/$1/pom.xml" "$MDEP:copy-dependencies" \
       -DoutputDirectory="$out" -DincludeScope=runtime
-  touch "$out/.done"
+  echo "$sum" > "$out/.done"
   echo "fetch_jars: $1 -> $(ls "$out" | wc -l) jars, $(du -sh "$out" | cut -f1)"
 }
 # dbz-agent: 1-class java agent (source in infra/conf/debezium/loopback-agent) that makes the

@@ -14,6 +14,9 @@ class LogRecord:
     position: LogPosition
     key: str
     value: bytes
+    # The topic a record was read from, where a consumer reads several (the home db-worker
+    # reads every region's mirrored ingest topic): a commit goes to that topic.
+    topic: str = ""
 
 
 class LogConsumer(Protocol):

@@ -163,7 +163,7 @@ class KafkaLogConsumer:
                 raise BackendUnavailable(f"kafka: {msg.error()}")
             key = msg.key()
             position = LogPosition(msg.partition() or 0, msg.offset() or 0)
-            records.append(LogRecord(position, key.decode() if key else "", msg.value() or b""))
+            records.append(LogRecord(position, key.decode() if key else "", msg.value() or b"", msg.topic() or ""))
         return records
 
     def _consume(self, consumer: confluent_kafka.Consumer, max_records: int, timeout_s: float) -> list[Any]:
@@ -189,18 +189,23 @@ class KafkaLogConsumer:
                 metrics.CONSUMER_LAG.labels(group, str(tp.partition)).set(max(0, high - tp.offset))
 
     async def commit(self, records: Sequence[LogRecord]) -> None:
-        await self.commit_positions([r.position for r in records])
+        # Each record's offset to its own topic: a position is only a partition and an
+        # offset, and the home db-worker reads several topics (docs/global.md).
+        await self._commit([(r.topic or self._topics[0], r.position) for r in records])
 
     async def commit_positions(self, positions: Sequence[LogPosition]) -> None:
+        """Positions in the first (for a change feed, the only) topic."""
+        await self._commit([(self._topics[0], p) for p in positions])
+
+    async def _commit(self, positions: Sequence[tuple[str, LogPosition]]) -> None:
         from confluent_kafka import TopicPartition
 
         if not positions:
             return
-        upto: dict[int, int] = {}
-        for p in positions:
-            upto[p.partition] = max(upto.get(p.partition, -1), p.offset)
-        topic = self._topics[0]
-        offsets = [TopicPartition(topic, partition, offset + 1) for partition, offset in upto.items()]
+        upto: dict[tuple[str, int], int] = {}
+        for topic, p in positions:
+            upto[topic, p.partition] = max(upto.get((topic, p.partition), -1), p.offset)
+        offsets = [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in upto.items()]
         await self._run(lambda c: c.commit(offsets=offsets, asynchronous=False))
 
     async def rewind(self) -> None:
