@@ -19,13 +19,9 @@ from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
 
 @pytest.fixture(scope="module")
 def limits_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.engines import start_redis
+    from tests.engines import private_redis
 
-    server = start_redis(tmp_path_factory.mktemp("limits-redis"))
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from private_redis(tmp_path_factory.mktemp("limits-redis"))
 
 
 @pytest.fixture(params=["memory", "redis"])

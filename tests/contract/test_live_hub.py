@@ -18,13 +18,9 @@ from podium.live.redis import RedisLiveHub
 
 @pytest.fixture(scope="module")
 def live_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.engines import start_redis
+    from tests.engines import private_redis
 
-    server = start_redis(tmp_path_factory.mktemp("hub-redis"))
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from private_redis(tmp_path_factory.mktemp("hub-redis"))
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -28,13 +28,9 @@ from tests.integration.test_api import core, make_board, submit
 
 @pytest.fixture(scope="module")
 def live_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.engines import start_redis
+    from tests.engines import private_redis
 
-    server = start_redis(tmp_path_factory.mktemp("live-redis"))
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from private_redis(tmp_path_factory.mktemp("live-redis"))
 
 
 @pytest.fixture(params=["memory", "redis"])
