@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Sequence
 
 import orjson
 
-from podium.settings import MASK
+from podium.settings import MASK, mask_url_passwords
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
-# The password of a URL (redis://:secret@host, kafka://user:secret@host): a driver's error
-# or a setting may quote one, and a log line must not.
-_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/\s\"]*):[^/\s\"]+@")
-
-
-def redact(text: str) -> str:
-    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         body.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             body["exception"] = self.formatException(record.exc_info)
-        line = redact(orjson.dumps(body, default=str).decode())
+        line = mask_url_passwords(orjson.dumps(body, default=str).decode())
         for secret in self._secrets:
             line = line.replace(secret, MASK)
         return line

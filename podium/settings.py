@@ -251,10 +251,19 @@ def _with_stack_secrets(values: dict[str, Any], path: Path) -> dict[str, Any]:
 def _masked(name: str, value: Any) -> Any:
     if (name.endswith("_password") or name == "api_key") and value:
         return MASK
-    if isinstance(value, str) and "://" in value and "@" in value:
-        # A URL with credentials (redis://user:secret@host): keep the user, hide the password.
-        return re.sub(r"(://[^:/@]*):[^@]*@", rf"\1:{MASK}@", value)
+    if isinstance(value, str):
+        return mask_url_passwords(value)
     return value
+
+
+# The password of a URL (redis://:secret@host, kafka://user:secret@host), wherever it stands
+# in a text: a setting holds one, and a driver's error may quote one.
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/\s\"]*):[^@\s\"]+@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """`text` with every URL's password replaced by MASK (the user kept)."""
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text) if "://" in text else text
 
 
 def _parse(name: str, kind: object, raw: str) -> Any:
