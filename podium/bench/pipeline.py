@@ -164,7 +164,10 @@ def figures(meter: Meter, done: Sequence[Workload], raw_cassandra_per_s: float |
             )
         )
     new = next((w for w in done if w.name == "new"), None)
-    if new is not None and raw_cassandra_per_s:
+    if new is not None and not raw_cassandra_per_s:
+        why = detail.get("raw_cassandra", {}).get("error", "no rate")
+        found.append(skipped("db_stage_vs_raw_cassandra", "scores/s", f"the raw Cassandra loop failed: {why}"))
+    elif new is not None:
         found.append(
             measured(
                 "db_stage_vs_raw_cassandra",

@@ -189,7 +189,10 @@ async def run(
     )  # fmt: skip
     if progress is not None:
         progress.update(0.55, f"Cassandra alone: {events:,} rows")
-    raw = await asyncio.to_thread(raw_cassandra.rows_per_s, settings, events)
+    try:
+        raw: dict[str, Any] = await asyncio.to_thread(raw_cassandra.rows_per_s, settings, events)
+    except Exception as exc:  # the pipeline's figures stand without it: say why it is missing
+        raw = {"per_s": None, "error": f"{type(exc).__name__}: {exc}"}
     two = await pipeline_rate(
         settings, bench_names, 2, events=events, log_dir=log_dir, timeout_s=300, progress=progress, share=(0.6, 1)
     )
