@@ -6,7 +6,11 @@ same run (see docs/benchmarks.md). One module a stage:
   index.py       rank, page and around queries vs plain sorted-set commands; bytes per user
   rank_apply.py  the rank-worker's applies (WAIT included) vs `redis-benchmark` ZADD
   agoragames.py  the same operations through agoragames' `leaderboard` library
-  workers.py     pipeline throughput with two worker processes vs one
+  workers.py     the pipeline stage: throughput with one and two of each worker, and
+                 with one, the CPU each process spends a score (new and returning users)
+  pipeline.py    that stage's loads, CPU per score by stage and cores for 1 M scores/s
+  raw_cassandra.py  Cassandra's own write rate for the db-worker stage's rows
+  cpu.py         CPU time of processes (/proc) and Redis servers (INFO), before and after
 
 run.py drives them, report.py and plots.py write the results.
 """
