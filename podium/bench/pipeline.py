@@ -19,6 +19,7 @@ left out and named in `detail`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,18 +138,41 @@ async def measure(
     return workload
 
 
-def figures(meter: Meter, done: Sequence[Workload], raw_cassandra_per_s: float | None, **detail: Any) -> list[Figure]:
-    """The per-stage figures of each workload, the cores, and `db_stage_vs_raw_cassandra`."""
+async def idle_cpu(meter: Meter, seconds: float = 2.0) -> dict[str, float]:
+    """Each stage's CPU seconds a second with no load: what its processes spend anyway (a
+    JVM's collector and timers, Cassandra's housekeeping, Redis's cron). Reported beside
+    the figures: at a few thousand scores a second it is a share of them, at 1 M/s not."""
+    before = await meter.read()
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    after = await meter.read()
+    elapsed = time.perf_counter() - started
+    return {stage: (after[stage] - before.get(stage, 0.0)) / elapsed for stage in after}
+
+
+def figures(
+    meter: Meter,
+    done: Sequence[Workload],
+    raw_cassandra_per_s: float | None,
+    idle: Mapping[str, float],
+    **detail: Any,
+) -> list[Figure]:
+    """The per-stage figures of each workload, the cores, and `db_stage_vs_raw_cassandra`.
+    `idle`: each stage's CPU seconds a second without load (idle_cpu)."""
     absent = missing(meter, STAGES)
     found: list[Figure] = []
     for w in done:
         common = {"scores": w.scores, "users": w.users, "pipeline_per_s": round(w.per_s), **detail}
+        # What the stage would have spent in the same time without any load, a score.
+        idle_us = {s: round(idle.get(s, 0.0) * w.seconds * 1e6 / max(w.scores, 1), 1) for s in STAGES}
         for stage in STAGES:
             name = f"cpu_us_per_score_{stage.replace('-', '_')}_{w.name}"
             if stage in absent:
                 found.append(skipped(name, "µs", f"no {stage} process on this machine to read"))
             else:
-                found.append(Figure(name, w.us.get(stage, 0.0), "µs", detail=common))
+                found.append(
+                    Figure(name, w.us.get(stage, 0.0), "µs", detail={**common, "of_which_idle_us": idle_us[stage]})
+                )
         found.append(
             Figure(
                 f"cores_per_million_scores_per_s_{w.name}",
@@ -157,6 +181,8 @@ def figures(meter: Meter, done: Sequence[Workload], raw_cassandra_per_s: float |
                 detail={
                     **common,
                     "us_per_score_by_stage": {s: w.us.get(s) for s in STAGES},
+                    "idle_us_per_score_by_stage": idle_us,
+                    "cores_less_idle": round(sum(w.us.get(s, 0.0) - idle_us[s] for s in STAGES), 1),
                     "stages_not_on_this_machine": absent,
                     "method": "CPU seconds of every process of the pipeline (Redis: each server's main thread, "
                     "INFO) between the first score sent and the last visible, ÷ scores; summed over stages",

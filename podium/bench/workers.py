@@ -80,6 +80,7 @@ async def pipeline_rate(
             say(0.1, "warming up")
             await pipeline.submit(api, warm, [(f"w{i}", 1) for i in range(120)])
             await _until_ranked(api, warm, 120, timeout_s)
+            idle = await pipeline.idle_cpu(meter) if returning else {}
             say(0.2, f"{events:,} scores of new users")
             news = await board("workers")
             new = await pipeline.measure(
@@ -119,6 +120,7 @@ async def pipeline_rate(
         "db_stage_per_s": new.db_per_s,
         "workloads": done,
         "meter": meter,
+        "idle": idle,
     }
 
 
@@ -197,8 +199,8 @@ async def run(
         settings, bench_names, 2, events=events, log_dir=log_dir, timeout_s=300, progress=progress, share=(0.6, 1)
     )
     found = pipeline.figures(
-        one["meter"], one["workloads"], raw["per_s"], partitions=settings.ingest_partitions, worker_processes=1,
-        raw_cassandra=raw,
+        one["meter"], one["workloads"], raw["per_s"], one["idle"],
+        partitions=settings.ingest_partitions, worker_processes=1, raw_cassandra=raw,
     )  # fmt: skip
     found.append(
         measured(
