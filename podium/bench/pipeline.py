@@ -162,7 +162,7 @@ def figures(
     absent = missing(meter, STAGES)
     found: list[Figure] = []
     for w in done:
-        common = {"scores": w.scores, "users": w.users, "pipeline_per_s": round(w.per_s), **detail}
+        common = {"scores": w.scores, "users": w.users, "seen": w.seen, "pipeline_per_s": round(w.per_s), **detail}
         # What the stage would have spent in the same time without any load, a score.
         idle_us = {s: round(idle.get(s, 0.0) * w.seconds * 1e6 / max(w.scores, 1), 1) for s in STAGES}
         for stage in STAGES:
