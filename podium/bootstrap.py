@@ -186,7 +186,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             friends=friends,
             live=live,
             store=store,
-            users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
+            users=Users(
+                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
+            ),
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
@@ -260,7 +262,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         users = None
         keys = None
         if ingest is not None:
-            users = Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s)
+            users = Users(
+                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
+            )
             keys = await open_keys(settings, store)
         yield Services(
             settings,
