@@ -37,6 +37,13 @@ async def shared_rank(index: RankIndex, board: Board, score: int, subscore: int)
     return await index.count_before(board, floor) + 1
 
 
+async def shared_ranks(index: RankIndex, board: Board, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """`shared_rank` of each distinct (total, subscore): equals share one read."""
+    groups = sorted(set(pairs))
+    found = await bounded.gather(functools.partial(shared_rank, index, board, *g) for g in groups)
+    return dict(zip(groups, found, strict=True))
+
+
 def among(board: Board, pairs: Sequence[tuple[int, int]]) -> list[int]:
     """Ranks within a list of its own (a friends board), from each member's (total, subscore),
     listed in rank order: 1, 2, 3, 4 (`unique`), 1, 1, 3, 3 (`competition`), 1, 1, 2, 2 (`dense`)."""
@@ -63,8 +70,8 @@ async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *,
     if board.tie is Tie.UNIQUE or not entries:
         return list(entries)
     if not neighbours:
-        ranks = await bounded.gather(functools.partial(first_of_group_rank, index, board, e) for e in entries)
-        return [replace(e, rank=r) for e, r in zip(entries, ranks, strict=True)]
+        rank_of = await shared_ranks(index, board, [tie_group(board, e) for e in entries])
+        return [replace(e, rank=rank_of[tie_group(board, e)]) for e in entries]
     out: list[Entry] = []
     rank = await first_of_group_rank(index, board, entries[0])
     for i, e in enumerate(entries):

@@ -10,11 +10,10 @@ cursors, ranges) is a count of users; every Entry that comes out carries a rank.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from podium import bounded, ranks
+from podium import ranks
 from podium.domain.boards import Board, Tie
 from podium.domain.ordering import SortKey, tie_ceiling, tie_floor
 from podium.domain.totals import Total, newest_per_user
@@ -91,7 +90,5 @@ class Standings:
         if board.tie is Tie.UNIQUE:
             return dict(positions)
         pairs = {t.user_id: (t.total, t.subscore) for t in newest_per_user(totals) if t.user_id in positions}
-        groups = sorted(set(pairs.values()))
-        found = await bounded.gather(functools.partial(ranks.shared_rank, self._index, board, *g) for g in groups)
-        rank_of = dict(zip(groups, found, strict=True))
+        rank_of = await ranks.shared_ranks(self._index, board, list(pairs.values()))
         return {user: rank_of[pair] for user, pair in pairs.items()}
