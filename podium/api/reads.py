@@ -5,19 +5,17 @@ rank takes. Every answer numbers users under the board's tie policy (podium/rank
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from dataclasses import replace
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import ranks, windows
+from podium.api import cursors
 from podium.api.context import board_of, read_board, services, user_of
-from podium.api.requests import MAX_INT64, check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie, is_valid_id
+from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry, RankIndex
@@ -40,11 +38,11 @@ async def top(request: Request) -> Response:
     if cursor is not None:
         # The page after the cursor's key, wherever its user has moved since: no entry is
         # seen twice or skipped because others changed in between.
-        first = await svc.index.count_before(board, after(decode_cursor(cursor))) + 1
+        first = await svc.index.count_before(board, cursors.after(cursors.decode(board, cursor))) + 1
     else:
         first = int_param(params, "offset", 0, 0, MAX_OFFSET) + 1
     entries = await ranks.page(svc.index, board, first, limit)
-    next_cursor = encode_cursor(board, entries[-1]) if len(entries) == limit else None
+    next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
     return json_response(
         {
             **where(board),
@@ -55,31 +53,10 @@ async def top(request: Request) -> Response:
     )
 
 
-def encode_cursor(board: Board, last: Entry) -> str:
-    key = last.key
-    assert key is not None, "every index gives its entries' keys"
-    raw = orjson.dumps([key[0], str(key[1]), key[2]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> SortKey:
-    refused = InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
-    if len(cursor) > 400:  # before decoding it: a long one is never ours
-        raise refused
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        k0, k1, user = orjson.loads(raw)
-        key = (int(k0), int(k1), str(user))
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise refused from None
-    if not -MAX_SCORE <= key[0] <= MAX_SCORE or not 0 <= key[1] <= MAX_INT64 or not is_valid_id(key[2]):
-        raise refused
-    return key
-
-
-def after(key: SortKey) -> SortKey:
-    """The smallest key after `key` (user ids never hold a NUL): the next page's start."""
-    return (key[0], key[1], key[2] + "\x00")
+def board_key(e: Entry) -> SortKey:
+    """An entry's place in the board's order: its rank key, which every index gives."""
+    assert e.key is not None, "every index gives its entries' keys"
+    return e.key
 
 
 async def get_user(request: Request) -> Response:

@@ -170,6 +170,32 @@ def test_cursor_pages_stay_consistent_while_scores_change(client: TestClient, b:
     refused(client.get(f"/v1/boards/{b.arena}/top?cursor={first['next_cursor']}&offset=1"), 400, "invalid_parameter")
 
 
+@pytest.mark.parametrize("tie", ["unique", "competition", "dense"])
+def test_cursor_pages_a_board_with_a_subscore(client: TestClient, b: BoardNames, tie: str) -> None:
+    """Issue 17: the cursor of a board with a subscore holds a tie-break past 64 bits."""
+    put(client, b.arena, subscore_order="desc", operator="best", tie=tie)
+    items = [
+        {"user_id": "a", "score": 10, "subscore": 2},
+        {"user_id": "b", "score": 10, "subscore": 2},
+        {"user_id": "c", "score": 7},
+        {"user_id": "d", "score": 7},
+        {"user_id": "e", "score": 1},
+    ]
+    answer = client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json={"scores": items})
+    assert answer.status_code == 200, answer.text
+    whole = ranks_of(client, f"/v1/boards/{b.arena}/top")
+    walked: list[tuple[int, str, int]] = []
+    page = client.get(f"/v1/boards/{b.arena}/top?limit=1").json()
+    while True:
+        walked += [(e["rank"], e["user_id"], e["score"]) for e in page["entries"]]
+        if page["next_cursor"] is None or len(walked) > len(whole):
+            break
+        answer = client.get(f"/v1/boards/{b.arena}/top?limit=1&cursor={page['next_cursor']}")
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+    assert walked == whole and [u for _, u, _ in whole] == ["a", "b", "c", "d", "e"]
+
+
 def test_wait_answers_previous_new_and_personal_best(client: TestClient, b: BoardNames) -> None:
     put(client, b.arena, operator="set")
     batch(client, b.arena, {"bob": 50, "cy": 40})
