@@ -121,7 +121,7 @@ async def lookup(request: Request) -> Response:
     # A hidden user is nobody else's to see: missing, as a removed one.
     entries = [e for e in found if e is not None and not e.hidden]
     if order == "board":
-        entries.sort(key=lambda e: (e.rank, e.user_id))
+        entries.sort(key=board_key)  # as `top` lists them: equals by subscore, then who came first
     shown = {e.user_id for e in entries}
     return json_response(
         {

@@ -196,6 +196,19 @@ def test_cursor_pages_a_board_with_a_subscore(client: TestClient, b: BoardNames,
     assert walked == whole and [u for _, u, _ in whole] == ["a", "b", "c", "d", "e"]
 
 
+def test_lookup_in_board_order_lists_equals_as_top_does(client: TestClient, b: BoardNames) -> None:
+    """Issue 17: among users sharing a rank, who reached the total first, not the user id."""
+    put(client, b.arena, tie="competition")
+    for user in ("zed", "max", "amy"):
+        send(client, b.arena, user, 5)
+    send(client, b.arena, "bo", 9)
+    top = ranks_of(client, f"/v1/boards/{b.arena}/top")
+    assert top == [(1, "bo", 9), (2, "zed", 5), (2, "max", 5), (2, "amy", 5)]
+    body = {"user_ids": ["amy", "max", "zed", "bo"], "order": "board"}
+    found = client.post(f"/v1/boards/{b.arena}/users/lookup", json=body).json()
+    assert [(e["rank"], e["user_id"], e["score"]) for e in found["entries"]] == top
+
+
 def test_wait_answers_previous_new_and_personal_best(client: TestClient, b: BoardNames) -> None:
     put(client, b.arena, operator="set")
     batch(client, b.arena, {"bob": 50, "cy": 40})
