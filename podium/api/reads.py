@@ -15,8 +15,9 @@ from podium.api import cursors
 from podium.api.context import board_of, read_board, services, user_of
 from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie
+from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
+from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry, RankIndex
 from podium.windows import default_window, periods_json, where
@@ -182,29 +183,52 @@ async def score_count(request: Request) -> Response:
 
 
 async def score_for_rank(request: Request) -> Response:
-    """What total takes rank N now: `score` ties the user there (enough where equals share
-    a rank), `beat` passes them (needed where the earlier of equals stays ahead)."""
+    """What total takes rank N now. `score`: the total of the user the rank is measured
+    against (`rank_place`); `beat`: one better, which takes the rank whatever the tie policy
+    and subscore; `needed`: the worst total that takes it (or better) for a user arriving
+    now with `subscore` (default 0, as a submission without one)."""
     svc = services(request)
     board = await read_board(request)
     wanted = int_param(request.query_params, "rank", 1, 1, MAX_OFFSET)
+    subscore = subscore_param(request, board)
     users = await svc.index.count(board)
-    there = await svc.index.page(board, wanted, 1) if board.tie is Tie.UNIQUE else []
-    if board.tie is not Tie.UNIQUE:
-        there = await rank_holder(svc.index, board, wanted, users)
-    if not there:
-        return json_response({**where(board), "rank": wanted, "users": users, "score": None, "beat": None})
-    score = there[0].score
-    step = 1 if board.order is Order.DESC else -1
-    beat = max(MIN_SCORE, min(MAX_SCORE, score + step))
-    needed = beat if board.tie is Tie.UNIQUE else score
+    there = await rank_place(svc.index, board, wanted, users)
     return json_response(
-        {**where(board), "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
+        {
+            **where(board),
+            "rank": wanted,
+            "users": users,
+            "score": there.score if there else None,
+            "beat": one_better(board.order, there.score) if there else None,
+            "needed": needed_total(board, (there.score, there.subscore) if there else None, subscore),
+        }
     )
 
 
+def subscore_param(request: Request, board: Board) -> int:
+    raw = request.query_params.get("subscore")
+    if raw is None:
+        return 0
+    if board.subscore_order is None:
+        raise InvalidInput(f"board {board.name!r} has no subscore (set subscore_order)", code="no_subscore")
+    return check_score(_int(raw, "subscore"), "subscore")
+
+
+async def rank_place(index: RankIndex, board: Board, rank: int, users: int) -> Entry | None:
+    """The user rank N is measured against. Under `unique` and `competition`, the one in the
+    N-th place counting every user once: where a shared rank skips N (1, 1, 1, 4 has no 3),
+    one of the equals whose shared rank covers the place, so tying them takes it. Under
+    `dense`, the first holder of rank N. None: no one (fewer users, or distinct totals)."""
+    if board.tie is Tie.DENSE:
+        found = await rank_holder(index, board, rank, users)
+        return found[0] if found and found[0].rank == rank else None
+    placed = await index.page(board, rank, 1)
+    return placed[0] if placed else None
+
+
 async def rank_holder(index: RankIndex, board: Board, rank: int, users: int) -> list[Entry]:
-    """The first user whose shared rank is `rank` or worse (ranks skip under ties): binary
-    search over positions, each probe one entry and its tie rank."""
+    """The first user whose shared rank is `rank` or worse: binary search over positions,
+    each probe one entry and its tie rank."""
     lo, hi = 1, users
     found: list[Entry] = []
     while lo <= hi:

@@ -209,6 +209,30 @@ def test_lookup_in_board_order_lists_equals_as_top_does(client: TestClient, b: B
     assert [(e["rank"], e["user_id"], e["score"]) for e in found["entries"]] == top
 
 
+def test_score_for_a_rank_that_shared_ranks_skip(client: TestClient, b: BoardNames) -> None:
+    """Issue 17: with 50, 50, 50, 30 under competition ties, rank 3 takes 50, not 30."""
+    put(client, b.arena, tie="competition")
+    batch(client, b.arena, {"a": 50, "b": 50, "c": 50, "d": 30})
+    third = client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3").json()
+    assert (third["score"], third["beat"], third["needed"]) == (50, 51, 50)
+    assert send(client, b.arena, "late", 49)["rank"] == 4  # one less than needed does not take it
+    assert send(client, b.arena, "new", 50)["rank"] == 1
+    # A rank past everyone: any total takes it.
+    assert client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=9").json()["needed"] == -(2**53 - 1)
+    refused(client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=1&subscore=1"), 400, "no_subscore")
+
+
+def test_score_for_a_rank_counts_the_subscore_asked(client: TestClient, b: BoardNames) -> None:
+    put(client, b.arena, tie="competition", subscore_order="desc")
+    items = [{"user_id": u, "score": 50, "subscore": s} for u, s in [("a", 5), ("b", 3), ("c", 3)]]
+    assert client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json={"scores": items}).status_code == 200
+    # Rank 3 is c's place (rank 2, shared with b): 50 with a subscore of 3 or more shares it.
+    at = client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3&subscore=3").json()
+    assert (at["score"], at["beat"], at["needed"]) == (50, 51, 50)
+    assert client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3").json()["needed"] == 51  # subscore 0
+    assert send(client, b.arena, "new", 50, subscore=3)["rank"] == 2
+
+
 def test_wait_answers_previous_new_and_personal_best(client: TestClient, b: BoardNames) -> None:
     put(client, b.arena, operator="set")
     batch(client, b.arena, {"bob": 50, "cy": 40})
