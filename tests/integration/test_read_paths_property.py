@@ -26,7 +26,7 @@ from tests.conftest import BoardNames
 MAX = 2**53 - 1
 VALUES = st.integers(-3, 3) | st.sampled_from([MAX, -MAX])  # few values: many ties; and the edges
 PAGE_SIZES = (1, 2, 3, 100)
-EXAMPLES = {"embedded": 100, "distributed": 4}
+EXAMPLES = {"embedded": 100, "distributed": 10}
 _boards = itertools.count()
 
 
@@ -49,9 +49,9 @@ def cases(draw: st.DrawFn) -> Case:
         "subscore_order": subscore_order,
         "windows": draw(st.sampled_from([["all"], ["all", "day"]])),
     }
-    users = [f"u{i}" for i in range(draw(st.integers(1, 9)))]
+    users = [f"u{i}" for i in range(draw(st.integers(1, 12)))]  # past a bucket of 8 (tests/distributed/stack.py)
     scores = []
-    for user in draw(st.lists(st.sampled_from(users), max_size=20)):
+    for user in draw(st.lists(st.sampled_from(users), max_size=30)):
         item: dict[str, Any] = {"user_id": user, "score": draw(VALUES)}
         if subscore_order is not None and draw(st.booleans()):
             item["subscore"] = draw(VALUES)
