@@ -6,19 +6,18 @@ users under the board's tie policy."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import windows
+from podium.api import cursors
 from podium.api.context import board_of, read_board, services, user_of
-from podium.api.requests import MAX_INT64, check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie, is_valid_id
+from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
+from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry
 from podium.standings import Standings
@@ -41,11 +40,11 @@ async def top(request: Request) -> Response:
     if cursor is not None:
         # The page after the cursor's key, wherever its user has moved since: no entry is
         # seen twice or skipped because others changed in between.
-        first = await svc.standings.count_before(board, after(decode_cursor(cursor))) + 1
+        first = await svc.standings.count_before(board, cursors.after(cursors.decode(board, cursor))) + 1
     else:
         first = int_param(params, "offset", 0, 0, MAX_OFFSET) + 1
     entries = await svc.standings.page(board, first, limit)
-    next_cursor = encode_cursor(board, entries[-1]) if len(entries) == limit else None
+    next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
     return json_response(
         {
             **where(board),
@@ -56,31 +55,10 @@ async def top(request: Request) -> Response:
     )
 
 
-def encode_cursor(board: Board, last: Entry) -> str:
-    key = last.key
-    assert key is not None, "every index gives its entries' keys"
-    raw = orjson.dumps([key[0], str(key[1]), key[2]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> SortKey:
-    refused = InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
-    if len(cursor) > 400:  # before decoding it: a long one is never ours
-        raise refused
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        k0, k1, user = orjson.loads(raw)
-        key = (int(k0), int(k1), str(user))
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise refused from None
-    if not -MAX_SCORE <= key[0] <= MAX_SCORE or not 0 <= key[1] <= MAX_INT64 or not is_valid_id(key[2]):
-        raise refused
-    return key
-
-
-def after(key: SortKey) -> SortKey:
-    """The smallest key after `key` (user ids never hold a NUL): the next page's start."""
-    return (key[0], key[1], key[2] + "\x00")
+def board_key(e: Entry) -> SortKey:
+    """An entry's place in the board's order: its rank key, which every index gives."""
+    assert e.key is not None, "every index gives its entries' keys"
+    return e.key
 
 
 async def get_user(request: Request) -> Response:
@@ -128,7 +106,7 @@ async def lookup(request: Request) -> Response:
     # A hidden user is nobody else's to see: missing, as a removed one.
     entries = [e for e in found if e is not None and not e.hidden]
     if order == "board":
-        entries.sort(key=lambda e: (e.rank, e.user_id))
+        entries.sort(key=board_key)  # as `top` lists them: equals by subscore, then who came first
     shown = {e.user_id for e in entries}
     return json_response(
         {
@@ -189,29 +167,52 @@ async def score_count(request: Request) -> Response:
 
 
 async def score_for_rank(request: Request) -> Response:
-    """What total takes rank N now: `score` ties the user there (enough where equals share
-    a rank), `beat` passes them (needed where the earlier of equals stays ahead)."""
+    """What total takes rank N now. `score`: the total of the user the rank is measured
+    against (`rank_place`); `beat`: one better, which takes the rank whatever the tie policy
+    and subscore; `needed`: the worst total that takes it (or better) for a user arriving
+    now with `subscore` (default 0, as a submission without one)."""
     svc = services(request)
     board = await read_board(request)
     wanted = int_param(request.query_params, "rank", 1, 1, MAX_OFFSET)
+    subscore = subscore_param(request, board)
     users = await svc.standings.count(board)
-    there = await svc.standings.page(board, wanted, 1) if board.tie is Tie.UNIQUE else []
-    if board.tie is not Tie.UNIQUE:
-        there = await rank_holder(svc.standings, board, wanted, users)
-    if not there:
-        return json_response({**where(board), "rank": wanted, "users": users, "score": None, "beat": None})
-    score = there[0].score
-    step = 1 if board.order is Order.DESC else -1
-    beat = max(MIN_SCORE, min(MAX_SCORE, score + step))
-    needed = beat if board.tie is Tie.UNIQUE else score
+    there = await rank_place(svc.standings, board, wanted, users)
     return json_response(
-        {**where(board), "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
+        {
+            **where(board),
+            "rank": wanted,
+            "users": users,
+            "score": there.score if there else None,
+            "beat": one_better(board.order, there.score) if there else None,
+            "needed": needed_total(board, (there.score, there.subscore) if there else None, subscore),
+        }
     )
 
 
+def subscore_param(request: Request, board: Board) -> int:
+    raw = request.query_params.get("subscore")
+    if raw is None:
+        return 0
+    if board.subscore_order is None:
+        raise InvalidInput(f"board {board.name!r} has no subscore (set subscore_order)", code="no_subscore")
+    return check_score(_int(raw, "subscore"), "subscore")
+
+
+async def rank_place(standings: Standings, board: Board, rank: int, users: int) -> Entry | None:
+    """The user rank N is measured against. Under `unique` and `competition`, the one in the
+    N-th place counting every user once: where a shared rank skips N (1, 1, 1, 4 has no 3),
+    one of the equals whose shared rank covers the place, so tying them takes it. Under
+    `dense`, the first holder of rank N. None: no one (fewer users, or distinct totals)."""
+    if board.tie is Tie.DENSE:
+        found = await rank_holder(standings, board, rank, users)
+        return found[0] if found and found[0].rank == rank else None
+    placed = await standings.page(board, rank, 1)
+    return placed[0] if placed else None
+
+
 async def rank_holder(standings: Standings, board: Board, rank: int, users: int) -> list[Entry]:
-    """The first user whose shared rank is `rank` or worse (ranks skip under ties): binary
-    search over positions, each probe one entry and its tie rank."""
+    """The first user whose shared rank is `rank` or worse: binary search over positions,
+    each probe one entry and its tie rank."""
     lo, hi = 1, users
     found: list[Entry] = []
     while lo <= hi:
