@@ -4,8 +4,8 @@ returns; the package docstring says how they fit together.
 
 A script is its helpers' files, then its own, as `PARTS` lists them (helpers define
 local functions: `count_lt.lua`, `groups.lua`, `raise_changes.lua`, `place_of.lua`,
-`changes.lua`). The files are read when the index is built (`source`, once a process),
-never at import.
+`changes.lua`, `each.lua`). The files are read when the index is built (`source`, once a
+process), never at import.
 
 The reads' scripts (`entry_home`, `shard_counts`, `place_in`, `counts_home`, `slice`) run
 one a shard: the reader keeps the board's map from its last read and sends its epoch; the
@@ -24,9 +24,9 @@ from podium.index.script_runner import sha1
 # Per script: the files it is made of, helpers first (a helper that needs another lists it).
 PARTS: dict[str, tuple[str, ...]] = {
     # the writers
-    "begin": ("raise_changes", "begin"),
-    "move": ("move",),
-    "commit": ("groups", "commit"),
+    "begin": ("raise_changes", "each", "begin"),
+    "move": ("each", "move"),
+    "commit": ("groups", "each", "commit"),
     "apply_single": ("count_lt", "groups", "raise_changes", "apply_single"),
     "changed": ("raise_changes", "changed"),
     # the mover and the board's lock

@@ -9,13 +9,24 @@ local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
 raise_changes(KEYS[6], now_ms)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
-local states, pending = {}, {}
-for _, u in ipairs(cjson.decode(ARGV[3])) do
-  local current = redis.call('HGET', KEYS[3], u[1])
-  states[#states + 1] = current or ''
-  pending[#pending + 1] = redis.call('HGET', KEYS[5], u[1]) or ''
+local batch = cjson.decode(ARGV[3])
+local users = {}
+for i, u in ipairs(batch) do users[i] = u[1] end
+local got = hmget_all(KEYS[3], users)
+-- Members recorded by an attempt not yet committed (or that died): rare, looked up only then.
+local recorded = {}
+if redis.call('HLEN', KEYS[5]) > 0 then recorded = hmget_all(KEYS[5], users) end
+local states, pending, record = {}, {}, {}
+for i, u in ipairs(batch) do
+  local current = got[i]
+  states[i] = current or ''
+  pending[i] = recorded[i] or ''
   local version = -1
   if current then version = tonumber(string.match(current, '^(%d+)|')) end
-  if u[2] > version and u[3] ~= '' then redis.call('HSET', KEYS[5], u[1], u[3]) end
+  if u[2] > version and u[3] ~= '' then
+    record[#record + 1] = u[1]
+    record[#record + 1] = u[3]
+  end
 end
+each('HSET', KEYS[5], record)
 return {redis.call('GET', KEYS[4]) or '', states, pending}

@@ -6,12 +6,28 @@ for i = 2, #KEYS, 2 do
   local fence = tonumber(redis.call('GET', KEYS[i]) or '0')
   if fence > epoch then return 0 end
 end
+-- Per set, one ZREM and one ZADD of many members (see each.lua), removals first: a user's own
+-- old member goes before its new one, and members hold the user id, so no other user's
+-- removal meets an addition.
+local gone, added, sets = {}, {}, {}
 for i = 1, #KEYS, 2 do
+  local key = KEYS[i]
+  if not gone[key] then
+    gone[key], added[key] = {}, {}
+    sets[#sets + 1] = key
+  end
   local j = (i - 1) / 2 * 3 + 2
   if ARGV[j] == 'a' then
-    redis.call('ZADD', KEYS[i], ARGV[j + 2], ARGV[j + 1])
+    local add = added[key]
+    add[#add + 1] = ARGV[j + 2]
+    add[#add + 1] = ARGV[j + 1]
   else
-    redis.call('ZREM', KEYS[i], ARGV[j + 1])
+    local drop = gone[key]
+    drop[#drop + 1] = ARGV[j + 1]
   end
+end
+for _, key in ipairs(sets) do
+  each('ZREM', key, gone[key])
+  each('ZADD', key, added[key])
 end
 return 1
