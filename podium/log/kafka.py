@@ -140,6 +140,16 @@ class KafkaLogConsumer:
         self._topics = topics
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-{group}")
         self._consumer: confluent_kafka.Consumer | None = None
+        # Bumped on the consumer's thread by every assignment change librdkafka reports
+        # (served inside poll, before the records of a new assignment) and by every new
+        # consumer (a rewind): read on the loop after a poll returns.
+        self._tenure = 0
+
+    def tenure(self) -> int:
+        return self._tenure
+
+    def _changed_hands(self, consumer: Any, partitions: Any) -> None:
+        self._tenure += 1
 
     async def _run(self, job: Callable[[confluent_kafka.Consumer], T]) -> T:
         from confluent_kafka import Consumer, KafkaException
@@ -147,7 +157,13 @@ class KafkaLogConsumer:
         def call() -> T:
             if self._consumer is None:
                 self._consumer = Consumer(self._config)
-                self._consumer.subscribe(self._topics)
+                self._tenure += 1
+                self._consumer.subscribe(
+                    self._topics,
+                    on_assign=self._changed_hands,
+                    on_revoke=self._changed_hands,
+                    on_lost=self._changed_hands,
+                )
             try:
                 return job(self._consumer)
             except KafkaException as exc:
