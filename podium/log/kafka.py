@@ -31,6 +31,9 @@ def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
         "enable.idempotence": True,  # no duplicates or reordering from producer retries
         "acks": "all",
         "linger.ms": 2,
+        # A batch submission's records (1,000 of ~150 B) share one request per partition
+        # instead of one per 16 KiB (the default): fewer requests for the broker to handle.
+        "batch.size": 262144,
         "compression.type": "lz4",
         "partitioner": "murmur2_random",
         "client.id": "podium-api",
