@@ -50,6 +50,7 @@ class KafkaLog:
         self.topic = topic
         self._producer = Producer(producer_config(bootstrap, **(producer_extra or {})))
         self._closing = threading.Event()
+        self._settler: _Settler | None = None
         # librdkafka calls delivery callbacks from poll(); one thread keeps polling.
         self._poller = threading.Thread(target=self._poll_forever, name="kafka-producer-poll", daemon=True)
         self._poller.start()
@@ -61,10 +62,15 @@ class KafkaLog:
     async def append(self, records: Sequence[tuple[str, bytes]]) -> list[LogPosition]:
         # One future for the whole append, settled once its last record is acknowledged:
         # a future and a loop wake-up per record cost more than producing the record.
-        delivery = _Delivery(asyncio.get_running_loop(), len(records))
+        delivery = _Delivery(self._settler_of(asyncio.get_running_loop()), len(records))
         for i, (key, value) in enumerate(records):
             self._produce(key, value, functools.partial(delivery.done, i))
         return await delivery.future
+
+    def _settler_of(self, loop: asyncio.AbstractEventLoop) -> _Settler:
+        if self._settler is None or self._settler.loop is not loop:
+            self._settler = _Settler(loop)
+        return self._settler
 
     def _produce(self, key: str, value: bytes, on_delivery: Callable[[Any, Any], None]) -> None:
         while True:
@@ -85,13 +91,39 @@ class KafkaLog:
         self._poller.join(2)
 
 
+class _Settler:
+    """Group commit for concurrent appends: the requests whose records went in one produce
+    request (linger.ms) are acknowledged together by the poll thread, and woken together,
+    one loop wake-up for all of them instead of one each. Each is still answered only
+    once every record of its own is acknowledged."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._ready: list[_Delivery] = []
+
+    def ready(self, delivery: _Delivery) -> None:
+        with self._lock:
+            first = not self._ready
+            self._ready.append(delivery)
+        if first:
+            self.loop.call_soon_threadsafe(self._settle_all)
+
+    def _settle_all(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for delivery in ready:
+            delivery.settle()
+
+
 class _Delivery:
     """The acknowledgements of one append. librdkafka reports each record on the poll
     thread; the append's future is settled (on the event loop) when the last one is in,
     with every position, or with the first failure."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
-        self._loop = loop
+    def __init__(self, settler: _Settler, count: int) -> None:
+        self._settler = settler
+        loop = settler.loop
         self._positions: list[LogPosition | None] = [None] * count
         self._waiting = count
         self._error: Any = None
@@ -110,9 +142,9 @@ class _Delivery:
             self._waiting -= 1
             last = self._waiting == 0
         if last:
-            self._loop.call_soon_threadsafe(self._settle)
+            self._settler.ready(self)
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
         if self.future.done():  # the appending request was cancelled
             return
         if self._error is not None:
