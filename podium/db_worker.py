@@ -64,6 +64,7 @@ class DbWorker:
         self._boards = boards
         self._settings = settings
         self._known = KnownTotals(settings.known_users)
+        boards.on_delete(self._known.forget_board)
         self._last_poll = time.monotonic()
 
     async def _stored_boards(self, board: Board, event: Event) -> list[Board]:

@@ -126,6 +126,20 @@ async def test_a_deleted_board_starts_afresh(log: SqliteLog, store: CountingStor
     assert await total(store, "u") == 7
 
 
+async def test_a_board_deleted_and_made_again_in_the_same_process_starts_afresh(
+    log: SqliteLog, store: CountingStore
+) -> None:
+    boards = Boards(store)  # cached: the worker would not see the board gone by itself
+    w = DbWorker(log.consumer("db-worker"), store, boards, DbWorkerSettings(poll_timeout_s=0.05))
+    await score(log, ("u", 5))
+    await w.run_once()
+    await boards.delete(["b"])
+    await boards.create(Board("b"))
+    await score(log, ("u", 7))
+    await w.run_once()
+    assert await total(store, "u") == 7
+
+
 async def test_removals_and_bans_go_through_it_like_scores(log: SqliteLog, store: CountingStore) -> None:
     w = worker(log, store)
     await score(log, ("u", 5))
