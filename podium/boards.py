@@ -9,6 +9,7 @@ so a board created in another process is found at once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from podium.domain.boards import Board, Reads
 from podium.domain.windows import split_period_board
@@ -24,6 +25,13 @@ class Boards:
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, Board]] = {}
         self._public: tuple[float, list[str]] | None = None
+        self._on_delete: list[Callable[[str], None]] = []
+
+    def on_delete(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(name)` for every board this process deletes: a db-worker in the
+        same process forgets the board's totals at once, even if it is made again before
+        any record for it arrives."""
+        self._on_delete.append(listener)
 
     async def create(self, board: Board) -> tuple[Board, bool]:
         """Create the board; an existing one with other settings is a conflict."""
@@ -47,6 +55,8 @@ class Boards:
         await self._store.delete_board(names)
         for name in names:
             self._cache.pop(name, None)
+            for listener in self._on_delete:
+                listener(name)
         self._public = None
 
     def _remember(self, board: Board) -> None:

@@ -7,6 +7,10 @@ Exactly once, because:
   again (a client retry), though it still produces a new version so that the
   retry's `wait=true` returns;
 - the consumer offset is committed only after the store write is durable.
+
+Cheap, because the worker owns its partitions' users: it keeps the totals it wrote
+(podium/known_totals.py) and reads the store only for users it has not seen in the
+consumer's current tenure; each user's total is written once a batch.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from podium.codec import decode_event
 from podium.domain.boards import Board
 from podium.domain.totals import Event, ScoreSubmitted, Total, UserHidden, apply_event, is_redelivery
 from podium.errors import InvalidRecord
+from podium.known_totals import MAX_USERS, KnownTotals
 from podium.log.base import LogConsumer, LogRecord
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
 from podium.windows import kept_period_boards, period_boards_of
@@ -35,6 +40,12 @@ class DbWorkerSettings:
     batch_size: int = 1000
     poll_timeout_s: float = 0.5
     idempotency_window_s: float = 24 * 3600
+    known_users: int = MAX_USERS  # totals kept between batches (0: read every user each batch)
+    # A worker that did not poll for this long may have been dropped from its group (its
+    # session timed out: a paused process) and its partitions applied by another meanwhile,
+    # before its consumer hears of the rebalance: it forgets what it knew. Under the
+    # consumer's session time-out (10 s).
+    known_for_s: float = 5.0
 
 
 @dataclass(slots=True)
@@ -52,6 +63,9 @@ class DbWorker:
         self._store = store
         self._boards = boards
         self._settings = settings
+        self._known = KnownTotals(settings.known_users)
+        boards.on_delete(self._known.forget_board)
+        self._last_poll = time.monotonic()
 
     async def _stored_boards(self, board: Board, event: Event) -> list[Board]:
         """The stored boards an event updates: a score, its board in each window's period of
@@ -69,10 +83,18 @@ class DbWorker:
             await self.run_once()
 
     async def recover(self) -> None:
+        self._known.clear()
         await self._consumer.rewind()
 
     async def run_once(self) -> BatchResult:
+        stalled = time.monotonic() - self._last_poll > self._settings.known_for_s
         records = await self._consumer.poll(self._settings.batch_size, self._settings.poll_timeout_s)
+        self._last_poll = time.monotonic()
+        # Read after the poll: a rebalance is heard of inside it, before its records.
+        tenure = self._consumer.tenure()
+        if stalled or tenure != self._known.tenure:
+            self._known.clear()
+            self._known.tenure = tenure
         if not records:
             return BatchResult()
         result = await self.apply(records)
@@ -94,6 +116,7 @@ class DbWorker:
         for record, event in decoded:
             board = await self._boards.find(event.board)
             if board is None:
+                self._known.forget_board(event.board)  # deleted: a board made again starts afresh
                 result.invalid += 1
                 log.error("skipping record for unknown board", extra={"board": event.board})
                 continue
@@ -102,7 +125,10 @@ class DbWorker:
         keys: list[IdempotencyKey] = [
             (e.board, e.key) for _, e, _ in targets if isinstance(e, ScoreSubmitted) and e.key
         ]
-        current: dict[UserKey, Total] = await self._store.load_totals(users)
+        current, unknown = self._known.take(dict.fromkeys(users))
+        if unknown:
+            loaded = await self._store.load_totals(unknown)
+            current.update(loaded)
         since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
         applied_keys = await self._store.applied_keys(keys, since_us) if keys else {}
         written: dict[UserKey, Total] = {}
@@ -137,7 +163,15 @@ class DbWorker:
                 before = written.get(user, current.get(user))
                 written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
         if written:
-            await self._store.write_totals(list(written.values()), list(new_keys.values()))
+            try:
+                await self._store.write_totals(list(written.values()), list(new_keys.values()))
+            except BaseException:
+                self._known.clear()  # some may be written and some not: read them all again
+                raise
+        if self._settings.known_users:
+            # What the store holds now of every user of the batch, written or only read.
+            self._known.remember([t for user, t in current.items() if user not in written])
+            self._known.remember(list(written.values()))
         result.written = len(written)
         applied = result.records - result.redelivered - result.duplicate_keys - result.invalid
         for outcome, count in (

@@ -164,6 +164,12 @@ class SqliteLogConsumer:
         self._group = group
         self._reader = SqliteThread(log._path, synchronous=log._synchronous, name=f"log-{group}")
         self._next_seq: int | None = None
+        self._tenure = 0
+
+    def tenure(self) -> int:
+        # The one member of its group in its process; a rewind re-reads the committed
+        # offset, and another process may have consumed from it meanwhile.
+        return self._tenure
 
     async def _start_seq(self) -> int:
         def read(conn: sqlite3.Connection) -> int:
@@ -212,6 +218,7 @@ class SqliteLogConsumer:
 
     async def rewind(self) -> None:
         self._next_seq = None  # re-read the committed offset on the next poll
+        self._tenure += 1
 
     async def close(self) -> None:
         await self._reader.close()

@@ -78,10 +78,13 @@ IN_LIMIT = 100  # users in one partition read
 # Writes go in unlogged batches, each one request (the driver's cost is per request, and
 # it is most of a db-worker's CPU), kept under the sizes Cassandra warns about: a batch's
 # estimated size under batch_size_warn_threshold (5 KiB), and a batch of rows of several
-# partitions (user_boards, applied_keys: one partition a row) over no more than
-# unlogged_batch_across_partitions_warn_threshold (10) partitions, all on one replica.
+# partitions (user_boards, applied_keys: one partition a row), all on one replica, over no
+# more than unlogged_batch_across_partitions_warn_threshold partitions. That threshold
+# (default 10) guards a coordinator from fanning one batch out to many replicas; these go
+# to one, so the stack raises it to 50 (infra/conf/cassandra/cassandra.yaml), and a
+# cluster running Podium should too: 1,000 new users' rows are 20 requests, not 100.
 BATCH_BYTES = 4096
-BATCH_PARTITIONS = 10
+BATCH_PARTITIONS = 50
 
 
 def slot_of(user_id: str) -> int:
@@ -314,9 +317,10 @@ class CassandraStore:
             replicas = metadata.get_replicas(self._ks, _routing_key(key))
             by_replica[replicas[0] if replicas else None].append(params)
         batches = [
-            spread[i : i + BATCH_PARTITIONS]
+            batch
             for spread in by_replica.values()
             for i in range(0, len(spread), BATCH_PARTITIONS)
+            for batch in _by_size(spread[i : i + BATCH_PARTITIONS])
         ]
         await asyncio.gather(*(self._execute_batch(cql, batch) for batch in batches))
 
@@ -383,7 +387,8 @@ def _routing_key(key: tuple[str, ...]) -> bytes:
 
 
 def _by_size(rows: Sequence[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
-    """Totals rows of one partition cut into batches of about BATCH_BYTES each."""
+    """Rows (of one partition, or of a few on one replica) cut into batches of about
+    BATCH_BYTES each."""
     batches: list[list[tuple[Any, ...]]] = [[]]
     size = 0
     for row in rows:

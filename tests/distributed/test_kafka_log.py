@@ -61,3 +61,35 @@ async def test_each_record_gets_the_position_it_landed_at(topic: str) -> None:
     for places in by_key.values():
         assert len({partition for partition, _ in places}) == 1
         assert places == sorted(places)
+
+
+async def test_a_rebalance_and_a_rewind_each_change_the_tenure(topic: str) -> None:
+    """What a db-worker remembers of its partitions' users holds within one tenure
+    (podium/known_totals.py): a member joining takes partitions from the first, and the
+    first must hear of it before it reads another record."""
+    import asyncio
+
+    log = KafkaLog(BOOTSTRAP, topic)
+    first, second = log.consumer(f"{topic}-group"), log.consumer(f"{topic}-group")
+    try:
+        await log.append([(f"b:u{i}", b"v") for i in range(30)])
+        assert await first.poll(100, 10)
+        settled = first.tenure()
+        await first.poll(100, 0.2)  # alone in the group: its assignment stays
+        assert first.tenure() == settled
+        # The second member joins; the first hears of the rebalance inside a later poll.
+        joining = asyncio.create_task(second.poll(100, 15))
+        for _ in range(100):
+            await first.poll(100, 0.2)
+            if first.tenure() != settled:
+                break
+        assert first.tenure() != settled
+        await joining
+        before = second.tenure()
+        await second.rewind()
+        await second.poll(1, 5)
+        assert second.tenure() != before
+    finally:
+        await first.close()
+        await second.close()
+        await log.close()
