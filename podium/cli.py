@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from podium import __version__, demo, logs
-from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.api.serving import start, uvicorn_server
 from podium.bench import STAGES as BENCH_STAGES
+from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = command(
         "reconcile", "compare the rank index with the store, repair what drifted, report it", run_reconcile
     )
-    reconcile.add_argument("--board", type=board, action="append", help="only this board (again for more; default: all)")
+    reconcile.add_argument(
+        "--board", type=board, action="append", help="only this board (again for more; default: all)"
+    )
     reconcile.add_argument("--dry-run", action="store_true", help="check and report, repair nothing; exit 1 on drift")
     reconcile.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     reconcile.add_argument("--report", type=Path, help="where to write the JSON report (default DATA/reconcile/…)")
@@ -98,7 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     replay = command("replay", "re-apply the change log from an offset or a time into the rank index", run_replay)
     replay.add_argument(
-        "--from", dest="start", type=replay_start, required=True, metavar="OFFSET|TIME", help="an offset, or a time (ISO 8601, UTC)"
+        "--from",
+        dest="start",
+        type=replay_start,
+        required=True,
+        metavar="OFFSET|TIME",
+        help="an offset, or a time (ISO 8601, UTC)",
     )
     replay.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
@@ -107,14 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="where to write bench.json, bench.md, plots"
     )
-    bench.add_argument("--users", type=whole(1, 10**8), help="users on the index board (default 1 M; 100k with --quick)")
-    bench.add_argument("--bucket-members", type=whole(1, 10**8), help="bucket split threshold (default users/10, at most 100k)")
+    bench.add_argument(
+        "--users", type=whole(1, 10**8), help="users on the index board (default 1 M; 100k with --quick)"
+    )
+    bench.add_argument(
+        "--bucket-members", type=whole(1, 10**8), help="bucket split threshold (default users/10, at most 100k)"
+    )
     bench.add_argument(
         "--seconds", type=number(0, 3600), help="length of each throughput measurement (default 10; 3 with --quick)"
     )
-    bench.add_argument("--samples", type=whole(1, 10**6), help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)")
     bench.add_argument(
-        "--events", type=whole(1, 10**8), help="new users' scores through the pipeline, per worker count (default 50k; 10k quick)"
+        "--samples", type=whole(1, 10**6), help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)"
+    )
+    bench.add_argument(
+        "--events",
+        type=whole(1, 10**8),
+        help="new users' scores through the pipeline, per worker count (default 50k; 10k quick)",
     )
     bench.add_argument(
         "--returning-users",

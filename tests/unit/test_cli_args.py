@@ -61,7 +61,8 @@ def test_replay_from_as_typed_through_a_process() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "sent"), [("0", 0), ("12", 12), ("2025-01-31T12:00:00Z", "2025-01-31T12:00:00Z"), ("2025-01-31", "2025-01-31")]
+    ("raw", "sent"),
+    [("0", 0), ("12", 12), ("2025-01-31T12:00:00Z", "2025-01-31T12:00:00Z"), ("2025-01-31", "2025-01-31")],
 )
 def test_good_replay_start_is_sent_as_typed(raw: str, sent: object) -> None:
     assert replay_start(raw) == sent

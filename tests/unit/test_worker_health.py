@@ -53,9 +53,7 @@ def health(state: WorkerState, running: bool) -> tuple[int, dict[str, object]]:
         (ConnectionError(ENGINE_WORDS), "internal error", "internal"),  # an engine error no adapter translated
     ],
 )
-def test_health_speaks_podiums_words(
-    exc: Exception, words: str, code: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_health_speaks_podiums_words(exc: Exception, words: str, code: str, caplog: pytest.LogCaptureFixture) -> None:
     state = asyncio.run(fail_once(exc, caplog))
     status, body = health(state, running=False)
     assert status == 503
