@@ -16,6 +16,7 @@ import httpx
 from podium import __version__, demo, logs
 from podium.api.serving import start, uvicorn_server
 from podium.bench import STAGES as BENCH_STAGES
+from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--settings", type=Path, help="a TOML file of settings (PODIUM_SETTINGS); env and flags win")
         if listens:
             cmd.add_argument("--host", help="address to listen on (PODIUM_HOST, default 127.0.0.1)")
-            cmd.add_argument("--port", type=int, help="port to listen on (PODIUM_PORT, default 8000)")
+            cmd.add_argument("--port", type=port, help="port to listen on (PODIUM_PORT, default 8000)")
             cmd.add_argument(
                 "--data", type=Path, help="data directory, embedded profile (PODIUM_DATA, default ./.podium)"
             )
@@ -68,36 +69,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("serve", "run the API and the whole pipeline in one process", run_serve, listens=True)
     demo_cmd = command("demo", "serve, with simulated players on the board 'demo'", run_demo, listens=True)
-    demo_cmd.add_argument("--players", type=int, default=200, help="simulated players (default 200)")
-    demo_cmd.add_argument("--rate", type=float, default=20.0, help="matches a second (default 20)")
+    demo_cmd.add_argument("--players", type=whole(1, 100_000), default=200, help="simulated players (default 200)")
+    demo_cmd.add_argument("--rate", type=number(0, 10_000), default=20.0, help="matches a second (default 20)")
     command("api", "run only the HTTP API (distributed profile)", run_api, listens=True)
     for role in WORKER_PORTS:
         worker = command(role, f"run only the {role} (distributed profile)", run_worker)
         worker.set_defaults(role=role)
         worker.add_argument(
-            "--metrics-port", type=int, help=f"/metrics and /healthz port (default {WORKER_PORTS[role]})"
+            "--metrics-port", type=port, help=f"/metrics and /healthz port (default {WORKER_PORTS[role]})"
         )
     check = command("check", "health check of a running process: exits 0 if healthy, 1 if not", run_check)
     check.add_argument("process", choices=["api", *WORKER_PORTS])
     check.add_argument("--url", help="base URL of the process (default: its default local address)")
     buckets = command("buckets", "a board's score buckets: range, shard, members, writes a second", run_buckets)
-    buckets.add_argument("board")
+    buckets.add_argument("board", type=board)
     buckets.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     reconcile = command(
         "reconcile", "compare the rank index with the store, repair what drifted, report it", run_reconcile
     )
-    reconcile.add_argument("--board", action="append", help="only this board (again for more; default: all)")
+    reconcile.add_argument(
+        "--board", type=board, action="append", help="only this board (again for more; default: all)"
+    )
     reconcile.add_argument("--dry-run", action="store_true", help="check and report, repair nothing; exit 1 on drift")
     reconcile.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     reconcile.add_argument("--report", type=Path, help="where to write the JSON report (default DATA/reconcile/…)")
     reconcile.add_argument("--data", type=Path, help="data directory, for the default report path (PODIUM_DATA)")
     rebuild = command("rebuild", "refill the rank index from the store while serving, with progress", run_rebuild)
-    rebuild.add_argument("--board", help="the board to rebuild (default: every board)")
+    rebuild.add_argument("--board", type=board, help="the board to rebuild (default: every board)")
     rebuild.add_argument("--force", action="store_true", help="take over a rebuild whose process died")
     rebuild.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     replay = command("replay", "re-apply the change log from an offset or a time into the rank index", run_replay)
     replay.add_argument(
-        "--from", dest="start", required=True, metavar="OFFSET|TIME", help="an offset, or a time (ISO 8601, UTC)"
+        "--from",
+        dest="start",
+        type=replay_start,
+        required=True,
+        metavar="OFFSET|TIME",
+        help="an offset, or a time (ISO 8601, UTC)",
     )
     replay.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     command("schema", "create the Cassandra schema and Kafka topics if missing (distributed profile)", run_schema)
@@ -106,18 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--out", type=Path, default=Path("bench-results"), help="where to write bench.json, bench.md, plots"
     )
-    bench.add_argument("--users", type=int, help="users on the index board (default 1 M; 100k with --quick)")
-    bench.add_argument("--bucket-members", type=int, help="bucket split threshold (default users/10, at most 100k)")
     bench.add_argument(
-        "--seconds", type=float, help="length of each throughput measurement (default 10; 3 with --quick)"
+        "--users", type=whole(1, 10**8), help="users on the index board (default 1 M; 100k with --quick)"
     )
-    bench.add_argument("--samples", type=int, help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)")
     bench.add_argument(
-        "--events", type=int, help="new users' scores through the pipeline, per worker count (default 50k; 10k quick)"
+        "--bucket-members", type=whole(1, 10**8), help="bucket split threshold (default users/10, at most 100k)"
+    )
+    bench.add_argument(
+        "--seconds", type=number(0, 3600), help="length of each throughput measurement (default 10; 3 with --quick)"
+    )
+    bench.add_argument(
+        "--samples", type=whole(1, 10**6), help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)"
+    )
+    bench.add_argument(
+        "--events",
+        type=whole(1, 10**8),
+        help="new users' scores through the pipeline, per worker count (default 50k; 10k quick)",
     )
     bench.add_argument(
         "--returning-users",
-        type=int,
+        type=whole(1, 10**8),
         help="users of the pipeline's returning-users load, each scoring 4 times (default 100k; 10k quick)",
     )
     bench.add_argument("--redis", metavar="URLS", help="Redis shards for the index figures (default: start three)")
@@ -133,10 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("world", choices=["global"], help="global: regions, latencies and a partition")
     simulate.add_argument("--quick", action="store_true", help="the short form: 4 s steady, 3 s cut, 3 s healed")
-    simulate.add_argument("--players", type=int, help="players in each region (default 40)")
-    simulate.add_argument("--steady-s", type=float, help="seconds before the partition (default 10)")
-    simulate.add_argument("--partition-s", type=float, help="seconds the region is cut off (default 5)")
-    simulate.add_argument("--healed-s", type=float, help="seconds after the heal (default 5)")
+    simulate.add_argument("--players", type=whole(1, 10_000), help="players in each region (default 40)")
+    simulate.add_argument("--steady-s", type=number(0, 3600), help="seconds before the partition (default 10)")
+    simulate.add_argument("--partition-s", type=number(0, 3600), help="seconds the region is cut off (default 5)")
+    simulate.add_argument("--healed-s", type=number(0, 3600), help="seconds after the heal (default 5)")
     simulate.add_argument("--cut", choices=["eu", "ap"], help="the region cut off from home (default ap)")
     simulate.add_argument("--out", type=Path, default=Path("sim-results"), help="where to write global.json")
     simulate.add_argument("--doc", type=Path, help="also write the figures into this file between its markers")
@@ -153,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="", help="a label: who or what the key is for")
     actions.add_parser("list", parents=[where], help="every key's id, name, scope, creation and revocation")
     revoke = actions.add_parser("revoke", parents=[where], help="revoke a key by its id")
-    revoke.add_argument("key_id", metavar="ID")
+    revoke.add_argument("key_id", type=key_id, metavar="ID")
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -271,9 +287,11 @@ def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     from podium.progress import run_job
 
-    start: object = int(args.start) if args.start.isdigit() else args.start
     return run_job(
-        args.url or f"http://{settings.host}:{settings.port}", "/v1/admin/replay", {"from": start}, key=settings.api_key
+        args.url or f"http://{settings.host}:{settings.port}",
+        "/v1/admin/replay",
+        {"from": args.start},  # checked already (cli_args.replay_start): an offset is a number
+        key=settings.api_key,
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from podium import metrics
+from podium.errors import PodiumError, public_message
 
 log = logging.getLogger("podium.supervisor")
 
@@ -17,7 +18,16 @@ class WorkerState:
     name: str
     running: bool = False
     restarts: int = 0
+    # What /healthz may show of the last failure: Podium's words and code, as an API error
+    # answer says them. The engine's own words (hosts, queries, a URL's password) go to the log.
     last_error: str | None = None
+    last_error_code: str | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        self.running = False
+        self.restarts += 1
+        self.last_error = public_message(exc)
+        self.last_error_code = exc.code if isinstance(exc, PodiumError) else "internal"
 
 
 async def supervise(
@@ -37,9 +47,7 @@ async def supervise(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            state.running = False
-            state.restarts += 1
-            state.last_error = f"{type(exc).__name__}: {exc}"
+            state.failed(exc)
             metrics.WORKER_ERRORS.labels(state.name).inc()
             log.exception("worker failed; restarting", extra={"worker": state.name, "backoff_s": backoff_s})
             await asyncio.sleep(backoff_s)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from podium.api.allow import allowed_methods
 from podium.api.responses import json_response
 from podium.errors import (
     BackendUnavailable,
@@ -69,7 +70,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if exc.status_code != 404 else f"no such path: {request.url.path}"
-    return json_response(error_body(code, message), exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (methods := allowed_methods(request.app.router.routes, request.scope)):
+        headers["Allow"] = ", ".join(methods)
+    return json_response(error_body(code, message), exc.status_code, headers=headers or None)
 
 
 async def refuse_websocket(websocket: WebSocket, exc: PodiumError) -> None:

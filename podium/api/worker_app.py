@@ -18,10 +18,18 @@ from podium.settings import Settings
 
 
 async def healthz(request: Request) -> Response:
-    """200 while every worker loop runs; 503 while one is failing and being restarted."""
+    """200 while every worker loop runs; 503 while one is failing and being restarted.
+    A worker's last error is told in Podium's words (`last_error`, `last_error_code`); the
+    engine's words are in the log line of the failure."""
     services: Services = request.app.state.services
     workers = {
-        w.name: {"running": w.running, "restarts": w.restarts, "last_error": w.last_error} for w in services.workers
+        w.name: {
+            "running": w.running,
+            "restarts": w.restarts,
+            "last_error": w.last_error,
+            "last_error_code": w.last_error_code,
+        }
+        for w in services.workers
     }
     ok = all(w.running for w in services.workers)
     return json_response({"status": "ok" if ok else "failing", "workers": workers}, 200 if ok else 503)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from podium.api.serving import uvicorn_server
+from podium.cli_args import port
 
 ACCEPTED = orjson.dumps({"accepted": True})
 
@@ -36,7 +37,7 @@ def app() -> Starlette:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m podium.bench.bare")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=port, required=True)
     args = parser.parse_args(argv)
     uvicorn_server(app(), "127.0.0.1", args.port).run()
     return 0

@@ -214,3 +214,21 @@ def test_unknown_paths_and_methods(seeded: TestClient, b: BoardNames) -> None:
     assert_refused(seeded.get("/v2/nothing"), 404, "not_found")
     assert_refused(seeded.post(f"/v1/boards/{b.arena}"), 405, "method_not_allowed")
     assert_refused(seeded.patch(f"/v1/boards/{b.arena}/top"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # One path, four routes: every one's methods, not only the first matched route's.
+        ("POST", "/v1/boards/{arena}", "GET, HEAD, PUT, PATCH, DELETE"),
+        ("PUT", "/v1/boards/{arena}/users/ada/hide", "POST, DELETE"),
+        ("POST", "/v1/users/ada/friends", "GET, HEAD, PUT"),
+        ("PATCH", "/v1/boards/{arena}/top", "GET, HEAD"),  # one route: as before
+    ],
+)
+def test_405_allows_every_method_of_the_path(
+    seeded: TestClient, b: BoardNames, method: str, path: str, allow: str
+) -> None:
+    answer = seeded.request(method, path.format(arena=b.arena))
+    assert_refused(answer, 405, "method_not_allowed")
+    assert answer.headers["allow"] == allow
