@@ -19,7 +19,9 @@ from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
+from podium.social.placement import shard_label
 from podium.social.redis import RedisSocialIndex
+from podium.social.sharded import ShardedSocialIndex
 
 USERS = 7
 CAP = 2  # followers a user may have and still be fanned out on write
@@ -27,7 +29,7 @@ _runs = itertools.count()
 SocialFactory = Callable[[], Awaitable[SocialIndex]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "sharded"])
 def make_social(request: pytest.FixtureRequest) -> SocialFactory:
     if request.param == "memory":
 
@@ -35,6 +37,17 @@ def make_social(request: pytest.FixtureRequest) -> SocialFactory:
             return MemorySocialIndex(fan_out_cap=CAP)
 
         return memory
+    if request.param == "sharded":
+        urls = request.getfixturevalue("redis_shards")
+
+        async def sharded() -> SocialIndex:
+            # Three shards: each user's list and boards on their home, totals on all of them.
+            shards = [
+                RedisSocialIndex.from_url(u, fan_out_cap=CAP, wait_replicas=1, wait_timeout_ms=2000) for u in urls
+            ]
+            return ShardedSocialIndex(shards, [shard_label(u) for u in urls])
+
+        return sharded
     primary_url, _ = request.getfixturevalue("redis_pair")
 
     async def redis() -> SocialIndex:

@@ -202,7 +202,9 @@ def test_connection_cut_between_the_rank_worker_and_redis(
     cutters = [TcpCutter(p).start() for p in primaries if p is not None]
     distributed_processes["rank-worker"].stop()
     urls = ",".join(f"redis://127.0.0.1:{c.port}/0" for c in cutters)
-    env = {**DIST_ENV, "PODIUM_REDIS_SENTINELS": "", "PODIUM_REDIS_SHARDS": urls}
+    # The social shards as they are (by URL now that no Sentinel is asked): only the rank shards are cut.
+    social = ",".join(f"redis://127.0.0.1:{shard_primary_port(f'social{i}')}/0" for i in range(2))
+    env = {**DIST_ENV, "PODIUM_REDIS_SENTINELS": "", "PODIUM_REDIS_SHARDS": urls, "PODIUM_SOCIAL_SHARDS": social}
     worker = PodiumProcess(tmp_path / "cut-rank-worker", command="rank-worker", env=env).start(timeout_s=60)
     api = distributed_processes["api"]
     try:

@@ -1,0 +1,64 @@
+"""The social index over several Redis shards of its own (`social_shards`), apart from the
+rank index's shards.
+
+A user's home shard (placement.py) holds what belongs to them as an owner: their friend
+list, their friends boards, and their place in the follower sets of the users they follow.
+So a shard's follower set of a user holds only the followers living on that shard, and a
+friend-list change, a friends board's read and the cap's bookkeeping each touch one shard,
+in the one script they already were (podium/social/redis.py).
+
+Totals go to every shard, in one script per shard per batch: each shard keeps its own copy
+of the newest totals (versioned, so each copy converges alone, whatever fails between the
+shards' scripts) and fans each one out to its own followers. The fan-out cap is therefore a
+shard's: a user is read at query time on a shard where more than the cap of its users
+follow them, so one write costs no shard more than the cap. What a friends board shows does
+not depend on where a user is heavy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from podium.domain.boards import Board
+from podium.domain.totals import Total
+from podium.social.base import FriendEntry
+from podium.social.placement import home_of
+from podium.social.redis import RedisSocialIndex
+
+
+class ShardedSocialIndex:
+    def __init__(self, shards: Sequence[RedisSocialIndex], labels: Sequence[str]) -> None:
+        if len(shards) != len(labels) or not shards:
+            raise ValueError("one label per social shard, and at least one shard")
+        self.shards = list(shards)
+        self.labels = list(labels)
+
+    def home(self, user_id: str) -> RedisSocialIndex:
+        return self.shards[home_of(user_id, self.labels)]
+
+    async def friends(self, user_id: str) -> list[str]:
+        return await self.home(user_id).friends(user_id)
+
+    async def followers(self, user_id: str) -> list[str]:
+        found = await asyncio.gather(*(s.followers(user_id) for s in self.shards))
+        return sorted({u for part in found for u in part})
+
+    async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
+        await self.home(user_id).replace_friends(user_id, friends)
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        applied = await asyncio.gather(*(s.apply(board, totals) for s in self.shards))
+        # Applied anywhere: a shard behind the others (it missed a batch that failed there)
+        # takes what the others already hold.
+        seen: dict[tuple[str, int], Total] = {}
+        for part in applied:
+            for t in part:
+                seen[(t.user_id, t.version)] = t
+        return list(seen.values())
+
+    async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
+        return await self.home(user_id).friends_board(board, user_id, count)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in self.shards))
