@@ -6,7 +6,7 @@ chunk at a time; then swapped in; then, after a grace period, the old generation
 dropped. Versions make the store's copy and the writes made meanwhile agree.
 
 Then the social index is refilled from the store too (social/refill.py): the friend
-lists (on a rebuild of every board) and the friends boards of the boards rebuilt.
+lists and the friends boards of the boards rebuilt.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ async def rebuild(
     for board in targets:
         await rebuild_board(job, store, index, board, force=force, chunk_size=chunk_size)
     if social is not None:
-        await refill_social(job, store, social, targets, lists=board_names is None, chunk_size=chunk_size)
+        await refill_social(job, store, social, targets, chunk_size=chunk_size)
 
 
 FILL_TRIES = 6

@@ -43,10 +43,11 @@ async def refill_friends_boards(
 
 
 async def refill_social(
-    job: Job, store: Store, social: SocialIndex, boards: Sequence[Board], *, lists: bool, chunk_size: int
+    job: Job, store: Store, social: SocialIndex, boards: Sequence[Board], *, chunk_size: int
 ) -> None:
-    """Friend lists first (when `lists`: a rebuild of every board), so that the totals after
-    them fan out to every follower."""
-    friend_lists = await refill_friend_lists(job, store, social) if lists else 0
+    """Friend lists first (every one, even for one board's rebuild: a friends board is its
+    owner's list as much as the board's totals), so that the totals after them fan out to
+    every follower."""
+    friend_lists = await refill_friend_lists(job, store, social)
     totals = await refill_friends_boards(job, store, social, boards, chunk_size=chunk_size)
     log.info("social index refilled", extra={"friend_lists": friend_lists, "totals": totals})
