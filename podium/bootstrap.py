@@ -450,18 +450,12 @@ def redis_social_index(settings: Settings) -> SocialIndex:
     from podium.social.redis import RedisSocialIndex
     from podium.social.sharded import ShardedSocialIndex
 
-    def on(client: Any) -> RedisSocialIndex:
-        return RedisSocialIndex(
-            client,
-            fan_out_cap=settings.friends_fan_out_cap,
-            wait_replicas=settings.redis_wait_replicas,
-            wait_timeout_ms=settings.redis_wait_timeout_ms,
-        )
-
+    wait = {"wait_replicas": settings.redis_wait_replicas, "wait_timeout_ms": settings.redis_wait_timeout_ms}
     shards = settings.social_shard_list
     if not shards:
-        return on(redis_directory(settings))
-    return ShardedSocialIndex([on(c) for c in social_clients(settings)], [shard_label(s) for s in shards])
+        return RedisSocialIndex(redis_directory(settings), fan_out_cap=settings.friends_fan_out_cap, **wait)
+    labels = [shard_label(s) for s in shards]
+    return ShardedSocialIndex.over(social_clients(settings), labels, fan_out_cap=settings.friends_fan_out_cap, **wait)
 
 
 def social_clients(settings: Settings) -> list[Any]:

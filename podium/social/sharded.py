@@ -9,16 +9,19 @@ in the one script they already were (podium/social/redis.py).
 
 Totals go to every shard, in one script per shard per batch: each shard keeps its own copy
 of the newest totals (versioned, so each copy converges alone, whatever fails between the
-shards' scripts) and fans each one out to its own followers. The fan-out cap is therefore a
-shard's: a user is read at query time on a shard where more than the cap of its users
-follow them, so one write costs no shard more than the cap. What a friends board shows does
-not depend on where a user is heavy.
+shards' scripts) and fans each one out to its own followers. The fan-out cap is split
+between the shards: a user is read at query time on a shard where more than cap/n of its
+users follow them, so one write costs the shards together about the cap at most, as on one
+Redis (placement spreads a user's followers evenly). What a friends board shows does not
+depend on where a user is heavy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
+from typing import Any
 
 from podium.domain.boards import Board
 from podium.domain.totals import Total
@@ -33,6 +36,14 @@ class ShardedSocialIndex:
             raise ValueError("one label per social shard, and at least one shard")
         self.shards = list(shards)
         self.labels = list(labels)
+
+    @classmethod
+    def over(
+        cls, clients: Sequence[Any], labels: Sequence[str], *, fan_out_cap: int, **wait: Any
+    ) -> ShardedSocialIndex:
+        """The index over Redis clients of the shards, named by `labels` (placement.py)."""
+        cap = math.ceil(fan_out_cap / max(1, len(clients)))
+        return cls([RedisSocialIndex(c, fan_out_cap=cap, **wait) for c in clients], labels)
 
     def home(self, user_id: str) -> RedisSocialIndex:
         return self.shards[home_of(user_id, self.labels)]

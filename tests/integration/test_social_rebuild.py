@@ -22,7 +22,6 @@ from podium.jobs import Job
 from podium.rebuild import rebuild
 from podium.social.base import SocialIndex
 from podium.social.placement import shard_label
-from podium.social.redis import RedisSocialIndex
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
@@ -84,8 +83,8 @@ async def test_a_rebuild_refills_every_friends_board_after_flushall(store: Sqlit
         ]
         await store.write_totals(totals, [])
 
-    social = ShardedSocialIndex(
-        [RedisSocialIndex.from_url(u, fan_out_cap=CAP) for u in social_urls], [shard_label(u) for u in social_urls]
+    social = ShardedSocialIndex.over(
+        [aioredis.Redis.from_url(u) for u in social_urls], [shard_label(u) for u in social_urls], fan_out_cap=CAP
     )
     index = GenerationalRankIndex(MemoryRankIndex(), MemoryGenerations())
     clients = [aioredis.Redis.from_url(u) for u in social_urls]
