@@ -7,6 +7,7 @@ same run (see docs/benchmarks.md). One module a stage:
   rank_apply.py  the rank-worker's applies (WAIT included) vs `redis-benchmark` ZADD
   agoragames.py  the same operations through agoragames' `leaderboard` library
   workers.py     pipeline throughput with two worker processes vs one
+  social.py      the social shards' Redis CPU per score; a friends board's read vs ZRANGE
 
 run.py drives them, report.py and plots.py write the results.
 """
@@ -17,7 +18,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("e2e", "ingest", "index", "apply", "workers")
+STAGES = ("e2e", "ingest", "index", "apply", "social", "workers")
 
 
 @dataclass
@@ -62,7 +63,9 @@ TARGETS: dict[str, tuple[str, str, float | dict[str, float]]] = {
     "redis_bytes_per_user": ("value", "<=", 150.0),
 }
 AGORAGAMES_OPS = ("rank", "around", "top_page", "apply")
-NAMED = (*TARGETS, *(f"vs_agoragames_{op}" for op in AGORAGAMES_OPS))
+# Issue 18's: measured and reported, without a target.
+SOCIAL = ("social_fanout_redis_cpu_us_per_score", "friends_board_query_vs_zrevrange")
+NAMED = (*TARGETS, *(f"vs_agoragames_{op}" for op in AGORAGAMES_OPS), *SOCIAL)
 
 
 def target(name: str, profile: str) -> tuple[str, str, float] | None:
