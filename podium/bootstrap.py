@@ -160,7 +160,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("db-worker", db_worker.run, db_worker.recover)
     workers.start("rank-worker", rank_worker.run, rank_worker.recover)
     workers.start("housekeeping", housekeeping, nothing)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
+    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
     admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
     keys = await open_keys(settings)
     rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
@@ -241,7 +241,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
         await resume_bucket_moves(index.inner)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled="rank-worker" in roles)
+    reconciler = start_reconciler(
+        settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
+    )
     if "rank-worker" in roles:
         start_expiry(settings, store, boards, index, workers)
     try:
@@ -339,12 +341,19 @@ async def open_key_store(settings: Settings, cassandra: CassandraStore | None = 
 
 
 def start_reconciler(
-    settings: Settings, store: Store, boards: Boards, index: RankIndex, workers: Workers, *, scheduled: bool
+    settings: Settings,
+    store: Store,
+    boards: Boards,
+    index: RankIndex,
+    workers: Workers,
+    *,
+    scheduled: bool,
+    social: SocialIndex | None = None,
 ) -> Reconciler:
     """The reconciler for the admin endpoint; with `scheduled`, also run it every
     `reconcile_every_s` as a supervised worker."""
     reconciler = Reconciler(
-        store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users)
+        store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users), social
     )
     if scheduled and settings.reconcile_every_s > 0:
 

@@ -170,6 +170,25 @@ return {pre, live}
 )
 
 
+# ARGV: prefix, board, user. The user's board anew: every friend not read at query time whose
+# live total the shard holds (the user's own entry is read from its state, as in READ).
+RESET = (
+    KEYS_LUA
+    + """
+local b, user = ARGV[2], ARGV[3]
+redis.call('DEL', board(b, user))
+for _, f in ipairs(redis.call('SDIFF', friends(user), heavy())) do
+  local state = redis.call('HGET', totals(b), f)
+  if state then
+    local _, r, m, score = parse(state)
+    if r == '0' then redis.call('ZADD', board(b, user), score, m) end
+  end
+end
+return 1
+"""
+)
+
+
 def state(board: Board, t: Total) -> str:
     return state_of(board, t, member(board, t))
 
@@ -189,6 +208,7 @@ class RedisSocialIndex:
         self._apply = client.register_script(APPLY)
         self._replace = client.register_script(REPLACE)
         self._read = client.register_script(READ)
+        self._reset = client.register_script(RESET)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisSocialIndex:
@@ -237,6 +257,11 @@ class RedisSocialIndex:
                 keys.append((int(score), mem))
         keys.sort()
         return [FriendEntry(i + 1, user_of(m), zscore(board.order, s)) for i, (s, m) in enumerate(keys[:count])]
+
+    async def reset_board(self, board: Board, user_id: str) -> None:
+        args: list[str] = [names.SOCIAL_PREFIX, board.name, user_id]
+        await call(lambda: self._reset(args=args))
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
 
     async def close(self) -> None:
         await self._redis.aclose()

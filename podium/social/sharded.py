@@ -71,5 +71,8 @@ class ShardedSocialIndex:
     async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
         return await self.home(user_id).friends_board(board, user_id, count)
 
+    async def reset_board(self, board: Board, user_id: str) -> None:
+        await self.home(user_id).reset_board(board, user_id)
+
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.shards))
