@@ -463,15 +463,17 @@ def redis_social_index(settings: Settings) -> SocialIndex:
     shards = settings.social_shard_list
     if not shards:
         return RedisSocialIndex(redis_directory(settings), fan_out_cap=settings.friends_fan_out_cap, **wait)
-    labels = [shard_label(s) for s in shards]
-    return ShardedSocialIndex.over(social_clients(settings), labels, fan_out_cap=settings.friends_fan_out_cap, **wait)
+    labels = [shard_label(s.removeprefix("+")) for s in shards]
+    joining = [i for i, s in enumerate(shards) if s.startswith("+")]
+    cap = settings.friends_fan_out_cap
+    return ShardedSocialIndex.over(social_clients(settings), labels, fan_out_cap=cap, joining=joining, **wait)
 
 
 def social_clients(settings: Settings) -> list[Any]:
     """A client of each social shard's primary, in `social_shards` order."""
     import redis.asyncio as aioredis
 
-    shards = settings.social_shard_list
+    shards = [s.removeprefix("+") for s in settings.social_shard_list]  # `+`: joining
     named = [s for s in shards if "://" not in s]
     if named and not settings.redis_sentinels:
         raise InvalidInput(

@@ -14,13 +14,18 @@ between the shards: a user is read at query time on a shard where more than cap/
 users follow them, so one write costs the shards together about the cap at most, as on one
 Redis (placement spreads a user's followers evenly). What a friends board shows does not
 depend on where a user is heavy.
+
+A shard being added is *joining* (its name written `+name` in `social_shards`): it gets
+every total, and every list change of the users it will take, but serves no read; once
+`podium social fill` has copied the store onto it, dropping the `+` makes it serve. Its
+users' old homes keep being written meanwhile, so a friends board is exact on both.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from podium.domain.boards import Board
@@ -31,22 +36,43 @@ from podium.social.redis import RedisSocialIndex
 
 
 class ShardedSocialIndex:
-    def __init__(self, shards: Sequence[RedisSocialIndex], labels: Sequence[str]) -> None:
-        if len(shards) != len(labels) or not shards:
-            raise ValueError("one label per social shard, and at least one shard")
+    def __init__(
+        self, shards: Sequence[RedisSocialIndex], labels: Sequence[str], joining: Collection[int] = ()
+    ) -> None:
+        if len(shards) != len(labels) or len(joining) >= len(shards):
+            raise ValueError("one label per social shard, and at least one shard serving")
         self.shards = list(shards)
         self.labels = list(labels)
+        self.joining = frozenset(joining)
+        self._serving = [i for i in range(len(shards)) if i not in self.joining]
 
     @classmethod
     def over(
-        cls, clients: Sequence[Any], labels: Sequence[str], *, fan_out_cap: int, **wait: Any
+        cls,
+        clients: Sequence[Any],
+        labels: Sequence[str],
+        *,
+        fan_out_cap: int,
+        joining: Collection[int] = (),
+        **wait: Any,
     ) -> ShardedSocialIndex:
         """The index over Redis clients of the shards, named by `labels` (placement.py)."""
         cap = math.ceil(fan_out_cap / max(1, len(clients)))
-        return cls([RedisSocialIndex(c, fan_out_cap=cap, **wait) for c in clients], labels)
+        return cls([RedisSocialIndex(c, fan_out_cap=cap, **wait) for c in clients], labels, joining)
 
     def home(self, user_id: str) -> RedisSocialIndex:
-        return self.shards[home_of(user_id, self.labels)]
+        """The shard that serves the user's reads."""
+        return self.shards[self._serving[home_of(user_id, [self.labels[i] for i in self._serving])]]
+
+    def future_home(self, user_id: str) -> int:
+        """The user's home once every joining shard serves."""
+        return home_of(user_id, self.labels)
+
+    def _homes(self, user_id: str) -> list[RedisSocialIndex]:
+        """Where the user's list and boards are written: their home, and the joining shard
+        taking them if there is one."""
+        home, future = self.home(user_id), self.shards[self.future_home(user_id)]
+        return [home] if future is home else [home, future]
 
     async def friends(self, user_id: str) -> list[str]:
         return await self.home(user_id).friends(user_id)
@@ -56,7 +82,7 @@ class ShardedSocialIndex:
         return sorted({u for part in found for u in part})
 
     async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
-        await self.home(user_id).replace_friends(user_id, friends)
+        await asyncio.gather(*(s.replace_friends(user_id, friends) for s in self._homes(user_id)))
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         applied = await asyncio.gather(*(s.apply(board, totals) for s in self.shards))
@@ -72,7 +98,7 @@ class ShardedSocialIndex:
         return await self.home(user_id).friends_board(board, user_id, count)
 
     async def reset_board(self, board: Board, user_id: str) -> None:
-        await self.home(user_id).reset_board(board, user_id)
+        await asyncio.gather(*(s.reset_board(board, user_id) for s in self._homes(user_id)))
 
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.shards))
