@@ -157,8 +157,10 @@ check_port_free() {  # $1 = port, $2 = component
 # replica. Clients find each shard's primary by asking a Sentinel for master "shard<i>".
 # SOCIAL_SHARDS social shards (default 2; the social index's, apart from the rank index's),
 # social shard i = a primary on 6391+2i and its replica on 6392+2i, master "social<i>".
+# `SOCIAL_SHARDS=3 stack.sh up redis` on a running stack adds social2 (the running Sentinels
+# are told to watch it); the count is remembered in var/redis/social_shards for down/status.
 REDIS_SHARDS="${REDIS_SHARDS:-3}"
-SOCIAL_SHARDS="${SOCIAL_SHARDS:-2}"
+SOCIAL_SHARDS="${SOCIAL_SHARDS:-$(cat "$VAR/redis/social_shards" 2>/dev/null || echo 2)}"
 # redis_groups: each shard's Sentinel name and configured primary port, rank shards first.
 redis_groups() {
   local i
@@ -237,6 +239,7 @@ up_redis() {
   # re-checks its permissions at each EXEC, so with it off every script's writes (replicated as
   # MULTI/EXEC) were dropped at a restart (redis/redis#14541, fixed only in 8.x).
   mkdir -p "$VAR/redis"
+  echo "$SOCIAL_SHARDS" > "$VAR/redis/social_shards"
   {
     echo "user default on >$REDIS_PASSWORD ~* &* +@all"
     echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
@@ -283,6 +286,16 @@ up_redis() {
     } > "$sdir/sentinel.conf"
     launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "$sdir/sentinel.conf" --sentinel
     wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$sport"
+  done
+  # Sentinels already running (a shard added to a running stack): watch what they do not know.
+  for sport in "${SENTINEL_PORTS[@]}"; do
+    while read -r group gport; do
+      [ -n "$(rcli "$sport" sentinel get-master-addr-by-name "$group" 2>/dev/null)" ] && continue
+      log "redis: sentinel :$sport now watches $group"
+      rcli "$sport" sentinel monitor "$group" 127.0.0.1 "$(recorded_primary "$group" "$gport")" 2 >/dev/null
+      rcli "$sport" sentinel set "$group" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+      printf 'SENTINEL SET %s auth-user %s auth-pass %s\n' "$group" "$REDIS_USER" "$REDIS_PASSWORD" | rcli "$sport" >/dev/null
+    done < <(redis_groups)
   done
   for sport in "${SENTINEL_PORTS[@]}"; do
     wait_until "${REDIS_TIMEOUT:-20}" "sentinel :$sport" "$LOGS/redis-sentinel0.log" redis-sentinel0 redis-server sentinel_knows "$sport"

@@ -251,3 +251,56 @@ def test_connection_cut_between_the_rank_worker_and_redis(
         for c in cutters:
             c.stop()
         distributed_processes["rank-worker"].start(timeout_s=60)
+
+
+def test_adding_a_social_shard_while_scores_flow(
+    distributed_processes: dict[str, PodiumProcess], board_name: str
+) -> None:
+    """The documented way to add a social shard (docs/operations.md), under load: start
+    social2, list it as joining in the api and the rank-worker (restarted one after the
+    other), `podium social fill`, make it serve (restarted again), `podium social prune`.
+    Nothing acknowledged is lost and every friends board is exact at the end."""
+    api, worker = distributed_processes["api"], distributed_processes["rank-worker"]
+
+    def restart_with(shards: str) -> None:
+        for proc in (worker, api):  # the api's clients retry through its restart
+            proc.env = {**proc.env, "PODIUM_SOCIAL_SHARDS": shards}
+            proc.stop()
+            proc.start(timeout_s=60)
+
+    def social(action: str, shards: str) -> str:
+        env = {**os.environ, **DIST_ENV, "PODIUM_SOCIAL_SHARDS": shards}
+        done = subprocess.run(
+            [sys.executable, "-m", "podium", "social", action], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip()
+
+    with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
+        graph = FriendGraph(api.base_url, load.users)
+        graph.put()
+        load.wait_acked(300)
+        load.mark_fault("add social2")
+        started = time.monotonic()
+        subprocess.run(
+            ["bash", STACK, "up", "redis"], env={**os.environ, "SOCIAL_SHARDS": "3"}, check=True, timeout=180
+        )
+        restart_with("social0,social1,+social2")
+        load.wait_acked(load.acked_count + 100, timeout_s=120)
+        filled = social("fill", "social0,social1,+social2")
+        restart_with("social0,social1,social2")
+        load.wait_acked(load.acked_count + 100, timeout_s=120)
+        pruned = social("prune", "social0,social1,social2")
+        moved_s = time.monotonic() - started
+        load.wait_acked(load.acked_count + 200, timeout_s=120)
+        result = finish(
+            "adding a social shard while scores flow",
+            PROFILE,
+            load,
+            checker,
+            notes=f"social2 started, joined, filled, serving and the old homes pruned in {moved_s:.0f} s "
+            f"({filled.removeprefix('podium: ')}; {pruned.removeprefix('podium: ')})",
+            timeout_s=SETTLE_S,
+            friends=graph,
+        )
+    assert result.exact, result.summary()
