@@ -299,7 +299,7 @@ def test_adding_a_social_shard_while_scores_flow(
             load,
             checker,
             notes=f"social2 started, joined, filled, serving and the old homes pruned in {moved_s:.0f} s "
-            f"({filled.removeprefix('podium: ')}; {pruned.removeprefix('podium: ')})",
+            f"({filled.removeprefix('podium: ').split(';')[0]}; {pruned.removeprefix('podium: ')})",
             timeout_s=SETTLE_S,
             friends=graph,
         )
