@@ -316,7 +316,7 @@ down_redis() {
     [ -n "$last" ] && { mkdir -p "$VAR/redis"; echo "$last" > "$VAR/redis/$group.primary"; }
     for p in $first $last; do
       while read -r name port role primary shard; do
-        [ "$port" = "$p" ] && stop_proc "$name" redis-server 10
+        if [ "$port" = "$p" ]; then stop_proc "$name" redis-server 10; fi
       done < <(redis_instances)
     done
   done < <(redis_groups)
