@@ -36,6 +36,7 @@ from podium.reconcile import Reconciler, ReconcileSettings, run_every
 from podium.settings import Settings
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
+from podium.standings import Standings
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, supervise
@@ -67,6 +68,11 @@ class Services:
     friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
     live: LiveHub | None = None  # live updates (podium/live/)
     store: Store | None = None  # the source of truth, for the few reads that need it
+
+    @property
+    def standings(self) -> Standings:
+        """How every read shows ranks (podium/standings.py): never the raw index."""
+        return Standings(self.index)  # stateless: one per call costs nothing
 
     async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:
         """The users' stored totals on the board (tombstones too)."""
@@ -165,7 +171,8 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     keys = await open_keys(settings)
     rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
     try:
-        friends = Friends(store, social, index, max_friends=settings.max_friends)
+        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
+        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
         ingest = Ingest(score_log, region=settings.region)
         yield Services(
             settings,
@@ -179,7 +186,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             friends=friends,
             live=live,
             store=store,
-            users=Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s),
+            users=Users(
+                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
+            ),
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
@@ -250,11 +259,14 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs(), social)
-        friends = Friends(store, social, index, max_friends=settings.max_friends)
+        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
+        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
         users = None
         keys = None
         if ingest is not None:
-            users = Users(store, social, boards, ingest, visibility, friends, wait_timeout_s=settings.wait_timeout_s)
+            users = Users(
+                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
+            )
             keys = await open_keys(settings, store)
         yield Services(
             settings,

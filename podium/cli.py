@@ -113,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--samples", type=int, help="submit-to-visible samples at 50/s (default 2000; 200 with --quick)")
     bench.add_argument(
-        "--events", type=int, help="scores through the pipeline for workers_2_vs_1 (default 50k; 10k quick)"
+        "--events", type=int, help="new users' scores through the pipeline, per worker count (default 50k; 10k quick)"
+    )
+    bench.add_argument(
+        "--returning-users",
+        type=int,
+        help="users of the pipeline's returning-users load, each scoring 4 times (default 100k; 10k quick)",
     )
     bench.add_argument("--redis", metavar="URLS", help="Redis shards for the index figures (default: start three)")
     bench.add_argument("--stages", help=f"only these stages, comma-separated (default all: {','.join(BENCH_STAGES)})")
@@ -308,6 +313,7 @@ def run_bench(settings: Settings, args: argparse.Namespace) -> int:
         samples=args.samples or (200 if args.quick else 2000),
         connections=(1, 8, 32, 128) if args.quick else (1, 4, 16, 64, 256),
         events=args.events or (10_000 if args.quick else 50_000),
+        returning_users=args.returning_users or (10_000 if args.quick else 100_000),
         redis=[u.strip() for u in urls.split(",") if u.strip()],
         stages=stages,
         progress=not args.no_progress,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
-from podium.index.base import RankIndex, details_json
-from podium.social.base import SocialIndex
+from podium.index.base import Entry, details_json
+from podium.social.base import FriendEntry, SocialIndex
+from podium.standings import Standings
 from podium.store.base import Store
 
 LOCK_STRIPES = 64
@@ -30,7 +31,7 @@ class TooManyFriends(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class FriendsBoardEntry:
-    rank: int  # among the user and their friends, 1-based
+    rank: int  # among the user and their friends, 1-based, under the board's tie policy
     user_id: str
     score: int
     global_rank: int | None  # on the whole board, read at query time (None: not ranked there)
@@ -48,10 +49,10 @@ class FriendsBoardEntry:
 
 
 class Friends:
-    def __init__(self, store: Store, social: SocialIndex, index: RankIndex, *, max_friends: int) -> None:
+    def __init__(self, store: Store, social: SocialIndex, standings: Standings, *, max_friends: int) -> None:
         self._store = store
         self._social = social
-        self._index = index
+        self._standings = standings
         self.max_friends = max_friends
         # Striped locks: a user's changes queue behind each other, in a table that never grows.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
@@ -97,30 +98,40 @@ class Friends:
         return stored
 
     async def board(self, board: Board, user_id: str, count: int) -> list[FriendsBoardEntry]:
-        """The best `count` of the user and their friends, each with its global rank (none for
-        a user banned since the social index read: the rank index gives it only its own view)."""
-        entries = await self._social.friends_board(board, user_id, count)
-        found = await self._index.entries(board, [e.user_id for e in entries])
-        listed = [
+        """The best `count` of the user and their friends, in the social index's order, each
+        with its global rank (none for a user banned since the social index read: the rank
+        index gives it only its own view). Both ranks follow the board's tie policy."""
+        listed = await self._social.friends_board(board, user_id, count)
+        found = await self._standings.entries(board, [e.user_id for e in listed])
+        rows: list[tuple[FriendEntry, Entry | None]] = [
+            (e, g if g is not None and not g.hidden else None) for e, g in zip(listed, found, strict=True)
+        ]
+        own = await self._standings.entry(board, user_id)
+        if own is not None and own.hidden:
+            rows = (await self._seen_by_banned(board, own, rows))[:count]
+        # Among themselves, by the same rule as the whole board; a friend without an entry has no subscore.
+        places = self._standings.among(board, [(e.score, g.subscore if g is not None else 0) for e, g in rows])
+        return [
             FriendsBoardEntry(
-                e.rank,
+                place,
                 e.user_id,
                 e.score,
-                g.rank if g is not None and not g.hidden else None,
+                g.rank if g is not None else None,
                 g.display_name if g is not None else "",
                 g.metadata if g is not None else "",
             )
-            for e, g in zip(entries, found, strict=True)
+            for place, (e, g) in zip(places, rows, strict=True)
         ]
-        own = await self._index.entry(board, user_id)
-        if own is None or not own.hidden:
-            return listed
-        # A banned user's own view: itself where it would be, the friends below it one place
-        # further down, globally too, as if it were still on the board.
-        at = next((i for i, e in enumerate(listed) if e.global_rank is None or e.global_rank >= own.rank), len(listed))
-        mine = FriendsBoardEntry(at + 1, user_id, own.score, own.rank, own.display_name, own.metadata)
-        below = [
-            replace(e, rank=e.rank + 1, global_rank=e.global_rank + 1 if e.global_rank is not None else None)
-            for e in listed[at:]
-        ]
-        return [*listed[:at], mine, *below][:count]
+
+    async def _seen_by_banned(
+        self, board: Board, own: Entry, rows: list[tuple[FriendEntry, Entry | None]]
+    ) -> list[tuple[FriendEntry, Entry | None]]:
+        """A banned user's own view: itself where it would be, its friends' global ranks as if
+        it were still on the board (the social index leaves it out of its own board)."""
+        assert own.key is not None, "every index gives its entries' keys"
+        ranked = [g for _, g in rows if g is not None]
+        seen = iter(await self._standings.seen_by(board, own, ranked))
+        shifted = [(e, next(seen) if g is not None else None) for e, g in rows]
+        behind = (i for i, (_, g) in enumerate(shifted) if g is None or (g.key is not None and g.key > own.key))
+        at = next(behind, len(rows))
+        return [*shifted[:at], (FriendEntry(0, user_id=own.user_id, score=own.score), own), *shifted[at:]]

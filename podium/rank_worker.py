@@ -23,6 +23,7 @@ from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.social.base import SocialIndex
+from podium.standings import Standings
 from podium.visibility import Visibility
 
 log = logging.getLogger("podium.rank_worker")
@@ -49,6 +50,7 @@ class RankWorker:
         self._live = live
         self._social = social
         self._index = index
+        self._standings = Standings(index)  # the changes' ranks, as every reader numbers them
         self._boards = boards
         self._visibility = visibility
         self._settings = settings
@@ -104,12 +106,18 @@ class RankWorker:
 
     async def _publish(self, live: LiveHub, board: Board, done: list[Total], ranks: dict[str, int]) -> None:
         """Hand the live hub what was applied, each with the rank it now has (`ranks`, read
-        with the apply: per-user reads were most of the worker's time, bench). Live updates
+        with the apply: per-user reads were most of the worker's time, bench; a board whose
+        equals share ranks takes one more read per distinct total). Live updates
         are best effort beside the ranking: a failing hub is logged, never retried (a
         subscriber's top and own entry are read afresh with its next frame)."""
         # A hidden user's rank is the rank it would have: its own view. The change carries the
         # ban, and every other subscriber is shown a removal instead (Change.seen_by).
-        # One change per user: the rank is the newest version's.
+        # One change per user: the rank is the newest version's, numbered under the tie policy.
+        try:
+            ranks = await self._standings.applied(board, done, ranks)
+        except BackendUnavailable as exc:
+            log.warning("live hub publish skipped: ranks unreadable", extra={"board": board.name, "error": str(exc)})
+            return
         applied = [
             Applied(t.user_id, t.total, ranks.get(t.user_id), t.version, t.hidden) for t in newest_per_user(done)
         ]

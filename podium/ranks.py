@@ -1,4 +1,5 @@
-"""Rank numbers under a board's tie policy, on top of any rank index.
+"""Rank numbers under a board's tie policy, on top of any rank index: the arithmetic
+behind podium/standings.py, which is how every surface reads ranks.
 
 The index numbers users by position (`unique`: 1, 2, 3, 4). For `competition` (1, 2, 2,
 4) a user's rank is one more than the users strictly ahead of its (total, subscore);
@@ -24,10 +25,43 @@ def tie_group(board: Board, e: Entry) -> tuple[int, int]:
 
 async def first_of_group_rank(index: RankIndex, board: Board, e: Entry) -> int:
     """The rank every user equal to `e` shares."""
-    floor = tie_floor(board, e.score, e.subscore)
+    return await shared_rank(index, board, e.score, e.subscore)
+
+
+async def shared_rank(index: RankIndex, board: Board, score: int, subscore: int) -> int:
+    """The rank a user with this (total, subscore) has, or would have, under a tie policy
+    that shares ranks (not `unique`)."""
+    floor = tie_floor(board, score, subscore)
     if board.tie is Tie.DENSE:
         return await index.groups_before(board, floor) + 1
     return await index.count_before(board, floor) + 1
+
+
+async def shared_ranks(index: RankIndex, board: Board, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """`shared_rank` of each distinct (total, subscore): equals share one read."""
+    groups = sorted(set(pairs))
+    found = await bounded.gather(functools.partial(shared_rank, index, board, *g) for g in groups)
+    return dict(zip(groups, found, strict=True))
+
+
+def among(board: Board, pairs: Sequence[tuple[int, int]]) -> list[int]:
+    """Ranks within a list of its own (a friends board), from each member's (total, subscore),
+    listed in rank order: 1, 2, 3, 4 (`unique`), 1, 1, 3, 3 (`competition`), 1, 1, 2, 2 (`dense`)."""
+    out: list[int] = []
+    previous: tuple[int, int] | None = None
+    for i, (score, subscore) in enumerate(pairs):
+        group = (score, subscore if board.subscore_order is not None else 0)
+        if previous is None:
+            rank = 1
+        elif board.tie is Tie.UNIQUE:
+            rank = i + 1
+        elif group == previous:
+            rank = out[-1]
+        else:
+            rank = i + 1 if board.tie is Tie.COMPETITION else out[-1] + 1
+        out.append(rank)
+        previous = group
+    return out
 
 
 async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *, neighbours: bool) -> list[Entry]:
@@ -36,8 +70,8 @@ async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *,
     if board.tie is Tie.UNIQUE or not entries:
         return list(entries)
     if not neighbours:
-        ranks = await bounded.gather(functools.partial(first_of_group_rank, index, board, e) for e in entries)
-        return [replace(e, rank=r) for e, r in zip(entries, ranks, strict=True)]
+        rank_of = await shared_ranks(index, board, [tie_group(board, e) for e in entries])
+        return [replace(e, rank=rank_of[tie_group(board, e)]) for e in entries]
     out: list[Entry] = []
     rank = await first_of_group_rank(index, board, entries[0])
     for i, e in enumerate(entries):

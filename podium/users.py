@@ -22,6 +22,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.friends import Friends
 from podium.ingest import Ingest
 from podium.social.base import SocialIndex
+from podium.standings import Standings
 from podium.store.base import Store
 from podium.visibility import Visibility
 
@@ -53,6 +54,7 @@ class Users:
         ingest: Ingest,
         visibility: Visibility,
         friends: Friends,
+        standings: Standings,
         *,
         wait_timeout_s: float,
     ) -> None:
@@ -62,6 +64,7 @@ class Users:
         self._ingest = ingest
         self._visibility = visibility
         self._friends = friends
+        self._standings = standings
         self._wait_timeout_s = wait_timeout_s
 
     async def hide(self, board: Board, user_id: str, hidden: bool) -> bool:
@@ -85,12 +88,20 @@ class Users:
         return Forgotten(user_id, [b.name for b in boards], len(own) + len(followers), all(seen))
 
     async def export(self, user_id: str) -> dict[str, Any]:
-        """Everything Podium holds about the user, as the store has it (an unknown user: empty)."""
+        """Everything Podium holds about the user, as the store has it (an unknown user: empty),
+        each total with the rank it has now, as the user sees it (null: not ranked)."""
         names = await self._store.user_boards(user_id)
         found = await self._store.load_totals([(name, user_id) for name in names])
-        entries = [entry_json(found[(name, user_id)]) for name in names if (name, user_id) in found]
+        held = [found[(name, user_id)] for name in names if (name, user_id) in found]
+        ranked = await asyncio.gather(*(self._rank(t.board, user_id) for t in held))
+        entries = [{**entry_json(t), "rank": rank} for t, rank in zip(held, ranked, strict=True)]
         friends, followers = await asyncio.gather(self._store.friends(user_id), self._social.followers(user_id))
         return {"user_id": user_id, "entries": entries, "friends": friends, "followers": followers}
+
+    async def _rank(self, name: str, user_id: str) -> int | None:
+        board = await self._boards.find(name)
+        entry = await self._standings.entry(board, user_id) if board is not None else None
+        return entry.rank if entry is not None else None
 
     async def _known_boards(self, names: list[str]) -> tuple[list[Board], list[str]]:
         found = await asyncio.gather(*(self._boards.find(name) for name in names))

@@ -151,4 +151,4 @@ async def delete_board(request: Request) -> Response:
 
 
 async def board_json(svc: Services, board: Board) -> dict[str, Any]:
-    return {**board.to_json(), "users": await svc.index.count(board)}
+    return {**board.to_json(), "users": await svc.standings.count(board)}

@@ -43,7 +43,7 @@ async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession
     top = int_param(params, "top", DEFAULT_TOP, 1, svc.settings.live_max_top)
     return LiveSession(
         svc.live,
-        svc.index,
+        svc.standings,
         svc.friends,
         board,
         user_id=user_id,

@@ -41,10 +41,18 @@ SCHEMAS: dict[str, Any] = {
                     "type": "object",
                     "required": ["rank", "user_id", "score", "global_rank"],
                     "properties": {
-                        "rank": {"type": "integer", "minimum": 1, "description": "Among the user and their friends"},
+                        "rank": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "Among the user and their friends, under the board's tie policy",
+                        },
                         "user_id": ID,
                         "score": {"type": "integer"},
-                        "global_rank": {"type": ["integer", "null"], "minimum": 1},
+                        "global_rank": {
+                            "type": ["integer", "null"],
+                            "minimum": 1,
+                            "description": "On the whole board, as GET .../users/{user_id} answers it",
+                        },
                     },
                 },
             },

@@ -65,11 +65,29 @@ SCHEMAS: dict[str, Any] = {
             "board": ID,
             "rank": {"type": "integer"},
             "users": {"type": "integer"},
-            "score": {"type": ["integer", "null"], "description": "The total of the user at that rank now"},
-            "beat": {"type": ["integer", "null"], "description": "One better: passes that user"},
+            "score": {
+                "type": ["integer", "null"],
+                "description": (
+                    "The total of the user the rank is measured against: the one in that place counting every "
+                    "user once (unique, competition; where equals share a rank that skips this one, their total), "
+                    "or the first holder of that rank (dense). Null: no one is there"
+                ),
+            },
+            "beat": {
+                "type": ["integer", "null"],
+                "description": (
+                    "One better than score: takes the rank or better whatever the tie policy and subscore. "
+                    "Null when score is, or when no total is better (it is at the edge, 2^53 - 1)"
+                ),
+            },
             "needed": {
                 "type": ["integer", "null"],
-                "description": "What takes the rank under the board's tie policy (equal is enough if ranks are shared)",
+                "description": (
+                    "The worst total that ranks a user submitting it now (with the subscore asked, default 0) at "
+                    "this rank or better, under the board's tie policy and subscore: equal to score where equals "
+                    "share the rank. The worst total of all when no one is there (any total takes it); null when "
+                    "no total does"
+                ),
             },
         },
     },
@@ -120,6 +138,11 @@ PATHS: dict[str, Any] = {
             "operationId": "scoreForRank",
             "parameters": [
                 query("rank", {"type": "integer", "minimum": 1, "default": 1}, "The rank wanted"),
+                query(
+                    "subscore",
+                    OPTIONAL_SCORE,
+                    "The subscore the user would submit, which needed is for (default 0); only on a board with one",
+                ),
                 WINDOW,
                 PERIOD,
             ],

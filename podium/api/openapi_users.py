@@ -54,6 +54,7 @@ SCHEMAS: dict[str, Any] = {
                         "display_name",
                         "metadata",
                         "updated_at_us",
+                        "rank",
                     ],
                     "properties": {
                         "board": {"type": "string"},
@@ -65,6 +66,12 @@ SCHEMAS: dict[str, Any] = {
                         "display_name": {"type": ["string", "null"]},
                         "metadata": {"description": "The JSON the game stored with the score, or null"},
                         "updated_at_us": {"type": "integer", "description": "When the last change was submitted"},
+                        "rank": {
+                            "type": ["integer", "null"],
+                            "minimum": 1,
+                            "description": "The rank the user has there now, as it sees it (under the board's "
+                            "tie policy; a hidden user's own view); null when not ranked",
+                        },
                     },
                 },
             },

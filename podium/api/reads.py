@@ -1,26 +1,26 @@
 """Rank queries: the top (by offset or cursor), a user's entry and percentile, the
 players around a user, a lookup of many users, score ranges and counts, and the score a
-rank takes. Every answer numbers users under the board's tie policy (podium/ranks.py)."""
+rank takes. Every answer reads ranks through `Standings` (podium/standings.py), which numbers
+users under the board's tie policy."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-from dataclasses import replace
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import ranks, windows
+from podium import windows
+from podium.api import cursors
 from podium.api.context import board_of, read_board, services, user_of
-from podium.api.requests import MAX_INT64, check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
 from podium.api.responses import json_response
-from podium.domain.boards import MAX_SCORE, MIN_SCORE, Board, Order, Tie, is_valid_id
+from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
+from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
-from podium.index.base import Entry, RankIndex
+from podium.index.base import Entry
+from podium.standings import Standings
 from podium.windows import default_window, periods_json, where
 
 MAX_TOP_LIMIT = 1000
@@ -40,57 +40,36 @@ async def top(request: Request) -> Response:
     if cursor is not None:
         # The page after the cursor's key, wherever its user has moved since: no entry is
         # seen twice or skipped because others changed in between.
-        first = await svc.index.count_before(board, after(decode_cursor(cursor))) + 1
+        first = await svc.standings.count_before(board, cursors.after(cursors.decode(board, cursor))) + 1
     else:
         first = int_param(params, "offset", 0, 0, MAX_OFFSET) + 1
-    entries = await ranks.page(svc.index, board, first, limit)
-    next_cursor = encode_cursor(board, entries[-1]) if len(entries) == limit else None
+    entries = await svc.standings.page(board, first, limit)
+    next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
     return json_response(
         {
             **where(board),
-            "users": await svc.index.count(board),
+            "users": await svc.standings.count(board),
             "entries": [e.to_json() for e in entries],
             "next_cursor": next_cursor,
         }
     )
 
 
-def encode_cursor(board: Board, last: Entry) -> str:
-    key = last.key
-    assert key is not None, "every index gives its entries' keys"
-    raw = orjson.dumps([key[0], str(key[1]), key[2]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> SortKey:
-    refused = InvalidInput("cursor is not one this API gave out", code="invalid_cursor")
-    if len(cursor) > 400:  # before decoding it: a long one is never ours
-        raise refused
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        k0, k1, user = orjson.loads(raw)
-        key = (int(k0), int(k1), str(user))
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise refused from None
-    if not -MAX_SCORE <= key[0] <= MAX_SCORE or not 0 <= key[1] <= MAX_INT64 or not is_valid_id(key[2]):
-        raise refused
-    return key
-
-
-def after(key: SortKey) -> SortKey:
-    """The smallest key after `key` (user ids never hold a NUL): the next page's start."""
-    return (key[0], key[1], key[2] + "\x00")
+def board_key(e: Entry) -> SortKey:
+    """An entry's place in the board's order: its rank key, which every index gives."""
+    assert e.key is not None, "every index gives its entries' keys"
+    return e.key
 
 
 async def get_user(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     user_id = user_of(request)
-    entry = await ranks.entry(svc.index, board, user_id)
+    entry = await svc.standings.entry(board, user_id)
     if entry is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
-    users = await svc.index.count(board)
-    better = await svc.index.count_before(board, tie_floor(board, entry.score, entry.subscore))
+    users = await svc.standings.count(board)
+    better = await svc.standings.count_before(board, tie_floor(board, entry.score, entry.subscore))
     # Hidden: the rest of the board plus itself, as it would be.
     seen = users + 1 if entry.hidden else users
     return json_response({**entry.to_json(), "users": seen, "percentile": percentile(better, seen)})
@@ -107,27 +86,10 @@ async def around(request: Request) -> Response:
     board = await read_board(request)
     user_id = user_of(request)
     radius = int_param(request.query_params, "radius", 5, 0, MAX_RADIUS)
-    own = await svc.index.entry(board, user_id)  # its position, before ties renumber it
-    if own is None:
+    entries = await svc.standings.around(board, user_id, radius)
+    if entries is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
-    if own.hidden:
-        listed = await hidden_view(svc.index, board, own, radius)
-    else:
-        first = max(1, own.rank - radius)
-        listed = await svc.index.page(board, first, own.rank + radius - first + 1)
-    entries = await ranks.with_ties(svc.index, board, listed, neighbours=True)
     return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})
-
-
-async def hidden_view(index: RankIndex, board: Board, own: Entry, radius: int) -> list[Entry]:
-    """What a hidden user sees around itself: the others, with itself where it would be and
-    everyone below it one place further down, as if it were still on the board."""
-    assert own.key is not None
-    place = await index.count_before(board, own.key)  # others ahead of it
-    first = max(1, place + 1 - radius)
-    above = await index.page(board, first, place + 1 - first)
-    below = await index.page(board, place + 1, radius)
-    return [*above, replace(own, rank=place + 1), *(replace(e, rank=e.rank + 1) for e in below)]
 
 
 async def lookup(request: Request) -> Response:
@@ -140,11 +102,11 @@ async def lookup(request: Request) -> Response:
         raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
     wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
     order = check_choice(body.get("order", "board"), "order", ("board", "input"))
-    found = await ranks.entries(svc.index, board, wanted)
+    found = await svc.standings.entries(board, wanted)
     # A hidden user is nobody else's to see: missing, as a removed one.
     entries = [e for e in found if e is not None and not e.hidden]
     if order == "board":
-        entries.sort(key=lambda e: (e.rank, e.user_id))
+        entries.sort(key=board_key)  # as `top` lists them: equals by subscore, then who came first
     shown = {e.user_id for e in entries}
     return json_response(
         {
@@ -182,9 +144,9 @@ async def score_range(request: Request) -> Response:
     start, end, low, high = score_bounds(request, board)
     limit = int_param(request.query_params, "limit", 100, 1, MAX_TOP_LIMIT)
     offset = int_param(request.query_params, "offset", 0, 0, MAX_OFFSET)
-    first, stop = await asyncio.gather(svc.index.count_before(board, start), svc.index.count_before(board, end))
+    first, stop = await asyncio.gather(svc.standings.count_before(board, start), svc.standings.count_before(board, end))
     take = max(0, min(limit, stop - first - offset))
-    entries = await ranks.page(svc.index, board, first + offset + 1, take) if take else []
+    entries = await svc.standings.page(board, first + offset + 1, take) if take else []
     return json_response(
         {
             **where(board),
@@ -200,39 +162,62 @@ async def score_count(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     start, end, low, high = score_bounds(request, board)
-    first, stop = await asyncio.gather(svc.index.count_before(board, start), svc.index.count_before(board, end))
+    first, stop = await asyncio.gather(svc.standings.count_before(board, start), svc.standings.count_before(board, end))
     return json_response({**where(board), "min": low, "max": high, "count": max(0, stop - first)})
 
 
 async def score_for_rank(request: Request) -> Response:
-    """What total takes rank N now: `score` ties the user there (enough where equals share
-    a rank), `beat` passes them (needed where the earlier of equals stays ahead)."""
+    """What total takes rank N now. `score`: the total of the user the rank is measured
+    against (`rank_place`); `beat`: one better, which takes the rank whatever the tie policy
+    and subscore; `needed`: the worst total that takes it (or better) for a user arriving
+    now with `subscore` (default 0, as a submission without one)."""
     svc = services(request)
     board = await read_board(request)
     wanted = int_param(request.query_params, "rank", 1, 1, MAX_OFFSET)
-    users = await svc.index.count(board)
-    there = await svc.index.page(board, wanted, 1) if board.tie is Tie.UNIQUE else []
-    if board.tie is not Tie.UNIQUE:
-        there = await rank_holder(svc.index, board, wanted, users)
-    if not there:
-        return json_response({**where(board), "rank": wanted, "users": users, "score": None, "beat": None})
-    score = there[0].score
-    step = 1 if board.order is Order.DESC else -1
-    beat = max(MIN_SCORE, min(MAX_SCORE, score + step))
-    needed = beat if board.tie is Tie.UNIQUE else score
+    subscore = subscore_param(request, board)
+    users = await svc.standings.count(board)
+    there = await rank_place(svc.standings, board, wanted, users)
     return json_response(
-        {**where(board), "rank": wanted, "users": users, "score": score, "beat": beat, "needed": needed}
+        {
+            **where(board),
+            "rank": wanted,
+            "users": users,
+            "score": there.score if there else None,
+            "beat": one_better(board.order, there.score) if there else None,
+            "needed": needed_total(board, (there.score, there.subscore) if there else None, subscore),
+        }
     )
 
 
-async def rank_holder(index: RankIndex, board: Board, rank: int, users: int) -> list[Entry]:
-    """The first user whose shared rank is `rank` or worse (ranks skip under ties): binary
-    search over positions, each probe one entry and its tie rank."""
+def subscore_param(request: Request, board: Board) -> int:
+    raw = request.query_params.get("subscore")
+    if raw is None:
+        return 0
+    if board.subscore_order is None:
+        raise InvalidInput(f"board {board.name!r} has no subscore (set subscore_order)", code="no_subscore")
+    return check_score(_int(raw, "subscore"), "subscore")
+
+
+async def rank_place(standings: Standings, board: Board, rank: int, users: int) -> Entry | None:
+    """The user rank N is measured against. Under `unique` and `competition`, the one in the
+    N-th place counting every user once: where a shared rank skips N (1, 1, 1, 4 has no 3),
+    one of the equals whose shared rank covers the place, so tying them takes it. Under
+    `dense`, the first holder of rank N. None: no one (fewer users, or distinct totals)."""
+    if board.tie is Tie.DENSE:
+        found = await rank_holder(standings, board, rank, users)
+        return found[0] if found and found[0].rank == rank else None
+    placed = await standings.page(board, rank, 1)
+    return placed[0] if placed else None
+
+
+async def rank_holder(standings: Standings, board: Board, rank: int, users: int) -> list[Entry]:
+    """The first user whose shared rank is `rank` or worse: binary search over positions,
+    each probe one entry and its tie rank."""
     lo, hi = 1, users
     found: list[Entry] = []
     while lo <= hi:
         mid = (lo + hi) // 2
-        page = await ranks.page(index, board, mid, 1)
+        page = await standings.page(board, mid, 1)
         if not page:
             break
         if page[0].rank >= rank:

@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import bounded, ranks, windows
+from podium import bounded, windows
 from podium.api.context import board_of, ingest_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
@@ -154,7 +154,7 @@ async def previous(svc: Services, board: Board, users: list[str]) -> Before:
     unique = sorted(set(users))
     found: Before = {}
     for spec, stored in window_boards(board, windows.now_us()):
-        entries = await ranks.entries(svc.index, stored, unique)
+        entries = await svc.standings.entries(stored, unique)
         totals = await svc.store_totals(stored, unique)
         found |= {(u, spec): (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
     return found
@@ -182,7 +182,7 @@ async def visible_results(
             visible.setdefault((spec, stored.name), (stored, []))[1].append(user_id)
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     for (spec, _), (stored, users) in visible.items():
-        found = await ranks.entries(svc.index, stored, users)
+        found = await svc.standings.entries(stored, users)
         for user_id, entry in zip(users, found, strict=True):
             result: dict[str, Any] = (
                 entry.to_json() if entry is not None else {"rank": None, "user_id": user_id, "score": None}

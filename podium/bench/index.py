@@ -21,6 +21,7 @@ from typing import Any
 
 from podium import names
 from podium.bench import Figure, measured
+from podium.bench.cpu import redis_shards_meter, us_per_score
 from podium.bench.progress import Progress
 from podium.domain.boards import Board
 from podium.domain.buckets import SplitPolicy
@@ -86,6 +87,7 @@ class IndexBench:
     totals: list[Total] = field(default_factory=list)
     probes: list[str] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
+    shard_cpu_us: dict[str, float] = field(default_factory=dict)  # µs a user applied, by primaries/replicas
 
     async def open(self) -> None:
         import redis.asyncio as aioredis
@@ -119,11 +121,18 @@ class IndexBench:
         before = await used_memory(self.shard_urls)
         single_rate, _ = await self._load(self.single, self.b1, 0.0, 0.3, "load, 1 bucket")
         middle = await used_memory(self.shard_urls)
-        sharded_rate, slowest = await self._load(self.sharded, self.bn, 0.3, 0.6, "load, sharded")
-        draining = time.perf_counter()
-        self._say(0.6, "movers settling")
-        await self.sharded.finish_moves(self.bn)  # the queries below measure settled buckets
-        self.drain_s = time.perf_counter() - draining
+        meter = await redis_shards_meter(self.shard_urls)
+        try:
+            cpu_before = await meter.read()
+            sharded_rate, slowest = await self._load(self.sharded, self.bn, 0.3, 0.6, "load, sharded")
+            draining = time.perf_counter()
+            self._say(0.6, "movers settling")
+            await self.sharded.finish_moves(self.bn)  # the queries below measure settled buckets
+            self.drain_s = time.perf_counter() - draining
+            # The movers' copies are part of what a split board's writes cost: counted in.
+            self.shard_cpu_us = us_per_score(cpu_before, await meter.read(), self.users)
+        finally:
+            await meter.close()
         self.slowest_batch_ms = slowest * 1e3
         self.info_delta = {"1_bucket": middle - before, "sharded": await used_memory(self.shard_urls) - middle}
         return {"1_bucket": single_rate, "sharded": sharded_rate}
@@ -202,6 +211,26 @@ class IndexBench:
                      **detail, splits_included=True, slowest_batch_ms=round(self.slowest_batch_ms, 1),
                      mover_left_after_load_s=round(self.drain_s, 2)),
         ]  # fmt: skip
+
+    async def shard_cpu_figure(self) -> Figure:
+        """`redis_rank_cpu_us_per_score`: the primaries' main-thread CPU per user applied to
+        the sharded board (each user once, batches of 1,000, `WAIT`, splits and movers
+        included); the replicas' beside it in `detail`."""
+        return Figure(
+            "redis_rank_cpu_us_per_score",
+            self.shard_cpu_us.get("primaries", 0.0),
+            "µs",
+            detail={
+                "replicas_us_per_score": self.shard_cpu_us.get("replicas"),
+                "users": self.users,
+                "buckets": len(await self.sharded.buckets(self.bn)),
+                "shards": len(self.shard_urls),
+                "wait_replicas": self.wait_replicas,
+                "batch": 1000,
+                "method": "INFO cpu (main thread) of every primary before the sharded load and after its movers "
+                "settled, ÷ users applied; the rank index's apply alone, no social index or live hub",
+            },
+        )
 
     async def bytes_per_user(self) -> Figure:
         """Redis memory per user of the sharded board: MEMORY USAGE of each of its keys on

@@ -20,7 +20,24 @@ from podium.bench.progress import Progress
 from podium.bench.report import Results
 from podium.settings import Settings
 
-UNITS = {"e2e_p50_ms": "ms", "e2e_p99_ms": "ms", "redis_bytes_per_user": "bytes", "workers_2_vs_1": "scores/s"}
+UNITS = {
+    "e2e_p50_ms": "ms",
+    "e2e_p99_ms": "ms",
+    "redis_bytes_per_user": "bytes",
+    "workers_2_vs_1": "scores/s",
+    "rank_apply_sharded_vs_raw_zadd": "totals/s",
+    "redis_rank_cpu_us_per_score": "µs",
+    "cores_per_million_scores_per_s_new": "cores",
+    "cores_per_million_scores_per_s_returning": "cores",
+    "db_stage_vs_raw_cassandra": "scores/s",
+}
+# Figures only the pipeline stage measures, on the distributed stack's own processes.
+PIPELINE_ONLY = (
+    "workers_2_vs_1",
+    "cores_per_million_scores_per_s_new",
+    "cores_per_million_scores_per_s_returning",
+    "db_stage_vs_raw_cassandra",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +49,9 @@ class Options:
     samples: int = 200  # e2e submissions
     rate_per_s: float = 50.0  # e2e offered load
     connections: Sequence[int] = (1, 8, 32)
-    events: int = 10_000  # workers_2_vs_1
+    events: int = 10_000  # scores of new users through the pipeline, per worker count
+    returning_users: int = 10_000  # users of the returning-users load (100,000 in the full form)
+    returning_rounds: int = 3  # scores each of them sends, measured, after a first one
     redis: Sequence[str] = ()  # use these Redis shards instead of starting some
     stages: Sequence[str] = STAGES
     progress: bool = True
@@ -87,15 +106,15 @@ def _weight(stage: str, o: Options) -> float:
         "index": o.users / 8_000 + 5,
         "apply": 3 * o.seconds + 3,
         "social": 15.0 if o.quick else 90.0,
-        "workers": 60.0,
+        "workers": 60.0 + o.returning_users * (o.returning_rounds + 1) / 1_000,
     }[stage]
 
 
 def _why_skipped(name: str, profile: str, stages: Sequence[str]) -> str:
     if name == "ingest_batch_vs_raw_kafka" and profile == "embedded":
         return "needs Kafka: the distributed profile"
-    if name == "workers_2_vs_1" and profile == "embedded":
-        return "the embedded profile runs its workers inside its one serving process"
+    if name in PIPELINE_ONLY and profile == "embedded":
+        return "the embedded profile runs its workers inside its one serving process: the distributed profile"
     return f"its stage was not run (stages: {', '.join(stages)})"
 
 
@@ -200,6 +219,7 @@ async def _redis_stages(o: Options, results: Results, stages: Sequence[str], pro
                     queries = await bench.queries()
                     results.figures += queries
                     results.figures += bench.apply_figures(rates, raw)
+                    results.figures.append(await bench.shard_cpu_figure())
                     progress.update(0.8, "bytes per user")
                     results.figures.append(await bench.bytes_per_user())
                     progress.update(0.85, "agoragames' leaderboard")
@@ -256,8 +276,12 @@ async def _workers(
     from podium.bench.isolation import BenchNames, isolated
 
     with isolated(settings, BenchNames.new(run_id, "workers")) as names:
-        figure = await workers.run(settings, names, events=o.events, log_dir=logs, progress=progress)
-    results.figures.append(figure)
+        found = await workers.run(
+            settings, names, events=o.events, returning=(o.returning_users, o.returning_rounds), log_dir=logs,
+            progress=progress,
+        )  # fmt: skip
+    results.figures += found
+    figure = next(f for f in found if f.name == "workers_2_vs_1")
     if figure.value is not None and figure.baseline is not None:
         db = figure.detail["db_stage_per_s"]
         results.scaling["worker processes"] = {

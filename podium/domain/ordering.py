@@ -41,6 +41,22 @@ def tie_floor(board: Board, total: int, subscore: int) -> SortKey:
     return (score_key(board.order, total), tiebreak(board, subscore, 0), "")
 
 
+def tie_ceiling(board: Board, total: int, subscore: int) -> SortKey:
+    """The smallest key past every user with this (total, subscore): the first of the next
+    equals. With `tie_floor`, it brackets one shared rank."""
+    if board.subscore_order is None:
+        return (score_key(board.order, total) + 1, 0, "")
+    return (score_key(board.order, total), tiebreak(board, subscore, 0) + (1 << _TIME_BITS), "")
+
+
+def is_tiebreak(board: Board, tie: int) -> bool:
+    """True if `tiebreak` can give `tie` on this board: 64 bits of time, under a subscore
+    part from 1 to 2 * MAX_SCORE + 1 on a board that has one (and none on one that has not)."""
+    if board.subscore_order is None:
+        return 0 <= tie < 1 << _TIME_BITS
+    return tie >= 0 and 1 <= tie >> _TIME_BITS <= 2 * MAX_SCORE + 1
+
+
 def tie_of(board: Board, key: SortKey) -> tuple[int, int]:
     """What makes two keys equal under a shared rank: score key and subscore part."""
     if board.subscore_order is None:

@@ -27,7 +27,8 @@ def details_json(display_name: str, metadata: str) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A user's place on a board. From the index, `rank` is the position (every user its
-    own number); `ranks.apply_tie` renumbers equals under the board's tie policy."""
+    own number); readers get entries from `Standings` (podium/standings.py), which renumbers
+    equals under the board's tie policy."""
 
     rank: int
     user_id: str

@@ -12,8 +12,9 @@ from typing import Any
 
 from podium.domain.boards import Board, Order
 from podium.friends import Friends
-from podium.index.base import Entry, RankIndex
+from podium.index.base import Entry
 from podium.live.base import Change, LiveHub
+from podium.standings import Standings
 
 # How stale a subscriber's friends board may get from other players' changes (its own
 # and its friends' changes are sent at once); each refresh reads every friend's rank.
@@ -26,7 +27,7 @@ class LiveSession:
     def __init__(
         self,
         hub: LiveHub,
-        index: RankIndex,
+        standings: Standings,
         friends: Friends | None,
         board: Board,
         *,
@@ -37,7 +38,7 @@ class LiveSession:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._hub = hub
-        self._index = index
+        self._standings = standings  # every rank sent, numbered under the board's tie policy
         self._friends = friends if user_id is not None else None
         self._board = board
         self._user_id = user_id
@@ -162,7 +163,8 @@ class LiveSession:
         return []
 
     async def _friends_passing(self, moved: set[str]) -> list[Json]:
-        """A friend whose rank was behind the subscriber's (or who had none) and is now ahead."""
+        """A friend who was not ahead of the subscriber (behind it, level with it under a shared
+        rank, or unranked) and now is."""
         assert self._user_id is not None
         mine_before = self._ranks.get(self._user_id)
         found = await self._read_entries(sorted(moved))
@@ -172,7 +174,7 @@ class LiveSession:
         for friend, entry in found.items():
             before, now = self._ranks.get(friend), entry.rank if entry is not None else None
             self._ranks[friend] = now
-            passed = mine_before is not None and (before is None or before > mine_before)
+            passed = mine_before is not None and (before is None or before >= mine_before)
             if passed and now is not None and mine is not None and now < mine:
                 events.append({"type": "friend_passed_you", "friend": friend, "friend_rank": now, "rank": mine})
         return events
@@ -185,19 +187,19 @@ class LiveSession:
 
     async def _read_entries(self, users: list[str]) -> dict[str, Entry | None]:
         """The users' entries; a shadow-banned friend has none (only its own view ranks it)."""
-        entries = await self._index.entries(self._board, users)
+        entries = await self._standings.entries(self._board, users)
         return {
             u: e if e is None or not e.hidden or u == self._user_id else None
             for u, e in zip(users, entries, strict=True)
         }
 
     async def _read_top(self) -> list[Json]:
-        return [e.to_json() for e in await self._index.page(self._board, 1, self._top_n)]
+        return [e.to_json() for e in await self._standings.page(self._board, 1, self._top_n)]
 
     async def _read_me(self) -> Json | None:
         if self._user_id is None:
             return None
-        entry = await self._index.entry(self._board, self._user_id)
+        entry = await self._standings.entry(self._board, self._user_id)
         return entry.to_json() if entry is not None else None
 
     async def _read_friends_board(self) -> list[Json] | None:

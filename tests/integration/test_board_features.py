@@ -170,6 +170,69 @@ def test_cursor_pages_stay_consistent_while_scores_change(client: TestClient, b:
     refused(client.get(f"/v1/boards/{b.arena}/top?cursor={first['next_cursor']}&offset=1"), 400, "invalid_parameter")
 
 
+@pytest.mark.parametrize("tie", ["unique", "competition", "dense"])
+def test_cursor_pages_a_board_with_a_subscore(client: TestClient, b: BoardNames, tie: str) -> None:
+    """Issue 17: the cursor of a board with a subscore holds a tie-break past 64 bits."""
+    put(client, b.arena, subscore_order="desc", operator="best", tie=tie)
+    items = [
+        {"user_id": "a", "score": 10, "subscore": 2},
+        {"user_id": "b", "score": 10, "subscore": 2},
+        {"user_id": "c", "score": 7},
+        {"user_id": "d", "score": 7},
+        {"user_id": "e", "score": 1},
+    ]
+    answer = client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json={"scores": items})
+    assert answer.status_code == 200, answer.text
+    whole = ranks_of(client, f"/v1/boards/{b.arena}/top")
+    walked: list[tuple[int, str, int]] = []
+    page = client.get(f"/v1/boards/{b.arena}/top?limit=1").json()
+    while True:
+        walked += [(e["rank"], e["user_id"], e["score"]) for e in page["entries"]]
+        if page["next_cursor"] is None or len(walked) > len(whole):
+            break
+        answer = client.get(f"/v1/boards/{b.arena}/top?limit=1&cursor={page['next_cursor']}")
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+    assert walked == whole and [u for _, u, _ in whole] == ["a", "b", "c", "d", "e"]
+
+
+def test_lookup_in_board_order_lists_equals_as_top_does(client: TestClient, b: BoardNames) -> None:
+    """Issue 17: among users sharing a rank, who reached the total first, not the user id."""
+    put(client, b.arena, tie="competition")
+    for user in ("zed", "max", "amy"):
+        send(client, b.arena, user, 5)
+    send(client, b.arena, "bo", 9)
+    top = ranks_of(client, f"/v1/boards/{b.arena}/top")
+    assert top == [(1, "bo", 9), (2, "zed", 5), (2, "max", 5), (2, "amy", 5)]
+    body = {"user_ids": ["amy", "max", "zed", "bo"], "order": "board"}
+    found = client.post(f"/v1/boards/{b.arena}/users/lookup", json=body).json()
+    assert [(e["rank"], e["user_id"], e["score"]) for e in found["entries"]] == top
+
+
+def test_score_for_a_rank_that_shared_ranks_skip(client: TestClient, b: BoardNames) -> None:
+    """Issue 17: with 50, 50, 50, 30 under competition ties, rank 3 takes 50, not 30."""
+    put(client, b.arena, tie="competition")
+    batch(client, b.arena, {"a": 50, "b": 50, "c": 50, "d": 30})
+    third = client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3").json()
+    assert (third["score"], third["beat"], third["needed"]) == (50, 51, 50)
+    assert send(client, b.arena, "late", 49)["rank"] == 4  # one less than needed does not take it
+    assert send(client, b.arena, "new", 50)["rank"] == 1
+    # A rank past everyone: any total takes it.
+    assert client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=9").json()["needed"] == -(2**53 - 1)
+    refused(client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=1&subscore=1"), 400, "no_subscore")
+
+
+def test_score_for_a_rank_counts_the_subscore_asked(client: TestClient, b: BoardNames) -> None:
+    put(client, b.arena, tie="competition", subscore_order="desc")
+    items = [{"user_id": u, "score": 50, "subscore": s} for u, s in [("a", 5), ("b", 3), ("c", 3)]]
+    assert client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json={"scores": items}).status_code == 200
+    # Rank 3 is c's place (rank 2, shared with b): 50 with a subscore of 3 or more shares it.
+    at = client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3&subscore=3").json()
+    assert (at["score"], at["beat"], at["needed"]) == (50, 51, 50)
+    assert client.get(f"/v1/boards/{b.arena}/score-for-rank?rank=3").json()["needed"] == 51  # subscore 0
+    assert send(client, b.arena, "new", 50, subscore=3)["rank"] == 2
+
+
 def test_wait_answers_previous_new_and_personal_best(client: TestClient, b: BoardNames) -> None:
     put(client, b.arena, operator="set")
     batch(client, b.arena, {"bob": 50, "cy": 40})

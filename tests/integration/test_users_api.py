@@ -151,6 +151,7 @@ def test_a_privacy_delete_removes_the_user_everywhere(client: TestClient, b: Boa
             "removed": True,
             "display_name": None,
             "metadata": None,
+            "rank": None,  # off the board
         }
     if settings.profile == "embedded":  # the store's own rows: the distributed test reads Cassandra's
         with sqlite3.connect(settings.data / "store.db") as conn:
@@ -200,6 +201,7 @@ def test_an_export_shows_everything_held_about_the_user(client: TestClient, b: B
                 "removed": False,
                 "display_name": "Ada",
                 "metadata": {"car": "red"},
+                "rank": 1,
             },
             {
                 "board": b.golf,
@@ -210,6 +212,7 @@ def test_an_export_shows_everything_held_about_the_user(client: TestClient, b: B
                 "removed": False,
                 "display_name": None,
                 "metadata": None,
+                "rank": 1,  # its own view: the rank it would have
             },
         ],
         "friends": sorted([b.bob, b.cy]),
