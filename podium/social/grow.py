@@ -2,8 +2,10 @@
 
 1. start the shard and list it as joining (`+name` at the end of `social_shards`) in every
    process: from then on it gets every total and the list changes of the users it takes;
-2. `podium social fill`: copy onto it, from the store, the lists of the users it takes and
-   every board's totals (by difference and by version: what the processes wrote
+2. `podium social fill`: copy onto it, from the store, the lists of the users it takes
+   (each unless the processes wrote it there since step 1: theirs is newer than the
+   fill's read of the store, and the shard's `joined` set says so, checked in the same
+   script that writes) and every board's totals (by version: what the processes wrote
    meanwhile is never undone, only caught up);
 3. drop the `+` in every process: the shard serves its users;
 4. `podium social prune`: take the moved users' lists and boards off their old homes.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from podium import names
 from podium.boards import Boards
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store
@@ -37,9 +40,6 @@ async def fill_joining(
         async for chunk in store.totals_of(board.name, chunk_size):
             await asyncio.gather(*(social.shards[j].apply(board, chunk) for j in social.joining))
             totals += len(chunk)
-    # Once more for the lists: one changed while the first pass read the store is put back
-    # as the store now holds it (the API writes both homes, so this only narrows a race).
-    await _lists_onto_joining(store, social)
     log.info("joining social shards filled", extra={"friend_lists": lists, "totals": totals})
     return {"friend_lists": lists, "totals": totals}
 
@@ -49,7 +49,8 @@ async def _lists_onto_joining(store: Store, social: ShardedSocialIndex) -> int:
     async for user_id, friends in store.friend_lists():
         future = social.future_home(user_id)
         if future in social.joining:
-            await social.shards[future].replace_friends(user_id, friends)
+            # Unless the processes wrote the list there since the shard joined: theirs is newer.
+            await social.shards[future].replace_friends(user_id, friends, mode="fill")
             moved += 1
     return moved
 
@@ -60,6 +61,8 @@ async def prune_moved(store: Store, social: ShardedSocialIndex) -> int:
     if social.joining:
         raise ValueError("a social shard is still joining: prune once every shard serves")
     pruned = 0
+    for shard in social.shards:
+        await shard._redis.delete(names.joined_key())  # the fill's marks are done with
     async for user_id, _ in store.friend_lists():
         home = social.home(user_id)
         for shard in social.shards:

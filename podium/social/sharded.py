@@ -82,7 +82,12 @@ class ShardedSocialIndex:
         return sorted({u for part in found for u in part})
 
     async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
-        await asyncio.gather(*(s.replace_friends(user_id, friends) for s in self._homes(user_id)))
+        home, future = self.home(user_id), self.future_home(user_id)
+        writes = [home.replace_friends(user_id, friends)]
+        if self.shards[future] is not home:
+            # Marked there: the fill, whose copy of the store may be older, leaves it alone.
+            writes.append(self.shards[future].replace_friends(user_id, friends, mode="mark"))
+        await asyncio.gather(*writes)
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         applied = await asyncio.gather(*(s.apply(board, totals) for s in self.shards))
