@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local Podium stack on 127.0.0.1: redis (3 shards, each a primary + a replica, and 3 Sentinels), kafka (KRaft, 9092/9093),
+# Local Podium stack on 127.0.0.1: redis (3 rank shards and 2 social shards, each a primary + a replica, and 3 Sentinels), kafka (KRaft, 9092/9093),
 # cassandra 5.0 (9042, CDC on), schema (`podium schema`: the DDL and the topics), debezium
 # (Cassandra 5 CDC connector, standalone, http 8089).
 #
@@ -155,16 +155,27 @@ check_port_free() {  # $1 = port, $2 = component
 # REDIS_SHARDS shards (default 3), shard i = a primary on 6379+2i and its replica on 6380+2i,
 # watched by three Sentinels on 26379-26381 (quorum 2) that fail a dead primary over to its
 # replica. Clients find each shard's primary by asking a Sentinel for master "shard<i>".
+# SOCIAL_SHARDS social shards (default 2; the social index's, apart from the rank index's),
+# social shard i = a primary on 6391+2i and its replica on 6392+2i, master "social<i>".
+# `SOCIAL_SHARDS=3 stack.sh up redis` on a running stack adds social2 (the running Sentinels
+# are told to watch it); the count is remembered in var/redis/social_shards for down/status.
 REDIS_SHARDS="${REDIS_SHARDS:-3}"
+SOCIAL_SHARDS="${SOCIAL_SHARDS:-$(cat "$VAR/redis/social_shards" 2>/dev/null || echo 2)}"
+# redis_groups: each shard's Sentinel name and configured primary port, rank shards first.
+redis_groups() {
+  local i
+  for ((i = 0; i < REDIS_SHARDS; i++)); do echo "shard$i $((6379 + 2 * i))"; done
+  for ((i = 0; i < SOCIAL_SHARDS; i++)); do echo "social$i $((6391 + 2 * i))"; done
+}
 SENTINEL_PORTS=(26379 26380 26381)
 # rcli PORT ARGS...: redis-cli as Podium's user; the password goes by environment, never in argv (ps).
 rcli() { local port="$1"; shift; REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning --user "$REDIS_USER" -h 127.0.0.1 -p "$port" "$@"; }
 redis_ping() { [ "$(rcli "$1" ping 2>/dev/null)" = "PONG" ]; }
 redis_link_up() { rcli "$1" info replication 2>/dev/null | grep -q 'master_link_status:up'; }
 sentinel_knows() {  # all shards monitored, each with its replica seen
-  local i; for ((i = 0; i < REDIS_SHARDS; i++)); do
-    rcli "$1" sentinel replicas "shard$i" 2>/dev/null | grep -q 'slave\|replica' || return 1
-  done
+  local group port; while read -r group port; do
+    rcli "$1" sentinel replicas "$group" 2>/dev/null | grep -q 'slave\|replica' || return 1
+  done < <(redis_groups)
 }
 # live_primary SHARD: the port of the shard's primary if Sentinel knows one that is up and a
 # primary; nothing otherwise (no Sentinel running, or the primary is down).
@@ -187,26 +198,30 @@ recorded_primary() {
 # After instances came back with their configured roles (both of a shard had died), point
 # any Sentinel whose primary for a shard is not a live primary at the configured one.
 resync_sentinels() {
-  local sport i want addr
+  local sport group port want addr
   for sport in "${SENTINEL_PORTS[@]}"; do
     redis_ping "$sport" || continue
-    for ((i = 0; i < REDIS_SHARDS; i++)); do
-      want="$(recorded_primary "shard$i" $((6379 + 2 * i)))"
-      addr="$(rcli "$sport" sentinel get-master-addr-by-name "shard$i" | tail -1)"
+    while read -r group port; do
+      want="$(recorded_primary "$group" "$port")"
+      addr="$(rcli "$sport" sentinel get-master-addr-by-name "$group" | tail -1)"
       rcli "${addr//[^0-9]/}" info replication 2>/dev/null | grep -q '^role:master' && continue
-      log "redis: sentinel :$sport watched a dead primary for shard$i; watching :$want again"
-      rcli "$sport" sentinel remove "shard$i" >/dev/null
-      rcli "$sport" sentinel monitor "shard$i" 127.0.0.1 "$want" 2 >/dev/null
-      rcli "$sport" sentinel set "shard$i" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+      log "redis: sentinel :$sport watched a dead primary for $group; watching :$want again"
+      rcli "$sport" sentinel remove "$group" >/dev/null
+      rcli "$sport" sentinel monitor "$group" 127.0.0.1 "$want" 2 >/dev/null
+      rcli "$sport" sentinel set "$group" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
       # The password by stdin: a command line is visible to every user in `ps`.
-      printf 'SENTINEL SET shard%s auth-user %s auth-pass %s\n' "$i" "$REDIS_USER" "$REDIS_PASSWORD" | rcli "$sport" >/dev/null
-    done
+      printf 'SENTINEL SET %s auth-user %s auth-pass %s\n' "$group" "$REDIS_USER" "$REDIS_PASSWORD" | rcli "$sport" >/dev/null
+    done < <(redis_groups)
   done
 }
-redis_instances() {  # name port role(primary|replica) primary-port
+redis_instances() {  # name port role(primary|replica) primary-port group
   local i; for ((i = 0; i < REDIS_SHARDS; i++)); do
-    echo "redis-s$i-primary $((6379 + 2 * i)) primary $((6379 + 2 * i))"
-    echo "redis-s$i-replica $((6380 + 2 * i)) replica $((6379 + 2 * i))"
+    echo "redis-s$i-primary $((6379 + 2 * i)) primary $((6379 + 2 * i)) shard$i"
+    echo "redis-s$i-replica $((6380 + 2 * i)) replica $((6379 + 2 * i)) shard$i"
+  done
+  for ((i = 0; i < SOCIAL_SHARDS; i++)); do
+    echo "redis-social$i-primary $((6391 + 2 * i)) primary $((6391 + 2 * i)) social$i"
+    echo "redis-social$i-replica $((6392 + 2 * i)) replica $((6391 + 2 * i)) social$i"
   done
 }
 up_redis() {
@@ -224,20 +239,20 @@ up_redis() {
   # re-checks its permissions at each EXEC, so with it off every script's writes (replicated as
   # MULTI/EXEC) were dropped at a restart (redis/redis#14541, fixed only in 8.x).
   mkdir -p "$VAR/redis"
+  echo "$SOCIAL_SHARDS" > "$VAR/redis/social_shards"
   {
     echo "user default on >$REDIS_PASSWORD ~* &* +@all"
     echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
     echo "masteruser $REDIS_USER"
     echo "masterauth $REDIS_PASSWORD"
   } > "$VAR/redis/users.conf"
-  while read -r name port role primary; do
+  while read -r name port role primary shard; do
     if alive "$name" redis-server; then continue; fi
     check_port_free "$port" "$name"
     dir="$VAR/redis/$name"; mkdir -p "$dir"
     # Every instance keeps an append-only file: a restarted one comes back with its data.
     # After a failover the shard's primary may be the other instance: then this one
     # comes back as its replica (and resyncs), never as a second primary.
-    shard="shard$(( (port - 6379) / 2 ))"
     live="$(live_primary "$shard")"
     [ -n "$live" ] || live="$(recorded_primary "$shard" "$primary")"
     local args=("$RCONF/redis/instance.conf" --port "$port" --dir "$dir")
@@ -246,11 +261,11 @@ up_redis() {
     wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$port"
   done < <(redis_instances)
   resync_sentinels
-  while read -r name port role primary; do
+  while read -r name port role primary shard; do
     if ! rcli "$port" info replication | grep -q '^role:slave'; then continue; fi  # a primary
     wait_until "${REDIS_TIMEOUT:-20}" "$name link" "$LOGS/$name.log" "$name" redis-server redis_link_up "$port"
   done < <(redis_instances)
-  local j sport sdir i
+  local j sport sdir group gport
   for j in "${!SENTINEL_PORTS[@]}"; do
     sport="${SENTINEL_PORTS[$j]}"; name="redis-sentinel$j"
     if alive "$name" redis-server; then continue; fi
@@ -261,43 +276,54 @@ up_redis() {
       echo "bind 127.0.0.1"; echo "port $sport"; echo "dir $sdir"; echo "daemonize no"
       echo "user default off"; echo "user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all"
       echo "sentinel sentinel-user $REDIS_USER"; echo "sentinel sentinel-pass $REDIS_PASSWORD"
-      for ((i = 0; i < REDIS_SHARDS; i++)); do
-        echo "sentinel monitor shard$i 127.0.0.1 $(recorded_primary "shard$i" $((6379 + 2 * i))) 2"
-        echo "sentinel down-after-milliseconds shard$i ${SENTINEL_DOWN_AFTER_MS:-1000}"
-        echo "sentinel failover-timeout shard$i 5000"
-        echo "sentinel parallel-syncs shard$i 1"
-        echo "sentinel auth-user shard$i $REDIS_USER"; echo "sentinel auth-pass shard$i $REDIS_PASSWORD"
-      done
+      while read -r group gport; do
+        echo "sentinel monitor $group 127.0.0.1 $(recorded_primary "$group" "$gport") 2"
+        echo "sentinel down-after-milliseconds $group ${SENTINEL_DOWN_AFTER_MS:-1000}"
+        echo "sentinel failover-timeout $group 5000"
+        echo "sentinel parallel-syncs $group 1"
+        echo "sentinel auth-user $group $REDIS_USER"; echo "sentinel auth-pass $group $REDIS_PASSWORD"
+      done < <(redis_groups)
     } > "$sdir/sentinel.conf"
     launch "$name" "$LOGS/$name.log" "$REDIS_SERVER" "$sdir/sentinel.conf" --sentinel
     wait_until "${REDIS_TIMEOUT:-20}" "$name" "$LOGS/$name.log" "$name" redis-server redis_ping "$sport"
   done
+  # Sentinels already running (a shard added to a running stack): watch what they do not know.
+  for sport in "${SENTINEL_PORTS[@]}"; do
+    while read -r group gport; do
+      [ -n "$(rcli "$sport" sentinel get-master-addr-by-name "$group" 2>/dev/null)" ] && continue
+      log "redis: sentinel :$sport now watches $group"
+      rcli "$sport" sentinel monitor "$group" 127.0.0.1 "$(recorded_primary "$group" "$gport")" 2 >/dev/null
+      rcli "$sport" sentinel set "$group" down-after-milliseconds "${SENTINEL_DOWN_AFTER_MS:-1000}" failover-timeout 5000 >/dev/null
+      printf 'SENTINEL SET %s auth-user %s auth-pass %s\n' "$group" "$REDIS_USER" "$REDIS_PASSWORD" | rcli "$sport" >/dev/null
+    done < <(redis_groups)
+  done
   for sport in "${SENTINEL_PORTS[@]}"; do
     wait_until "${REDIS_TIMEOUT:-20}" "sentinel :$sport" "$LOGS/redis-sentinel0.log" redis-sentinel0 redis-server sentinel_knows "$sport"
   done
-  log "redis: $REDIS_SHARDS shards (primaries :6379,:6381,…; replicas :6380,:6382,…) + sentinels :${SENTINEL_PORTS[*]} ready in $(since "$t0")s"
+  log "redis: $REDIS_SHARDS rank shards (primaries :6379,:6381,…; replicas :6380,:6382,…), $SOCIAL_SHARDS social shards (primaries :6391,:6393,…; replicas :6392,…) + sentinels :${SENTINEL_PORTS[*]} ready in $(since "$t0")s"
 }
 down_redis() {
   # Sentinels first (no failover while we stop), then per shard the replicas before the
   # primary, so the primary's append-only file is the newest; its port is recorded, so the
   # next `up` starts it as the primary again even if a failover had moved it.
-  local j name port role primary i p
+  local j name port role primary group gport p
   for j in "${!SENTINEL_PORTS[@]}"; do stop_proc "redis-sentinel$j" redis-server 10; done
-  for ((i = 0; i < REDIS_SHARDS; i++)); do
-    local ports=($((6379 + 2 * i)) $((6380 + 2 * i))) first="" last=""
+  while read -r group gport; do
+    local ports=("$gport" $((gport + 1))) first="" last=""
     for p in "${ports[@]}"; do
       if rcli "$p" info replication 2>/dev/null | grep -q '^role:master'; then last="$p"; else first="$first $p"; fi
     done
-    [ -n "$last" ] && { mkdir -p "$VAR/redis"; echo "$last" > "$VAR/redis/shard$i.primary"; }
+    [ -n "$last" ] && { mkdir -p "$VAR/redis"; echo "$last" > "$VAR/redis/$group.primary"; }
     for p in $first $last; do
-      name="redis-s$i-$([ $(( (p - 6379) % 2 )) = 0 ] && echo primary || echo replica)"
-      stop_proc "$name" redis-server 10
+      while read -r name port role primary shard; do
+        if [ "$port" = "$p" ]; then stop_proc "$name" redis-server 10; fi
+      done < <(redis_instances)
     done
-  done
+  done < <(redis_groups)
 }
 status_redis() {
-  local j name port role primary
-  while read -r name port role primary; do
+  local j name port role primary shard
+  while read -r name port role primary shard; do
     if alive "$name" redis-server; then echo "$name: running pid $(cat "$(pidfile "$name")") :$port"; else echo "$name: stopped"; fi
   done < <(redis_instances)
   for j in "${!SENTINEL_PORTS[@]}"; do

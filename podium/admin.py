@@ -11,6 +11,7 @@ from podium.index.generations import GenerationalRankIndex, RebuildRunning
 from podium.jobs import Job, Jobs
 from podium.rebuild import rebuild
 from podium.replay import replay
+from podium.social.base import SocialIndex
 from podium.store.base import Store
 
 
@@ -21,6 +22,7 @@ class Admin:
     index: GenerationalRankIndex
     history: ChangeHistory
     jobs: Jobs
+    social: SocialIndex | None = None  # refilled by a rebuild too
 
     async def start_rebuild(self, board: str | None, *, force: bool = False) -> Job:
         """Start rebuilding one board (or every board); an unknown board or one being
@@ -32,7 +34,8 @@ class Admin:
             if running is not None and not force:
                 raise RebuildRunning(f"board {board!r} is being rebuilt already (force: true takes it over)")
         return self.jobs.start(
-            "rebuild", lambda job: rebuild(job, self.store, self.boards, self.index, names, force=force)
+            "rebuild",
+            lambda job: rebuild(job, self.store, self.boards, self.index, names, force=force, social=self.social),
         )
 
     def start_replay(self, start: ReplayStart) -> Job:

@@ -18,7 +18,7 @@ from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import Total
-from podium.errors import BackendUnavailable
+from podium.errors import BackendUnavailable, InvalidInput
 from podium.friends import Friends
 from podium.index.base import RankIndex
 from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
@@ -166,8 +166,8 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
     workers.start("db-worker", db_worker.run, db_worker.recover)
     workers.start("rank-worker", rank_worker.run, rank_worker.recover)
     workers.start("housekeeping", housekeeping, nothing)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True)
-    admin = Admin(store, boards, index, OutboxHistory(store), Jobs())
+    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
+    admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
     keys = await open_keys(settings)
     rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
     try:
@@ -250,13 +250,15 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         closers.append(feed.close)
         await resume_bucket_moves(index.inner)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled="rank-worker" in roles)
+    reconciler = start_reconciler(
+        settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
+    )
     if "rank-worker" in roles:
         start_expiry(settings, store, boards, index, workers)
     try:
         ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
-        admin = Admin(store, boards, index, history, Jobs())
+        admin = Admin(store, boards, index, history, Jobs(), social)
         ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
         friends = Friends(store, social, ranks, max_friends=settings.max_friends)
         users = None
@@ -351,12 +353,19 @@ async def open_key_store(settings: Settings, cassandra: CassandraStore | None = 
 
 
 def start_reconciler(
-    settings: Settings, store: Store, boards: Boards, index: RankIndex, workers: Workers, *, scheduled: bool
+    settings: Settings,
+    store: Store,
+    boards: Boards,
+    index: RankIndex,
+    workers: Workers,
+    *,
+    scheduled: bool,
+    social: SocialIndex | None = None,
 ) -> Reconciler:
     """The reconciler for the admin endpoint; with `scheduled`, also run it every
     `reconcile_every_s` as a supervised worker."""
     reconciler = Reconciler(
-        store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users)
+        store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users), social
     )
     if scheduled and settings.reconcile_every_s > 0:
 
@@ -455,16 +464,44 @@ def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
 
 
 def redis_social_index(settings: Settings) -> SocialIndex:
-    """The social index on the first shard (or the one Redis): its scripts touch one
-    user's followers' boards together, so it lives on one Redis for now."""
+    """The social index on its own shards (`social_shards`: Sentinel names, found again after
+    a failover like the rank shards', or URLs); with none, on the first rank shard (or the
+    one Redis)."""
+    from podium.social.placement import shard_label
     from podium.social.redis import RedisSocialIndex
+    from podium.social.sharded import ShardedSocialIndex
 
-    return RedisSocialIndex(
-        redis_directory(settings),
-        fan_out_cap=settings.friends_fan_out_cap,
-        wait_replicas=settings.redis_wait_replicas,
-        wait_timeout_ms=settings.redis_wait_timeout_ms,
-    )
+    wait = {"wait_replicas": settings.redis_wait_replicas, "wait_timeout_ms": settings.redis_wait_timeout_ms}
+    shards = settings.social_shard_list
+    if not shards:
+        return RedisSocialIndex(redis_directory(settings), fan_out_cap=settings.friends_fan_out_cap, **wait)
+    labels = [shard_label(s.removeprefix("+")) for s in shards]
+    joining = [i for i, s in enumerate(shards) if s.startswith("+")]
+    cap = settings.friends_fan_out_cap
+    return ShardedSocialIndex.over(social_clients(settings), labels, fan_out_cap=cap, joining=joining, **wait)
+
+
+def social_clients(settings: Settings) -> list[Any]:
+    """A client of each social shard's primary, in `social_shards` order."""
+    import redis.asyncio as aioredis
+
+    shards = [s.removeprefix("+") for s in settings.social_shard_list]  # `+`: joining
+    named = [s for s in shards if "://" not in s]
+    if named and not settings.redis_sentinels:
+        raise InvalidInput(
+            f"PODIUM_SOCIAL_SHARDS names Sentinel masters ({', '.join(named)}) but PODIUM_REDIS_SENTINELS is "
+            "empty: give redis:// URLs, or leave it empty to keep the social index on the first rank shard"
+        )
+    sentinel = redis_sentinel(settings) if named else None
+
+    def client(shard: str) -> Any:
+        if "://" in shard:
+            return aioredis.Redis.from_url(shard, **settings.redis_auth)
+        assert sentinel is not None
+        # Sentinel's pool cannot block: a size above any burst, as for the rank shards.
+        return sentinel.master_for(shard, socket_timeout=5.0, max_connections=1000)
+
+    return [client(s) for s in shards]
 
 
 def redis_directory(settings: Settings) -> Any:

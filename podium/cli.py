@@ -170,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", parents=[where], help="every key's id, name, scope, creation and revocation")
     revoke = actions.add_parser("revoke", parents=[where], help="revoke a key by its id")
     revoke.add_argument("key_id", type=key_id, metavar="ID")
+    social = command(
+        "social", "grow the social shards: fill a joining shard from the store, prune the old homes", run_social
+    )
+    social.add_argument(
+        "action",
+        choices=["fill", "prune"],
+        help="fill: copy the store onto the shards listed as +NAME in PODIUM_SOCIAL_SHARDS; "
+        "prune: once every shard serves, take moved users off their old homes",
+    )
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
@@ -404,6 +413,41 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print(f"podium: no key {args.key_id!r} (see `podium keys list`)", file=sys.stderr)
             return 1
+    return 0
+
+
+def run_social(settings: Settings, args: argparse.Namespace) -> int:
+    """Straight on the store and the social shards (distributed profile; docs/operations.md)."""
+    if settings.profile != "distributed" or not settings.social_shard_list:
+        print("podium: `podium social` grows the social shards: the distributed profile with "
+              "PODIUM_SOCIAL_SHARDS set", file=sys.stderr)  # fmt: skip
+        return 2
+    return asyncio.run(_social(settings, args.action))
+
+
+async def _social(settings: Settings, action: str) -> int:
+    from podium.boards import Boards
+    from podium.bootstrap import connect_store, redis_social_index
+    from podium.social.grow import fill_joining, prune_moved
+    from podium.social.sharded import ShardedSocialIndex
+
+    store = await asyncio.to_thread(connect_store, settings)
+    social = redis_social_index(settings)
+    try:
+        assert isinstance(social, ShardedSocialIndex)
+        try:
+            if action == "fill":
+                done = await fill_joining(store, Boards(store), social)
+                print(f"podium: filled the joining shards: {done['friend_lists']} friend lists, "
+                      f"{done['totals']} totals; now drop the + in every process's PODIUM_SOCIAL_SHARDS")  # fmt: skip
+            else:
+                print(f"podium: pruned {await prune_moved(store, social)} moved users' lists off their old homes")
+        except ValueError as exc:
+            print(f"podium: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        await social.close()
+        await store.close()
     return 0
 
 

@@ -152,6 +152,11 @@ def followers_key(user_id: str) -> str:
     return f"{SOCIAL_PREFIX}:followers:{{{user_id}}}"
 
 
+def joined_key() -> str:
+    """Set: on a joining social shard, the users whose list the processes wrote there."""
+    return f"{SOCIAL_PREFIX}:joined"
+
+
 def heavy_key() -> str:
     """Set: users with more followers than the fan-out cap, read at query time."""
     return f"{SOCIAL_PREFIX}:heavy"

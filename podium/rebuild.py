@@ -5,8 +5,8 @@ marked first, so every write from then on reaches it; then filled from the store
 chunk at a time; then swapped in; then, after a grace period, the old generation is
 dropped. Versions make the store's copy and the writes made meanwhile agree.
 
-The social index (friends' boards) is not refilled here yet (docs/operations.md): it
-belongs here as one more refill after the rank index's, from the same store read.
+Then the social index is refilled from the store too (social/refill.py): the friend
+lists and the friends boards of the boards rebuilt.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.generations import GenerationalRankIndex, RebuildRunning
 from podium.jobs import Job
+from podium.social.base import SocialIndex
+from podium.social.refill import refill_social
 from podium.store.base import Store
 from podium.windows import with_periods
 
@@ -38,6 +40,7 @@ async def rebuild(
     *,
     force: bool = False,
     chunk_size: int = CHUNK_SIZE,
+    social: SocialIndex | None = None,
 ) -> None:
     """Rebuild the named boards (None: every board), one after another, reporting to `job`."""
     names = board_names if board_names is not None else await store.board_names()
@@ -46,6 +49,8 @@ async def rebuild(
     job.total = sum(await asyncio.gather(*(store.count_totals(b.name) for b in targets)))
     for board in targets:
         await rebuild_board(job, store, index, board, force=force, chunk_size=chunk_size)
+    if social is not None:
+        await refill_social(job, store, social, targets, chunk_size=chunk_size)
 
 
 FILL_TRIES = 6

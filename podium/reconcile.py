@@ -15,6 +15,10 @@ Kinds of drift, per user:
   duplicate    the user appears more than once in the index's pages
   wrong_rank   the score is right but the place is not (a wrong tie-break)
 
+With a social index, each board's friends boards are checked too (social/check.py):
+every user's with a friend list on a small graph, a sample on a big one; a drifted one is
+recomputed from the store's list and totals.
+
 A live board is never a snapshot: the index lags the store by the events in
 flight, and a user can move between two pages as they are read. So a board with
 drift is checked again after `settle_s`, and only drift found both times counts.
@@ -48,6 +52,8 @@ from podium.domain.ordering import total_key
 from podium.domain.totals import Total
 from podium.errors import PodiumError
 from podium.index.base import Entry, RankIndex
+from podium.social.base import SocialIndex
+from podium.social.check import FriendsGraph, drifted, repair
 from podium.store.base import Store, board_totals
 from podium.windows import with_periods
 
@@ -86,6 +92,11 @@ class BoardReport:
     repaired: int = 0
     remaining: int = 0  # drift found again after the repair (0: the board is exact)
     seconds: float = 0.0
+    # Friends boards (with a social index): how they were checked, how many, whose drifted.
+    friends_check: str = ""
+    friends_checked: int = 0
+    friends_drift: list[str] = field(default_factory=list)
+    friends_remaining: int = 0
 
 
 @dataclass(slots=True)
@@ -101,7 +112,16 @@ class Report:
 
     @property
     def remaining(self) -> int:
-        return sum(b.remaining for b in self.boards)
+        return sum(b.remaining + b.friends_remaining for b in self.boards)
+
+    def _friends_totals(self) -> dict[str, int]:
+        """Only when friends boards were checked (a reconciler with a social index)."""
+        if not any(b.friends_check for b in self.boards):
+            return {}
+        return {
+            "friends_boards_checked": sum(b.friends_checked for b in self.boards),
+            "friends_boards_drift": sum(len(b.friends_drift) for b in self.boards),
+        }
 
     def to_json(self) -> dict[str, Any]:
         by_kind = dict.fromkeys(KINDS, 0)
@@ -120,6 +140,7 @@ class Report:
                 "repaired": sum(b.repaired for b in self.boards),
                 "remaining": self.remaining,
                 "by_kind": by_kind,
+                **self._friends_totals(),
             },
             "boards": [{**asdict(b), "seconds": round(b.seconds, 3)} for b in self.boards],
         }
@@ -140,11 +161,17 @@ class _Found:
 
 class Reconciler:
     def __init__(
-        self, store: Store, boards: Boards, index: RankIndex, settings: ReconcileSettings | None = None
+        self,
+        store: Store,
+        boards: Boards,
+        index: RankIndex,
+        settings: ReconcileSettings | None = None,
+        social: SocialIndex | None = None,
     ) -> None:
         self._store = store
         self._boards = boards
         self._index = index
+        self._social = social
         self.settings = settings or ReconcileSettings()
         self._running = asyncio.Lock()  # the schedule and an operator never reconcile at once
         self._rng = random.Random()
@@ -155,8 +182,19 @@ class Reconciler:
             started = time.monotonic()
             report = Report(datetime.now(UTC).isoformat(timespec="seconds"), dry_run, [])
             names = list(board_names) if board_names is not None else await self._store.board_names()
+            graph = None
+            if self._social is not None:
+                graph = await FriendsGraph.read(
+                    self._store,
+                    full_check_users=self.settings.full_check_users,
+                    sample_users=self.settings.sample_users,
+                    seed=self._rng.random(),
+                )
             for board in await with_periods(self._boards, names):  # each board's window periods too
-                report.boards.append(await self.board(board, dry_run=dry_run))
+                result = await self.board(board, dry_run=dry_run)
+                if graph is not None:
+                    await self._friends_boards(board, graph, result, dry_run=dry_run)
+                report.boards.append(result)
             report.seconds = time.monotonic() - started
             return report
 
@@ -179,6 +217,25 @@ class Reconciler:
             result.remaining = len(found.drift)
         result.seconds = time.monotonic() - started
         return result
+
+    async def _friends_boards(self, board: Board, graph: FriendsGraph, result: BoardReport, *, dry_run: bool) -> None:
+        """Check the board's friends boards; drift found twice, `settle_s` apart, is repaired."""
+        assert self._social is not None
+        started = time.monotonic()
+        totals = {t.user_id: t for t in await board_totals(self._store, board.name)}
+        wrong = await drifted(self._social, board, totals, graph, graph.checked)
+        if wrong:
+            await asyncio.sleep(self.settings.settle_s)
+            totals = {t.user_id: t for t in await board_totals(self._store, board.name)}
+            wrong = await drifted(self._social, board, totals, graph, wrong)
+        result.friends_check, result.friends_checked, result.friends_drift = graph.check, len(graph.checked), wrong
+        if wrong and not dry_run:
+            await repair(self._social, board, totals, graph, wrong)
+            result.friends_remaining = len(await drifted(self._social, board, totals, graph, wrong))
+            log.info("friends boards repaired", extra={"board": board.name, "users": len(wrong)})
+        else:
+            result.friends_remaining = len(wrong)
+        result.seconds += time.monotonic() - started
 
     async def _confirmed(self, board: Board) -> _Found:
         """Drift found twice, `settle_s` apart: what the events in flight explain is not drift."""
@@ -328,9 +385,13 @@ def summary(report: dict[str, Any]) -> str:
     t = report["totals"]
     kinds = ", ".join(f"{k} {n}" for k, n in t["by_kind"].items() if n)
     verdict = "dry run, nothing repaired" if report["dry_run"] else f"{t['repaired']} repaired, {t['remaining']} left"
+    friends = ""
+    if t.get("friends_boards_checked"):
+        friends = f"; {t['friends_boards_checked']} friends boards checked, {t['friends_boards_drift']} drifted"
     lines.append(
         f"{t['boards']} board(s), {t['checked_users']} users checked, {t['drift']} drifted"
         + (f" ({kinds})" if kinds else "")
+        + friends
         + f"; {verdict}"
     )
     return "\n".join(lines)

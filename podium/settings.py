@@ -72,6 +72,12 @@ class Settings:
     # The defaults are the local stack's (`podium stack up`).
     redis_shards: str = "shard0,shard1,shard2"
     redis_sentinels: str = "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381"
+    # The social index's shards (friend lists, follower sets, friends boards; podium/social/),
+    # apart from the rank index's: Sentinel master names (with `redis_sentinels`) or redis://
+    # URLs. A user's home among them is placed by rendezvous hashing on their names, so a name
+    # must not change; adding one moves only the users it takes (`podium social add-shard`).
+    # Empty: the social index lives on the first rank shard (or `redis_url`).
+    social_shards: str = "social0,social1"
     # The engines' credentials (Redis ACL user, also for its Sentinels; Cassandra role). In the
     # distributed profile, those left empty are read from `stack_secrets` if it exists: the
     # local stack's, so nothing needs setting after `podium stack up`.
@@ -133,7 +139,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The passwords, for the log formatter to blank out wherever a driver repeats one."""
-        urls = [self.redis_url, self.live_redis_url, *self.redis_shard_list]
+        urls = [self.redis_url, self.live_redis_url, *self.redis_shard_list, *self.social_shard_list]
         in_urls = [urlsplit(u).password for u in urls if "@" in u]
         return tuple(p for p in (self.redis_password, self.cassandra_password, self.api_key, *in_urls) if p)
 
@@ -151,6 +157,10 @@ class Settings:
     @property
     def redis_shard_list(self) -> list[str]:
         return [s.strip() for s in self.redis_shards.split(",") if s.strip()]
+
+    @property
+    def social_shard_list(self) -> list[str]:
+        return [s.strip() for s in self.social_shards.split(",") if s.strip()]
 
     @property
     def redis_sentinel_list(self) -> list[tuple[str, int]]:

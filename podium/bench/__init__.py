@@ -11,6 +11,7 @@ same run (see docs/benchmarks.md). One module a stage:
   pipeline.py    that stage's loads, CPU per score by stage and cores for 1 M scores/s
   raw_cassandra.py  Cassandra's own write rate for the db-worker stage's rows
   cpu.py         CPU time of processes (/proc) and Redis servers (INFO), before and after
+  social.py      the social shards' Redis CPU per score; a friends board's read vs ZRANGE
 
 run.py drives them, report.py and plots.py write the results.
 """
@@ -21,7 +22,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("e2e", "ingest", "index", "apply", "workers")
+STAGES = ("e2e", "ingest", "index", "apply", "social", "workers")
 
 
 @dataclass
@@ -73,7 +74,9 @@ TARGETS: dict[str, tuple[str, str, float | dict[str, float]] | None] = {
     "db_stage_vs_raw_cassandra": ("ratio", ">=", 0.5),
 }
 AGORAGAMES_OPS = ("rank", "around", "top_page", "apply")
-NAMED = (*TARGETS, *(f"vs_agoragames_{op}" for op in AGORAGAMES_OPS))
+# Issue 18's: measured and reported, without a target.
+SOCIAL = ("social_fanout_redis_cpu_us_per_score", "friends_board_query_vs_zrevrange")
+NAMED = (*TARGETS, *(f"vs_agoragames_{op}" for op in AGORAGAMES_OPS), *SOCIAL)
 
 
 def target(name: str, profile: str) -> tuple[str, str, float] | None:

@@ -84,7 +84,7 @@ async def run(settings: Settings, options: Options, out: Path) -> Results:
             if "ingest" in stages:
                 with progress.stage("ingest"):
                     await _ingest(settings, options, results, Path(tmp), out / "logs", run_id, progress)
-            if "index" in stages or "apply" in stages:
+            if "index" in stages or "apply" in stages or "social" in stages:
                 await _redis_stages(options, results, stages, progress)
             if "workers" in stages:
                 with progress.stage("workers"):
@@ -105,6 +105,7 @@ def _weight(stage: str, o: Options) -> float:
         "ingest": 2 * len(o.connections) * o.seconds + 2 * o.seconds + 5,
         "index": o.users / 8_000 + 5,
         "apply": 3 * o.seconds + 3,
+        "social": 15.0 if o.quick else 90.0,
         "workers": 60.0 + o.returning_users * (o.returning_rounds + 1) / 1_000,
     }[stage]
 
@@ -253,6 +254,18 @@ async def _redis_stages(o: Options, results: Results, stages: Sequence[str], pro
                         wait_replicas=wait_replicas,
                         progress=progress,
                     )
+                )
+        if "social" in stages:
+            from podium.bench import social
+
+            with progress.stage("social"):
+                # Two of the servers as the social shards, alone on them by now.
+                results.figures += await social.run(
+                    urls[:2],
+                    users=min(o.users, 1_000) if o.quick else 12_000,
+                    scores=2_000 if o.quick else 20_000,
+                    probes=200 if o.quick else 2_000,
+                    progress=progress,
                 )
 
 

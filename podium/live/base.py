@@ -86,6 +86,15 @@ class Subscription:
             self.overflowed = True
         self._ready.set()
 
+    def restart(self) -> None:
+        """The stream's numbers started again (its Redis lost its data, or failed over to a
+        replica that had not yet seen the last ones): what is buffered cannot be placed
+        after what the subscriber has, so it starts again from a snapshot, as when it
+        overflows."""
+        self._pending.clear()
+        self.overflowed = True
+        self._ready.set()
+
     async def wait(self) -> None:
         await self._ready.wait()
 

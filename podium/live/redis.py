@@ -53,6 +53,7 @@ class RedisLiveHub:
         self._history_size = history
         self._publish = client.register_script(PUBLISH)
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._last_seen: dict[str, int] = {}  # board → the last number its channel delivered
         self._pubsub: Any = None
         self._listening: dict[str, asyncio.Event] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -142,8 +143,19 @@ class RedisLiveHub:
                 event.set()
         elif message["type"] == "message":
             changes = [Change.from_json(item) for item in json.loads(message["data"])]
+            if not changes:
+                return
+            # One channel delivers one board's numbers in order, each once: a number not
+            # above the last one seen means the numbering started again (a loss of the
+            # hub's data). A subscriber would otherwise drop every change as already seen
+            # until the new numbers passed its old ones: it gets a fresh snapshot instead.
+            restarted = changes[0].seq <= self._last_seen.get(board, 0)
+            self._last_seen[board] = changes[-1].seq
             for sub in list(self._subs.get(board, ())):
-                sub.deliver(changes)
+                if restarted:
+                    sub.restart()
+                else:
+                    sub.deliver(changes)
 
 
 def _applied_json(a: Applied) -> dict[str, Any]:

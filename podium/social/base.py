@@ -53,4 +53,9 @@ class SocialIndex(Protocol):
         """The best `count` of the user and their friends on `board`, in rank order."""
         ...
 
+    async def reset_board(self, board: Board, user_id: str) -> None:
+        """Recompute the user's friends board on `board` from the friend list and totals the
+        index holds, dropping whatever else it held: what the reconciler repairs with."""
+        ...
+
     async def close(self) -> None: ...

@@ -103,5 +103,11 @@ class MemorySocialIndex:
         keys.sort()
         return [FriendEntry(i + 1, k[2], held[k[2]].total) for i, k in enumerate(keys[:count])]
 
+    async def reset_board(self, board: Board, user_id: str) -> None:
+        held = self._totals.get(board.name, {})
+        owners = {user_id} | (self._friends.get(user_id, set()) - self._heavy)
+        live = [t for u in owners if (t := held.get(u)) is not None and t.ranked]
+        self._boards[(board.name, user_id)] = SortedList(total_key(board, t) for t in live)
+
     async def close(self) -> None:
         self._boards.clear()

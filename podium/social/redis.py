@@ -31,6 +31,7 @@ local P = ARGV[1]
 local function friends(u) return P .. ':friends:{' .. u .. '}' end
 local function followers(u) return P .. ':followers:{' .. u .. '}' end
 local function heavy() return P .. ':heavy' end
+local function joined() return P .. ':joined' end
 local function totals(b) return P .. ':totals:{' .. b .. '}' end
 local function boards_of(u) return P .. ':boards:{' .. u .. '}' end
 local function board(b, u) return P .. ':board:{' .. b .. '}:{' .. u .. '}' end
@@ -95,7 +96,9 @@ return applied
 """
 )
 
-# ARGV: prefix, fan-out cap, user, then the new friend list.
+# ARGV: prefix, fan-out cap, user, mode, then the new friend list. Mode (a shard joining,
+# podium/social/grow.py): 'mark' records that the processes wrote the user's list here;
+# 'fill' writes it only if they have not (the fill's copy may be older than theirs).
 REPLACE = (
     KEYS_LUA
     + """
@@ -118,7 +121,10 @@ local function place(f, owners, add)  -- f's live totals into / out of the owner
   end
 end
 local new, old = {}, {}
-for i = 4, #ARGV do if ARGV[i] ~= user then new[ARGV[i]] = true end end
+local mode = ARGV[4]
+if mode == 'fill' and redis.call('SISMEMBER', joined(), user) == 1 then return 0 end
+if mode ~= '' then redis.call('SADD', joined(), user) end
+for i = 5, #ARGV do if ARGV[i] ~= user then new[ARGV[i]] = true end end
 for _, f in ipairs(redis.call('SMEMBERS', friends(user))) do old[f] = true end
 for f in pairs(old) do
   if not new[f] then
@@ -170,6 +176,25 @@ return {pre, live}
 )
 
 
+# ARGV: prefix, board, user. The user's board anew: every friend not read at query time whose
+# live total the shard holds (the user's own entry is read from its state, as in READ).
+RESET = (
+    KEYS_LUA
+    + """
+local b, user = ARGV[2], ARGV[3]
+redis.call('DEL', board(b, user))
+for _, f in ipairs(redis.call('SDIFF', friends(user), heavy())) do
+  local state = redis.call('HGET', totals(b), f)
+  if state then
+    local _, r, m, score = parse(state)
+    if r == '0' then redis.call('ZADD', board(b, user), score, m) end
+  end
+end
+return 1
+"""
+)
+
+
 def state(board: Board, t: Total) -> str:
     return state_of(board, t, member(board, t))
 
@@ -189,6 +214,7 @@ class RedisSocialIndex:
         self._apply = client.register_script(APPLY)
         self._replace = client.register_script(REPLACE)
         self._read = client.register_script(READ)
+        self._reset = client.register_script(RESET)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisSocialIndex:
@@ -206,8 +232,9 @@ class RedisSocialIndex:
         found: Any = await call(lambda: self._redis.smembers(key))
         return sorted(m.decode() for m in found)
 
-    async def replace_friends(self, user_id: str, friends: Sequence[str]) -> None:
-        args: list[str | int] = [names.SOCIAL_PREFIX, self._cap, user_id, *friends]
+    async def replace_friends(self, user_id: str, friends: Sequence[str], *, mode: str = "") -> None:
+        """`mode` only for a joining shard (podium/social/grow.py): "mark" or "fill"."""
+        args: list[str | int] = [names.SOCIAL_PREFIX, self._cap, user_id, mode, *friends]
         await call(lambda: self._replace(args=args))
         await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
 
@@ -237,6 +264,11 @@ class RedisSocialIndex:
                 keys.append((int(score), mem))
         keys.sort()
         return [FriendEntry(i + 1, user_of(m), zscore(board.order, s)) for i, (s, m) in enumerate(keys[:count])]
+
+    async def reset_board(self, board: Board, user_id: str) -> None:
+        args: list[str] = [names.SOCIAL_PREFIX, board.name, user_id]
+        await call(lambda: self._reset(args=args))
+        await wait_for_replicas(self._redis, self._wait_replicas, self._wait_timeout_ms, "social index")
 
     async def close(self) -> None:
         await self._redis.aclose()

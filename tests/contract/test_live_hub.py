@@ -146,3 +146,29 @@ async def test_a_restarted_process_never_reuses_the_numbers_of_the_one_before() 
     await after_restart.publish("arena", applied(*(f"v{i}" for i in range(10))))
     assert await after_restart.since("arena", resume_from) is None  # too old: a snapshot
     assert await after_restart.last_seq("arena") > resume_from
+
+
+async def test_a_subscriber_of_a_hub_that_lost_its_data_starts_again_from_a_snapshot(live_redis: str) -> None:
+    """FLUSHALL on the hub's Redis: the numbers start again at 1. A subscriber must not
+    take them for changes it has seen (it would drop them all until the new numbers passed
+    its old ones): it is told to start again, as one too far behind is; a client resuming
+    from an old number is refused the resume (`since` answers None)."""
+    import redis.asyncio as aioredis
+
+    board = f"lost-{uuid.uuid4().hex[:8]}"
+    hub = RedisLiveHub.from_url(live_redis, history=5)
+    client = aioredis.Redis.from_url(live_redis)
+    try:
+        sub = await hub.subscribe(board)
+        await hub.publish(board, applied("ada", "bob", "cy"))
+        assert [c.seq for c in await received(sub, 3)] == [1, 2, 3]
+        await client.flushall()
+        assert await hub.since(board, 3) is None  # a resume from before the loss: a snapshot
+        await hub.publish(board, applied("dan"))  # numbered 1 again
+        await asyncio.wait_for(sub.wait(), 5)
+        assert sub.take() == ([], True)
+        await hub.publish(board, applied("eve"))  # and after the snapshot, on as usual
+        assert [c.seq for c in await received(sub, 1)] == [2]
+    finally:
+        await client.aclose()
+        await hub.close()

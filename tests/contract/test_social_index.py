@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
+import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,9 @@ from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
+from podium.social.placement import shard_label
 from podium.social.redis import RedisSocialIndex
+from podium.social.sharded import ShardedSocialIndex
 
 USERS = 7
 CAP = 2  # followers a user may have and still be fanned out on write
@@ -27,7 +30,7 @@ _runs = itertools.count()
 SocialFactory = Callable[[], Awaitable[SocialIndex]]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "sharded"])
 def make_social(request: pytest.FixtureRequest) -> SocialFactory:
     if request.param == "memory":
 
@@ -35,6 +38,17 @@ def make_social(request: pytest.FixtureRequest) -> SocialFactory:
             return MemorySocialIndex(fan_out_cap=CAP)
 
         return memory
+    if request.param == "sharded":
+        urls = request.getfixturevalue("redis_shards")
+
+        async def sharded() -> SocialIndex:
+            # Two shards: each user's list and boards on their home, totals on both. The cap
+            # is split between them: users cross it on a shard too.
+            clients = [aioredis.Redis.from_url(u) for u in urls[:2]]
+            labels = [shard_label(u) for u in urls[:2]]
+            return ShardedSocialIndex.over(clients, labels, fan_out_cap=CAP, wait_replicas=1, wait_timeout_ms=2000)
+
+        return sharded
     primary_url, _ = request.getfixturevalue("redis_pair")
 
     async def redis() -> SocialIndex:

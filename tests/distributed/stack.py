@@ -51,6 +51,7 @@ DIST_ENV = {
     "PODIUM_CASSANDRA_HOSTS": "127.0.0.1",
     "PODIUM_REDIS_SENTINELS": "127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381",
     "PODIUM_REDIS_SHARDS": "shard0,shard1,shard2",
+    "PODIUM_SOCIAL_SHARDS": "social0,social1",  # the social index on shards of its own
     "PODIUM_BUCKET_MAX_MEMBERS": "8",  # tiny buckets: the tests' boards split, under faults too
     "PODIUM_REDIS_WAIT_REPLICAS": "1",
     "PODIUM_WAIT_TIMEOUT_S": "30",

@@ -26,6 +26,7 @@ from tests.faults.check import (
     expected_totals,
     sqlite_store_reader,
 )
+from tests.faults.friends import FriendGraph
 from tests.faults.load import Ack, LoadGenerator, Submission
 from tests.faults.proxy import FaultProxy
 from tests.faults.report import FAULTS_DIR, RELIABILITY_MD, FaultRow, record, write_reliability
@@ -36,6 +37,7 @@ __all__ = [
     "Checker",
     "FaultProxy",
     "FaultRow",
+    "FriendGraph",
     "LoadGenerator",
     "StoreReader",
     "StoredTotal",
@@ -56,6 +58,7 @@ def finish(
     *,
     notes: str = "",
     timeout_s: float = 60.0,
+    friends: FriendGraph | None = None,
     faults_dir: Path = FAULTS_DIR,
     reliability_md: Path = RELIABILITY_MD,
 ) -> CheckResult:
@@ -66,6 +69,13 @@ def finish(
     assert not load.refused, f"submissions refused: {load.refused[:3]}"
     assert not load.abandoned, f"{len(load.abandoned)} submissions never acknowledged"
     result = checker.wait_and_check(load.acked, timeout_s=timeout_s)
+    if friends is not None:
+        # Every user's friends board too, against the ranking just checked.
+        wrong = friends.wait_exact(load.board)
+        if wrong:
+            result.errors.append(f"friends boards differ from the reference for {len(wrong)} users: {wrong[:5]}")
+        verdict = "exact" if not wrong else f"{len(wrong)} wrong"
+        notes = f"{notes}; friends boards of {len(friends.lists)} users {verdict}".lstrip("; ")
     in_flight = max((n for _, n in load.faults), default=0)
     row = FaultRow(
         fault=fault,

@@ -21,7 +21,7 @@ from tests.distributed.stack import DIST_ENV, ROOT, stack_settings
 from tests.e2e.server import PodiumProcess
 from tests.faults.check import cassandra_store_reader
 from tests.faults.cutter import TcpCutter
-from tests.faults.harness import Checker, FaultProxy, LoadGenerator, finish
+from tests.faults.harness import Checker, FaultProxy, FriendGraph, LoadGenerator, finish
 
 pytestmark = pytest.mark.distributed
 
@@ -98,22 +98,35 @@ def shard_primary_port(shard: str) -> int | None:
     return int(port)
 
 
+def redis_pidfile(port: int) -> Path:
+    """The pidfile of the stack's Redis instance on `port` (infra/stack.sh's names)."""
+    if port >= 6391:  # a social shard's
+        index, role = divmod(port - 6391, 2)
+        name = f"redis-social{index}"
+    else:
+        index, role = divmod(port - 6379, 2)
+        name = f"redis-s{index}"
+    return ROOT / "var" / "run" / f"{name}-{'replica' if role else 'primary'}.pid"
+
+
+@pytest.mark.parametrize("shard", ["shard1", "social0"])
 def test_sigkill_of_a_redis_primary_fails_over(
-    distributed_processes: dict[str, PodiumProcess], board_name: str
+    distributed_processes: dict[str, PodiumProcess], board_name: str, shard: str
 ) -> None:
     """Sentinel promotes the replica; the rank-worker's writes fail until it does and are
-    retried; the dead primary comes back as a replica."""
+    retried; the dead primary comes back as a replica. A social shard's too: every friends
+    board stays exact."""
     api = distributed_processes["api"]
     with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
+        graph = FriendGraph(api.base_url, load.users)
+        graph.put()
         load.wait_acked(300)
-        port = shard_primary_port("shard1")
+        port = shard_primary_port(shard)
         assert port is not None
-        index, role = divmod(port - 6379, 2)
-        pidfile = ROOT / "var" / "run" / f"redis-s{index}-{'replica' if role else 'primary'}.pid"
-        load.mark_fault("sigkill redis primary")
+        load.mark_fault(f"sigkill {shard} primary")
         killed = time.monotonic()
-        os.kill(int(pidfile.read_text()), signal.SIGKILL)
-        while shard_primary_port("shard1") in (port, None):  # Sentinel notices in ~1 s, then fails over
+        os.kill(int(redis_pidfile(port).read_text()), signal.SIGKILL)
+        while shard_primary_port(shard) in (port, None):  # Sentinel notices in ~1 s, then fails over
             assert time.monotonic() < killed + 60, "no failover"
             time.sleep(0.2)
         failover_s = time.monotonic() - killed
@@ -122,28 +135,32 @@ def test_sigkill_of_a_redis_primary_fails_over(
         subprocess.run(["bash", STACK, "up", "redis"], check=True, timeout=120)
         load.wait_acked(load.acked_count + 200, timeout_s=120)
         result = finish(
-            "SIGKILL of a Redis shard primary",
+            "SIGKILL of a social shard's primary" if shard.startswith("social") else "SIGKILL of a Redis shard primary",
             PROFILE,
             load,
             checker,
-            notes=f"Sentinel failed shard1 over in {failover_s:.1f} s",
+            notes=f"Sentinel failed {shard} over in {failover_s:.1f} s",
             timeout_s=SETTLE_S,
+            friends=graph,
         )
     assert result.exact, result.summary()
 
 
 def test_loss_of_all_redis_data_then_rebuild(distributed_processes: dict[str, PodiumProcess], board_name: str) -> None:
-    """Every Redis primary is flushed mid-stream (a lost data centre, a bad restore): the
-    rank index is gone, the store is whole. `podium rebuild` refills the board from the
-    store under a new generation while the stream goes on, then swaps it in."""
+    """Every Redis primary, the social shards' too, is flushed mid-stream (a lost data
+    centre, a bad restore): the rank index and every friend list and friends board are
+    gone, the store is whole. `podium rebuild` refills the board from the store under a new
+    generation while the stream goes on, then swaps it in, and refills the social shards."""
     import redis
 
     api = distributed_processes["api"]
     with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
+        graph = FriendGraph(api.base_url, load.users)
+        graph.put()
         load.wait_acked(400)
         load.mark_fault("flushall")
-        for i in range(3):
-            port = shard_primary_port(f"shard{i}")
+        for shard in [*(f"shard{i}" for i in range(3)), *(f"social{i}" for i in range(2))]:
+            port = shard_primary_port(shard)
             assert port is not None
             redis.Redis(port=port, **stack_settings().redis_auth).flushall()
         started = time.monotonic()
@@ -161,8 +178,10 @@ def test_loss_of_all_redis_data_then_rebuild(distributed_processes: dict[str, Po
             PROFILE,
             load,
             checker,
-            notes=f"FLUSHALL on every primary; rebuild of the board took {rebuild_s:.1f} s while the stream went on",
+            notes=f"FLUSHALL on every primary, social shards too; rebuild of the board took {rebuild_s:.1f} s "
+            "while the stream went on",
             timeout_s=SETTLE_S,
+            friends=graph,
         )
     assert result.exact, result.summary()
 
@@ -202,7 +221,9 @@ def test_connection_cut_between_the_rank_worker_and_redis(
     cutters = [TcpCutter(p).start() for p in primaries if p is not None]
     distributed_processes["rank-worker"].stop()
     urls = ",".join(f"redis://127.0.0.1:{c.port}/0" for c in cutters)
-    env = {**DIST_ENV, "PODIUM_REDIS_SENTINELS": "", "PODIUM_REDIS_SHARDS": urls}
+    # The social shards as they are (by URL now that no Sentinel is asked): only the rank shards are cut.
+    social = ",".join(f"redis://127.0.0.1:{shard_primary_port(f'social{i}')}/0" for i in range(2))
+    env = {**DIST_ENV, "PODIUM_REDIS_SENTINELS": "", "PODIUM_REDIS_SHARDS": urls, "PODIUM_SOCIAL_SHARDS": social}
     worker = PodiumProcess(tmp_path / "cut-rank-worker", command="rank-worker", env=env).start(timeout_s=60)
     api = distributed_processes["api"]
     try:
@@ -230,3 +251,56 @@ def test_connection_cut_between_the_rank_worker_and_redis(
         for c in cutters:
             c.stop()
         distributed_processes["rank-worker"].start(timeout_s=60)
+
+
+def test_adding_a_social_shard_while_scores_flow(
+    distributed_processes: dict[str, PodiumProcess], board_name: str
+) -> None:
+    """The documented way to add a social shard (docs/operations.md), under load: start
+    social2, list it as joining in the api and the rank-worker (restarted one after the
+    other), `podium social fill`, make it serve (restarted again), `podium social prune`.
+    Nothing acknowledged is lost and every friends board is exact at the end."""
+    api, worker = distributed_processes["api"], distributed_processes["rank-worker"]
+
+    def restart_with(shards: str) -> None:
+        for proc in (worker, api):  # the api's clients retry through its restart
+            proc.env = {**proc.env, "PODIUM_SOCIAL_SHARDS": shards}
+            proc.stop()
+            proc.start(timeout_s=60)
+
+    def social(action: str, shards: str) -> str:
+        env = {**os.environ, **DIST_ENV, "PODIUM_SOCIAL_SHARDS": shards}
+        done = subprocess.run(
+            [sys.executable, "-m", "podium", "social", action], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip()
+
+    with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
+        graph = FriendGraph(api.base_url, load.users)
+        graph.put()
+        load.wait_acked(300)
+        load.mark_fault("add social2")
+        started = time.monotonic()
+        subprocess.run(
+            ["bash", STACK, "up", "redis"], env={**os.environ, "SOCIAL_SHARDS": "3"}, check=True, timeout=180
+        )
+        restart_with("social0,social1,+social2")
+        load.wait_acked(load.acked_count + 100, timeout_s=120)
+        filled = social("fill", "social0,social1,+social2")
+        restart_with("social0,social1,social2")
+        load.wait_acked(load.acked_count + 100, timeout_s=120)
+        pruned = social("prune", "social0,social1,social2")
+        moved_s = time.monotonic() - started
+        load.wait_acked(load.acked_count + 200, timeout_s=120)
+        result = finish(
+            "adding a social shard while scores flow",
+            PROFILE,
+            load,
+            checker,
+            notes=f"social2 started, joined, filled, serving and the old homes pruned in {moved_s:.0f} s "
+            f"({filled.removeprefix('podium: ').split(';')[0]}; {pruned.removeprefix('podium: ')})",
+            timeout_s=SETTLE_S,
+            friends=graph,
+        )
+    assert result.exact, result.summary()
