@@ -76,6 +76,7 @@ class Subscription:
         self._pending: list[Change] = []
         self._ready = asyncio.Event()
         self.overflowed = False
+        self.history_lost = False  # the overflow is a restart of the numbering, not a slow reader
 
     def deliver(self, changes: Sequence[Change]) -> None:
         if self.overflowed:
@@ -93,6 +94,7 @@ class Subscription:
         overflows."""
         self._pending.clear()
         self.overflowed = True
+        self.history_lost = True
         self._ready.set()
 
     async def wait(self) -> None:
@@ -101,7 +103,7 @@ class Subscription:
     def take(self) -> tuple[list[Change], bool]:
         """Everything buffered, and whether the buffer overflowed (then it is empty)."""
         pending, overflowed = self._pending, self.overflowed
-        self._pending, self.overflowed = [], False
+        self._pending, self.overflowed, self.history_lost = [], False, False
         self._ready.clear()
         return pending, overflowed
 

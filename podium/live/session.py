@@ -68,9 +68,10 @@ class LiveSession:
                 wait_s = self._sent_at + self._interval_s - self._clock()
                 if wait_s > 0:
                     await asyncio.sleep(wait_s)  # coalesce: what arrives meanwhile joins this frame
+                lost = sub.history_lost  # taken before take() clears it
                 pending, overflowed = sub.take()
                 if overflowed:
-                    yield await self._snapshot("too_far_behind")
+                    yield await self._snapshot("history_lost" if lost else "too_far_behind")
                     continue
                 fresh = [c for c in pending if c.seq > self._last_seq]
                 if not fresh:
