@@ -7,8 +7,7 @@ and repairs them."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -41,14 +40,6 @@ def social_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]
     yield [next(first), next(second)]
     for server in (first, second):
         next(server, None)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "store.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def reference(store: SqliteStore, board: Board, user: str) -> list[tuple[int, str, int]]:
@@ -131,14 +122,28 @@ async def test_the_reconciler_repairs_drifted_friends_boards(
             await c.flushall()
         await rebuild(Job("r", "rebuild"), store, Boards(store), index, None, social=social, chunk_size=50)
         board = boards[0]
-        planted = [users[10], users[11], users[12]]
-        home = {u: clients[social.shards.index(social.home(u))] for u in planted}
+
+        def home_of(user: str) -> aioredis.Redis:
+            return clients[social.shards.index(social.home(user))]
+
+        async def fanned_out(user: str) -> list[bytes]:
+            """The friends on the user's precomputed board (not read at query time)."""
+            board_key = names.friends_board_key(board.name, user)
+            return [m for m in await home_of(user).zrange(board_key, 0, -1) if not m.decode().endswith(f":{user}")]
+
+        # A user with a friend fanned out on write: placement, hence who is heavy on which
+        # shard, follows the private servers' ports, so the test looks rather than assumes.
+        second = None
+        for u in users[11:]:
+            if u != users[12] and await fanned_out(u):
+                second = u
+                break
+        assert second is not None, "no board with a friend fanned out on write"
+        planted = [users[10], second, users[12]]
+        home = {u: home_of(u) for u in planted}
         await home[planted[0]].zadd(names.friends_board_key(board.name, planted[0]), {"0000000000000001:ghost": -99})
-        key = names.friends_board_key(board.name, planted[1])
-        # A friend fanned out on write (placement, hence who is heavy where, follows the ports).
-        fanned = [m for m in await home[planted[1]].zrange(key, 0, -1) if not m.decode().endswith(f":{planted[1]}")]
-        assert fanned, "a board with no friend fanned out on write"
-        assert await home[planted[1]].zrem(key, fanned[0]) == 1
+        fanned = await fanned_out(planted[1])
+        assert await home[planted[1]].zrem(names.friends_board_key(board.name, planted[1]), fanned[0]) == 1
         await home[planted[2]].srem(names.friends_key(planted[2]), (await store.friends(planted[2]))[0])
         settings = ReconcileSettings(settle_s=0, full_check_users=full_check_users, sample_users=len(users))
         reconciler = Reconciler(store, Boards(store), index, settings, social)
