@@ -22,11 +22,11 @@ from typing import Any
 
 from podium.bench.index import make_totals
 from podium.settings import Settings
-from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, row_from_total
+from podium.store.cassandra import BATCH_BYTES
+from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, row_from_total
 
 ROUND = 1000  # rows in flight together: one db-worker batch
 SLOTS = 64  # the store's partitions of a board (podium/store/cassandra.py)
-BATCH_BYTES = 4096  # the store's batch size estimate limit
 
 
 def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
                 slot = zlib.crc32(t.user_id.encode()) % SLOTS
                 by_partition[slot].append((slot, *row_from_total(t), t.version))
             futures = []
-            for batch_rows in (b for part in by_partition.values() for b in _by_size(part)):
+            for batch_rows in (b for part in by_partition.values() for b in batches_by_size(part, BATCH_BYTES)):
                 batch = BatchStatement(batch_type=BatchType.UNLOGGED)
                 for params in batch_rows:
                     batch.add(insert, params)
@@ -72,17 +72,3 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
         session.execute(f"DROP TABLE IF EXISTS {ks}.{table}", timeout=60)
         store.shutdown()
     return {"per_s": rows / seconds, "rows": rows, "requests": requests, "in_flight_per_round": ROUND}
-
-
-def _by_size(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
-    """One partition's rows in batches of about BATCH_BYTES, estimated as the store does."""
-    batches: list[list[tuple[Any, ...]]] = [[]]
-    size = 0
-    for row in rows:
-        row_size = 100 + sum(len(v.encode()) for v in row if isinstance(v, str))
-        if batches[-1] and size + row_size > BATCH_BYTES:
-            batches.append([])
-            size = 0
-        batches[-1].append(row)
-        size += row_size
-    return batches if batches[-1] else []

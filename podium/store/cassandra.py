@@ -22,7 +22,14 @@ from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
-from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, board_from_row, row_from_total, total_from_row
+from podium.store.rows import (
+    PLACEHOLDERS,
+    TOTAL_COLUMNS,
+    batches_by_size,
+    board_from_row,
+    row_from_total,
+    total_from_row,
+)
 
 if TYPE_CHECKING:
     from cassandra.cluster import ResponseFuture, Session
@@ -305,7 +312,7 @@ class CassandraStore:
         for t in totals:
             slot = slot_of(t.user_id)
             by_partition[(t.board, slot)].append((slot, *row_from_total(t), t.version))
-        batches = [batch for rows in by_partition.values() for batch in _by_size(rows)]
+        batches = [batch for rows in by_partition.values() for batch in batches_by_size(rows, BATCH_BYTES)]
         await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))
 
     async def _write_spread(self, cql: str, rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]]) -> None:
@@ -320,7 +327,7 @@ class CassandraStore:
             batch
             for spread in by_replica.values()
             for i in range(0, len(spread), BATCH_PARTITIONS)
-            for batch in _by_size(spread[i : i + BATCH_PARTITIONS])
+            for batch in batches_by_size(spread[i : i + BATCH_PARTITIONS], BATCH_BYTES)
         ]
         await asyncio.gather(*(self._execute_batch(cql, batch) for batch in batches))
 
@@ -384,20 +391,3 @@ def _routing_key(key: tuple[str, ...]) -> bytes:
         return key[0].encode()
     parts = [k.encode() for k in key]
     return b"".join(len(p).to_bytes(2, "big") + p + b"\x00" for p in parts)
-
-
-def _by_size(rows: Sequence[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
-    """Rows (of one partition, or of a few on one replica) cut into batches of about
-    BATCH_BYTES each."""
-    batches: list[list[tuple[Any, ...]]] = [[]]
-    size = 0
-    for row in rows:
-        # The texts (user id, display name, metadata) plus ~100 bytes of numbers and cell
-        # overhead: an estimate on the safe side of what Cassandra counts.
-        row_size = 100 + sum(len(v.encode()) for v in row if isinstance(v, str))
-        if batches[-1] and size + row_size > BATCH_BYTES:
-            batches.append([])
-            size = 0
-        batches[-1].append(row)
-        size += row_size
-    return batches if batches[-1] else []

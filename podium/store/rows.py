@@ -76,3 +76,20 @@ def row_from_total(t: Total) -> tuple[Any, ...]:
 def board_from_row(name: str, order: str, operator: str, settings: str | None) -> Board:
     """A board as stored: its settings JSON, or (a board stored before settings) its columns."""
     return Board.from_settings(name, orjson.loads(settings) if settings else {"order": order, "operator": operator})
+
+
+def batches_by_size(rows: Sequence[tuple[Any, ...]], max_bytes: int) -> list[list[tuple[Any, ...]]]:
+    """Rows (of one partition, or of a few on one replica) cut into batches of about
+    `max_bytes` each."""
+    batches: list[list[tuple[Any, ...]]] = [[]]
+    size = 0
+    for row in rows:
+        # The texts (user id, display name, metadata) plus ~100 bytes of numbers and cell
+        # overhead: an estimate on the safe side of what Cassandra counts.
+        row_size = 100 + sum(len(v.encode()) for v in row if isinstance(v, str))
+        if batches[-1] and size + row_size > max_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append(row)
+        size += row_size
+    return batches if batches[-1] else []

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from tests.e2e.server import free_port
+
+
+@contextlib.contextmanager
+def serving(app: ASGIApp, *, start_s: float = 20) -> Iterator[str]:
+    """A real uvicorn server in this process, its base URL while the block runs
+    (Starlette's TestClient buffers whole responses, so an endless SSE stream needs a socket)."""
+    uv = uvicorn.Server(uvicorn.Config(app, port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_s
+    while not uv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{uv.config.port}"
+    finally:
+        uv.should_exit = True
+        thread.join(20)
 
 
 class LiveState:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from podium import names
@@ -21,8 +20,7 @@ from podium.api.app import create_app
 from podium.live.redis import PUBLISH
 from podium.settings import Settings
 from tests.conftest import BoardNames
-from tests.e2e.server import free_port
-from tests.integration.live_clients import LiveState, sse_frames
+from tests.integration.live_clients import LiveState, serving, sse_frames
 from tests.integration.test_api import core, make_board, submit
 
 
@@ -239,22 +237,8 @@ def test_a_hidden_users_changes_reach_only_its_own_stream(
 
 @pytest.fixture
 def server(tmp_path: Path, hub: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A real uvicorn server in this process (Starlette's TestClient buffers whole
-    responses, so an endless SSE stream needs a socket)."""
-    port = free_port()
-    config = uvicorn.Config(create_app(live_settings(tmp_path, hub, request)), port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(20)
+    with serving(create_app(live_settings(tmp_path, hub, request))) as url:
+        yield url
 
 
 def read_sse(http: httpx.Client, url: str, state: LiveState, until: str, **headers: str) -> dict[str, Any]:

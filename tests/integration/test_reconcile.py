@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,6 @@ from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
 
 USERS = 60
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "store.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def seeded(store: SqliteStore, index: RankIndex, order: Order = Order.DESC) -> tuple[Board, list[Total]]:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -37,14 +36,6 @@ def urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     yield [next(s) for s in servers]
     for s in servers:
         next(s, None)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "store.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def view(urls: list[str], *, joining: list[int] | None = None) -> ShardedSocialIndex:

@@ -5,35 +5,21 @@ TestClient buffers whole responses, so the endless stream needs a real server.""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from podium.api.app import create_app
 from podium.settings import Settings
 from tests.conftest import BoardNames
-from tests.e2e.server import free_port
-from tests.integration.live_clients import LiveState, sse_frames
+from tests.integration.live_clients import LiveState, serving, sse_frames
 
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(20)
+    with serving(create_app(settings), start_s=60) as url:
+        yield url
 
 
 def test_the_event_stream_of_a_dense_board_shares_ranks(server: str, b: BoardNames) -> None:

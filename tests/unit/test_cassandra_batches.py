@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.store.cassandra import BATCH_BYTES, _by_size
+from podium.store.cassandra import BATCH_BYTES
+from podium.store.rows import batches_by_size
 
 
 def size(row: tuple[object, ...]) -> int:
@@ -15,7 +16,7 @@ def size(row: tuple[object, ...]) -> int:
 
 @given(st.lists(st.tuples(st.integers(), st.text(max_size=3000)), max_size=60))
 def test_batches_keep_every_row_within_the_size(rows: list[tuple[object, ...]]) -> None:
-    batches = _by_size(rows)
+    batches = batches_by_size(rows, BATCH_BYTES)
     assert [row for batch in batches for row in batch] == rows
     assert all(batch for batch in batches)
     for batch in batches:
