@@ -23,11 +23,6 @@ def tie_group(board: Board, e: Entry) -> tuple[int, int]:
     return e.score, e.subscore if board.subscore_order is not None else 0
 
 
-async def first_of_group_rank(index: RankIndex, board: Board, e: Entry) -> int:
-    """The rank every user equal to `e` shares."""
-    return await shared_rank(index, board, e.score, e.subscore)
-
-
 async def shared_rank(index: RankIndex, board: Board, score: int, subscore: int) -> int:
     """The rank a user with this (total, subscore) has, or would have, under a tie policy
     that shares ranks (not `unique`)."""
@@ -73,7 +68,7 @@ async def with_ties(index: RankIndex, board: Board, entries: Sequence[Entry], *,
         rank_of = await shared_ranks(index, board, [tie_group(board, e) for e in entries])
         return [replace(e, rank=rank_of[tie_group(board, e)]) for e in entries]
     out: list[Entry] = []
-    rank = await first_of_group_rank(index, board, entries[0])
+    rank = await shared_rank(index, board, entries[0].score, entries[0].subscore)
     for i, e in enumerate(entries):
         if i > 0 and tie_group(board, e) != tie_group(board, entries[i - 1]):
             rank = e.rank if board.tie is Tie.COMPETITION else rank + 1
