@@ -108,6 +108,7 @@ from podium.index.sharded_scripts import (
     PLACE,
     RECORD,
     RENEW,
+    SET_MAP,
     TAIL,
     UNLOCK,
 )
@@ -183,6 +184,10 @@ class ShardedRedisRankIndex:
         self._live_leases = [s.register_script(LIVE_LEASES) for s in self._shards]
         self._renew = [s.register_script(RENEW) for s in self._shards]
         self._unlock = [s.register_script(UNLOCK) for s in self._shards]
+        self._set_map_script = [s.register_script(SET_MAP) for s in self._shards]
+        # The token of each board's lock while this process holds it: one per hold, so a
+        # hold that outlived its lock cannot renew, release or write under the next one's.
+        self._lock_tokens: dict[str, str] = {}
         self._members_of = [s.register_script(MEMBERS_OF) for s in self._shards]
         self._record = [s.register_script(RECORD) for s in self._shards]
         self._groups_before = [s.register_script(GROUPS_BEFORE) for s in self._shards]
@@ -246,10 +251,17 @@ class ShardedRedisRankIndex:
         key = names.bucket_map_key(board)
         return _decode_map(await call(lambda: self._shards[home].get(key)))
 
-    async def _set_map(self, board: str, map_: BucketMap) -> None:
-        home = self._shards[self.home(board)]
-        key = names.bucket_map_key(board)
-        await call(lambda: home.set(key, orjson.dumps(map_.to_json())))
+    async def _set_map(self, board: str, read: BucketMap, new: BucketMap) -> bool:
+        """Put `new` in place of `read`, under the board's lock as this hold took it; False
+        (nothing changed) if the lock lapsed or the map is no longer `read`: the caller's
+        step is dropped, and the next hold starts again from the map as it is."""
+        home = self.home(board)
+        keys = [names.bucket_map_key(board), names.split_lock_key(board)]
+        args: list[str | int | bytes] = [self._lock_tokens.get(board, ""), read.epoch, orjson.dumps(new.to_json())]
+        if await call(lambda: self._set_map_script[home](keys=keys, args=args)):
+            return True
+        log.warning("map change dropped: the board's lock lapsed under it", extra={"board": board})
+        return False
 
     async def _count(
         self, board: str, map_: BucketMap, wanted: tuple[int, str] | None = None, *, phantom: SortKey | None = None
@@ -694,7 +706,8 @@ class ShardedRedisRankIndex:
             new_map, new = map_.split(bucket, at, target)
         else:
             new_map, new = map_.move(bucket, shard)
-        await self._set_map(board, new_map)
+        if not await self._set_map(board, map_, new_map):
+            return False
         await self._wait_for_replicas({self.home(board)})
         log.info(
             "bucket split" if shard is None else "bucket moving",
@@ -788,7 +801,8 @@ class ShardedRedisRankIndex:
             log.warning("dropped copies left by a dead mover", extra={"board": board, "bucket": bucket_id})
         await self._wait_for_replicas({bucket.shard})
         if not rows:
-            await self._set_map(board, map_.settle(bucket))
+            if not await self._set_map(board, map_, map_.settle(bucket)):
+                return False
             if _find(map_, transit.source) is None:  # a whole-bucket move: the old set is done with
                 await call(
                     lambda: source.unlink(
@@ -801,7 +815,8 @@ class ShardedRedisRankIndex:
             log.info("bucket settled", extra={"board": board, "bucket": bucket_id, "shard": bucket.shard})
             return True
         # The copies lie below the cursor until the map moves it: nobody counts them twice.
-        await self._set_map(board, map_.advance(bucket, key_from_member(rows[0][1], rows[0][0])))
+        if not await self._set_map(board, map_, map_.advance(bucket, key_from_member(rows[0][1], rows[0][0]))):
+            return False  # the copies stay below a cursor that never moved: the next batch finds them
 
         async def trim() -> None:  # one step, so no reader sees the members gone but not the mark
             async with source.pipeline(transaction=True) as pipe:
@@ -830,12 +845,14 @@ class ShardedRedisRankIndex:
             return False
         shard = self._shards[home]
         lock = names.split_lock_key(board)
+        token = f"{self._writer_id}:{uuid.uuid4().hex}"
         deadline = time.monotonic() + wait_s
-        while not await call(lambda: shard.set(lock, self._writer_id, nx=True, px=LOCK_TTL_MS)):
+        while not await call(lambda: shard.set(lock, token, nx=True, px=LOCK_TTL_MS)):
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.002)
-        renew = asyncio.create_task(self._keep_lock(home, lock))
+        self._lock_tokens[board] = token
+        renew = asyncio.create_task(self._keep_lock(home, lock, token))
         try:
             deadline = time.monotonic() + self._lease_ms / 1000 + 1
             writers = [names.writers_key(board)]
@@ -847,12 +864,20 @@ class ShardedRedisRankIndex:
         finally:
             renew.cancel()
             await asyncio.gather(renew, return_exceptions=True)
-            await call(lambda: self._unlock[home](keys=[lock], args=[self._writer_id]))
+            if self._lock_tokens.get(board) == token:
+                del self._lock_tokens[board]
+            await call(lambda: self._unlock[home](keys=[lock], args=[token]))
 
-    async def _keep_lock(self, home: int, lock: str) -> None:
+    async def _keep_lock(self, home: int, lock: str, token: str) -> None:
+        """Renew the lock while held. A failed renewal is tried again, not the end of the
+        renewing: one dropped connection must not let the lock lapse under a live holder
+        (and should it lapse, the holder's map change is refused: see _set_map)."""
         while True:
             await asyncio.sleep(LOCK_TTL_MS / 3000)
-            await call(lambda: self._renew[home](keys=[lock], args=[self._writer_id, LOCK_TTL_MS]))
+            try:
+                await call(lambda: self._renew[home](keys=[lock], args=[token, LOCK_TTL_MS]))
+            except BackendUnavailable as e:
+                log.warning("board lock renewal failed; trying again", extra={"lock": lock, "error": str(e)})
 
     # -- repair (the reconciler) -------------------------------------------------------------
 

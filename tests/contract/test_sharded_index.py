@@ -17,6 +17,7 @@ from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.index.sharded_scripts import LOCK_TTL_MS
 
 _boards = itertools.count()
 
@@ -228,6 +229,54 @@ async def test_a_writer_whose_lease_lapsed_cannot_move_members_under_a_split(
     finally:
         await writer.close()
         await splitter.close()
+
+
+async def test_a_mover_that_stalls_past_its_lock_changes_nothing_the_writers_wrote(shards: list[str]) -> None:
+    """The mover copies a batch, then stalls past its lock before it moves the map's cursor
+    (its renewals lost with its connection); writers, no longer held off, change users of
+    that batch. When the mover wakes, its map change is refused: the copies stay uncounted,
+    and the next batch carries the users as the writers left them."""
+    mover = ShardedRedisRankIndex.from_urls(
+        shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), background_mover=False
+    )
+    writer = ShardedRedisRankIndex.from_urls(shards, background_mover=False)
+    reference = MemoryRankIndex()
+    b = board()
+    first = totals(b, 40)
+    await writer.apply(b, first)
+    reference.apply_now(b, first)
+    [only] = await mover.buckets(b)
+    assert await mover.split(b, only.id)
+
+    async def renewals_lost(home: int, lock: str, token: str) -> None:
+        await asyncio.sleep(3600)
+
+    set_map = mover._set_map
+    stalls = []
+
+    async def stall_then_set(board_name: str, read: Any, new: Any) -> Any:
+        if not stalls:  # once: the lock lapses, the writers change every user meanwhile
+            stalls.append(True)
+            await asyncio.sleep(LOCK_TTL_MS / 1000 + 0.5)
+            second = totals(b, 40, seed=7, version=2)
+            await writer.apply(b, second)
+            reference.apply_now(b, second)
+        return await set_map(board_name, read, new)
+
+    mover._keep_lock = renewals_lost  # type: ignore[method-assign]
+    mover._set_map = stall_then_set  # type: ignore[method-assign]
+    try:
+        await mover.move_step(b.name)
+        assert stalls
+        await same_answers(writer, reference, b, 40)
+        mover._set_map = set_map  # type: ignore[method-assign]
+        await mover.finish_moves(b)
+        assert not any(x.moving for x in await writer.buckets(b))
+        await same_answers(writer, reference, b, 40)
+        await same_answers(mover, reference, b, 40)
+    finally:
+        await mover.close()
+        await writer.close()
 
 
 async def test_a_fence_left_by_a_dead_split_is_lowered(shards: list[str]) -> None:
