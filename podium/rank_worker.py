@@ -24,6 +24,7 @@ from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.social.base import SocialIndex
 from podium.standings import Standings
+from podium.together import together
 from podium.visibility import Visibility
 
 log = logging.getLogger("podium.rank_worker")
@@ -80,7 +81,7 @@ class RankWorker:
                 # Every total, not only those new to the rank index: after a crash between the
                 # two applies the redelivered batch is stale there but not yet fanned out. The
                 # two are independent: each one's round trips and WAIT overlap the other's.
-                (done, ranks), _ = await asyncio.gather(
+                (done, ranks), _ = await together(
                     self._apply(board, totals, ranked=live is not None), self._social.apply(board, totals)
                 )
             else:

@@ -112,6 +112,7 @@ from podium.index.sharded_scripts import (
     TAIL,
     UNLOCK,
 )
+from podium.together import together
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -482,7 +483,7 @@ class ShardedRedisRankIndex:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
             return None
         try:
-            await asyncio.gather(*(self._move(board.name, shard, map_.epoch, ops) for shard, ops in moves.items()))
+            await together(*(self._move(board.name, shard, map_.epoch, ops) for shard, ops in moves.items()))
         except StaleMap:
             await self._release(board.name)
             await self._heal_fences(board.name, map_)
@@ -537,7 +538,7 @@ class ShardedRedisRankIndex:
                 where = map_.locate(total_key(board, t))
                 ops[where.shard].append((where.set_id, "r", member(board, t), 0))
             try:
-                await asyncio.gather(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
+                await together(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
                 await self._changed(board.name)  # outside a lease: readers' kept counts are off
                 return
             except StaleMap:
@@ -925,7 +926,7 @@ class ShardedRedisRankIndex:
 
             await call(run)
 
-        await asyncio.gather(*(change(shard, shard_ops) for shard, shard_ops in ops.items()))
+        await together(*(change(shard, shard_ops) for shard, shard_ops in ops.items()))
         home = self.home(board.name)
 
         keys = [

@@ -16,13 +16,13 @@ still written; after it, to the new one, filled and written since step 1.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from podium import names
 from podium.boards import Boards
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store
+from podium.together import together
 from podium.windows import with_periods
 
 log = logging.getLogger("podium.social.grow")
@@ -38,7 +38,7 @@ async def fill_joining(
     totals = 0
     for board in await with_periods(boards, await store.board_names()):
         async for chunk in store.totals_of(board.name, chunk_size):
-            await asyncio.gather(*(social.shards[j].apply(board, chunk) for j in social.joining))
+            await together(*(social.shards[j].apply(board, chunk) for j in social.joining))
             totals += len(chunk)
     log.info("joining social shards filled", extra={"friend_lists": lists, "totals": totals})
     return {"friend_lists": lists, "totals": totals}

@@ -33,6 +33,7 @@ from podium.domain.totals import Total
 from podium.social.base import FriendEntry
 from podium.social.placement import home_of
 from podium.social.redis import RedisSocialIndex
+from podium.together import together
 
 
 class ShardedSocialIndex:
@@ -87,10 +88,10 @@ class ShardedSocialIndex:
         if self.shards[future] is not home:
             # Marked there: the fill, whose copy of the store may be older, leaves it alone.
             writes.append(self.shards[future].replace_friends(user_id, friends, mode="mark"))
-        await asyncio.gather(*writes)
+        await together(*writes)
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
-        applied = await asyncio.gather(*(s.apply(board, totals) for s in self.shards))
+        applied = await together(*(s.apply(board, totals) for s in self.shards))
         # Applied anywhere: a shard behind the others (it missed a batch that failed there)
         # takes what the others already hold.
         seen: dict[tuple[str, int], Total] = {}
@@ -103,7 +104,7 @@ class ShardedSocialIndex:
         return await self.home(user_id).friends_board(board, user_id, count)
 
     async def reset_board(self, board: Board, user_id: str) -> None:
-        await asyncio.gather(*(s.reset_board(board, user_id) for s in self._homes(user_id)))
+        await together(*(s.reset_board(board, user_id) for s in self._homes(user_id)))
 
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.shards))
