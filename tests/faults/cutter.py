@@ -37,6 +37,12 @@ class TcpCutter:
         self.cuts += len(pairs)
         return len(pairs)
 
+    @property
+    def made_since_cut(self) -> int:
+        """Connections made through the proxy since the last cut (closed ones too)."""
+        with self._lock:
+            return len(self._pairs)
+
     def stop(self) -> None:
         self._stop.set()
         self._listener.close()

@@ -229,8 +229,14 @@ def test_connection_cut_between_the_rank_worker_and_redis(
     try:
         with checker_for(api, board_name) as checker, LoadGenerator(api.base_url, board_name) as load:
             load.wait_acked(200)
-            for _ in range(8):
+            for round_no in range(8):
                 load.wait_acked(load.acked_count + 60)
+                # Each round cuts what the worker opened since the last: it must have come
+                # back to Redis by then (a worker that hangs after a cut fails here).
+                deadline = time.monotonic() + 60
+                while not any(c.made_since_cut for c in cutters):
+                    assert time.monotonic() < deadline, f"no connection to Redis within 60 s of cut {round_no}"
+                    time.sleep(0.05)
                 load.mark_fault("cut rank-worker ↔ redis")
                 for c in cutters:
                     c.cut_all()
