@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -37,16 +38,24 @@ async def supervise(
     stop: asyncio.Event,
     *,
     max_backoff_s: float = 5.0,
+    healthy_after_s: float = 30.0,
 ) -> None:
-    """Run `run(stop)` until `stop` is set; on an error, `recover()` and start again."""
+    """Run `run(stop)` until `stop` is set; on an error, `recover()` and start again.
+
+    The wait before a restart doubles with each failure in a row, up to `max_backoff_s`;
+    a run that lasted `healthy_after_s` before it failed starts the count again, so a
+    worker that failed a few times an hour ago comes back at once after the next blip."""
     backoff_s = 0.05
     while not stop.is_set():
         state.running = True
+        started = time.monotonic()
         try:
             await run(stop)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if time.monotonic() - started >= healthy_after_s:
+                backoff_s = 0.05
             state.failed(exc)
             metrics.WORKER_ERRORS.labels(state.name).inc()
             log.exception("worker failed; restarting", extra={"worker": state.name, "backoff_s": backoff_s})

@@ -68,3 +68,26 @@ def test_health_speaks_podiums_words(exc: Exception, words: str, code: str, capl
     [record] = [r for r in caplog.records if r.getMessage() == "worker failed; restarting"]
     line = JsonFormatter().format(record)
     assert "10.1.2.3:6379" in line and "hunter2" not in line
+
+
+async def test_the_restart_wait_grows_with_failures_in_a_row_and_starts_again_after_a_healthy_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state, stop, runs = WorkerState("rank-worker"), asyncio.Event(), []
+
+    async def run(stop_event: asyncio.Event) -> None:
+        runs.append(1)
+        if len(runs) == 4:
+            await asyncio.sleep(0.06)  # a healthy while, then a failure
+        if len(runs) == 6:
+            stop_event.set()
+            return
+        raise BackendUnavailable("cut")
+
+    async def recover() -> None:
+        return None
+
+    with caplog.at_level(logging.ERROR, logger="podium.supervisor"):
+        await asyncio.wait_for(supervise(state, run, recover, stop, healthy_after_s=0.05), timeout=5)
+    waits = [r.backoff_s for r in caplog.records if r.getMessage() == "worker failed; restarting"]  # type: ignore[attr-defined]
+    assert waits == [0.05, 0.1, 0.2, 0.05, 0.1]
