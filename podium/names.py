@@ -50,7 +50,7 @@ def users_key(board: str) -> str:
     return _board_key(board, "users")
 
 
-# The sharded rank index (podium/index/sharded.py): a board's bucket map, users,
+# The sharded rank index (podium/index/sharded/): a board's bucket map, users,
 # pending members, writer leases and split lock live on its home shard; each
 # bucket is a sorted set, with its fence and trim mark, on the shard the map
 # places it on.

@@ -17,7 +17,7 @@ from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
-from podium.index.sharded_scripts import LOCK_TTL_MS
+from podium.index.sharded.mover import LOCK_TTL_MS
 
 _boards = itertools.count()
 
@@ -393,7 +393,7 @@ async def test_a_split_check_that_meets_a_trim_goes_on_with_the_new_map(
     """A writer's split check counts the buckets just as another process's mover trims
     one and moves a bucket away: it must go on with the new map, not the old one. (The
     general path checks after every batch; the single-bucket one only when a split is due.)"""
-    from podium.index.sharded import Trimmed
+    from podium.index.sharded.read_steps import Trimmed
 
     index = ShardedRedisRankIndex.from_urls(
         shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), background_mover=False

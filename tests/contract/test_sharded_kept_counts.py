@@ -1,4 +1,4 @@
-"""A reader keeps each board's segment counts between reads (`index.sharded_reads`), good
+"""A reader keeps each board's segment counts between reads (`index.sharded.read_steps`), good
 while the board's change number, its map and its quiet hold. These check that a reader
 never answers from counts another client's writes, repairs or half-done batches made
 stale: the reader and the writer are separate indexes, as two processes would be."""

@@ -23,7 +23,9 @@ from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
-from podium.index.sharded import ShardedRedisRankIndex, bound, key_from_member
+from podium.index.redis import key_from_member
+from podium.index.sharded import ShardedRedisRankIndex
+from podium.index.sharded.read_steps import bound
 
 USERS = st.sampled_from([f"p{i}" for i in range(16)])
 _urls: list[str] = []

@@ -34,28 +34,12 @@ from podium.domain.buckets import BucketMap, Segment
 from podium.domain.ordering import SortKey, subscore_of
 from podium.index.base import Entry
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
-from podium.index.script_runner import ScriptRunner, sha1
-from podium.index.sharded_scripts import COUNTS_HOME, ENTRY_HOME, PLACE_IN, SHARD_COUNTS, SLICE
+from podium.index.script_runner import ScriptRunner
+from podium.index.sharded.scripts import script
 
 
 class Trimmed(Exception):
     """The mover took members out of a set after this reader read the map."""
-
-
-class Script:
-    """A Lua script and its SHA1, as the runners send it."""
-
-    __slots__ = ("sha", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.sha = sha1(source)
-
-
-SCRIPTS = {name: Script(src) for name, src in (
-    ("counts_home", COUNTS_HOME), ("entry_home", ENTRY_HOME), ("place_in", PLACE_IN),
-    ("shard_counts", SHARD_COUNTS), ("slice", SLICE),
-)}  # fmt: skip
 
 
 def bound(map_: BucketMap, key: SortKey | None) -> list[str | int]:
@@ -150,8 +134,8 @@ def sign(board: Board) -> str:
 
 
 async def run(runner: ScriptRunner, name: str, keys: list[str], args: Sequence[Any]) -> Any:
-    script = SCRIPTS[name]
-    return await runner.run(script.source, script.sha, keys, list(args))
+    lua = script(name)
+    return await runner.run(lua.source, lua.sha, keys, list(args))
 
 
 async def rank_of(

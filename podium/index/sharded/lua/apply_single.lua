@@ -1,0 +1,89 @@
+-- The whole write of a batch to a board that is one bucket on its home shard, nothing in
+-- transit: as it is one script on one shard, it needs neither the lease nor the pending
+-- members that let BEGIN, MOVE and COMMIT (possibly on several shards) survive a crash
+-- between them.
+-- KEYS: split lock, map, users, pending, the bucket's set, its fence, writes (this second),
+-- writes (the last full second), group sizes, groups, the board's change number. ARGV: the
+-- writer's map epoch, bucket id, dense sign (see groups.lua), '1' to rank the users applied, then
+-- the batch as JSON: per user [user, version, state, flag, member, score] (flag as in the state).
+-- Returns 0 if the board is locked, -1 if the map or the set's fence moved past the writer's
+-- epoch (either way the general path takes the batch: it waits, and reads the map); else
+-- {positions (1-based) in the batch of the users applied, their ranks (0 for a removed user;
+-- a hidden one: where it would sort), members in the set, the bucket's writes in the last
+-- full second}.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local epoch = ARGV[1]
+local current_map = redis.call('GET', KEYS[2])
+if not current_map or not string.find(current_map, '"epoch":' .. epoch .. ',', 1, true) then return -1 end
+if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(epoch) then return -1 end
+-- Every write raises the board's change number, so no reader keeps a count across it.
+local now = redis.call('TIME')
+raise_changes(KEYS[11], now[1] * 1000 + math.floor(now[2] / 1000))
+local set, sign = KEYS[5], ARGV[3]
+local batch = cjson.decode(ARGV[5])
+-- A few commands of many arguments, not a few a user: each call costs the primary, and the
+-- replica replaying it, more than its work. Members hold the user id, so one user's removal
+-- never meets another's addition; a user's own old member goes before its new one.
+local function each(command, key, args)  -- Lua's stack takes a bounded number at a time
+  for first = 1, #args, 1000 do redis.call(command, key, unpack(args, first, math.min(first + 999, #args))) end
+end
+local users = {}
+for i, u in ipairs(batch) do users[i] = u[1] end
+local states = {}
+for first = 1, #users, 1000 do
+  local got = redis.call('HMGET', KEYS[3], unpack(users, first, math.min(first + 999, #users)))
+  for j, st in ipairs(got) do states[first + j - 1] = st end
+end
+-- Members recorded by a general-path attempt that never committed: rare, looked up only then.
+local pending = redis.call('HLEN', KEYS[4]) > 0
+local applied, gone, added, stored, strays = {}, {}, {}, {}, {}
+for i, u in ipairs(batch) do
+  local current = states[i]
+  local newer = true
+  if current then
+    local v, f, m = string.match(current, '^(%d+)|(%d)|([^|]*)|')
+    if tonumber(v) >= u[2] then newer = false elseif f == '0' then gone[#gone + 1] = m end
+  else
+    current = nil
+  end
+  if newer then
+    if pending then
+      local stray = redis.call('HGET', KEYS[4], u[1])
+      if stray then
+        gone[#gone + 1] = string.match(stray, '^[^|]*|(.*)$')
+        strays[#strays + 1] = u[1]
+      end
+    end
+    if u[4] == '0' then
+      added[#added + 1] = u[6]
+      added[#added + 1] = u[5]
+    end
+    if sign ~= '' then regroup(KEYS[9], KEYS[10], sign, current, u[3]) end
+    stored[#stored + 1] = u[1]
+    stored[#stored + 1] = u[3]
+    applied[#applied + 1] = i
+  end
+end
+each('ZREM', set, gone)
+each('ZADD', set, added)
+each('HSET', KEYS[3], stored)
+each('HDEL', KEYS[4], strays)
+if #added > 0 then
+  redis.call('HINCRBY', KEYS[7], ARGV[2], #added / 2)
+  redis.call('EXPIRE', KEYS[7], 60)
+end
+local ranks = {}
+if ARGV[4] == '1' then  -- after the whole batch: each rank as a read right after it sees it
+  for j, i in ipairs(applied) do
+    local u = batch[i]
+    local rank = 0
+    if u[4] == '0' then
+      rank = redis.call('ZRANK', set, u[5]) + 1
+    elseif u[4] == '2' then
+      rank = count_lt(set, u[6], u[5]) + 1
+    end
+    ranks[j] = rank
+  end
+end
+local last = tonumber(redis.call('HGET', KEYS[8], ARGV[2]) or '0')
+return {applied, ranks, redis.call('ZCARD', set), last}

@@ -1,0 +1,288 @@
+"""The sharded index's reads: rank, entries, page, counts and buckets, in a fixed number of
+round trips however many buckets there are (the steps: `read_steps`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from podium import names
+from podium.domain.boards import Board
+from podium.domain.buckets import BucketMap, Slice
+from podium.domain.ordering import SortKey, subscore_of, tie_width
+from podium.domain.totals import LogPosition
+from podium.errors import BackendUnavailable
+from podium.index.base import BucketInfo, Entry
+from podium.index.redis import HIDDEN, State, call, key_from_member, parse_state, zscore
+from podium.index.sharded.directory import Counts, Directory, decode_map
+from podium.index.sharded.read_steps import (
+    Plan,
+    Trimmed,
+    bound,
+    counts_of,
+    keys_of,
+    page_entries,
+    page_one,
+    rank_of,
+    slice_of,
+)
+
+
+def member_of_key(map_: BucketMap, key: SortKey) -> str:
+    return f"{key[1]:0{map_.tie_width}x}:{key[2]}"
+
+
+class Reads(Directory):
+    """The index's reads: each attempt in `read_steps`, under the map the reader keeps."""
+
+    async def entry(self, board: Board, user_id: str) -> Entry | None:
+        """One script on the home shard, then one on the user's segment's shard if another
+        (or, when the kept counts are not good, on every other shard): `read_steps`."""
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return None
+
+        async def read() -> Entry | None:
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return None
+                got = await rank_of(self._runners, self._maps, board, user_id, plan)
+                if got[0] == "map":
+                    self._keep_map(board.name, home, got[1])
+                    continue
+                if got[0] == "none" or got[3] == 0:
+                    return None  # not ranked, or between a write's steps: the member is moving
+                _, st, key, rank = got
+                name, metadata = st.display()
+                return Entry(
+                    rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, st.flag == HIDDEN, key
+                )
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
+
+        return await self._read(read)
+
+    async def _plan(self, board: str, home: int) -> Plan | None:
+        """The board's map as the reads last found it (read once per process and board;
+        after that, the reads' scripts return it when it has changed)."""
+        plan = self._maps.plan(board)
+        if plan is None:
+            key = names.bucket_map_key(board)
+            raw = await call(lambda: self._shards[home].get(key))
+            plan = self._keep_map(board, home, raw)
+        return plan
+
+    def _keep_map(self, board: str, home: int, raw: bytes | str | None) -> Plan | None:
+        map_ = decode_map(raw)
+        if not raw or map_ is None:
+            self._maps.forget(board)  # dropped: the next read finds no board
+            return None
+        return self._maps.keep(board, raw.encode() if isinstance(raw, str) else raw, map_, home)
+
+    async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        """Many users' entries in a fixed number of round trips: their states and the map
+        from the home shard, then one script per shard counting every segment and placing
+        each user found there."""
+        if not user_ids:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return [None] * len(user_ids)
+        shard = self._shards[home]
+        users = list(user_ids)
+
+        async def read_home() -> list[Any]:
+            async with shard.pipeline(transaction=True) as pipe:
+                pipe.hmget(names.users_key(board.name), users)
+                pipe.get(names.bucket_map_key(board.name))
+                result: list[Any] = await pipe.execute()
+                return result
+
+        async def read() -> list[Entry | None]:
+            raw_states, raw_map = await call(read_home)
+            map_ = decode_map(raw_map)
+            if map_ is None:
+                return [None] * len(users)
+            segments = map_.segments()
+            number = {id(seg): i for i, seg in enumerate(segments)}
+            found: list[tuple[int, State, SortKey, int]] = []  # user index, state, key, segment
+            for i, raw in enumerate(raw_states):
+                if raw is None:
+                    continue
+                st = State(raw)
+                if st.in_sets or st.flag == HIDDEN:
+                    key = key_from_member(zscore(board.order, st.total), st.member)
+                    found.append((i, st, key, number[id(map_.locate(key))]))
+            on_shard: dict[int, list[int]] = defaultdict(list)
+            for i, seg in enumerate(segments):
+                on_shard[seg.shard].append(i)
+
+            async def count(shard_no: int, which: list[int]) -> list[int] | None:
+                local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
+                keys: list[str] = []
+                args: list[str | int] = [map_.epoch]
+                for i in which:
+                    seg = segments[i]
+                    keys += [names.bucket_key(board.name, seg.set_id), names.bucket_trim_key(board.name, seg.set_id)]
+                    args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+                for _, st, key, seg_no in found:
+                    if seg_no in local:
+                        args += [local[seg_no], key[0], st.member]
+                result = await call(lambda: self._counts_and_places[shard_no](keys=keys, args=args))
+                return None if result is None else [int(x) for x in result]
+
+            shard_list = list(on_shard)
+            results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
+            members = [0] * len(segments)
+            position: dict[int, int] = {}  # user index → place in its segment
+            for shard_no, result in zip(shard_list, results, strict=True):
+                if result is None:
+                    raise Trimmed
+                which = on_shard[shard_no]
+                for j, i in enumerate(which):
+                    members[i] = result[2 * j]
+                here = set(which)
+                placed = iter(result[2 * len(which) :])
+                for i, _, _, seg_no in found:
+                    if seg_no in here:
+                        position[i] = next(placed)
+            out: list[Entry | None] = [None] * len(users)
+            for i, st, key, seg_no in found:
+                name, metadata = st.display()
+                rank = map_.rank(members, seg_no, position[i])
+                hidden = st.flag == HIDDEN
+                out[i] = Entry(rank, users[i], st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+            return out
+
+        return await self._read(read)
+
+    async def count_before(self, board: Board, key: SortKey) -> int:
+        async def read() -> int:
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return 0
+            segment = map_.segments().index(map_.locate(key))
+            counts = await self._count(board.name, map_, (segment, member_of_key(map_, key)), phantom=key)
+            return map_.rank(counts.members, segment, counts.position or 0) - 1
+
+        return await self._read(read)
+
+    async def groups_before(self, board: Board, key: SortKey) -> int:
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return 0
+        tie = f"{key[1]:0{tie_width(board)}x}"[:-16]
+        args: list[str | int] = [key[0], f"{tie}:{key[0]}"]
+        found = await call(lambda: self._groups_before[home](keys=[names.groups_key(board.name)], args=args))
+        return int(found)
+
+    async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
+        """The home shard's check of the kept map and counts (the other shards' counts if
+        those are not good), then the slices; a board of one segment on its home shard:
+        one MULTI (`read_steps`)."""
+        if count <= 0:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return []
+
+        async def read() -> list[Entry]:
+            for _ in range(100):
+                plan = await self._plan(board.name, home)
+                if plan is None:
+                    return []
+                if plan.single is not None:
+                    start = max(first_rank, 1) - 1
+                    got = await page_one(self._runners[home], board.name, plan, start, count)
+                    if got[0] == "map":
+                        self._keep_map(board.name, home, got[1])
+                        continue
+                    keys, with_details = keys_of(got[1]), got[2]
+                    shown = await self._details(board.name, [k[2] for k in keys]) if with_details else {}
+                    return page_entries(board, [(start + 1, keys)], shown)
+                kept = self._maps.kept(board.name, plan)
+                if kept is not None:
+                    # The slices the kept counts call for, read beside the check that they still
+                    # hold: one round trip, not two, on a board read more often than written.
+                    # Should the check find them stale, the slices are dropped.
+                    slices, reads = self._slices(board.name, plan.map, kept.counts, first_rank, count)
+                    checked, *guessed = await asyncio.gather(
+                        counts_of(self._runners, self._maps, board.name, plan), *reads, return_exceptions=True
+                    )
+                    if isinstance(checked, BaseException):
+                        raise checked
+                    counted = checked
+                    if counted[0] == "map":
+                        self._keep_map(board.name, home, counted[1])
+                        continue
+                    # A slice the mover trimmed under it: the check may have come first; read again.
+                    if failed := [r for r in guessed if isinstance(r, BaseException) and not isinstance(r, Trimmed)]:
+                        raise failed[0]
+                    results = guessed
+                    if counted[1] != kept.counts or any(isinstance(r, Trimmed) for r in guessed):
+                        slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
+                        results = list(await asyncio.gather(*reads))
+                else:
+                    counted = await counts_of(self._runners, self._maps, board.name, plan)
+                    if counted[0] == "map":
+                        self._keep_map(board.name, home, counted[1])
+                        continue
+                    slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
+                    results = list(await asyncio.gather(*reads))
+                with_details = counted[2]
+                runs = [(s.first_rank, keys_of(rows)) for s, rows in zip(slices, results, strict=True)]
+                shown = await self._details(board.name, [k[2] for _, ks in runs for k in ks]) if with_details else {}
+                return page_entries(board, runs, shown)
+            raise BackendUnavailable("redis: the bucket map kept changing under a read")
+
+        return await self._read(read)
+
+    def _slices(
+        self, board: str, map_: BucketMap, members: list[int], first_rank: int, count: int
+    ) -> tuple[list[Slice], list[Coroutine[Any, Any, Any]]]:
+        """A page's slices under these segment counts, and their reads (not yet awaited)."""
+        slices = map_.page(members, first_rank, count)
+        reads = [slice_of(self._runners[s.segment.shard], board, map_, s.segment, s.start, s.count) for s in slices]
+        return slices, reads
+
+    async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
+        if not users:
+            return {}
+        home = self._shards[self.home(board)]
+        raw = await call(lambda: home.hmget(names.users_key(board), users))
+        return {u: State(r).display() for u, r in zip(users, raw, strict=True) if r is not None}
+
+    async def count(self, board: Board) -> int:
+        async def read() -> int:
+            map_ = await self._map(board.name)
+            return 0 if map_ is None else sum((await self._count(board.name, map_)).members)
+
+        return await self._read(read)
+
+    async def position(self, board: Board, user_id: str) -> LogPosition | None:
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return None
+        shard = self._shards[home]
+        raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
+        return parse_state(raw)[4] if raw is not None else None
+
+    async def buckets(self, board: Board) -> list[BucketInfo]:
+        async def read() -> tuple[BucketMap | None, Counts | None]:
+            map_ = await self._map(board.name)
+            return (map_, None) if map_ is None else (map_, await self._count(board.name, map_))
+
+        map_, counts = await self._read(read)
+        if map_ is None or counts is None:
+            return []
+        members = map_.bucket_members(counts.members)
+        moving: dict[int, int] = defaultdict(int)
+        for seg, size in zip(map_.segments(), counts.members, strict=True):
+            if seg.set_id != seg.bucket.id:
+                moving[seg.bucket.id] += size
+        rates = await self._write_rates(board.name)
+        return [
+            BucketInfo(b.id, b.lower, b.shard, members[b.id], rates.get(b.id, 0.0), moving[b.id]) for b in map_.buckets
+        ]

@@ -1,0 +1,321 @@
+"""The sharded index's writes (the rank-worker), per batch: see the package docstring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import orjson
+
+from podium import names
+from podium.domain.boards import Board, Order
+from podium.domain.buckets import BucketMap
+from podium.domain.ordering import tie_width, tiebreak, total_key
+from podium.domain.totals import Total, newest_per_user
+from podium.errors import BackendUnavailable
+from podium.index.redis import call, details, flag, key_from_member, member, parse_state, state, state_of, zscore
+from podium.index.sharded.directory import decode_map, dense_sign
+from podium.index.sharded.mover import Mover
+from podium.index.sharded.reads import Reads
+from podium.together import together
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+log = logging.getLogger("podium.index.sharded")
+
+
+class StaleMap(Exception):
+    """A set refused a write: the mover started on it after this writer read the map."""
+
+
+class Writer(Mover, Reads):
+    """The rank-worker's writes: one script for a board of one settled bucket on its home
+    shard, else begin, move per shard, commit."""
+
+    async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
+        return (await self._apply(board, totals, ranks=False))[0]
+
+    async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
+        return await self._apply(board, totals, ranks=True)
+
+    async def _apply(self, board: Board, totals: Sequence[Total], *, ranks: bool) -> tuple[list[Total], dict[str, int]]:
+        newest = newest_per_user(totals)
+        if not newest:
+            return [], {}
+        single = await self._apply_single(board, newest, ranks=ranks)
+        if single is not None:
+            return single
+        done = await self._apply_general(board, newest)
+        return done, await self._ranks(board, done) if ranks else {}
+
+    async def _ranks(self, board: Board, applied: list[Total]) -> dict[str, int]:
+        """The rank each applied user that is not removed has now (a hidden one: its own view)."""
+        users = [t.user_id for t in applied if not t.removed]
+        return {e.user_id: e.rank for e in await self.entries(board, users) if e is not None}
+
+    async def _apply_single(
+        self, board: Board, totals: list[Total], *, ranks: bool
+    ) -> tuple[list[Total], dict[str, int]] | None:
+        """The batch in one script, if the board's map (as this writer last saw it) is one
+        settled bucket on the home shard: the default distributed profile's board, and every
+        board below its split threshold. None if it is not, or is no longer (a split began,
+        the board is locked): the general path then takes the batch."""
+        if not self.single_bucket_path:
+            return None
+        map_ = self._written_maps.get(board.name)
+        if map_ is None:  # this writer's first batch of the board: one read, not a general batch
+            await self._home(board.name, create=True)
+            map_ = await self._map(board.name)
+            if map_ is None:
+                await self._create_map(board)
+                map_ = await self._map(board.name)
+                if map_ is None:
+                    return None  # dropped meanwhile
+            self._written_maps[board.name] = map_
+        home = self.home(board.name)
+        [bucket] = map_.buckets if len(map_.buckets) == 1 else [None]
+        if bucket is None or bucket.transit is not None or bucket.shard != home:
+            return None
+        await self._flag_details(board, totals, home)
+        now_s = int(time.time())
+        keys = [
+            names.split_lock_key(board.name),
+            names.bucket_map_key(board.name),
+            names.users_key(board.name),
+            names.pending_key(board.name),
+            names.bucket_key(board.name, bucket.id),
+            names.bucket_fence_key(board.name, bucket.id),
+            names.bucket_writes_key(board.name, now_s),
+            names.bucket_writes_key(board.name, now_s - 1),
+            names.group_sizes_key(board.name),
+            names.groups_key(board.name),
+            names.board_changes_key(board.name),
+        ]
+        args: list[str | int | bytes] = [map_.epoch, bucket.id, dense_sign(board), "1" if ranks else ""]
+        args.append(_single_batch(board, totals))
+        result = await call(lambda: self._apply_single_script[home](keys=keys, args=args))
+        if not isinstance(result, list):
+            self._written_maps.pop(board.name, None)  # locked or split: BEGIN reads the map afresh
+            return None
+        positions, rank_list, members, last_s_writes = result
+        applied = [totals[i - 1] for i in positions]
+        await self._wait_for_replicas({home})
+        # What `_maybe_split` would read, from the script: no read unless a split is due.
+        rate = float(last_s_writes) if any(t.ranked for t in applied) else 0.0
+        if self.policy.needs_split(int(members), rate):
+            await self._maybe_split(board.name, {bucket.id})
+            self._written_maps.pop(board.name, None)  # split: the next batch reads the map it made
+        ranked = {t.user_id: int(r) for t, r in zip(applied, rank_list, strict=False) if r}
+        return applied, ranked
+
+    async def _flag_details(self, board: Board, totals: list[Total], home: int) -> None:
+        if board.name not in self._details_flagged and any(details(t) for t in totals):
+            # Before any state with details is committed: a page reads them once this is set.
+            flag_key = names.details_flag_key(board.name)
+            await call(lambda: self._shards[home].set(flag_key, 1))
+            self._details_flagged.add(board.name)
+
+    async def _apply_general(self, board: Board, newest: list[Total]) -> list[Total]:
+        """BEGIN, MOVE per shard, COMMIT: a batch over buckets on any shards, in transit or not."""
+        done: list[Total] = []
+        tried_again: list[Total] = []
+        for attempt in range(300):
+            result = await self._apply_once(board, newest)
+            if result is None:
+                await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
+                continue
+            applied, newest = result
+            done += applied
+            tried_again += newest
+            if not newest:
+                if overtaken := [t for t in tried_again if t not in done]:
+                    # A third writer got ahead while we tried again: our member is a stray now.
+                    await self._drop_refused(board, overtaken, await self._states(board.name, overtaken))
+                await self._maybe_split(board.name, await self._touched(board, done))
+                return done
+        raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
+
+    async def _states(self, board: str, totals: list[Total]) -> dict[str, str]:
+        home = self._shards[self.home(board)]
+        users = [t.user_id for t in totals]
+        raw = await call(lambda: home.hmget(names.users_key(board), users))
+        return {u: _text(r) if r is not None else "" for u, r in zip(users, raw, strict=True)}
+
+    async def _apply_once(self, board: Board, totals: list[Total]) -> tuple[list[Total], list[Total]] | None:
+        """One attempt: None to retry it whole; else the totals applied, and those to try
+        again (another writer committed an older total for their users meanwhile)."""
+        home = await self._home(board.name, create=True)
+        assert home is not None
+        keys = [
+            names.split_lock_key(board.name),
+            names.writers_key(board.name),
+            names.users_key(board.name),
+            names.bucket_map_key(board.name),
+            names.pending_key(board.name),
+            names.board_changes_key(board.name),
+        ]
+        # Per user one JSON row, not three arguments: packing them was most of the writer's CPU.
+        rows = [[t.user_id, t.version, _pending(board, t)] for t in totals]
+        args: list[str | int | bytes] = [self._writer_id, self._lease_ms, orjson.dumps(rows)]
+        await self._flag_details(board, totals, home)
+        begun = await call(lambda: self._begin[home](keys=keys, args=args))
+        if begun is None:
+            return None  # the board is locked
+        started = time.monotonic()
+        map_ = decode_map(begun[0])
+        if map_ is not None:
+            self._written_maps[board.name] = map_
+        else:
+            await self._release(board.name)
+            await self._create_map(board)
+            return None
+        moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
+        commit_rows: list[list[str | int]] = []
+        applied: list[Total] = []
+        for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
+            current = parse_state(raw) if raw else None
+            if current is not None and current[0] >= t.version:
+                continue  # not newer: a duplicate or a reordered change
+            if earlier and earlier.decode() != _pending(board, t):
+                # An attempt that died before its commit added this member: take it out.
+                score, _, stray = earlier.decode().partition("|")
+                where = map_.locate(key_from_member(float(score), stray))
+                moves[where.shard].append((where.set_id, "r", stray, 0))
+            if current is not None and not current[1]:
+                _, _, old_member, old_total, _ = current
+                old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
+                moves[old.shard].append((old.set_id, "r", old_member, 0))
+            bucket_id = ""
+            if t.ranked:
+                new = map_.locate(total_key(board, t))
+                moves[new.shard].append((new.set_id, "a", member(board, t), zscore(board.order, t.total)))
+                bucket_id = str(new.bucket.id)
+            commit_rows.append([t.user_id, current[0] if current is not None else -1, state(board, t), bucket_id])
+            applied.append(t)
+        if time.monotonic() - started > self._lease_ms / 3000:
+            await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
+            return None
+        try:
+            await together(*(self._move(board.name, shard, map_.epoch, ops) for shard, ops in moves.items()))
+        except StaleMap:
+            await self._release(board.name)
+            await self._heal_fences(board.name, map_)
+            return None
+        commit_keys = [
+            names.writers_key(board.name),
+            names.users_key(board.name),
+            names.bucket_map_key(board.name),
+            names.bucket_writes_key(board.name, int(time.time())),
+            names.pending_key(board.name),
+            names.group_sizes_key(board.name),
+            names.groups_key(board.name),
+        ]
+        commit_args: list[str | int | bytes] = [self._writer_id, map_.epoch, dense_sign(board)]
+        commit_args.append(orjson.dumps(commit_rows))
+        done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
+        if done == -1:
+            return None  # the lease lapsed or the map changed: redo the (idempotent) batch
+        again: list[Total] = []
+        if len(done) > 1:
+            # Another writer committed some of these users first (a rebuild filling a board
+            # while the rank-worker writes it). Where ours is newer, try it again (that
+            # attempt replaces the winner's member with ours); else ours lost, and what this
+            # attempt added for it must go.
+            winners = {_text(done[i]): _text(done[i + 1]) for i in range(1, len(done), 2)}
+            refused = [t for t in applied if t.user_id in winners]
+            again = [t for t in refused if t.version > _version(winners[t.user_id])]
+            self.commits_overtaken += len(refused)
+            log.info(
+                "another writer committed first",
+                extra={"board": board.name, "users": len(refused), "trying_again": len(again)},
+            )
+            await self._drop_refused(board, [t for t in refused if t not in again], winners)
+            applied = [t for t in applied if t.user_id not in winners]
+        await self._wait_for_replicas({home, *moves})
+        if map_.in_transit():
+            self._start_mover(board.name)  # e.g. a transit a crashed worker left behind
+        return applied, again
+
+    async def _drop_refused(self, board: Board, lost: list[Total], winners: Mapping[str, str]) -> None:
+        """Remove the members a writer added for users another writer committed first,
+        unless the winner's member is the same one."""
+        for _ in range(10):
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return
+            ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
+            for t in lost:
+                winner = winners[t.user_id]
+                if not t.ranked or (winner and parse_state(winner)[2] == member(board, t)):
+                    continue
+                where = map_.locate(total_key(board, t))
+                ops[where.shard].append((where.set_id, "r", member(board, t), 0))
+            try:
+                await together(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
+                await self._changed(board.name)  # outside a lease: readers' kept counts are off
+                return
+            except StaleMap:
+                await asyncio.sleep(0.01)  # the mover is at a batch: read the map again
+
+    async def _heal_fences(self, board: str, map_: BucketMap) -> None:
+        """A fence newer than the map while the board is not locked was left by a mover
+        that died before its map change: lower it to the map's epoch."""
+        home = self._shards[self.home(board)]
+        if await call(lambda: home.exists(names.split_lock_key(board))):
+            return  # the mover is at work: wait for it
+        current = await self._map(board)
+        if current is None or current.epoch != map_.epoch:
+            return  # the map moved on: the writer simply retries with it
+        for seg in map_.segments():
+            await self._lower_fence(self._shards[seg.shard], names.bucket_fence_key(board, seg.set_id), map_.epoch)
+
+    async def _lower_fence(self, client: aioredis.Redis, key: str, epoch: int) -> None:
+        fence = await call(lambda: client.get(key))
+        if fence is not None and int(fence) > epoch:
+            log.warning("lowering a fence left by a dead mover", extra={"fence": key})
+            await call(lambda: client.set(key, epoch))
+
+    async def _release(self, board: str) -> None:
+        shard = self._shards[self.home(board)]
+        await call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
+
+    async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
+        keys: list[str] = []
+        args: list[str | int | float] = [epoch]
+        for set_id, op, mem, score in ops:
+            keys += [names.bucket_key(board, set_id), names.bucket_fence_key(board, set_id)]
+            args += [op, mem, score]
+        if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
+            raise StaleMap
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _version(raw_state: str) -> int:
+    """The version in a user's state; -1 for none."""
+    return parse_state(raw_state)[0] if raw_state else -1
+
+
+def _single_batch(board: Board, totals: list[Total]) -> bytes:
+    """APPLY_SINGLE's batch: per user [user, version, state, flag, member, score], as JSON
+    (one argument, decoded by the script: packing thousands of arguments was most of the
+    writer's CPU)."""
+    width = tie_width(board)
+    desc = board.order is Order.DESC
+    rows = []
+    for t in totals:
+        mem = f"{tiebreak(board, t.subscore, t.reached_at_us):0{width}x}:{t.user_id}"
+        rows.append([t.user_id, t.version, state_of(t, mem), flag(t), mem, str(-t.total if desc else t.total)])
+    return orjson.dumps(rows)
+
+
+def _pending(board: Board, t: Total) -> str:
+    """What BEGIN records of a write's new member, to find it again: 'score|member'."""
+    return "" if not t.ranked else f"{zscore(board.order, t.total)}|{member(board, t)}"
