@@ -175,6 +175,7 @@ class KafkaLogConsumer:
         self._topics = topics
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-{group}")
         self._consumer: confluent_kafka.Consumer | None = None
+        self._closed = False
         # Bumped on the consumer's thread by every assignment change librdkafka reports
         # (served inside poll, before the records of a new assignment) and by every new
         # consumer (a rewind): read on the loop after a poll returns.
@@ -272,6 +273,9 @@ class KafkaLogConsumer:
         await asyncio.get_running_loop().run_in_executor(self._thread, close)
 
     async def close(self) -> None:
+        if self._closed:  # a second close is a no-op, as the port's other adapters make it
+            return
+        self._closed = True
         await self._close_consumer()
         self._thread.shutdown(wait=True)
 

@@ -102,16 +102,6 @@ def test_friends_board_of_a_user_with_no_score_or_friends_is_empty(client: TestC
     assert answer.status_code == 200 and answer.json()["entries"] == []
 
 
-def test_the_openapi_document_lists_the_friends_paths(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    for path in (
-        "/v1/users/{user_id}/friends",
-        "/v1/users/{user_id}/friends/{friend_id}",
-        "/v1/boards/{board}/users/{user_id}/friends",
-    ):
-        assert path in paths
-
-
 @pytest.mark.parametrize(
     ("body", "code"),
     [

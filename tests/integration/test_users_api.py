@@ -220,15 +220,8 @@ def test_an_export_shows_everything_held_about_the_user(client: TestClient, b: B
     }
 
 
-def test_the_openapi_document_lists_the_users_paths(client: TestClient) -> None:
+def test_every_schema_the_openapi_document_refers_to_is_in_it(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
-    paths = doc["paths"]
-    assert set(paths["/v1/boards/{board}/users/{user_id}/hide"]) >= {"post", "delete"}
-    assert "delete" in paths["/v1/users/{user_id}"]
-    assert "get" in paths["/v1/users/{user_id}/export"]
-    for name in ("Hidden", "Forgotten", "Export"):
-        assert name in doc["components"]["schemas"]
-    # Every $ref in the document names a schema it has.
     refs = [v for v in _walk(doc) if isinstance(v, str) and v.startswith("#/components/schemas/")]
     assert refs and all(r.rsplit("/", 1)[1] in doc["components"]["schemas"] for r in refs)
 

@@ -115,8 +115,12 @@ def test_bad_specs_are_refused_with_an_input_error(spec: object) -> None:
 
 
 def test_a_cron_that_fires_only_on_feb_29_or_on_either_day_field_is_accepted() -> None:
-    parse_window("cron:0 0 29 2 *")
-    parse_window("cron:0 0 30 2 MON")  # both day fields restricted: the 30th OR a Monday → Mondays in Feb
+    leap = parse_window("cron:0 0 29 2 *")
+    assert next_reset_us(leap, "UTC", us("2026-03-01T00:00Z")) == us("2028-02-29T00:00Z")
+    either = parse_window("cron:0 0 30 2 MON")  # both day fields restricted: the 30th OR a Monday → Mondays in Feb
+    assert either.cron is not None and either.cron.either_day
+    assert next_reset_us(either, "UTC", us("2027-01-15T00:00Z")) == us("2027-02-01T00:00Z")  # a Monday
+    assert next_reset_us(either, "UTC", us("2027-02-01T00:00Z")) == us("2027-02-08T00:00Z")
 
 
 def test_never_fires_message_says_so() -> None:
