@@ -420,3 +420,22 @@ async def test_a_split_check_that_meets_a_trim_goes_on_with_the_new_map(
     finally:
         await index.close()
         await other.close()
+
+
+async def test_a_mover_that_fails_unexpectedly_tries_again(shards: list[str]) -> None:
+    index = ShardedRedisRankIndex.from_urls(shards)
+    steps = []
+
+    async def fail_once(board_name: str) -> bool:
+        steps.append(board_name)
+        if len(steps) == 1:
+            raise RuntimeError("a bug")
+        return False
+
+    index._settle_step = fail_once  # type: ignore[method-assign]
+    try:
+        index._start_mover("b")
+        await asyncio.wait_for(index._movers["b"], 5)
+        assert steps == ["b", "b"]
+    finally:
+        await index.close()

@@ -172,6 +172,11 @@ class Mover(Directory):
             except BackendUnavailable as e:
                 log.warning("bucket mover waiting for redis", extra={"board": board, "error": str(e)})
                 await asyncio.sleep(1)
+            except Exception:
+                # Not silently: a mover task that died would leave the board in transit
+                # until some later write happened to start another.
+                log.exception("bucket mover failed; trying again", extra={"board": board})
+                await asyncio.sleep(1)
 
     async def _settle_step(self, board: str) -> bool:
         """One mover batch; once nothing is in transit, the splits settling may call for
