@@ -4,6 +4,7 @@ default, and Podium's role gets its own password and rights on every keyspace.
 Idempotent; the passwords come from the stack's secrets file, never from argv.
 
     python infra/cassandra_roles.py var/secrets.toml
+    python infra/cassandra_roles.py --check var/secrets.toml   (what `stack status` shows)
 """
 
 from __future__ import annotations
@@ -71,5 +72,25 @@ def main(secrets_file: Path) -> None:
         cluster.shutdown()
 
 
+def check(secrets_file: Path) -> str:
+    """One line on what `up` would still have to do: Podium's login, its keyspace."""
+    secrets = tomllib.loads(secrets_file.read_text())
+    try:
+        cluster, session = login(secrets["cassandra_username"], secrets["cassandra_password"])
+    except NoHostAvailable as exc:
+        if refused(exc):
+            return "logins: Podium's role cannot log in (run: podium stack up)"
+        return "logins: CQL not answering yet"
+    try:
+        found = session.execute("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = 'podium'")
+        schema = "schema: present" if found.one() is not None else "schema: missing (run: podium stack up)"
+    finally:
+        cluster.shutdown()
+    return f"logins: ok; {schema}"
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1] == "--check":
+        print(check(Path(sys.argv[2])))
+    else:
+        main(Path(sys.argv[1]))

@@ -16,7 +16,8 @@
 # 19092-19094, controllers 19192-19194, replication factor 3, min.insync.replicas 2; for fault tests).
 # Jars: .infra/libs/<component> (infra/fetch_jars.sh is run automatically when missing).
 # Env: JAVA_HOME (default /usr/lib/jvm/java-17-openjdk-amd64), PODIUM_BIN (the podium command
-#      used by `schema`, default .venv/bin/podium), REDIS_SERVER (default redis-server),
+#      used by `schema`, default PODIUM_PYTHON -m podium), PODIUM_PYTHON (the Python with Podium
+#      installed; `podium stack` sets it to its own, default .venv/bin/python), REDIS_SERVER (default redis-server),
 #      *_TIMEOUT overrides (KAFKA_TIMEOUT=90 CASSANDRA_TIMEOUT=240 DEBEZIUM_TIMEOUT=120 REDIS_TIMEOUT=20),
 #      CASSANDRA_RING_DELAY_MS (default 1000), REDIS_AUTO_INSTALL=1 (apt-get install redis-server if missing, as root).
 # Needs: JDK 17, mvn (first fetch only), curl, redis-server + redis-cli (Debian redis-server / redis-tools).
@@ -33,7 +34,9 @@ LIBS="$ROOT/.infra/libs"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 J="$JAVA_HOME/bin/java"
 REDIS_SERVER="${REDIS_SERVER:-redis-server}"
-PY="$(dirname "${PODIUM_BIN:-$ROOT/.venv/bin/podium}")/python"  # has the Cassandra driver
+# The Python that has Podium and its drivers: the one `podium stack` runs under (it sets
+# PODIUM_PYTHON), else the one beside PODIUM_BIN, else the checkout's .venv.
+PY="${PODIUM_PYTHON:-$(dirname "${PODIUM_BIN:-$ROOT/.venv/bin/podium}")/python}"
 ALL=(redis kafka cassandra schema debezium)
 OPTIONAL=(kafka3)  # started only when named
 KNOWN=("${ALL[@]}" "${OPTIONAL[@]}")
@@ -450,8 +453,16 @@ kill_kafka3_node() {  # $1 = kafka3-<n>: SIGKILL, as a crash would
 # ---- cassandra --------------------------------------------------------------------------------
 CASS_MAIN=org.apache.cassandra.service.CassandraDaemon
 cass_ready() { port_open 9042 && grep -q 'Startup complete' "$LOGS/cassandra.log"; }
+cass_logins() {  # idempotent: an earlier `up` stopped before this step is finished here
+  [ -x "$PY" ] || die "cassandra: $PY not found (run: make install, or set PODIUM_PYTHON)"
+  "$PY" "$ROOT/infra/cassandra_roles.py" "$SECRETS" || die "cassandra: setting up its logins failed"
+}
 up_cassandra() {
-  if alive cassandra "$CASS_MAIN"; then log "cassandra: already running"; return; fi
+  if alive cassandra "$CASS_MAIN"; then
+    cass_logins
+    log "cassandra: already running (logins checked)"
+    return
+  fi
   need_libs cassandra
   check_port_free 9042 cassandra; check_port_free 7000 cassandra; check_port_free 7199 cassandra
   local C="$RCONF/cassandra" LIB="$LIBS/cassandra" JAMM t0
@@ -482,11 +493,14 @@ up_cassandra() {
     -Djna.tmpdir="$VAR/tmp" -Djava.io.tmpdir="$VAR/tmp" \
     -cp "$C:$LIB/*" "$CASS_MAIN"
   wait_until "${CASSANDRA_TIMEOUT:-240}" cassandra "$LOGS/cassandra.log" cassandra "$CASS_MAIN" cass_ready
-  "$PY" "$ROOT/infra/cassandra_roles.py" "$SECRETS" || die "cassandra: setting up its logins failed"
+  cass_logins
   log "cassandra: CQL ready (logins set) in $(since "$t0")s"
 }
 down_cassandra() { stop_proc cassandra "$CASS_MAIN" 90; }
-status_cassandra() { if alive cassandra "$CASS_MAIN"; then echo "cassandra: running pid $(cat "$(pidfile cassandra)")"; else echo "cassandra: stopped"; fi; }
+status_cassandra() {
+  if ! alive cassandra "$CASS_MAIN"; then echo "cassandra: stopped"; return; fi
+  echo "cassandra: running pid $(cat "$(pidfile cassandra)"); $("$PY" "$ROOT/infra/cassandra_roles.py" --check "$SECRETS" 2>&1 | tail -1)"
+}
 
 # ---- schema -----------------------------------------------------------------------------------
 up_schema() {
@@ -494,10 +508,11 @@ up_schema() {
   # (and creates the Kafka topics). It must run before Debezium starts: the connector
   # silently drops writes to CDC tables created while it runs.
   port_open 9042 || die "schema: cassandra is not listening on 127.0.0.1:9042 (run: stack.sh up cassandra)"
-  local podium="${PODIUM_BIN:-$ROOT/.venv/bin/podium}" t0
-  [ -x "$podium" ] || die "schema: $podium not found (run: make install)"
+  local -a podium; local t0
+  if [ -n "${PODIUM_BIN:-}" ]; then podium=("$PODIUM_BIN"); else podium=("$PY" -m podium); fi
+  [ -x "${podium[0]}" ] || die "schema: ${podium[0]} not found (run: make install, or set PODIUM_PYTHON)"
   t0=$(now)
-  PODIUM_PROFILE=distributed PODIUM_STACK_SECRETS="$SECRETS" "$podium" schema || die "schema: podium schema failed"
+  PODIUM_PROFILE=distributed PODIUM_STACK_SECRETS="$SECRETS" "${podium[@]}" schema || die "schema: podium schema failed"
   log "schema: applied in $(since "$t0")s"
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -456,7 +457,10 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
     if not script.exists():
         print(f"podium: {script} not found; `podium stack` runs from a source checkout", file=sys.stderr)
         return 2
-    return subprocess.call(["bash", str(script), args.action, *args.components])
+    # The engines' helpers (Cassandra's logins, `podium schema`) run under this very install,
+    # whichever virtualenv it is in, not only the checkout's .venv.
+    env = {**os.environ, "PODIUM_PYTHON": sys.executable}
+    return subprocess.call(["bash", str(script), args.action, *args.components], env=env)
 
 
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
