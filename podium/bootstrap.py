@@ -123,54 +123,67 @@ async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> A
 
 @contextlib.asynccontextmanager
 async def _embedded(settings: Settings) -> AsyncIterator[Services]:
-    """Everything in this process: SQLite log and store, outbox feed, in-memory index."""
+    """Everything in this process: SQLite log and store, outbox feed, in-memory index.
+    Each part is closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.outbox import OutboxChangeFeed, OutboxHistory
     from podium.log.sqlite import SqliteLog
 
-    settings.data.mkdir(parents=True, exist_ok=True)
-    score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
-    store = SqliteStore(settings.data / "store.db", synchronous=settings.sqlite_sync)
-    await score_log.open()
-    await store.open()
-    boards = Boards(store)
-    memory = MemoryRankIndex()
-    social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
-    after_seq = await _rebuild(store, boards, memory, social)
-    index = GenerationalRankIndex(memory, MemoryGenerations())
-    feed = OutboxChangeFeed(store, after_seq=after_seq)
-    visibility = LocalVisibility(index)
-    db_worker = DbWorker(
-        score_log.consumer("db-worker"),
-        store,
-        boards,
-        DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
-    )
-    live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
-    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+    async with contextlib.AsyncExitStack() as opened:
+        settings.data.mkdir(parents=True, exist_ok=True)
+        store = SqliteStore(settings.data / "store.db", synchronous=settings.sqlite_sync)
+        opened.push_async_callback(store.close)  # before open: a failed open leaves a thread
+        await store.open()
+        score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
+        opened.push_async_callback(score_log.close)  # closes its consumers too
+        await score_log.open()
+        boards = Boards(store)
+        memory = MemoryRankIndex()
+        social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
+        opened.push_async_callback(social.close)
+        after_seq = await _rebuild(store, boards, memory, social)
+        index = GenerationalRankIndex(memory, MemoryGenerations())
+        opened.push_async_callback(index.close)
+        feed = OutboxChangeFeed(store, after_seq=after_seq)
+        opened.push_async_callback(feed.close)
+        visibility = LocalVisibility(index)
+        db_worker = DbWorker(
+            score_log.consumer("db-worker"),
+            store,
+            boards,
+            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
+        )
+        live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
+        opened.push_async_callback(live.close)
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
 
-    async def housekeeping(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
-            if stop.is_set():
-                break
-            await score_log.prune(settings.log_retention_s)
-            await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
-            await feed.prune(settings.changes_kept)
-            await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+        async def housekeeping(stop: asyncio.Event) -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
+                if stop.is_set():
+                    break
+                await score_log.prune(settings.log_retention_s)
+                await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
+                await feed.prune(settings.changes_kept)
+                await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
 
-    async def nothing() -> None:
-        return None
+        async def nothing() -> None:
+            return None
 
-    workers = Workers()
-    workers.start("db-worker", db_worker.run, db_worker.recover)
-    workers.start("rank-worker", rank_worker.run, rank_worker.recover)
-    workers.start("housekeeping", housekeeping, nothing)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
-    admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
-    keys = await open_keys(settings)
-    rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
-    try:
+        workers = Workers()
+        opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
+        workers.start("db-worker", db_worker.run, db_worker.recover)
+        workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+        workers.start("housekeeping", housekeeping, nothing)
+        reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
+        admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
+        opened.push_async_callback(admin.close)
+        rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
+        opened.push_async_callback(submission_counter.close)
+        opened.push_async_callback(rate_limiter.close)
+        keys = await open_keys(settings)
+        if keys is not None:
+            opened.push_async_callback(keys.close)
         ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
         friends = Friends(store, social, ranks, max_friends=settings.max_friends)
         ingest = Ingest(score_log, region=settings.region)
@@ -193,72 +206,70 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
         )
-    finally:
-        if keys is not None:
-            await keys.close()
-        await rate_limiter.close()
-        await submission_counter.close()
-        await admin.close()
-        await workers.stop()
-        await live.close()
-        await feed.close()
-        await score_log.close()
-        await store.close()
-        await index.close()
-        await social.close()
 
 
 @contextlib.asynccontextmanager
 async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
-    """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
+    """Kafka, Cassandra (with Debezium reading its commit log) and Redis. Each part is
+    closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.debezium import DebeziumChangeFeed, DebeziumHistory
     from podium.log.kafka import KafkaLog, KafkaLogConsumer
 
-    store = await asyncio.to_thread(connect_store, settings)
-    await asyncio.to_thread(prepare_distributed, settings, store)
-    boards = Boards(store)
-    # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
-    # the workers, and an api beside them, write the primaries.
-    where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
-    # Readers cache the generation record briefly; the old copy outlives that by far.
-    index = GenerationalRankIndex(
-        redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
-    )
-    social = redis_social_index(settings)
-    score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
-    visibility = PollingVisibility(index)
-    live = redis_live_hub(settings)
-    workers = Workers()
-    closers: list[Callable[[], Awaitable[None]]] = [live.close]
-    rate_limiter: RateLimiter | None = None
-    submission_counter: SubmissionCounter | None = None
-    if "api" in roles:
-        rate_limiter, submission_counter = redis_limits(settings)
-        closers += [rate_limiter.close, submission_counter.close]
-    if "db-worker" in roles:
-        consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
-        db_worker = DbWorker(
-            consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+    async with contextlib.AsyncExitStack() as opened:
+        store = await asyncio.to_thread(connect_store, settings)
+        opened.push_async_callback(store.close)
+        await asyncio.to_thread(prepare_distributed, settings, store)
+        boards = Boards(store)
+        # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
+        # the workers, and an api beside them, write the primaries.
+        where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
+        # Readers cache the generation record briefly; the old copy outlives that by far.
+        index = GenerationalRankIndex(
+            redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
         )
-        workers.start("db-worker", db_worker.run, db_worker.recover)
-        closers.append(consumer.close)
-    if "rank-worker" in roles:
-        feed = DebeziumChangeFeed(
-            settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
+        opened.push_async_callback(index.close)
+        social = redis_social_index(settings)
+        opened.push_async_callback(social.close)
+        score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
+        if score_log is not None:
+            opened.push_async_callback(score_log.close)
+        visibility = PollingVisibility(index)
+        live = redis_live_hub(settings)
+        opened.push_async_callback(live.close)
+        rate_limiter: RateLimiter | None = None
+        submission_counter: SubmissionCounter | None = None
+        if "api" in roles:
+            rate_limiter, submission_counter = redis_limits(settings)
+            opened.push_async_callback(submission_counter.close)
+            opened.push_async_callback(rate_limiter.close)
+        workers = Workers()
+        if "db-worker" in roles:
+            consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
+            opened.push_async_callback(consumer.close)
+            db_worker = DbWorker(
+                consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+            )
+        if "rank-worker" in roles:
+            feed = DebeziumChangeFeed(
+                settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
+            )
+            opened.push_async_callback(feed.close)
+            rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+        opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
+        if "db-worker" in roles:
+            workers.start("db-worker", db_worker.run, db_worker.recover)
+        if "rank-worker" in roles:
+            workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+            await resume_bucket_moves(index.inner)
+        reconciler = start_reconciler(
+            settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
         )
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
-        workers.start("rank-worker", rank_worker.run, rank_worker.recover)
-        closers.append(feed.close)
-        await resume_bucket_moves(index.inner)
-    reconciler = start_reconciler(
-        settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
-    )
-    if "rank-worker" in roles:
-        start_expiry(settings, store, boards, index, workers)
-    try:
+        if "rank-worker" in roles:
+            start_expiry(settings, store, boards, index, workers)
         ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs(), social)
+        opened.push_async_callback(admin.close)  # closes the history too
         ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
         friends = Friends(store, social, ranks, max_friends=settings.max_friends)
         users = None
@@ -268,6 +279,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
             )
             keys = await open_keys(settings, store)
+            if keys is not None:
+                opened.push_async_callback(keys.close)
         yield Services(
             settings,
             boards,
@@ -285,16 +298,6 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
         )
-    finally:
-        await admin.close()
-        await workers.stop()
-        for close in closers:
-            await close()
-        if score_log is not None:
-            await score_log.close()
-        await index.close()
-        await social.close()
-        await store.close()
 
 
 def ingest_topics(settings: Settings) -> list[str]:
@@ -316,7 +319,12 @@ async def open_keys(settings: Settings, cassandra: CassandraStore | None = None)
     if settings.auth == "off":
         return None
     keys = Keys(await open_key_store(settings, cassandra), cache_s=settings.key_cache_s)
-    if not await keys.records():
+    try:
+        empty = not await keys.records()
+    except BaseException:
+        await keys.close()
+        raise
+    if empty:
         log.warning(
             "auth is on and there are no API keys yet: every request but the public ones is refused; "
             "create one with `podium keys create --scope admin`"
