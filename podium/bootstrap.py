@@ -39,7 +39,7 @@ from podium.social.memory import MemorySocialIndex
 from podium.standings import Standings
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
-from podium.supervisor import WorkerState, supervise
+from podium.supervisor import WorkerState, periodic, supervise
 from podium.users import Users
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.windows import drop_expired_periods
@@ -156,16 +156,14 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
         opened.push_async_callback(live.close)
         rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
 
+        async def housekeep() -> None:
+            await score_log.prune(settings.log_retention_s)
+            await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
+            await feed.prune(settings.changes_kept)
+            await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+
         async def housekeeping(stop: asyncio.Event) -> None:
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
-                if stop.is_set():
-                    break
-                await score_log.prune(settings.log_retention_s)
-                await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
-                await feed.prune(settings.changes_kept)
-                await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+            await periodic(stop, settings.housekeeping_interval_s, housekeep)
 
         async def nothing() -> None:
             return None
@@ -392,12 +390,11 @@ def start_expiry(
 ) -> None:
     """Drop the windows' periods boards no longer keep, every `housekeeping_interval_s`."""
 
+    async def drop_expired() -> None:
+        await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+
     async def expire(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
-            if not stop.is_set():
-                await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+        await periodic(stop, settings.housekeeping_interval_s, drop_expired)
 
     async def nothing_to_recover() -> None:
         return None
