@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,6 @@ from podium import metrics, names
 from podium.admin import Admin
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
-from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.friends import Friends
@@ -31,8 +30,10 @@ from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
+from podium.log.base import Log
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
+from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
@@ -51,40 +52,6 @@ log = logging.getLogger("podium.bootstrap")
 
 ROLES = ("api", "db-worker", "rank-worker")
 Loop = Callable[[asyncio.Event], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What the API needs, built once at start and handed to every handler."""
-
-    settings: Settings
-    boards: Boards
-    ingest: Ingest | None  # None in a process without the api role
-    index: GenerationalRankIndex
-    visibility: Visibility
-    workers: tuple[WorkerState, ...]
-    admin: Admin  # rebuild and replay jobs
-    reconciler: Reconciler | None = None
-    friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
-    live: LiveHub | None = None  # live updates (podium/live/)
-    store: Store | None = None  # the source of truth, for the few reads that need it
-
-    @property
-    def standings(self) -> Standings:
-        """How every read shows ranks (podium/standings.py): never the raw index."""
-        return Standings(self.index)  # stateless: one per call costs nothing
-
-    async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:
-        """The users' stored totals on the board (tombstones too)."""
-        assert self.store is not None, "every process with the api role opens the store"
-        found = await self.store.load_totals([(board.name, u) for u in users])
-        return {user: t for (_, user), t in found.items()}
-
-    users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
-    keys: Keys | None = None  # API keys (podium/keys.py); None with auth off: every request allowed
-    # Request rates and submissions per user a minute (podium/limits/); api role only.
-    rate_limiter: RateLimiter | None = None
-    submission_counter: SubmissionCounter | None = None
 
 
 class Workers:
@@ -109,9 +76,86 @@ class Workers:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a profile opened, whatever roles the process plays: the services are built from it."""
+
+    settings: Settings
+    store: Store
+    boards: Boards
+    index: GenerationalRankIndex
+    visibility: Visibility
+    social: SocialIndex
+    live: LiveHub
+    workers: Workers
+    admin: Admin
+    reconciler: Reconciler
+
+    def worker_services(self) -> WorkerServices:
+        return WorkerServices(self.settings, tuple(self.workers.states))
+
+    def api_services(
+        self, score_log: Log, keys: Keys | None, limits: tuple[RateLimiter, SubmissionCounter]
+    ) -> ApiServices:
+        """The one place the API's services are put together, in either profile."""
+        settings = self.settings
+        ranks = Standings(self.index)  # how every reader shows ranks (podium/standings.py)
+        friends = Friends(self.store, self.social, ranks, max_friends=settings.max_friends)
+        ingest = Ingest(score_log, region=settings.region)
+        users = Users(
+            self.store,
+            self.social,
+            self.boards,
+            ingest,
+            self.visibility,
+            friends,
+            ranks,
+            wait_timeout_s=settings.wait_timeout_s,
+        )
+        rate_limiter, submission_counter = limits
+        return ApiServices(
+            settings=settings,
+            workers=tuple(self.workers.states),
+            boards=self.boards,
+            ingest=ingest,
+            store=self.store,
+            index=self.index,
+            visibility=self.visibility,
+            admin=self.admin,
+            reconciler=self.reconciler,
+            friends=friends,
+            live=self.live,
+            users=users,
+            keys=keys,
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
+        )
+
+
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> AsyncIterator[Services]:
-    """Open the pipeline parts this process plays (`roles`) with the profile's adapters."""
+async def open_api(settings: Settings, roles: Collection[str] = ROLES) -> AsyncIterator[ApiServices]:
+    """Open the pipeline parts an api process plays (`roles`, the api among them; by default
+    every role) with the profile's adapters."""
+    if "api" not in roles:
+        raise ValueError(f"roles {sorted(roles)} have no api: open_workers opens a worker's")
+    async with _open(settings, roles) as services:
+        assert isinstance(services, ApiServices)
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def open_workers(settings: Settings, roles: Collection[str]) -> AsyncIterator[WorkerServices]:
+    """Open the worker loops a worker process runs (`roles`, without the api); only the
+    distributed profile runs a worker on its own."""
+    if "api" in roles or settings.profile != "distributed":
+        raise ValueError(f"roles {sorted(roles)} in the {settings.profile} profile: open_api opens an api's")
+    async with _open(settings, roles) as services:
+        assert isinstance(services, WorkerServices)
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def _open(settings: Settings, roles: Collection[str]) -> AsyncIterator[ApiServices | WorkerServices]:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
@@ -122,7 +166,7 @@ async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> A
 
 
 @contextlib.asynccontextmanager
-async def _embedded(settings: Settings) -> AsyncIterator[Services]:
+async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
     """Everything in this process: SQLite log and store, outbox feed, in-memory index.
     Each part is closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.outbox import OutboxChangeFeed, OutboxHistory
@@ -182,32 +226,12 @@ async def _embedded(settings: Settings) -> AsyncIterator[Services]:
         keys = await open_keys(settings)
         if keys is not None:
             opened.push_async_callback(keys.close)
-        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
-        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
-        ingest = Ingest(score_log, region=settings.region)
-        yield Services(
-            settings,
-            boards,
-            ingest,
-            index,
-            visibility,
-            tuple(workers.states),
-            admin,
-            reconciler=reconciler,
-            friends=friends,
-            live=live,
-            store=store,
-            users=Users(
-                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
-            ),
-            keys=keys,
-            rate_limiter=rate_limiter,
-            submission_counter=submission_counter,
-        )
+        parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
+        yield parts.api_services(score_log, keys, (rate_limiter, submission_counter))
 
 
 @contextlib.asynccontextmanager
-async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
+async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[ApiServices | WorkerServices]:
     """Kafka, Cassandra (with Debezium reading its commit log) and Redis. Each part is
     closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.debezium import DebeziumChangeFeed, DebeziumHistory
@@ -234,12 +258,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         visibility = PollingVisibility(index)
         live = redis_live_hub(settings)
         opened.push_async_callback(live.close)
-        rate_limiter: RateLimiter | None = None
-        submission_counter: SubmissionCounter | None = None
         if "api" in roles:
-            rate_limiter, submission_counter = redis_limits(settings)
-            opened.push_async_callback(submission_counter.close)
-            opened.push_async_callback(rate_limiter.close)
+            limits = redis_limits(settings)
+            for limit in limits:
+                opened.push_async_callback(limit.close)
         workers = Workers()
         if "db-worker" in roles:
             consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
@@ -264,38 +286,17 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         )
         if "rank-worker" in roles:
             start_expiry(settings, store, boards, index, workers)
-        ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs(), social)
         opened.push_async_callback(admin.close)  # closes the history too
-        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
-        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
-        users = None
-        keys = None
-        if ingest is not None:
-            users = Users(
-                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
-            )
-            keys = await open_keys(settings, store)
-            if keys is not None:
-                opened.push_async_callback(keys.close)
-        yield Services(
-            settings,
-            boards,
-            ingest,
-            index,
-            visibility,
-            tuple(workers.states),
-            admin,
-            reconciler=reconciler,
-            friends=friends,
-            live=live,
-            store=store,
-            users=users,
-            keys=keys,
-            rate_limiter=rate_limiter,
-            submission_counter=submission_counter,
-        )
+        parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
+        if score_log is None:
+            yield parts.worker_services()
+            return
+        keys = await open_keys(settings, store)
+        if keys is not None:
+            opened.push_async_callback(keys.close)
+        yield parts.api_services(score_log, keys, limits)
 
 
 def ingest_topics(settings: Settings) -> list[str]:

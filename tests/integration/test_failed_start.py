@@ -57,7 +57,7 @@ async def test_a_failed_start_closes_what_it_opened(
     with monkeypatch.context() as patched:
         patched.setattr(owner, name, replacement)
         with pytest.raises(Refused):
-            async with bootstrap.open_services(settings):
+            async with bootstrap.open_api(settings):
                 pytest.fail("the start should have failed")
 
     left = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
@@ -66,7 +66,7 @@ async def test_a_failed_start_closes_what_it_opened(
     assert tasks_left == [], f"tasks left running: {tasks_left}"
 
     # Nothing holds the data directory: the next start opens it and serves.
-    async with bootstrap.open_services(settings) as services:
+    async with bootstrap.open_api(settings) as services:
         assert all(w.name for w in services.workers)
     left = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
     assert left == [], f"threads left running after a clean stop: {left}"
