@@ -1,5 +1,5 @@
 """What the admin endpoints need: the store, the change history, the rank index (with
-its generations) and the jobs running here. Built once in bootstrap, like Services."""
+its generations) and the jobs running here. Built once in bootstrap, like the services (podium/services.py)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,6 @@ from podium import metrics, names
 from podium.admin import Admin
 from podium.boards import Boards
 from podium.db_worker import DbWorker, DbWorkerSettings
-from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.friends import Friends
@@ -31,15 +30,17 @@ from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
+from podium.log.base import Log
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.reconcile import Reconciler, ReconcileSettings, run_every
+from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
 from podium.standings import Standings
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
-from podium.supervisor import WorkerState, supervise
+from podium.supervisor import WorkerState, periodic, supervise
 from podium.users import Users
 from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.windows import drop_expired_periods
@@ -51,40 +52,6 @@ log = logging.getLogger("podium.bootstrap")
 
 ROLES = ("api", "db-worker", "rank-worker")
 Loop = Callable[[asyncio.Event], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What the API needs, built once at start and handed to every handler."""
-
-    settings: Settings
-    boards: Boards
-    ingest: Ingest | None  # None in a process without the api role
-    index: GenerationalRankIndex
-    visibility: Visibility
-    workers: tuple[WorkerState, ...]
-    admin: Admin  # rebuild and replay jobs
-    reconciler: Reconciler | None = None
-    friends: Friends | None = None  # friend lists and friends boards (podium/friends.py)
-    live: LiveHub | None = None  # live updates (podium/live/)
-    store: Store | None = None  # the source of truth, for the few reads that need it
-
-    @property
-    def standings(self) -> Standings:
-        """How every read shows ranks (podium/standings.py): never the raw index."""
-        return Standings(self.index)  # stateless: one per call costs nothing
-
-    async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:
-        """The users' stored totals on the board (tombstones too)."""
-        assert self.store is not None, "every process with the api role opens the store"
-        found = await self.store.load_totals([(board.name, u) for u in users])
-        return {user: t for (_, user), t in found.items()}
-
-    users: Users | None = None  # bans, privacy deletes and exports (podium/users.py); api role only
-    keys: Keys | None = None  # API keys (podium/keys.py); None with auth off: every request allowed
-    # Request rates and submissions per user a minute (podium/limits/); api role only.
-    rate_limiter: RateLimiter | None = None
-    submission_counter: SubmissionCounter | None = None
 
 
 class Workers:
@@ -109,9 +76,86 @@ class Workers:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a profile opened, whatever roles the process plays: the services are built from it."""
+
+    settings: Settings
+    store: Store
+    boards: Boards
+    index: GenerationalRankIndex
+    visibility: Visibility
+    social: SocialIndex
+    live: LiveHub
+    workers: Workers
+    admin: Admin
+    reconciler: Reconciler
+
+    def worker_services(self) -> WorkerServices:
+        return WorkerServices(self.settings, tuple(self.workers.states))
+
+    def api_services(
+        self, score_log: Log, keys: Keys | None, limits: tuple[RateLimiter, SubmissionCounter]
+    ) -> ApiServices:
+        """The one place the API's services are put together, in either profile."""
+        settings = self.settings
+        ranks = Standings(self.index)  # how every reader shows ranks (podium/standings.py)
+        friends = Friends(self.store, self.social, ranks, max_friends=settings.max_friends)
+        ingest = Ingest(score_log, region=settings.region)
+        users = Users(
+            self.store,
+            self.social,
+            self.boards,
+            ingest,
+            self.visibility,
+            friends,
+            ranks,
+            wait_timeout_s=settings.wait_timeout_s,
+        )
+        rate_limiter, submission_counter = limits
+        return ApiServices(
+            settings=settings,
+            workers=tuple(self.workers.states),
+            boards=self.boards,
+            ingest=ingest,
+            store=self.store,
+            index=self.index,
+            visibility=self.visibility,
+            admin=self.admin,
+            reconciler=self.reconciler,
+            friends=friends,
+            live=self.live,
+            users=users,
+            keys=keys,
+            rate_limiter=rate_limiter,
+            submission_counter=submission_counter,
+        )
+
+
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> AsyncIterator[Services]:
-    """Open the pipeline parts this process plays (`roles`) with the profile's adapters."""
+async def open_api(settings: Settings, roles: Collection[str] = ROLES) -> AsyncIterator[ApiServices]:
+    """Open the pipeline parts an api process plays (`roles`, the api among them; by default
+    every role) with the profile's adapters."""
+    if "api" not in roles:
+        raise ValueError(f"roles {sorted(roles)} have no api: open_workers opens a worker's")
+    async with _open(settings, roles) as services:
+        assert isinstance(services, ApiServices)
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def open_workers(settings: Settings, roles: Collection[str]) -> AsyncIterator[WorkerServices]:
+    """Open the worker loops a worker process runs (`roles`, without the api); only the
+    distributed profile runs a worker on its own."""
+    if "api" in roles or settings.profile != "distributed":
+        raise ValueError(f"roles {sorted(roles)} in the {settings.profile} profile: open_api opens an api's")
+    async with _open(settings, roles) as services:
+        assert isinstance(services, WorkerServices)
+        yield services
+
+
+@contextlib.asynccontextmanager
+async def _open(settings: Settings, roles: Collection[str]) -> AsyncIterator[ApiServices | WorkerServices]:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
@@ -122,179 +166,137 @@ async def open_services(settings: Settings, roles: Collection[str] = ROLES) -> A
 
 
 @contextlib.asynccontextmanager
-async def _embedded(settings: Settings) -> AsyncIterator[Services]:
-    """Everything in this process: SQLite log and store, outbox feed, in-memory index."""
+async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
+    """Everything in this process: SQLite log and store, outbox feed, in-memory index.
+    Each part is closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.outbox import OutboxChangeFeed, OutboxHistory
     from podium.log.sqlite import SqliteLog
 
-    settings.data.mkdir(parents=True, exist_ok=True)
-    score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
-    store = SqliteStore(settings.data / "store.db", synchronous=settings.sqlite_sync)
-    await score_log.open()
-    await store.open()
-    boards = Boards(store)
-    memory = MemoryRankIndex()
-    social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
-    after_seq = await _rebuild(store, boards, memory, social)
-    index = GenerationalRankIndex(memory, MemoryGenerations())
-    feed = OutboxChangeFeed(store, after_seq=after_seq)
-    visibility = LocalVisibility(index)
-    db_worker = DbWorker(
-        score_log.consumer("db-worker"),
-        store,
-        boards,
-        DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
-    )
-    live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
-    rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+    async with contextlib.AsyncExitStack() as opened:
+        settings.data.mkdir(parents=True, exist_ok=True)
+        store = SqliteStore(settings.data / "store.db", synchronous=settings.sqlite_sync)
+        opened.push_async_callback(store.close)  # before open: a failed open leaves a thread
+        await store.open()
+        score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
+        opened.push_async_callback(score_log.close)  # closes its consumers too
+        await score_log.open()
+        boards = Boards(store)
+        memory = MemoryRankIndex()
+        social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
+        opened.push_async_callback(social.close)
+        after_seq = await _rebuild(store, boards, memory, social)
+        index = GenerationalRankIndex(memory, MemoryGenerations())
+        opened.push_async_callback(index.close)
+        feed = OutboxChangeFeed(store, after_seq=after_seq)
+        opened.push_async_callback(feed.close)
+        visibility = LocalVisibility(index)
+        db_worker = DbWorker(
+            score_log.consumer("db-worker"),
+            store,
+            boards,
+            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
+        )
+        live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
+        opened.push_async_callback(live.close)
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
 
-    async def housekeeping(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
-            if stop.is_set():
-                break
+        async def housekeep() -> None:
             await score_log.prune(settings.log_retention_s)
             await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
             await feed.prune(settings.changes_kept)
             await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
 
-    async def nothing() -> None:
-        return None
+        async def housekeeping(stop: asyncio.Event) -> None:
+            await periodic(stop, settings.housekeeping_interval_s, housekeep)
 
-    workers = Workers()
-    workers.start("db-worker", db_worker.run, db_worker.recover)
-    workers.start("rank-worker", rank_worker.run, rank_worker.recover)
-    workers.start("housekeeping", housekeeping, nothing)
-    reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
-    admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
-    keys = await open_keys(settings)
-    rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
-    try:
-        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
-        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
-        ingest = Ingest(score_log, region=settings.region)
-        yield Services(
-            settings,
-            boards,
-            ingest,
-            index,
-            visibility,
-            tuple(workers.states),
-            admin,
-            reconciler=reconciler,
-            friends=friends,
-            live=live,
-            store=store,
-            users=Users(
-                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
-            ),
-            keys=keys,
-            rate_limiter=rate_limiter,
-            submission_counter=submission_counter,
-        )
-    finally:
+        async def nothing() -> None:
+            return None
+
+        workers = Workers()
+        opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
+        workers.start("db-worker", db_worker.run, db_worker.recover)
+        workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+        workers.start("housekeeping", housekeeping, nothing)
+        reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
+        admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
+        opened.push_async_callback(admin.close)
+        rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
+        opened.push_async_callback(submission_counter.close)
+        opened.push_async_callback(rate_limiter.close)
+        keys = await open_keys(settings)
         if keys is not None:
-            await keys.close()
-        await rate_limiter.close()
-        await submission_counter.close()
-        await admin.close()
-        await workers.stop()
-        await live.close()
-        await feed.close()
-        await score_log.close()
-        await store.close()
-        await index.close()
-        await social.close()
+            opened.push_async_callback(keys.close)
+        parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
+        yield parts.api_services(score_log, keys, (rate_limiter, submission_counter))
 
 
 @contextlib.asynccontextmanager
-async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[Services]:
-    """Kafka, Cassandra (with Debezium reading its commit log) and Redis."""
+async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncIterator[ApiServices | WorkerServices]:
+    """Kafka, Cassandra (with Debezium reading its commit log) and Redis. Each part is
+    closed by `opened`, last opened first closed, also when the start fails."""
     from podium.cdc.debezium import DebeziumChangeFeed, DebeziumHistory
     from podium.log.kafka import KafkaLog, KafkaLogConsumer
 
-    store = await asyncio.to_thread(connect_store, settings)
-    await asyncio.to_thread(prepare_distributed, settings, store)
-    boards = Boards(store)
-    # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
-    # the workers, and an api beside them, write the primaries.
-    where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
-    # Readers cache the generation record briefly; the old copy outlives that by far.
-    index = GenerationalRankIndex(
-        redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
-    )
-    social = redis_social_index(settings)
-    score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
-    visibility = PollingVisibility(index)
-    live = redis_live_hub(settings)
-    workers = Workers()
-    closers: list[Callable[[], Awaitable[None]]] = [live.close]
-    rate_limiter: RateLimiter | None = None
-    submission_counter: SubmissionCounter | None = None
-    if "api" in roles:
-        rate_limiter, submission_counter = redis_limits(settings)
-        closers += [rate_limiter.close, submission_counter.close]
-    if "db-worker" in roles:
-        consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
-        db_worker = DbWorker(
-            consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+    async with contextlib.AsyncExitStack() as opened:
+        store = await asyncio.to_thread(connect_store, settings)
+        opened.push_async_callback(store.close)
+        await asyncio.to_thread(prepare_distributed, settings, store)
+        boards = Boards(store)
+        # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
+        # the workers, and an api beside them, write the primaries.
+        where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
+        # Readers cache the generation record briefly; the old copy outlives that by far.
+        index = GenerationalRankIndex(
+            redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
         )
-        workers.start("db-worker", db_worker.run, db_worker.recover)
-        closers.append(consumer.close)
-    if "rank-worker" in roles:
-        feed = DebeziumChangeFeed(
-            settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
+        opened.push_async_callback(index.close)
+        social = redis_social_index(settings)
+        opened.push_async_callback(social.close)
+        score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
+        if score_log is not None:
+            opened.push_async_callback(score_log.close)
+        visibility = PollingVisibility(index)
+        live = redis_live_hub(settings)
+        opened.push_async_callback(live.close)
+        if "api" in roles:
+            limits = redis_limits(settings)
+            for limit in limits:
+                opened.push_async_callback(limit.close)
+        workers = Workers()
+        if "db-worker" in roles:
+            consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
+            opened.push_async_callback(consumer.close)
+            db_worker = DbWorker(
+                consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+            )
+        if "rank-worker" in roles:
+            feed = DebeziumChangeFeed(
+                settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
+            )
+            opened.push_async_callback(feed.close)
+            rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+        opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
+        if "db-worker" in roles:
+            workers.start("db-worker", db_worker.run, db_worker.recover)
+        if "rank-worker" in roles:
+            workers.start("rank-worker", rank_worker.run, rank_worker.recover)
+            await resume_bucket_moves(index.inner)
+        reconciler = start_reconciler(
+            settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
         )
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
-        workers.start("rank-worker", rank_worker.run, rank_worker.recover)
-        closers.append(feed.close)
-        await resume_bucket_moves(index.inner)
-    reconciler = start_reconciler(
-        settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
-    )
-    if "rank-worker" in roles:
-        start_expiry(settings, store, boards, index, workers)
-    try:
-        ingest = Ingest(score_log, region=settings.region) if score_log is not None else None
+        if "rank-worker" in roles:
+            start_expiry(settings, store, boards, index, workers)
         history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
         admin = Admin(store, boards, index, history, Jobs(), social)
-        ranks = Standings(index)  # how every reader shows ranks (podium/standings.py)
-        friends = Friends(store, social, ranks, max_friends=settings.max_friends)
-        users = None
-        keys = None
-        if ingest is not None:
-            users = Users(
-                store, social, boards, ingest, visibility, friends, ranks, wait_timeout_s=settings.wait_timeout_s
-            )
-            keys = await open_keys(settings, store)
-        yield Services(
-            settings,
-            boards,
-            ingest,
-            index,
-            visibility,
-            tuple(workers.states),
-            admin,
-            reconciler=reconciler,
-            friends=friends,
-            live=live,
-            store=store,
-            users=users,
-            keys=keys,
-            rate_limiter=rate_limiter,
-            submission_counter=submission_counter,
-        )
-    finally:
-        await admin.close()
-        await workers.stop()
-        for close in closers:
-            await close()
-        if score_log is not None:
-            await score_log.close()
-        await index.close()
-        await social.close()
-        await store.close()
+        opened.push_async_callback(admin.close)  # closes the history too
+        parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
+        if score_log is None:
+            yield parts.worker_services()
+            return
+        keys = await open_keys(settings, store)
+        if keys is not None:
+            opened.push_async_callback(keys.close)
+        yield parts.api_services(score_log, keys, limits)
 
 
 def ingest_topics(settings: Settings) -> list[str]:
@@ -316,7 +318,12 @@ async def open_keys(settings: Settings, cassandra: CassandraStore | None = None)
     if settings.auth == "off":
         return None
     keys = Keys(await open_key_store(settings, cassandra), cache_s=settings.key_cache_s)
-    if not await keys.records():
+    try:
+        empty = not await keys.records()
+    except BaseException:
+        await keys.close()
+        raise
+    if empty:
         log.warning(
             "auth is on and there are no API keys yet: every request but the public ones is refused; "
             "create one with `podium keys create --scope admin`"
@@ -384,12 +391,11 @@ def start_expiry(
 ) -> None:
     """Drop the windows' periods boards no longer keep, every `housekeeping_interval_s`."""
 
+    async def drop_expired() -> None:
+        await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+
     async def expire(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.housekeeping_interval_s)
-            if not stop.is_set():
-                await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+        await periodic(stop, settings.housekeeping_interval_s, drop_expired)
 
     async def nothing_to_recover() -> None:
         return None

@@ -33,7 +33,6 @@ delivers later is newer than the repaired one and applies as usual.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -55,6 +54,7 @@ from podium.index.base import Entry, RankIndex
 from podium.social.base import SocialIndex
 from podium.social.check import FriendsGraph, drifted, repair
 from podium.store.base import Store, board_totals
+from podium.supervisor import periodic
 from podium.windows import with_periods
 
 log = logging.getLogger("podium.reconcile")
@@ -413,18 +413,15 @@ async def run_every(
 ) -> None:
     """The schedule: reconcile every board each `every_s`, log the summary, keep the report.
     A run a backend failed is tried again after `retry_s`, not a whole period later."""
-    wait_s = every_s
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), wait_s)
-        if stop.is_set():
-            return
+
+    async def step() -> float | None:
         try:
             report = (await reconciler.run()).to_json()
         except PodiumError as exc:
             log.warning("reconcile failed; trying again", extra={"error": exc.message, "retry_s": retry_s})
-            wait_s = min(retry_s, every_s)
-            continue
-        wait_s = every_s
+            return min(retry_s, every_s)
         path = write_report(report, report_path(data))
         log.info("reconciled", extra={"report": str(path), **report["totals"]})
+        return None
+
+    await periodic(stop, every_s, step)

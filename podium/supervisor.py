@@ -1,8 +1,9 @@
-"""Keep a worker loop running: restart it with backoff after an error."""
+"""Keep a worker loop running: restart it with backoff after an error; run a step periodically."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -68,3 +69,17 @@ async def supervise(
         else:
             backoff_s = 0.05
     state.running = False
+
+
+async def periodic(stop: asyncio.Event, every_s: float, step: Callable[[], Awaitable[float | None]]) -> None:
+    """Run `step()` every `every_s` seconds until `stop` is set, the first time one interval
+    after the start. A step may return a different wait before the next run (a sooner retry);
+    None keeps `every_s`. A step's error ends the loop: the supervisor restarts it."""
+    wait_s = every_s
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait_s)
+        if stop.is_set():
+            return
+        next_s = await step()
+        wait_s = every_s if next_s is None else next_s

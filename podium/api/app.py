@@ -19,7 +19,7 @@ from podium.api.openapi import document
 from podium.api.openapi_auth import secure
 from podium.api.rate_limits import RateLimits
 from podium.api.responses import json_response
-from podium.bootstrap import ROLES, open_services
+from podium.bootstrap import ROLES, open_api
 from podium.metrics import metrics_endpoint
 from podium.settings import Settings
 
@@ -76,7 +76,7 @@ def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings, roles) as services:
+        async with open_api(settings, roles) as services:
             app.state.services = services
             yield
 

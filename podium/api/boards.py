@@ -13,11 +13,11 @@ from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
 from podium.api.responses import json_response
-from podium.bootstrap import Services
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
 from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
 from podium.errors import InvalidInput
+from podium.services import ApiServices
 from podium.windows import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
@@ -150,5 +150,5 @@ async def delete_board(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def board_json(svc: Services, board: Board) -> dict[str, Any]:
+async def board_json(svc: ApiServices, board: Board) -> dict[str, Any]:
     return {**board.to_json(), "users": await svc.standings.count(board)}

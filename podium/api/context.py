@@ -7,20 +7,14 @@ from starlette.requests import HTTPConnection, Request
 
 from podium import windows
 from podium.api.requests import check_id
-from podium.bootstrap import Services
 from podium.domain.boards import Board
-from podium.ingest import Ingest
+from podium.services import ApiServices
 from podium.windows import default_window, period_board_at
 
 
-def services(request: HTTPConnection) -> Services:
-    svc: Services = request.app.state.services
+def services(request: HTTPConnection) -> ApiServices:
+    svc: ApiServices = request.app.state.services
     return svc
-
-
-def ingest_of(svc: Services) -> Ingest:
-    assert svc.ingest is not None, "the api role always opens the ingest log"
-    return svc.ingest
 
 
 async def board_of(request: Request) -> Board:

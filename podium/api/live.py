@@ -14,9 +14,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from podium.api.errors import refuse_websocket
 from podium.api.requests import check_id, digits, int_param
-from podium.bootstrap import Services
 from podium.errors import InvalidInput, PodiumError
 from podium.live.session import LiveSession
+from podium.services import ApiServices
 
 DEFAULT_TOP = 10
 MAX_SEQ = 2**63 - 1
@@ -35,8 +35,7 @@ def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
 
 async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession:
     """Check the request and build the subscriber's session (raises before anything is sent)."""
-    svc: Services = conn.app.state.services
-    assert svc.live is not None, "every process with the api role has the live hub"
+    svc: ApiServices = conn.app.state.services
     board = await svc.boards.get(check_id(conn.path_params["board"], "board"))
     params = conn.query_params
     user_id = check_id(params["user_id"], "user_id") if params.get("user_id") else None

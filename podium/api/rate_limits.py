@@ -69,9 +69,7 @@ class RateLimits:
 
     async def over_limit(self, scope: Scope) -> tuple[str, float] | None:
         """The limit the request is over and the seconds until it would not be, or None."""
-        limiter: RateLimiter | None = scope["app"].state.services.rate_limiter
-        if limiter is None:  # no api role: nothing to limit
-            return None
+        limiter: RateLimiter = scope["app"].state.services.rate_limiter
         state: dict[str, Any] = scope.get("state", {})
         key_id, key_scope = state.get("key_id"), state.get("key_scope")
         if key_id is not None:

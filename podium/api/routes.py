@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import board_of, ingest_of, services, user_of
+from podium.api.context import board_of, services, user_of
 from podium.api.requests import check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
@@ -18,7 +18,7 @@ async def delete_user(request: Request) -> Response:
     board = await board_of(request)
     user_id = user_of(request)
     # Through the log, so the removal is ordered after the user's earlier submissions.
-    position = await ingest_of(svc).remove(board.name, user_id)
+    position = await svc.ingest.remove(board.name, user_id)
     await svc.visibility.wait(board, user_id, position, svc.settings.wait_timeout_s)
     return Response(status_code=204)
 
@@ -49,7 +49,6 @@ async def reconcile(request: Request) -> Response:
     checked = [check_id(name, "board") for name in names or []]
     for name in checked:
         await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
-    assert svc.reconciler is not None, "every process with the api role has a reconciler"
     report = await svc.reconciler.run(checked if names is not None else None, dry_run=dry_run)
     return json_response(report.to_json())
 

@@ -8,19 +8,19 @@ import uuid
 from collections.abc import Sequence
 
 from podium import windows
-from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, Rules
 from podium.domain.rules import broken_rule
 from podium.errors import ScoreRuleBroken
 from podium.ingest import Submission
 from podium.metrics import RULE_REFUSALS
+from podium.services import ApiServices
 from podium.windows import default_window, period_boards_of
 
 NO_RULES = Rules()
 MINUTE_S = 60.0
 
 
-async def enforce(svc: Services, board: Board, subs: Sequence[Submission], *, batch: bool) -> None:
+async def enforce(svc: ApiServices, board: Board, subs: Sequence[Submission], *, batch: bool) -> None:
     if board.rules == NO_RULES:
         return
     try:
@@ -32,7 +32,7 @@ async def enforce(svc: Services, board: Board, subs: Sequence[Submission], *, ba
         raise
 
 
-async def check_scores(svc: Services, board: Board, subs: Sequence[Submission], *, batch: bool) -> None:
+async def check_scores(svc: ApiServices, board: Board, subs: Sequence[Submission], *, batch: bool) -> None:
     rules = board.rules
     judged_by_total = [s.user_id for s in subs if rules.needs_total and not adds(board, s)]
     current = await current_totals(svc, board, judged_by_total) if judged_by_total else {}
@@ -52,7 +52,7 @@ def adds(board: Board, sub: Submission) -> bool:
     return (sub.operator or board.operator) in (Operator.INCR, Operator.DECR)
 
 
-async def current_totals(svc: Services, board: Board, users: list[str]) -> dict[str, int]:
+async def current_totals(svc: ApiServices, board: Board, users: list[str]) -> dict[str, int]:
     """The users' current totals in the board's main window (all-time if kept, else the
     first window's current period), from the store: one read for the whole batch. A user
     without one (or removed) is missing."""
@@ -63,12 +63,11 @@ async def current_totals(svc: Services, board: Board, users: list[str]) -> dict[
 
 
 async def count_submissions(
-    svc: Services, board: Board, subs: Sequence[Submission], limit: int, *, batch: bool
+    svc: ApiServices, board: Board, subs: Sequence[Submission], limit: int, *, batch: bool
 ) -> None:
     """Count the submissions against each user's limit a minute. A submission with an
     idempotency key counts once however often it is sent within the minute (a replay
     is not a new attempt); one without a key counts every time."""
-    assert svc.submission_counter is not None, "every process with the api role counts submissions"
     ids: dict[str, list[str]] = {}
     items: dict[str, list[int]] = {}
     for i, sub in enumerate(subs):

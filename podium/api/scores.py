@@ -12,24 +12,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import bounded, windows
-from podium.api.context import board_of, ingest_of, services
+from podium.api.context import board_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
 from podium.api.rules import enforce
-from podium.bootstrap import Services
 from podium.domain.boards import Board, Operator, better, is_valid_id, is_valid_score
 from podium.domain.totals import LogPosition, Total
 from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
 from podium.ingest import Submission
+from podium.services import ApiServices
 from podium.windows import default_window, period_boards_of
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
 
 
-def parse_submission(svc: Services, board: Board, item: Any, where: str) -> Submission:
+def parse_submission(svc: ApiServices, board: Board, item: Any, where: str) -> Submission:
     return plain_submission(board, item) or checked_submission(svc, board, item, where)
 
 
@@ -44,7 +44,7 @@ def plain_submission(board: Board, item: Any) -> Submission | None:
     return None
 
 
-def checked_submission(svc: Services, board: Board, item: Any, where: str) -> Submission:
+def checked_submission(svc: ApiServices, board: Board, item: Any, where: str) -> Submission:
     body = fields(item, ("user_id", "score"), FIELDS, where=where)
     key = check_id(body["key"], "key") if body.get("key") is not None else None
     operator = None
@@ -108,7 +108,7 @@ async def submit_score(request: Request) -> Response:
     sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
     await enforce(svc, board, [sub], batch=False)
     before = await previous(svc, board, [sub.user_id]) if wait else {}
-    [(position, at_us)] = await ingest_of(svc).submit_timed([sub])
+    [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
         return json_response({"accepted": True}, 202)
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
@@ -128,7 +128,7 @@ async def submit_batch(request: Request) -> Response:
     parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
     await enforce(svc, board, parsed, batch=True)
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
-    stamped = await ingest_of(svc).submit_timed(parsed)
+    stamped = await svc.ingest.submit_timed(parsed)
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)
     submitted = [(s.user_id, p, at) for s, (p, at) in zip(parsed, stamped, strict=True)]
@@ -147,7 +147,7 @@ def window_boards(board: Board, at_us: int) -> list[tuple[str, Board]]:
     return list(zip(board.windows, period_boards_of(board, at_us), strict=True))
 
 
-async def previous(svc: Services, board: Board, users: list[str]) -> Before:
+async def previous(svc: ApiServices, board: Board, users: list[str]) -> Before:
     """Each user's entry and stored total in each window just before the submission: what
     the answer compares with. (Another submission for the same user racing this one may
     land in between; then "previous" is what this one was compared against, not the last.)"""
@@ -161,7 +161,7 @@ async def previous(svc: Services, board: Board, users: list[str]) -> Before:
 
 
 async def visible_results(
-    svc: Services, board: Board, submitted: list[tuple[str, LogPosition, int]], before: Before
+    svc: ApiServices, board: Board, submitted: list[tuple[str, LogPosition, int]], before: Before
 ) -> list[dict[str, Any] | None]:
     """Wait until each submission is visible in every window; then each user's rank and
     score, before and after, per window (None: timed out)."""

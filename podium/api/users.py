@@ -12,9 +12,7 @@ from podium.users import Users
 
 
 def users_of(request: Request) -> Users:
-    users = services(request).users
-    assert users is not None, "every process with the api role has the users service"
-    return users
+    return services(request).users
 
 
 async def hide(request: Request) -> Response:

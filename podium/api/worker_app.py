@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from podium.api.errors import HANDLERS
 from podium.api.responses import json_response
-from podium.bootstrap import Services, open_services
+from podium.bootstrap import open_workers
 from podium.metrics import metrics_endpoint
+from podium.services import WorkerServices
 from podium.settings import Settings
 
 
@@ -21,7 +22,7 @@ async def healthz(request: Request) -> Response:
     """200 while every worker loop runs; 503 while one is failing and being restarted.
     A worker's last error is told in Podium's words (`last_error`, `last_error_code`); the
     engine's words are in the log line of the failure."""
-    services: Services = request.app.state.services
+    services: WorkerServices = request.app.state.services
     workers = {
         w.name: {
             "running": w.running,
@@ -38,7 +39,7 @@ async def healthz(request: Request) -> Response:
 def create_worker_app(settings: Settings, role: str) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings, [role]) as services:
+        async with open_workers(settings, [role]) as services:
             app.state.services = services
             yield
 

@@ -16,9 +16,10 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from podium.api.app import create_app
-from podium.bootstrap import Services, managed_keys
+from podium.bootstrap import managed_keys
 from podium.cli import main
 from podium.domain.keys import Scope
+from podium.services import ApiServices
 from podium.settings import Settings
 from tests.unit.test_route_scopes import EXPECTED
 
@@ -187,7 +188,7 @@ def test_a_key_revoked_through_the_serving_process_fails_at_once(
 ) -> None:
     key_id, key = keys[Scope.WRITE]
     assert client.get("/v1/boards/secret/top", headers=bearer(key)).status_code == 200
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    services: ApiServices = client.app.state.services  # type: ignore[attr-defined]
     assert services.keys is not None
     revoked = refusals("revoked")
     client.portal.call(services.keys.revoke, key_id)  # type: ignore[union-attr]

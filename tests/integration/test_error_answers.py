@@ -13,9 +13,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from podium.api.app import create_app
-from podium.bootstrap import Services
 from podium.errors import BackendUnavailable
 from podium.logs import JsonFormatter
+from podium.services import ApiServices
 from podium.settings import Settings
 
 DRIVER_WORDS = "redis: Error 111 connecting to 10.0.0.7:6379 (redis://:hunter2@10.0.0.7:6379/0)"
@@ -31,8 +31,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def services(client: TestClient) -> Services:
-    svc: Services = client.app.state.services  # type: ignore[attr-defined]
+def services(client: TestClient) -> ApiServices:
+    svc: ApiServices = client.app.state.services  # type: ignore[attr-defined]
     return svc
 
 

@@ -1,0 +1,65 @@
+"""What each kind of process hands its handlers, built once at start by the composition
+root (podium/bootstrap.py): every field is there, except the keys with auth off."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podium.admin import Admin
+from podium.boards import Boards
+from podium.domain.boards import Board
+from podium.domain.totals import Total
+from podium.friends import Friends
+from podium.index.generations import GenerationalRankIndex
+from podium.ingest import Ingest
+from podium.keys import Keys
+from podium.limits.base import RateLimiter, SubmissionCounter
+from podium.live.base import LiveHub
+from podium.reconcile import Reconciler
+from podium.settings import Settings
+from podium.standings import Standings
+from podium.store.base import Store
+from podium.supervisor import WorkerState
+from podium.users import Users
+from podium.visibility import Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerServices:
+    """What a worker process (db-worker, rank-worker) shows on /healthz: its loops."""
+
+    settings: Settings
+    workers: tuple[WorkerState, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiServices:
+    """What the API needs, handed to every handler; its process may run the workers too."""
+
+    settings: Settings
+    workers: tuple[WorkerState, ...]  # this process's worker loops (none in an api alone)
+    boards: Boards
+    ingest: Ingest
+    store: Store  # the source of truth, for the few reads that need it
+    index: GenerationalRankIndex
+    visibility: Visibility
+    admin: Admin  # rebuild and replay jobs
+    reconciler: Reconciler
+    friends: Friends  # friend lists and friends boards (podium/friends.py)
+    live: LiveHub  # live updates (podium/live/)
+    users: Users  # bans, privacy deletes and exports (podium/users.py)
+    keys: Keys | None  # API keys (podium/keys.py); None with auth off: every request allowed
+    # Request rates and submissions per user a minute (podium/limits/).
+    rate_limiter: RateLimiter
+    submission_counter: SubmissionCounter
+
+    @property
+    def standings(self) -> Standings:
+        """How every read shows ranks (podium/standings.py): never the raw index."""
+        return Standings(self.index)  # stateless: one per call costs nothing
+
+    async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:
+        """The users' stored totals on the board (tombstones too)."""
+        found = await self.store.load_totals([(board.name, u) for u in users])
+        return {user: t for (_, user), t in found.items()}
