@@ -70,6 +70,25 @@ def main(secrets_file: Path) -> None:
         session.execute(f"GRANT ALL PERMISSIONS ON ALL KEYSPACES TO {user}")
     finally:
         cluster.shutdown()
+    # Cassandra caches a role's credentials for a moment (credentials_validity): a password
+    # just set back may still be refused. The next step (the schema) logs in as Podium at
+    # once, so this one ends only when that login works.
+    deadline = time.monotonic() + WAIT_S
+    while not can_log_in(user, password):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"cassandra_roles: {user} still cannot log in {WAIT_S:.0f} s after its password was set")
+        time.sleep(0.5)
+
+
+def can_log_in(user: str, password: str) -> bool:
+    try:
+        cluster, _ = login(user, password)
+    except NoHostAvailable as exc:
+        if refused(exc):
+            return False
+        raise
+    cluster.shutdown()
+    return True
 
 
 def check(secrets_file: Path) -> str:
