@@ -34,7 +34,11 @@ def login(user: str, password: str) -> tuple[Cluster, Session]:
 
 
 def refused(exc: NoHostAvailable) -> bool:
-    return any(isinstance(e, AuthenticationFailed) for e in exc.errors.values())
+    """Whether the login was refused. The driver names a reason per host only when its first
+    connection failed; when a later one did (a login Cassandra's credentials cache let
+    through once, then refused) it gives bare host names: not known to be a refusal."""
+    errors = exc.errors.values() if isinstance(exc.errors, dict) else []
+    return any(isinstance(e, AuthenticationFailed) for e in errors)
 
 
 def superuser(admin_password: str) -> tuple[Cluster, Session]:
@@ -44,12 +48,15 @@ def superuser(admin_password: str) -> tuple[Cluster, Session]:
         for user, password in (("cassandra", admin_password), DEFAULT_SUPERUSER):
             try:
                 cluster, session = login(user, password)
-            except NoHostAvailable as exc:
-                if not refused(exc) or time.monotonic() > deadline:
+            except NoHostAvailable:
+                # Refused, or not answering yet: the other password, then again until the deadline.
+                if time.monotonic() > deadline:
                     raise SystemExit(f"cassandra_roles: cannot log in as the superuser at {HOST}:{PORT}") from None
                 continue
+            # Set either way: Cassandra caches credentials for a moment, so a login with the
+            # admin password may still pass just after the password went back to the default.
+            session.execute(f"ALTER ROLE cassandra WITH PASSWORD = '{admin_password}'")
             if password != admin_password:
-                session.execute(f"ALTER ROLE cassandra WITH PASSWORD = '{admin_password}'")
                 print("cassandra_roles: the cassandra superuser's default password replaced", flush=True)
             return cluster, session
         time.sleep(1.0)
@@ -83,10 +90,8 @@ def main(secrets_file: Path) -> None:
 def can_log_in(user: str, password: str) -> bool:
     try:
         cluster, _ = login(user, password)
-    except NoHostAvailable as exc:
-        if refused(exc):
-            return False
-        raise
+    except NoHostAvailable:
+        return False
     cluster.shutdown()
     return True
 
