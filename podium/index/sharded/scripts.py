@@ -3,7 +3,7 @@ shard. Each lives in `lua/<name>.lua`, which says what its KEYS and ARGV are and
 returns; the package docstring says how they fit together.
 
 A script is its helpers' files, then its own, as `PARTS` lists them (helpers define
-local functions: `count_lt.lua`, `groups.lua`, `raise_changes.lua`, `place_of.lua`,
+local functions: `count_lt.lua`, `segment_counts.lua`, `groups.lua`, `raise_changes.lua`, `place_of.lua`,
 `changes.lua`, `each.lua`). The files are read when the index is built (`source`, once a
 process), never at import.
 
@@ -30,7 +30,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "apply_single": ("count_lt", "groups", "raise_changes", "apply_single"),
     "changed": ("raise_changes", "changed"),
     # the mover and the board's lock
-    "counts": ("count_lt", "counts"),
+    "counts": ("count_lt", "segment_counts", "counts"),
     "tail": ("count_lt", "tail"),
     "place": ("count_lt", "place"),
     "live_leases": ("live_leases",),
@@ -40,7 +40,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     # the reconciler's repair
     "record": ("groups", "record"),
     # the reads
-    "counts_and_places": ("count_lt", "counts_and_places"),
+    "counts_and_places": ("count_lt", "segment_counts", "counts_and_places"),
     "groups_before": ("count_lt", "groups_before"),
     "entry_home": ("count_lt", "place_of", "changes", "entry_home"),
     "shard_counts": ("count_lt", "place_of", "shard_counts"),
