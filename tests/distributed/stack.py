@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,12 +68,23 @@ def stack_settings() -> Settings:
     return Settings.from_env(DIST_ENV)
 
 
-def cassandra_cluster(**kwargs: Any) -> Any:
-    """A driver `Cluster` of the local stack's Cassandra, logged in as Podium's role."""
+def eventually(check: Any, timeout_s: float = 30.0) -> Any:
+    """`check()` again and again until it is truthy or the time is up; its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def cassandra_cluster(*, login: tuple[str, str] | None = None, **kwargs: Any) -> Any:
+    """A driver `Cluster` of the local stack's Cassandra, logged in as Podium's role (or as
+    `login`, a user and password)."""
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import Cluster
 
-    auth = stack_settings().cassandra_auth
+    auth = login or stack_settings().cassandra_auth
     return Cluster(["127.0.0.1"], auth_provider=PlainTextAuthProvider(*auth) if auth else None, **kwargs)
 
 

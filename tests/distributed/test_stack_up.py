@@ -8,30 +8,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.distributed.stack import ROOT
+from tests.distributed.stack import ROOT, cassandra_cluster, eventually
 
 pytestmark = pytest.mark.distributed
 
 SECRETS = ROOT / "var" / "secrets.toml"
 
 
-def can_log_in(user: str, password: str) -> bool:
-    from cassandra.auth import PlainTextAuthProvider
-    from cassandra.cluster import Cluster, NoHostAvailable
+def cluster_as(user: str, password: str) -> Any:
     from cassandra.policies import RoundRobinPolicy
 
-    cluster = Cluster(
-        ["127.0.0.1"],
-        protocol_version=4,
-        auth_provider=PlainTextAuthProvider(user, password),
-        load_balancing_policy=RoundRobinPolicy(),
-    )
+    return cassandra_cluster(login=(user, password), protocol_version=4, load_balancing_policy=RoundRobinPolicy())
+
+
+def can_log_in(user: str, password: str) -> bool:
+    from cassandra.cluster import NoHostAvailable
+
+    cluster = cluster_as(user, password)
     try:
         cluster.connect()
         return True
@@ -39,14 +38,6 @@ def can_log_in(user: str, password: str) -> bool:
         return False
     finally:
         cluster.shutdown()
-
-
-def eventually(check: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
-    """Logins are cached by Cassandra for a moment (credentials_validity): poll."""
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
-        time.sleep(0.5)
 
 
 def stack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -67,28 +58,20 @@ def secrets(running_stack: None) -> Iterator[dict[str, str]]:
 
 
 def test_stack_up_finishes_the_logins_an_interrupted_up_left_undone(secrets: dict[str, str]) -> None:
-    from cassandra.auth import PlainTextAuthProvider
-    from cassandra.cluster import Cluster
-    from cassandra.policies import RoundRobinPolicy
-
     user, password, admin = (
         secrets["cassandra_username"],
         secrets["cassandra_password"],
         secrets["cassandra_admin_password"],
     )
-    cluster = Cluster(
-        ["127.0.0.1"],
-        protocol_version=4,
-        auth_provider=PlainTextAuthProvider("cassandra", admin),
-        load_balancing_policy=RoundRobinPolicy(),
-    )
+    cluster = cluster_as("cassandra", admin)
     try:
         session = cluster.connect()
         session.execute("ALTER ROLE cassandra WITH PASSWORD = 'cassandra'")
         session.execute(f"ALTER ROLE {user} WITH PASSWORD = 'not_set_yet'")
     finally:
         cluster.shutdown()
-    eventually(lambda: not can_log_in(user, password), "Podium's login refused")
+    # Logins are cached by Cassandra for a moment (credentials_validity): poll.
+    assert eventually(lambda: not can_log_in(user, password)), "Podium's login still accepted"
     status = stack("status", "cassandra").stdout
     assert "cannot log in" in status, status
 
@@ -96,7 +79,7 @@ def test_stack_up_finishes_the_logins_an_interrupted_up_left_undone(secrets: dic
     assert up.returncode == 0, up.stdout + up.stderr
     assert "logins checked" in up.stdout and "schema: applied" in up.stdout
 
-    eventually(lambda: can_log_in(user, password), "Podium's login accepted again")
-    eventually(lambda: not can_log_in("cassandra", "cassandra"), "the default superuser password replaced")
+    assert eventually(lambda: can_log_in(user, password)), "Podium's login still refused"
+    assert eventually(lambda: not can_log_in("cassandra", "cassandra")), "the default superuser password kept"
     status = stack("status", "cassandra").stdout
     assert "logins: ok; schema: present" in status, status

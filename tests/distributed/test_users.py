@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -20,7 +19,7 @@ from podium import names
 from podium.ingest import Ingest, Submission
 from podium.log.kafka import KafkaLog
 from podium.store.cassandra import slot_of
-from tests.distributed.stack import cassandra_cluster
+from tests.distributed.stack import cassandra_cluster, eventually
 from tests.e2e.server import PodiumProcess
 
 pytestmark = pytest.mark.distributed
@@ -33,15 +32,6 @@ def follow(url: str, frames: list[dict[str, Any]], stop: threading.Event) -> Non
                 frames.append(json.loads(line[5:]))
             if stop.is_set():
                 return
-
-
-def eventually(check: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def submit_named(board: str, user: str, score: int, name: str, metadata: str) -> None:
