@@ -95,7 +95,12 @@ class Parts:
         return WorkerServices(self.settings, tuple(self.workers.states))
 
     def api_services(
-        self, score_log: Log, keys: Keys | None, limits: tuple[RateLimiter, SubmissionCounter]
+        self,
+        score_log: Log,
+        keys: Keys | None,
+        limits: tuple[RateLimiter, SubmissionCounter],
+        *,
+        reads_replicas: bool = False,
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
         settings = self.settings
@@ -129,6 +134,7 @@ class Parts:
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
+            reads_replicas=reads_replicas,
         )
 
 
@@ -244,7 +250,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         boards = Boards(store)
         # An api alone in a region with replicas of the index reads its ranks there (docs/global.md);
         # the workers, and an api beside them, write the primaries.
-        where = read_replicas(settings) if set(roles) == {"api"} and settings.redis_read_shards else settings
+        replicas = set(roles) == {"api"} and bool(settings.redis_read_shards)
+        where = read_replicas(settings) if replicas else settings
         # Readers cache the generation record briefly; the old copy outlives that by far.
         index = GenerationalRankIndex(
             redis_rank_index(where), RedisGenerations(redis_directory(where)), read_cache_s=0.25, drop_grace_s=2.0
@@ -296,7 +303,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         keys = await open_keys(settings, store)
         if keys is not None:
             opened.push_async_callback(keys.close)
-        yield parts.api_services(score_log, keys, limits)
+        yield parts.api_services(score_log, keys, limits, reads_replicas=replicas)
 
 
 def ingest_topics(settings: Settings) -> list[str]:

@@ -69,6 +69,28 @@ class BoardConflict(Conflict):
     code = "board_exists"
 
 
+class WrongRegion(Conflict):
+    """A user's event sent through another region than the one the user enters through:
+    one user's events are ordered by their positions in one ingest log (docs/global.md)."""
+
+    code = "wrong_region"
+
+    def __init__(self, message: str, *, user_region: str) -> None:
+        super().__init__(message)
+        self.user_region = user_region
+
+
+class NotHomeRegion(PodiumError):
+    """A change of boards or of the rank index asked of an api that reads the index from its
+    region's read-only replicas: only the home region's api makes them; nothing was changed."""
+
+    code = "not_home_region"
+
+    def __init__(self, message: str, *, home_region: str) -> None:
+        super().__init__(message)
+        self.home_region = home_region
+
+
 class BackendUnavailable(PodiumError):
     """A backend (log, store, index) failed or timed out; retrying may succeed."""
 
@@ -84,7 +106,7 @@ class InvalidRecord(PodiumError):
 def public_message(exc: BaseException) -> str:
     """What an answer may say about `exc`: Podium's own words about the request, never a
     driver's (hosts, addresses, queries) nor a traceback. The log keeps those."""
-    if isinstance(exc, InvalidInput | NotFound | Conflict | ScoreRuleBroken | Unauthorized | Forbidden):
+    if isinstance(exc, InvalidInput | NotFound | Conflict | ScoreRuleBroken | Unauthorized | Forbidden | NotHomeRegion):
         return exc.message
     if isinstance(exc, BackendUnavailable):
         return "a backend is unavailable; try again shortly"

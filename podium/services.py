@@ -53,6 +53,9 @@ class ApiServices:
     # Request rates and submissions per user a minute (podium/limits/).
     rate_limiter: RateLimiter
     submission_counter: SubmissionCounter
+    # The rank index is read from this region's read-only replicas (docs/global.md): changes
+    # of boards and of the index are the home region's api's (podium/api/regions.py).
+    reads_replicas: bool = False
 
     @property
     def standings(self) -> Standings:

@@ -18,6 +18,7 @@ from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.openapi_auth import secure
 from podium.api.rate_limits import RateLimits
+from podium.api.regions import home_only
 from podium.api.responses import json_response
 from podium.bootstrap import ROLES, open_api
 from podium.metrics import metrics_endpoint
@@ -29,16 +30,17 @@ async def openapi(request: Request) -> Response:
 
 
 # Each route's handler is wrapped in what it needs (api/auth.py): `read` (a key of any
-# scope, or none on a public board), `write`, `admin`; the rest is public.
+# scope, or none on a public board), `write`, `admin`; the rest is public. `home_only`: changes of
+# boards and of the rank index, which an api reading from its region's replicas refuses (api/regions.py).
 ROUTES = [
     # Submissions first: the router tries routes in order, and these are most requests.
     Route("/v1/boards/{board}/scores", write(scores.submit_score), methods=["POST"]),
     Route("/v1/boards/{board}/scores/batch", write(scores.submit_batch), methods=["POST"]),
     Route("/v1/boards", read(boards.list_boards), methods=["GET"]),
-    Route("/v1/boards/{board}", admin(boards.put_board), methods=["PUT"]),
+    Route("/v1/boards/{board}", admin(home_only(boards.put_board)), methods=["PUT"]),
     Route("/v1/boards/{board}", read(boards.get_board), methods=["GET"]),
-    Route("/v1/boards/{board}", admin(boards.patch_board), methods=["PATCH"]),
-    Route("/v1/boards/{board}", admin(boards.delete_board), methods=["DELETE"]),
+    Route("/v1/boards/{board}", admin(home_only(boards.patch_board)), methods=["PATCH"]),
+    Route("/v1/boards/{board}", admin(home_only(boards.delete_board)), methods=["DELETE"]),
     Route("/v1/boards/{board}/top", read(reads.top), methods=["GET"]),
     Route("/v1/boards/{board}/range", read(reads.score_range), methods=["GET"]),
     Route("/v1/boards/{board}/count", read(reads.score_count), methods=["GET"]),
@@ -60,9 +62,9 @@ ROUTES = [
     Route("/v1/users/{user_id}", write(users.forget), methods=["DELETE"]),
     Route("/v1/users/{user_id}/export", write(users.export), methods=["GET"]),
     Route("/v1/admin/boards/{board}/buckets", admin(routes.buckets), methods=["GET"]),
-    Route("/v1/admin/reconcile", admin(routes.reconcile), methods=["POST"]),
-    Route("/v1/admin/rebuild", admin(admin_jobs.start_rebuild), methods=["POST"]),
-    Route("/v1/admin/replay", admin(admin_jobs.start_replay), methods=["POST"]),
+    Route("/v1/admin/reconcile", admin(home_only(routes.reconcile)), methods=["POST"]),
+    Route("/v1/admin/rebuild", admin(home_only(admin_jobs.start_rebuild)), methods=["POST"]),
+    Route("/v1/admin/replay", admin(home_only(admin_jobs.start_replay)), methods=["POST"]),
     Route("/v1/admin/jobs/{job_id}", admin(admin_jobs.get_job), methods=["GET"]),
     Route("/healthz", routes.healthz, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

@@ -20,9 +20,11 @@ from podium.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotHomeRegion,
     PodiumError,
     ScoreRuleBroken,
     Unauthorized,
+    WrongRegion,
     public_message,
 )
 
@@ -35,6 +37,8 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    # RFC 9110's Misdirected Request: this server cannot answer for it; the home region's can.
+    (NotHomeRegion, 421),
     (ScoreRuleBroken, 422),
     (BackendUnavailable, 503),
 ]
@@ -48,9 +52,13 @@ def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
 
 def details(exc: PodiumError) -> dict[str, Any]:
     """What an error says beyond its code and message: the rule a submission broke, and
-    in a batch the first breaking item."""
+    in a batch the first breaking item; the region to send it to instead."""
     if isinstance(exc, ScoreRuleBroken):
         return {"rule": exc.rule} | ({"index": exc.index} if exc.index is not None else {})
+    if isinstance(exc, NotHomeRegion):
+        return {"home_region": exc.home_region}
+    if isinstance(exc, WrongRegion):
+        return {"user_region": exc.user_region}
     return {}
 
 

@@ -126,6 +126,8 @@ SCHEMAS: dict[str, Any] = {
                     "message": {"type": "string"},
                     "rule": {"type": "string", "description": "score_rule: the rule broken"},
                     "index": {"type": "integer", "description": "score_rule in a batch: the first breaking item"},
+                    "home_region": {"type": "string", "description": "not_home_region: the region whose api does it"},
+                    "user_region": {"type": "string", "description": "wrong_region: where the user enters"},
                 },
             }
         },

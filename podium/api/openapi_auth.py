@@ -1,5 +1,6 @@
 """API keys in the OpenAPI document: the bearer scheme, and each operation's security and
-401/403 answers, read off the routes' guards (api/auth.py), so the two cannot disagree."""
+401/403 answers, read off the routes' guards (api/auth.py), so the two cannot disagree; and
+the 421 of the operations only the home region's api makes (api/regions.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ SCHEME = {
 }
 UNAUTHORIZED = answer("No API key, or an unknown or revoked one (header WWW-Authenticate: Bearer)", "Error")
 FORBIDDEN = answer("The API key's scope does not allow this", "Error")
+NOT_HOME_REGION = answer(
+    "This api reads ranks from its region's replicas: send it to the home region's api "
+    "(`not_home_region`, `home_region`); nothing was changed",
+    "Error",
+)
 
 
 def secure(doc: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str, Any]:
@@ -33,6 +39,8 @@ def secure(doc: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str, Any]:
             operation = doc["paths"].get(route.path, {}).get(method.lower())
             if operation is None:
                 continue
+            if getattr(route.endpoint, "home_only", False):
+                operation["responses"]["421"] = NOT_HOME_REGION
             if access is None:
                 operation["security"] = []  # public
                 continue

@@ -127,12 +127,20 @@ def parse_state(raw: bytes | str) -> tuple[int, bool, str, int, LogPosition]:
     return s.version, not s.in_sets, s.member, s.total, s.position
 
 
+class ReadOnlyReplica(BackendUnavailable):
+    """A write reached a replica: a region's read-only copy of the index (docs/global.md), or a
+    primary Sentinel has just demoted (then a retry finds the new one)."""
+
+
 async def call(op: Callable[[], Awaitable[T]]) -> T:
-    """Run one Redis operation; a lost or timed-out connection becomes BackendUnavailable."""
+    """Run one Redis operation; a lost or timed-out connection becomes BackendUnavailable, a
+    write refused by a replica (READONLY) ReadOnlyReplica."""
     import redis.exceptions
 
     try:
         return await op()
+    except redis.exceptions.ReadOnlyError as exc:
+        raise ReadOnlyReplica(f"redis: a read-only replica refused a write: {exc}") from exc
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         raise BackendUnavailable(f"redis: {exc}") from exc
 

@@ -1,6 +1,6 @@
 """The global layout on the real stack (docs/global.md): the home db-worker applies a
 score MirrorMaker 2 copied from another region's ingest topic, and an api away from home
-reads ranks from the Redis replicas."""
+reads ranks from the Redis replicas and leaves changes of boards and of the index to home."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from podium.codec import encode_score, log_key
 from podium.log.kafka import KafkaLog
 from podium.settings import Settings
 from tests.distributed.hops import topic_records
+from tests.distributed.stack import eventually
 
 pytestmark = pytest.mark.distributed
 
@@ -52,12 +53,52 @@ def test_a_score_mirrored_home_from_another_region_is_ranked(dist_settings: Sett
     assert orjson.loads(value)["region"] == "us"
 
 
+def replica_urls(settings: Settings) -> tuple[str, list[tuple[str, int]]]:
+    """The stack's replicas of the rank shards, as `redis_read_shards` names them, and where they are."""
+    sentinel = Sentinel(settings.redis_sentinel_list, sentinel_kwargs=settings.redis_auth)
+    replicas = [sentinel.discover_slaves(name)[0] for name in settings.redis_shard_list]
+    return ",".join(f"redis://{host}:{port}/0" for host, port in replicas), [(h, int(p)) for h, p in replicas]
+
+
+def test_an_api_reading_replicas_refuses_changes_of_boards_and_index_naming_home(
+    dist_settings: Settings, board_name: str
+) -> None:
+    """Each change a replica could not take is a 421 naming the home region, and changes
+    nothing: before, deleting a board took it out of the store and then answered Redis's
+    READONLY as a 503, its ranks left behind."""
+    urls, _ = replica_urls(dist_settings)
+    away = dataclasses.replace(dist_settings, region="eu", home_region="us", redis_read_shards=urls)
+    with TestClient(create_app(dist_settings)) as home:  # the workers too: wait=true below
+        assert home.put(f"/v1/boards/{board_name}", json={}).status_code == 201
+        assert home.post(f"/v1/boards/{board_name}/scores?wait=true", json={"user_id": "ada", "score": 30}).is_success
+        with TestClient(create_app(away, ["api"])) as client:
+            for method, path, body in (
+                ("DELETE", f"/v1/boards/{board_name}", None),
+                ("PATCH", f"/v1/boards/{board_name}", {"keep_periods": 3}),
+                ("PUT", f"/v1/boards/{board_name}-new", {}),
+                ("POST", "/v1/admin/rebuild", {"board": board_name}),
+                ("POST", "/v1/admin/replay", {"from": 0}),
+                ("POST", "/v1/admin/reconcile", {"boards": [board_name]}),
+            ):
+                answer = client.request(method, path, json=body)
+                assert answer.status_code == 421, (method, path, answer.text)
+                error = answer.json()["error"]
+                assert error["code"] == "not_home_region" and error["home_region"] == "us", error
+                assert "'us'" in error["message"] and "READONLY" not in answer.text
+            # Reads go on: the board and its ranks are all there, from the replicas.
+            found = eventually(lambda: client.get(f"/v1/boards/{board_name}/users/ada").json().get("rank"))
+            assert found == 1
+            assert client.get(f"/v1/boards/{board_name}").json()["keep_periods"] == 7
+        # Nothing changed: the board is still served at home, and none was made.
+        assert home.get(f"/v1/boards/{board_name}/top").json()["entries"][0]["user_id"] == "ada"
+        assert home.get(f"/v1/boards/{board_name}-new").status_code == 404
+        assert home.delete(f"/v1/boards/{board_name}").status_code == 204  # at home it is done
+
+
 def test_an_api_away_from_home_reads_ranks_from_the_replicas(
     distributed_processes: object, dist_settings: Settings, board_name: str
 ) -> None:
-    sentinel = Sentinel(dist_settings.redis_sentinel_list, sentinel_kwargs=dist_settings.redis_auth)
-    replicas = [sentinel.discover_slaves(name)[0] for name in dist_settings.redis_shard_list]
-    urls = ",".join(f"redis://{host}:{port}/0" for host, port in replicas)
+    urls, replicas = replica_urls(dist_settings)
     away = dataclasses.replace(dist_settings, region="eu", home_region="us", redis_read_shards=urls)
     with TestClient(create_app(dist_settings, ["api"])) as home:
         assert home.put(f"/v1/boards/{board_name}", json={}).status_code == 201
@@ -73,4 +114,4 @@ def test_an_api_away_from_home_reads_ranks_from_the_replicas(
         read_from = [
             (c.connection_pool.connection_kwargs["host"], c.connection_pool.connection_kwargs["port"]) for c in shards
         ]
-        assert read_from == [(host, int(port)) for host, port in replicas]
+        assert read_from == replicas

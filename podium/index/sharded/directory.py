@@ -21,7 +21,7 @@ from podium.domain.boards import Board, Order, Tie
 from podium.domain.buckets import BucketMap, SplitPolicy
 from podium.domain.ordering import SortKey, tie_width
 from podium.errors import BackendUnavailable
-from podium.index.redis import MEMBERS_OF, call, wait_for_replicas
+from podium.index.redis import MEMBERS_OF, ReadOnlyReplica, call, wait_for_replicas
 from podium.index.script_runner import ScriptRunner
 from podium.index.sharded.read_steps import Maps, Trimmed, bound
 from podium.index.sharded.scripts import source
@@ -131,7 +131,14 @@ class Directory:
                 map_key = names.bucket_map_key(board)
                 if not await call(lambda: self._shards[guess].exists(map_key)):
                     return None
-            await call(lambda: directory.hsetnx(names.homes_key(), board, guess))
+                try:
+                    await call(lambda: directory.hsetnx(names.homes_key(), board, guess))
+                except ReadOnlyReplica:
+                    # A region's replicas (docs/global.md): shard 0's has not caught up with the
+                    # home the writer recorded before it made the map found here. Not cached.
+                    return guess
+            else:
+                await call(lambda: directory.hsetnx(names.homes_key(), board, guess))
             raw = await call(lambda: directory.hget(names.homes_key(), board))
         home = int(raw if raw is not None else guess)
         if home >= len(self._shards):
