@@ -116,6 +116,7 @@ class Parts:
             friends,
             ranks,
             wait_timeout_s=settings.wait_timeout_s,
+            region=settings.region,
         )
         rate_limiter, submission_counter = limits
         return ApiServices(
@@ -274,7 +275,12 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
             opened.push_async_callback(consumer.close)
             db_worker = DbWorker(
-                consumer, store, boards, DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s)
+                consumer,
+                store,
+                boards,
+                DbWorkerSettings(
+                    idempotency_window_s=settings.idempotency_window_s, topic_regions=topic_regions(settings)
+                ),
             )
         if "rank-worker" in roles:
             feed = DebeziumChangeFeed(
@@ -312,6 +318,18 @@ def ingest_topics(settings: Settings) -> list[str]:
     two topics do not order one user's events (docs/global.md)."""
     others = [r for r in settings.region_list if r != settings.region] if settings.is_home else []
     return [names.INGEST_TOPIC, *map(names.mirrored_ingest_topic, others)]
+
+
+def topic_regions(settings: Settings) -> dict[str, str]:
+    """The region each of the home db-worker's ingest topics carries, where it reads more than
+    one: recorded with every user's total, so that one user enters through one region only.
+    One topic (one region): none is recorded, and a deployment that adds regions later finds
+    its totals free to take the region their next event comes through."""
+    topics = ingest_topics(settings)
+    if len(topics) == 1:
+        return {}
+    others = [r for r in settings.region_list if r != settings.region]
+    return {names.INGEST_TOPIC: settings.region} | {names.mirrored_ingest_topic(r): r for r in others}
 
 
 def read_replicas(settings: Settings) -> Settings:

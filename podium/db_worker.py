@@ -6,7 +6,10 @@ Exactly once, because:
 - an idempotency key applied on the same board within the window is not applied
   again (a client retry), though it still produces a new version so that the
   retry's `wait=true` returns;
-- the consumer offset is committed only after the store write is durable.
+- the consumer offset is committed only after the store write is durable;
+- one user's events on a board all come through one region's log (docs/global.md): the
+  region the first came through is recorded with the total, and an event from another is
+  refused (counted `wrong_region`, logged), since its position does not compare.
 
 Cheap, because the worker owns its partitions' users: it keeps the totals it wrote
 (podium/known_totals.py) and reads the store only for users it has not seen in the
@@ -18,14 +21,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from podium import metrics
 from podium.boards import Boards
 from podium.codec import decode_event
 from podium.domain.boards import Board
-from podium.domain.totals import Event, ScoreSubmitted, Total, UserHidden, apply_event, is_redelivery
+from podium.domain.totals import (
+    Event,
+    ScoreSubmitted,
+    Total,
+    UserHidden,
+    apply_event,
+    entered_elsewhere,
+    is_redelivery,
+)
 from podium.errors import InvalidRecord
 from podium.known_totals import MAX_USERS, KnownTotals
 from podium.log.base import LogConsumer, LogRecord
@@ -46,6 +57,11 @@ class DbWorkerSettings:
     # before its consumer hears of the rebalance: it forgets what it knew. Under the
     # consumer's session time-out (10 s).
     known_for_s: float = 5.0
+    # The region each ingest topic's records entered through, where this worker reads several
+    # (home, with regions: `scores.ingest` is home's, `eu.scores.ingest` eu's): recorded with
+    # each user's first total and checked for every later event. Empty (one region): no region
+    # is recorded nor checked.
+    topic_regions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -55,6 +71,7 @@ class BatchResult:
     redelivered: int = 0
     duplicate_keys: int = 0
     invalid: int = 0
+    wrong_region: int = 0
 
 
 class DbWorker:
@@ -135,6 +152,22 @@ class DbWorker:
         new_keys: dict[IdempotencyKey, AppliedKey] = {}
         now_us = time.time_ns() // 1000
         for record, event, boards in targets:
+            region = self._settings.topic_regions.get(record.topic, "")
+            users_here = [(b.name, event.user_id) for b in boards]
+            entered = [entered_elsewhere(written.get(u, current.get(u)), region) for u in users_here]
+            if any(entered):
+                result.wrong_region += 1  # never applied: no new version, no idempotency key
+                log.warning(
+                    "refused an event from another region than its user's",
+                    extra={
+                        "board": event.board,
+                        "user": event.user_id,
+                        "region": region,
+                        "user_region": next(r for r in entered if r),
+                        "position": str(record.position),
+                    },
+                )
+                continue
             # A store that cannot write atomically may have written some windows before a
             # crash: the record is a redelivery only where its total is written already.
             boards = [
@@ -161,7 +194,9 @@ class DbWorker:
             for board in boards:
                 user = (board.name, event.user_id)
                 before = written.get(user, current.get(user))
-                written[user] = apply_event(board, before, event, record.position, duplicate_key=duplicate)
+                written[user] = apply_event(
+                    board, before, event, record.position, duplicate_key=duplicate, region=region
+                )
         if written:
             try:
                 await self._store.write_totals(list(written.values()), list(new_keys.values()))
@@ -173,12 +208,13 @@ class DbWorker:
             self._known.remember([t for user, t in current.items() if user not in written])
             self._known.remember(list(written.values()))
         result.written = len(written)
-        applied = result.records - result.redelivered - result.duplicate_keys - result.invalid
+        applied = result.records - result.redelivered - result.duplicate_keys - result.invalid - result.wrong_region
         for outcome, count in (
             ("applied", applied),
             ("redelivered", result.redelivered),
             ("duplicate_key", result.duplicate_keys),
             ("invalid", result.invalid),
+            ("wrong_region", result.wrong_region),
         ):
             if count:
                 metrics.DB_WORKER_RECORDS.labels(outcome).inc(count)

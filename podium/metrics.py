@@ -10,7 +10,7 @@ SUBMISSIONS = Counter("podium_submissions_total", "Scores accepted by the api (a
 REQUESTS = Counter("podium_http_requests_total", "HTTP answers", ["method", "route", "status"])
 DB_WORKER_RECORDS = Counter(
     "podium_db_worker_records_total", "Log records handled by the db-worker", ["outcome"]
-)  # outcome: applied, redelivered, duplicate_key, invalid
+)  # outcome: applied, redelivered, duplicate_key, invalid, wrong_region (docs/global.md)
 RANK_WORKER_CHANGES = Counter(
     "podium_rank_worker_changes_total", "Change events handled by the rank-worker", ["outcome"]
 )  # outcome: applied, stale

@@ -21,10 +21,12 @@ from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.friends import Friends
 from podium.ingest import Ingest
+from podium.regions import check_entered
 from podium.social.base import SocialIndex
 from podium.standings import Standings
 from podium.store.base import Store
 from podium.visibility import Visibility
+from podium.windows import now_us, period_boards_of
 
 log = logging.getLogger("podium.users")
 
@@ -57,6 +59,7 @@ class Users:
         standings: Standings,
         *,
         wait_timeout_s: float,
+        region: str = "",
     ) -> None:
         self._store = store
         self._social = social
@@ -66,15 +69,19 @@ class Users:
         self._friends = friends
         self._standings = standings
         self._wait_timeout_s = wait_timeout_s
+        self._region = region  # this api's: a user entering through another is refused (podium/regions.py)
 
     async def hide(self, board: Board, user_id: str, hidden: bool) -> bool:
         """Ban the user from others' view of the board (or lift the ban); True once visible."""
+        await check_entered(self._store, [(b.name, user_id) for b in period_boards_of(board, now_us())], self._region)
         return await self._wait(board, user_id, await self._ingest.hide(board.name, user_id, hidden))
 
     async def forget(self, user_id: str) -> Forgotten:
         """Remove the user from every board it has a total on and from every friend list,
         its own included. Safe to repeat: a retry after a failure finishes the job."""
-        boards, unknown = await self._known_boards(await self._store.user_boards(user_id))
+        names = await self._store.user_boards(user_id)
+        await check_entered(self._store, [(name, user_id) for name in names], self._region)  # before any change
+        boards, unknown = await self._known_boards(names)
         for name in unknown:
             log.warning("privacy delete: board not known to the pipeline", extra={"board": name, "user": user_id})
         # Every removal durable in the log first: whatever fails after, they will be applied.
@@ -124,4 +131,5 @@ def entry_json(t: Total) -> dict[str, Any]:
         "display_name": t.display_name or None,
         "metadata": orjson.loads(t.metadata) if t.metadata else None,
         "updated_at_us": t.updated_at_us,
+        "region": t.region or None,  # the region the user enters the board through (docs/global.md)
     }

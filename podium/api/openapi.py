@@ -105,6 +105,11 @@ RULES = {
     },
 }
 RULE_BROKEN = answer("A board's score rule was broken (error.rule names it); nothing was applied", "Error")
+WRONG_REGION = answer(
+    "wait=true: a user enters this board through another region (error.user_region): refused before anything "
+    "was appended, or found refused at home when the wait ran out",
+    "Error",
+)
 RATE_LIMITED = {
     **answer("Over a rate limit (per key or per client address)", "Error"),
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait"}},
@@ -393,6 +398,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
                         "200": answer("Visible (wait=true)", "Result"),
+                        "409": WRONG_REGION,
                         "422": RULE_BROKEN,
                         **ERRORS,
                     },
@@ -408,6 +414,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
                         "200": answer("Visible (wait=true)", "Results"),
+                        "409": WRONG_REGION,
                         "422": RULE_BROKEN,
                         **ERRORS,
                     },

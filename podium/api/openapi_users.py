@@ -54,6 +54,7 @@ SCHEMAS: dict[str, Any] = {
                         "display_name",
                         "metadata",
                         "updated_at_us",
+                        "region",
                         "rank",
                     ],
                     "properties": {
@@ -66,6 +67,11 @@ SCHEMAS: dict[str, Any] = {
                         "display_name": {"type": ["string", "null"]},
                         "metadata": {"description": "The JSON the game stored with the score, or null"},
                         "updated_at_us": {"type": "integer", "description": "When the last change was submitted"},
+                        "region": {
+                            "type": ["string", "null"],
+                            "description": "The region the user's events on this board enter through (its first "
+                            "event's; docs/global.md); null with one region",
+                        },
                         "rank": {
                             "type": ["integer", "null"],
                             "minimum": 1,

@@ -11,12 +11,16 @@ from podium.api.context import board_of, services, user_of
 from podium.api.requests import check_id, fields, read_json
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
+from podium.regions import check_entered
+from podium.windows import now_us, period_boards_of
 
 
 async def delete_user(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     user_id = user_of(request)
+    stored = [(b.name, user_id) for b in period_boards_of(board, now_us())]
+    await check_entered(svc.store, stored, svc.settings.region)  # one region per user (podium/regions.py)
     # Through the log, so the removal is ordered after the user's earlier submissions.
     position = await svc.ingest.remove(board.name, user_id)
     await svc.visibility.wait(board, user_id, position, svc.settings.wait_timeout_s)

@@ -22,6 +22,7 @@ from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
 from podium.ingest import Submission
+from podium.regions import check_entered, refuse_elsewhere
 from podium.services import ApiServices
 from podium.windows import default_window, period_boards_of
 
@@ -106,13 +107,16 @@ async def submit_score(request: Request) -> Response:
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
     sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
-    await enforce(svc, board, [sub], batch=False)
     before = await previous(svc, board, [sub.user_id]) if wait else {}
+    await enforce(svc, board, [sub], batch=False)
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
         return json_response({"accepted": True}, 202)
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
-    return json_response(result) if result is not None else not_visible()
+    if result is None:
+        await refused_meanwhile(svc, board, [sub.user_id])
+        return not_visible()
+    return json_response(result)
 
 
 async def submit_batch(request: Request) -> Response:
@@ -126,14 +130,15 @@ async def submit_batch(request: Request) -> Response:
     if len(items) > svc.settings.max_batch:
         raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
     parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
-    await enforce(svc, board, parsed, batch=True)
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
+    await enforce(svc, board, parsed, batch=True)
     stamped = await svc.ingest.submit_timed(parsed)
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)
     submitted = [(s.user_id, p, at) for s, (p, at) in zip(parsed, stamped, strict=True)]
     results = await visible_results(svc, board, submitted, before)
     if any(r is None for r in results):
+        await refused_meanwhile(svc, board, [s.user_id for s in parsed])
         return not_visible()
     return json_response({"results": results})
 
@@ -150,14 +155,25 @@ def window_boards(board: Board, at_us: int) -> list[tuple[str, Board]]:
 async def previous(svc: ApiServices, board: Board, users: list[str]) -> Before:
     """Each user's entry and stored total in each window just before the submission: what
     the answer compares with. (Another submission for the same user racing this one may
-    land in between; then "previous" is what this one was compared against, not the last.)"""
+    land in between; then "previous" is what this one was compared against, not the last.)
+    A user who enters the board through another region is refused here, nothing appended
+    (409 `wrong_region`, podium/regions.py): its totals are read anyway."""
     unique = sorted(set(users))
     found: Before = {}
     for spec, stored in window_boards(board, windows.now_us()):
         entries = await svc.standings.entries(stored, unique)
         totals = await svc.store_totals(stored, unique)
+        refuse_elsewhere(totals.values(), svc.settings.region)
         found |= {(u, spec): (e, totals.get(u)) for u, e in zip(unique, entries, strict=True)}
     return found
+
+
+async def refused_meanwhile(svc: ApiServices, board: Board, users: list[str]) -> None:
+    """A submission that did not become visible may have been refused at home: its user's
+    first event, through another region, was applied just before it (the race `previous`
+    cannot see). Then it is a 409 `wrong_region` after all, not a 202."""
+    stored = [(b.name, u) for b in period_boards_of(board, windows.now_us()) for u in sorted(set(users))]
+    await check_entered(svc.store, stored, svc.settings.region)
 
 
 async def visible_results(

@@ -38,9 +38,10 @@ TYPES: dict[str, type] = {
     "hidden": bool,
     "display_name": str,
     "metadata": str,
+    "region": str,
 }  # the others are integers
 # Columns added after the first schema: a row written before them carries none.
-OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata")
+OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata", "region")
 
 
 def parse_envelope(value: bytes) -> Total | None:

@@ -77,6 +77,9 @@ class Total:
     hidden: bool = False  # shadow-banned: kept, but ranked for no one else
     display_name: str = ""
     metadata: str = ""  # compact JSON text, "" for none
+    # The region the user's events on this board enter through: its first event's, kept for
+    # good (docs/global.md). "" for a total written before regions were recorded.
+    region: str = ""
 
     @property
     def ranked(self) -> bool:
@@ -97,6 +100,16 @@ def is_redelivery(current: Total | None, position: LogPosition) -> bool:
     )
 
 
+def entered_elsewhere(current: Total | None, region: str) -> str | None:
+    """The region the user enters this board through, if it is not `region`: an event from
+    `region` must be refused. Positions in two regions' logs do not compare, so a later event
+    could pass for a redelivery of an earlier one (is_redelivery) and be lost; one region per
+    user keeps them in one log. A total or an event of unknown region ("") is not refused."""
+    if current is None or not current.region or not region or current.region == region:
+        return None
+    return current.region
+
+
 def apply_event(
     board: Board,
     current: Total | None,
@@ -104,9 +117,11 @@ def apply_event(
     position: LogPosition,
     *,
     duplicate_key: bool = False,
+    region: str = "",
 ) -> Total:
     """The user's total on `board` after `event` (`board` may be one of the event's board's
-    window periods); the caller has ruled out redelivery.
+    window periods), which entered through `region`; the caller has ruled out redelivery and
+    another region (entered_elsewhere).
 
     Every applied event produces a new version, even one that leaves the total as
     it was (a worse score on a `best` board, a retried idempotency key): the new
@@ -114,19 +129,25 @@ def apply_event(
     event has been processed and is visible.
     """
     version = current.version + 1 if current is not None else 1
+    # The first region recorded stays the user's, through removals too: positions stay compared.
+    region = current.region if current is not None and current.region else region
     now = event.submitted_at_us
     live = current if current is not None and not current.removed else None
     hidden = current.hidden if current is not None else False  # a ban outlives a removal
     if isinstance(event, UserHidden):
         if current is None:  # banned before any score: the ban waits for the first one
-            return Total(board.name, event.user_id, 0, version, now, position, True, now, hidden=event.hidden)
-        return replace(current, version=version, position=position, updated_at_us=now, hidden=event.hidden)
+            return Total(
+                board.name, event.user_id, 0, version, now, position, True, now, hidden=event.hidden, region=region
+            )
+        return replace(
+            current, version=version, position=position, updated_at_us=now, hidden=event.hidden, region=region
+        )
     if isinstance(event, UserRemoved):
-        return Total(board.name, event.user_id, 0, version, now, position, True, now, hidden=hidden)
+        return Total(board.name, event.user_id, 0, version, now, position, True, now, hidden=hidden, region=region)
     if duplicate_key:
         if current is None:
-            return Total(board.name, event.user_id, 0, version, now, position, True, now)
-        return replace(current, version=version, position=position, updated_at_us=now)
+            return Total(board.name, event.user_id, 0, version, now, position, True, now, region=region)
+        return replace(current, version=version, position=position, updated_at_us=now, region=region)
     operator = event.operator or board.operator
     before = (live.total, live.subscore) if live is not None else None
     new_total, new_sub = combine(board, operator, before, event.score, event.subscore)
@@ -147,6 +168,7 @@ def apply_event(
         hidden,
         event.display_name if event.display_name is not None else (live.display_name if live else ""),
         event.metadata if event.metadata is not None else (live.metadata if live else ""),
+        region,
     )
 
 

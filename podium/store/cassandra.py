@@ -44,6 +44,7 @@ ADDED_COLUMNS = {
         "hidden boolean",
         "display_name text",
         "metadata text",
+        "region text",
     ],
 }
 
@@ -58,7 +59,7 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.TOTALS_TABLE} ("
         "board text, slot int, user_id text, total bigint, version bigint, reached_at_us bigint, "
         "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
-        "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, "
+        "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, region text, "
         "PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
         # Which boards a user has a total on: a privacy request's delete and export find them here.
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.USER_BOARDS_TABLE} "

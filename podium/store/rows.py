@@ -25,6 +25,7 @@ COLUMNS = (
     "hidden",
     "display_name",
     "metadata",
+    "region",
 )
 TOTAL_COLUMNS = ", ".join(COLUMNS)
 
@@ -35,7 +36,7 @@ PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
 def total_from_row(row: Sequence[Any]) -> Total:
     board, user_id, total, version, reached, partition, offset, removed, updated, *rest = row
     # Rows written before a column existed read it as NULL: the column's default.
-    sub, best, hidden, name, metadata = (list(rest) + [None] * 5)[:5]
+    sub, best, hidden, name, metadata, region = (list(rest) + [None] * 6)[:6]
     return Total(
         board,
         user_id,
@@ -50,6 +51,7 @@ def total_from_row(row: Sequence[Any]) -> Total:
         bool(hidden),
         name or "",
         metadata or "",
+        region or "",
     )
 
 
@@ -70,6 +72,7 @@ def row_from_total(t: Total) -> tuple[Any, ...]:
         t.hidden,
         t.display_name,
         t.metadata,
+        t.region,
     )
 
 

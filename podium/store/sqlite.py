@@ -30,6 +30,7 @@ ADDED_COLUMNS = {
         "hidden INTEGER NOT NULL DEFAULT 0",
         "display_name TEXT NOT NULL DEFAULT ''",
         "metadata TEXT NOT NULL DEFAULT ''",
+        "region TEXT NOT NULL DEFAULT ''",
     ],
 }
 ADDED_COLUMNS["changes"] = ADDED_COLUMNS["totals"]
@@ -69,6 +70,7 @@ CREATE TABLE IF NOT EXISTS totals (
     hidden INTEGER NOT NULL DEFAULT 0,
     display_name TEXT NOT NULL DEFAULT '',
     metadata TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (board, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS totals_by_user ON totals (user_id);
@@ -96,7 +98,8 @@ CREATE TABLE IF NOT EXISTS changes (
     best_total INTEGER,
     hidden INTEGER NOT NULL DEFAULT 0,
     display_name TEXT NOT NULL DEFAULT '',
-    metadata TEXT NOT NULL DEFAULT ''
+    metadata TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS friends (
     user_id TEXT NOT NULL,

@@ -2,7 +2,9 @@
 Kafka, MirrorMaker 2 (dedicated mode, exactly-once) copies `scores.ingest` to the home
 cluster (us) as `eu.scores.ingest`, and the home db-worker's consumer (the topics
 `ingest_topics` gives a home us with regions us,eu) reads every record once, in order per
-user, stamped with region eu; its commits land on the topic each record came from.
+user, stamped with region eu; its commits land on the topic each record came from. The
+home db-worker applies them, each user's total recording eu as the region it enters
+through, and refuses an eu player's score that entered through us (one region per user).
 
 Two single-node KRaft clusters and MirrorMaker 2 of the test's own (tests/distributed/
 private_kafka.py), on free ports: the shared stack is not used."""
@@ -19,13 +21,17 @@ import pytest
 
 from podium import names
 from podium.bench import free_port
-from podium.bootstrap import ingest_topics
+from podium.boards import Boards
+from podium.bootstrap import ingest_topics, topic_regions
 from podium.codec import decode_event
-from podium.domain.totals import ScoreSubmitted
+from podium.db_worker import BatchResult, DbWorker, DbWorkerSettings
+from podium.domain.boards import Board
+from podium.domain.totals import ScoreSubmitted, Total
 from podium.ingest import Ingest, Submission
 from podium.log.base import LogRecord
 from podium.log.kafka import KafkaLog, KafkaLogConsumer, ensure_topics
 from podium.settings import Settings
+from podium.store.sqlite import SqliteStore
 from tests.distributed.private_kafka import JavaProcess, ensure_jars, java_missing, kafka_clusters, mirror_maker
 
 pytestmark = pytest.mark.distributed
@@ -132,10 +138,13 @@ def test_mirror_maker_copies_a_regions_ingest_home_exactly_once(tmp_path: Path) 
         ensure_topics(us, dict.fromkeys(topics, PARTITIONS))  # as `podium schema` at home does
         brokers_s = time.monotonic() - started
 
-        async def run(mirror: JavaProcess) -> tuple[list[tuple[Submission, int]], list[LogRecord], float]:
+        async def run(mirror: JavaProcess) -> tuple[list[tuple[Submission, int]], list[LogRecord], float, Home]:
             log = KafkaLog(eu, names.INGEST_TOPIC)
             ingest = Ingest(log, region="eu")
+            home_log = KafkaLog(us, names.INGEST_TOPIC)  # home's own api's log
             consumer = KafkaLogConsumer(us, topics, names.DB_WORKER_GROUP)
+            store = SqliteStore(tmp_path / "store.db")
+            await store.open()
             try:
                 # Half while MirrorMaker 2 starts (a backlog to copy), half once it copies.
                 sent = await submit_in_eu(ingest, range(ROUNDS // 2))
@@ -144,13 +153,15 @@ def test_mirror_maker_copies_a_regions_ingest_home_exactly_once(tmp_path: Path) 
                 sent += await submit_in_eu(ingest, range(ROUNDS // 2, ROUNDS))
                 rest = await read_home(consumer, len(sent) - len(first), started + BUDGET_S, mirror)
                 await consumer.commit(first + rest)
-                return sent, first + rest, first_copy_s
+                return sent, first + rest, first_copy_s, await apply_home(consumer, store, first + rest, home_log)
             finally:
                 await consumer.close()
                 await log.close()
+                await home_log.close()
+                await store.close()
 
         with mirror_maker(tmp_path / "mm2", mm2_properties(eu, us, free_port()), clusters=["us"]) as mirror:
-            sent, records, first_copy_s = asyncio.run(run(mirror))
+            sent, records, first_copy_s, applied = asyncio.run(run(mirror))
             tail = mirror.tail(60)
         held = watermarks_and_commits(us, topics, names.DB_WORKER_GROUP)
     elapsed_s = time.monotonic() - started
@@ -180,8 +191,49 @@ def test_mirror_maker_copies_a_regions_ingest_home_exactly_once(tmp_path: Path) 
     # The consumer's commits went to the topic each record came from: all of eu.scores.ingest
     # is committed, and home's own (empty) topic has no commit borrowed from it.
     assert mirrored_committed == sum(r.position.offset + 1 for r in _last_per_partition(records))
-    assert held[names.INGEST_TOPIC] == (0, 0)
+    # Home's own topic holds the two scores home's api took, committed there by the db-worker.
+    assert held[names.INGEST_TOPIC] == (2, 2)
+
+    # The home db-worker applied eu's records once each; every eu player enters through eu.
+    assert (applied.mirrored.written, applied.mirrored.wrong_region) == (len(USERS), 0)
+    for user in USERS:
+        total = applied.totals[(BOARD, user)]
+        assert (total.total, total.region) == (sum(s.score for s, _ in sent if s.user_id == user), "eu"), user
+    # An eu player's score entering through us is refused, never applied (before, its low
+    # offset in scores.ingest passed for a redelivery of an eu record, lost without a word);
+    # a player of us's own is applied, entering through us.
+    assert applied.home.wrong_region == 1 and applied.home.records == 2
+    assert (applied.totals[(BOARD, "home-player")].total, applied.totals[(BOARD, "home-player")].region) == (7, "us")
     assert elapsed_s < BUDGET_S
+
+
+class Home:
+    """What the home db-worker did: with the mirrored records, then with home's own two."""
+
+    def __init__(self, mirrored: BatchResult, home: BatchResult, totals: dict[tuple[str, str], Total]) -> None:
+        self.mirrored, self.home, self.totals = mirrored, home, totals
+
+
+async def apply_home(
+    consumer: KafkaLogConsumer, store: SqliteStore, mirrored: list[LogRecord], home_log: KafkaLog
+) -> Home:
+    """The home db-worker (us, regions us,eu) over the records read from eu.scores.ingest, then
+    over what home's own api appends: a score of an eu player and one of a player of us's."""
+    boards = Boards(store)
+    await boards.create(Board(BOARD))
+    settings = Settings(region="us", regions="us,eu")
+    worker = DbWorker(consumer, store, boards, DbWorkerSettings(topic_regions=topic_regions(settings)))
+    applied = await worker.apply(mirrored)
+    await Ingest(home_log, region="us").submit([Submission(BOARD, USERS[0], 5), Submission(BOARD, "home-player", 7)])
+    home = BatchResult()
+    deadline = time.monotonic() + 30
+    while home.records < 2 and time.monotonic() < deadline:
+        step = await worker.run_once()  # polls, applies, commits
+        home.records += step.records
+        home.written += step.written
+        home.wrong_region += step.wrong_region
+    totals = await store.load_totals([(BOARD, u) for u in [*USERS, "home-player"]])
+    return Home(applied, home, totals)
 
 
 def _stamp(event: object) -> int:

@@ -151,6 +151,7 @@ def test_a_privacy_delete_removes_the_user_everywhere(client: TestClient, b: Boa
             "removed": True,
             "display_name": None,
             "metadata": None,
+            "region": None,  # one region: none recorded (docs/global.md)
             "rank": None,  # off the board
         }
     if settings.profile == "embedded":  # the store's own rows: the distributed test reads Cassandra's
@@ -201,6 +202,7 @@ def test_an_export_shows_everything_held_about_the_user(client: TestClient, b: B
                 "removed": False,
                 "display_name": "Ada",
                 "metadata": {"car": "red"},
+                "region": None,  # one region: none recorded (docs/global.md)
                 "rank": 1,
             },
             {
@@ -212,6 +214,7 @@ def test_an_export_shows_everything_held_about_the_user(client: TestClient, b: B
                 "removed": False,
                 "display_name": None,
                 "metadata": None,
+                "region": None,  # one region: none recorded (docs/global.md)
                 "rank": 1,  # its own view: the rank it would have
             },
         ],
