@@ -10,6 +10,7 @@ import time
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 from redis.sentinel import Sentinel
 from starlette.testclient import TestClient
 
@@ -51,6 +52,49 @@ def test_a_score_mirrored_home_from_another_region_is_ranked(dist_settings: Sett
     # The home api stamped its own region on what it accepted.
     [(_, value)] = topic_records(names.INGEST_TOPIC, board_name.encode())
     assert orjson.loads(value)["region"] == "us"
+
+
+def test_a_users_score_through_a_second_region_is_refused(dist_settings: Settings, board_name: str) -> None:
+    """One region per user on the real pipeline: kai's first score came through eu (mirrored
+    home); through us it is a 409 with wait=true, and without it a 202 the home db-worker
+    refuses, counted, kai's total untouched."""
+    home = dataclasses.replace(dist_settings, region="us", regions="us,eu")
+    prepare_distributed(home)
+    with TestClient(create_app(home)) as client:
+        assert client.put(f"/v1/boards/{board_name}", json={}).status_code == 201
+        mirrored = KafkaLog(home.kafka_bootstrap, names.mirrored_ingest_topic("eu"))
+
+        async def append() -> None:
+            record = encode_score(board_name, "kai", 40, time.time_ns() // 1000, region="eu")
+            await mirrored.append([(log_key(board_name, "kai"), record)])
+            await mirrored.close()
+
+        asyncio.run(append())
+        assert eventually(lambda: client.get(f"/v1/boards/{board_name}/users/kai").json().get("score")) == 40
+        scores = f"/v1/boards/{board_name}/scores"
+        refused = client.post(f"{scores}?wait=true", json={"user_id": "kai", "score": 5})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "wrong_region" and refused.json()["error"]["user_region"] == "eu"
+        before = wrong_region_count()
+        assert client.post(scores, json={"user_id": "kai", "score": 5}).status_code == 202
+        assert eventually(lambda: wrong_region_count() > before)
+        assert client.get(f"/v1/boards/{board_name}/users/kai").json()["score"] == 40
+        # A player of us's own enters through us.
+        assert client.post(f"{scores}?wait=true", json={"user_id": "ada", "score": 7}).status_code == 200
+        regions = {
+            user: [
+                e["region"]
+                for e in client.get(f"/v1/users/{user}/export").json()["entries"]
+                if e["board"] == board_name
+            ]
+            for user in ("kai", "ada")
+        }
+        assert regions == {"kai": ["eu"], "ada": ["us"]}
+
+
+def wrong_region_count() -> float:
+    """Events this process's db-worker refused for coming through another region than their user's."""
+    return REGISTRY.get_sample_value("podium_db_worker_records_total", {"outcome": "wrong_region"}) or 0.0
 
 
 def replica_urls(settings: Settings) -> tuple[str, list[tuple[str, int]]]:
