@@ -24,8 +24,9 @@ def refuse_elsewhere(totals: Iterable[Total | None], region: str) -> None:
         entered = entered_elsewhere(total, region)
         if total is not None and entered is not None:
             raise WrongRegion(
-                f"user {total.user_id!r} enters board {total.board!r} through region {entered!r} (its first event "
-                f"there did), and this api is region {region!r}: send the user's events to region {entered!r}'s api",
+                f"user {total.user_id!r} enters board {total.board!r} through region {entered!r} (its first "
+                f"event there did), and this api is region {region!r}: send the user's events to the api of "
+                f"region {entered!r}",
                 user_region=entered,
             )
 
