@@ -68,6 +68,20 @@ def test_the_home_db_worker_reads_every_other_regions_mirrored_ingest_topic() ->
     assert ingest_topics(away) == ["scores.ingest"]  # no db-worker outside home; its own topic only
 
 
+def test_the_home_db_worker_knows_each_topics_region_and_one_region_records_none() -> None:
+    """What one region per user is checked against (docs/global.md): the topic a record came from."""
+    from podium.bootstrap import topic_regions
+
+    env = {"PODIUM_REGION": "us", "PODIUM_HOME_REGION": "us", "PODIUM_REGIONS": "us,eu,ap"}
+    assert topic_regions(Settings.from_env(env)) == {
+        "scores.ingest": "us",
+        "eu.scores.ingest": "eu",
+        "ap.scores.ingest": "ap",
+    }
+    assert topic_regions(Settings.from_env({})) == {}
+    assert topic_regions(Settings.from_env({"PODIUM_REGION": "us", "PODIUM_REGIONS": "us"})) == {}
+
+
 @pytest.mark.parametrize(
     "env", [{"PODIUM_REGION": "EU West"}, {"PODIUM_REGIONS": "us,eu.1"}, {"PODIUM_HOME_REGION": "-"}]
 )
