@@ -285,11 +285,10 @@ class Writer(Mover, Reads):
         await call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
 
     async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
-        keys: list[str] = []
-        args: list[str | int | float] = [epoch]
-        for set_id, op, mem, score in ops:
-            keys += [names.bucket_key(board, set_id), names.bucket_fence_key(board, set_id)]
-            args += [op, mem, score]
+        sets: dict[int, int] = {}  # set id → its place among the script's sets, from 1
+        rows = [[sets.setdefault(set_id, len(sets) + 1), op, mem, str(score)] for set_id, op, mem, score in ops]
+        keys = [names.bucket_key(board, s) for s in sets] + [names.bucket_fence_key(board, s) for s in sets]
+        args: list[str | int | bytes] = [epoch, orjson.dumps(rows)]
         if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
 
