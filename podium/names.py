@@ -107,9 +107,10 @@ def details_flag_key(board: str) -> str:
     return _board_key(board, "hasdetails")
 
 
-def pending_key(board: str) -> str:
-    """Hash: user → the member a write put in a bucket before committing (cleaned on retry)."""
-    return _board_key(board, "pending")
+def intents_key(board: str) -> str:
+    """Hash: writer → the batch it is moving members for, until it commits (the sharded
+    index's general path: what a crash between move and commit left is found from it)."""
+    return _board_key(board, "intents")
 
 
 def homes_key() -> str:

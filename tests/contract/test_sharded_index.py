@@ -360,8 +360,10 @@ async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str])
 
 async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list[str]) -> None:
     """A rebuild fills a board while the rank-worker writes it: both write the same users at
-    once. The writer whose commit loses must take back the members it added. (The general
-    path: a one-bucket board's single script leaves no window between move and commit.)"""
+    once. The writer whose commit loses must take back the members it added, and neither may
+    take out a member the other committed: every user is counted once after every round, not
+    only in the end. (The general path: a one-bucket board's single script leaves no window
+    between move and commit.)"""
     policy = SplitPolicy(max_members=16, max_writes_per_s=1e9)
     one = ShardedRedisRankIndex.from_urls(shards, policy=policy)
     two = ShardedRedisRankIndex.from_urls(shards, policy=policy)
@@ -369,7 +371,7 @@ async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list
     reference = MemoryRankIndex()
     b = board()
     try:
-        for version in range(1, 13):
+        for version in range(1, 61):  # 12 rounds, more until the race has happened (timing)
             older, newer = (
                 totals(b, 40, seed=version, version=version),
                 totals(b, 40, seed=99 + version, version=version + 1),
@@ -377,6 +379,9 @@ async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list
             await asyncio.gather(one.apply(b, older), two.apply(b, newer))
             reference.apply_now(b, older)
             reference.apply_now(b, newer)
+            assert sum(x.members for x in await one.buckets(b)) == 40, f"round {version}"
+            if version >= 12 and one.commits_overtaken + two.commits_overtaken > 0:
+                break
         await one.finish_moves(b)
         assert one.commits_overtaken + two.commits_overtaken > 0  # the race did happen
         assert await one.count(b) == 40

@@ -137,7 +137,7 @@ async def test_a_locked_board_waits_then_goes_on(shards: list[str]) -> None:
 
 async def test_members_a_dead_general_attempt_added_are_cleaned_by_the_script(shards: list[str]) -> None:
     """A general batch moves its members, then dies before its commit, leaving them recorded
-    as pending; the next batch of the same users, by the single script, takes them out."""
+    in its intent; the next batch of the same users, by the single script, takes them out."""
     index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy.never())
     reference = MemoryRankIndex()
     b = board()
@@ -158,13 +158,13 @@ async def test_members_a_dead_general_attempt_added_are_cleaned_by_the_script(sh
         index._commit = scripts
         index.single_bucket_path = True
         home = index._shards[index.home(b.name)]
-        assert await home.hlen(names.pending_key(b.name)) > 0
+        assert await home.hlen(names.intents_key(b.name)) > 0
         single, general = count_paths(index)
         third = totals(b, 12, seed=8, version=3)
         assert len(await index.apply(b, third)) == 12
         reference.apply_now(b, third)
         assert (single.calls, general.calls) == (1, 0)
-        assert await home.hlen(names.pending_key(b.name)) == 0
+        assert await home.hlen(names.intents_key(b.name)) == 0
         await same_answers(index, reference, b, 12)
         assert sum(x.members for x in await index.buckets(b)) == 12
     finally:

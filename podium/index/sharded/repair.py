@@ -39,7 +39,7 @@ class Repair(Mover):
         assert map_ is not None
         ids = list(users)
         # Every member of these users in every set the map reads from: the one the hash
-        # names, a dead attempt's pending one, and strays in other buckets alike.
+        # names, one a dead attempt's intent names, and strays in other buckets alike.
         sets = sorted({(seg.shard, seg.set_id) for seg in map_.segments()})
         found = await asyncio.gather(
             *(
@@ -73,7 +73,6 @@ class Repair(Mover):
 
         keys = [
             names.users_key(board.name),
-            names.pending_key(board.name),
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
         ]

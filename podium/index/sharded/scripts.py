@@ -32,7 +32,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     # the mover and the board's lock
     "counts": ("count_lt", "segment_counts", "counts"),
     "tail": ("count_lt", "tail"),
-    "place": ("count_lt", "place"),
+    "place": ("count_lt", "each", "place"),
     "live_leases": ("live_leases",),
     "renew": ("renew",),
     "unlock": ("unlock",),

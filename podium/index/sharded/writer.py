@@ -87,7 +87,7 @@ class Writer(Mover, Reads):
             names.split_lock_key(board.name),
             names.bucket_map_key(board.name),
             names.users_key(board.name),
-            names.pending_key(board.name),
+            names.intents_key(board.name),
             names.bucket_key(board.name, bucket.id),
             names.bucket_fence_key(board.name, bucket.id),
             names.bucket_writes_key(board.name, now_s),
@@ -95,9 +95,10 @@ class Writer(Mover, Reads):
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
             names.board_changes_key(board.name),
+            names.writers_key(board.name),
         ]
         args: list[str | int | bytes] = [map_.epoch, bucket.id, dense_sign(board), "1" if ranks else ""]
-        args.append(_single_batch(board, totals))
+        args += [_single_batch(board, totals), self._writer_id, "-1" if board.order is Order.DESC else "1"]
         result = await call(lambda: self._apply_single_script[home](keys=keys, args=args))
         if not isinstance(result, list):
             self._written_maps.pop(board.name, None)  # locked or split: BEGIN reads the map afresh
@@ -156,7 +157,7 @@ class Writer(Mover, Reads):
             names.writers_key(board.name),
             names.users_key(board.name),
             names.bucket_map_key(board.name),
-            names.pending_key(board.name),
+            names.intents_key(board.name),
             names.board_changes_key(board.name),
         ]
         # Per user one JSON row, not three arguments: packing them was most of the writer's CPU.
@@ -166,6 +167,9 @@ class Writer(Mover, Reads):
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
             return None  # the board is locked
+        if begun == 0:  # an attempt that never committed left its intent: clean it, begin again
+            await self._locked(board.name, lambda: self._clean_intents(board))
+            return None
         started = time.monotonic()
         map_ = decode_map(begun[0])
         if map_ is not None:
@@ -177,15 +181,10 @@ class Writer(Mover, Reads):
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
         commit_rows: list[list[str | int]] = []
         applied: list[Total] = []
-        for t, raw, earlier in zip(totals, begun[1], begun[2], strict=True):
+        for t, raw in zip(totals, begun[1], strict=True):
             current = parse_state(raw) if raw else None
             if current is not None and current[0] >= t.version:
                 continue  # not newer: a duplicate or a reordered change
-            if earlier and earlier.decode() != _pending(board, t):
-                # An attempt that died before its commit added this member: take it out.
-                score, _, stray = earlier.decode().partition("|")
-                where = map_.locate(key_from_member(float(score), stray))
-                moves[where.shard].append((where.set_id, "r", stray, 0))
             if current is not None and not current[1]:
                 _, _, old_member, old_total, _ = current
                 old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
@@ -211,7 +210,7 @@ class Writer(Mover, Reads):
             names.users_key(board.name),
             names.bucket_map_key(board.name),
             names.bucket_writes_key(board.name, int(time.time())),
-            names.pending_key(board.name),
+            names.intents_key(board.name),
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
         ]
@@ -240,6 +239,51 @@ class Writer(Mover, Reads):
         if map_.in_transit():
             self._start_mover(board.name)  # e.g. a transit a crashed worker left behind
         return applied, again
+
+    async def _clean_intents(self, board: Board) -> bool:
+        """Under the board's lock (no writer holds a lease, the mover is not at a batch): take
+        out every member an uncommitted attempt's intent names that its user's state does not
+        (the attempt died, or its commit was refused, between moving members and committing),
+        then forget the intents. Under the lock because a state read and a removal on another
+        shard are two steps: a writer committing the same member between them must not lose it."""
+        home = self._shards[self.home(board.name)]
+        key = names.intents_key(board.name)
+        intents: dict[bytes | str, bytes | str] = await call(lambda: home.hgetall(key))
+        map_ = await self._map(board.name)
+        if not intents or map_ is None:
+            return True
+        recorded = [(str(u), str(p)) for raw in intents.values() for u, _, p in orjson.loads(raw) if p]
+        users = [u for u, _ in recorded]
+        raw_states = await call(lambda: home.hmget(names.users_key(board.name), users)) if users else []
+        ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
+        for pending, raw in zip((p for _, p in recorded), raw_states, strict=True):
+            score, _, stray = pending.partition("|")
+            current = parse_state(raw) if raw else None
+            ranked = current is not None and not current[1]
+            if ranked and current is not None and current[2] == stray:
+                own = zscore(board.order, current[3])
+                if float(own) == float(score):
+                    continue  # committed: the member is the user's own
+                # The user's own member, but written with another total (two writers with
+                # the same version): put it back where and as the state says.
+                where = map_.locate(key_from_member(own, stray))
+                ops[where.shard].append((where.set_id, "a", stray, own))
+            where = map_.locate(key_from_member(float(score), stray))
+            ops[where.shard].append((where.set_id, "r", stray, 0))
+        try:
+            await together(*(self._move(board.name, s, map_.epoch, shard_ops) for s, shard_ops in ops.items()))
+        except StaleMap:
+            # A fence above the map under the lock: a mover died before its map change.
+            for seg in map_.segments():
+                fence = names.bucket_fence_key(board.name, seg.set_id)
+                await self._lower_fence(self._shards[seg.shard], fence, map_.epoch)
+            return False  # the writer begins again, and finds the intents again
+        await call(lambda: home.hdel(key, *intents))
+        if ops:
+            log.warning("took out members of attempts that never committed", extra={"board": board.name})
+            await self._changed(board.name)  # outside a lease: readers' kept counts are off
+            await self._wait_for_replicas({self.home(board.name), *ops})
+        return True
 
     async def _drop_refused(self, board: Board, lost: list[Total], winners: Mapping[str, str]) -> None:
         """Remove the members a writer added for users another writer committed first,
@@ -285,11 +329,10 @@ class Writer(Mover, Reads):
         await call(lambda: shard.zrem(names.writers_key(board), self._writer_id))
 
     async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
-        keys: list[str] = []
-        args: list[str | int | float] = [epoch]
-        for set_id, op, mem, score in ops:
-            keys += [names.bucket_key(board, set_id), names.bucket_fence_key(board, set_id)]
-            args += [op, mem, score]
+        sets: dict[int, int] = {}  # set id → its place among the script's sets, from 1
+        rows = [[sets.setdefault(set_id, len(sets) + 1), op, mem, str(score)] for set_id, op, mem, score in ops]
+        keys = [names.bucket_key(board, s) for s in sets] + [names.bucket_fence_key(board, s) for s in sets]
+        args: list[str | int | bytes] = [epoch, orjson.dumps(rows)]
         if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
 

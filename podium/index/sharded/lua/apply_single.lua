@@ -1,11 +1,11 @@
 -- The whole write of a batch to a board that is one bucket on its home shard, nothing in
--- transit: as it is one script on one shard, it needs neither the lease nor the pending
--- members that let BEGIN, MOVE and COMMIT (possibly on several shards) survive a crash
--- between them.
--- KEYS: split lock, map, users, pending, the bucket's set, its fence, writes (this second),
--- writes (the last full second), group sizes, groups, the board's change number. ARGV: the
--- writer's map epoch, bucket id, dense sign (see groups.lua), '1' to rank the users applied, then
--- the batch as JSON: per user [user, version, state, flag, member, score] (flag as in the state).
+-- transit: as it is one script on one shard, it needs neither the lease nor the intent that
+-- let BEGIN, MOVE and COMMIT (possibly on several shards) survive a crash between them.
+-- KEYS: split lock, map, users, intents, the bucket's set, its fence, writes (this second),
+-- writes (the last full second), group sizes, groups, the board's change number, writers.
+-- ARGV: the writer's map epoch, bucket id, dense sign (see groups.lua), '1' to rank the users
+-- applied, the batch as JSON: per user [user, version, state, flag, member, score] (flag as in
+-- the state), the writer's id, then '-1' on a desc board (the set's score is -total), else '1'.
 -- Returns 0 if the board is locked, -1 if the map or the set's fence moved past the writer's
 -- epoch (either way the general path takes the batch: it waits, and reads the map); else
 -- {positions (1-based) in the batch of the users applied, their ranks (0 for a removed user;
@@ -27,6 +27,42 @@ local batch = cjson.decode(ARGV[5])
 local function each(command, key, args)  -- Lua's stack takes a bounded number at a time
   for first = 1, #args, 1000 do redis.call(command, key, unpack(args, first, math.min(first + 999, #args))) end
 end
+-- An intent left by a general attempt that never committed (its writer holds no lease, or it
+-- is this writer's own): the members it names that its users' states do not are strays. One
+-- script on the one shard holding the states and the set, so the check and the removal are
+-- one step. Rare: looked at only when some intent is recorded.
+if redis.call('HLEN', KEYS[4]) > 0 then
+  local intents = redis.call('HGETALL', KEYS[4])
+  for i = 1, #intents, 2 do
+    local lease = tonumber(redis.call('ZSCORE', KEYS[12], intents[i]) or '0')
+    if intents[i] == ARGV[6] or lease < now[1] * 1000 + math.floor(now[2] / 1000) then
+      local strays, own = {}, {}
+      for _, row in ipairs(cjson.decode(intents[i + 1])) do
+        if row[3] ~= '' then
+          local stray = string.match(row[3], '^[^|]*|(.*)$')
+          local st = redis.call('HGET', KEYS[3], row[1])
+          local flag, mem, total
+          if st then flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|') end
+          if flag == '0' and mem == stray then
+            -- The user's own member, maybe written with another total (two writers with the
+            -- same version): as the state says.
+            local score = total  -- as text: a Lua number would round a total past 2^53
+            if ARGV[7] == '-1' then
+              if string.sub(total, 1, 1) == '-' then score = string.sub(total, 2) elseif total ~= '0' then score = '-' .. total end
+            end
+            own[#own + 1] = score
+            own[#own + 1] = stray
+          else
+            strays[#strays + 1] = stray
+          end
+        end
+      end
+      each('ZREM', set, strays)
+      each('ZADD', set, own)
+      redis.call('HDEL', KEYS[4], intents[i])
+    end
+  end
+end
 local users = {}
 for i, u in ipairs(batch) do users[i] = u[1] end
 local states = {}
@@ -34,9 +70,7 @@ for first = 1, #users, 1000 do
   local got = redis.call('HMGET', KEYS[3], unpack(users, first, math.min(first + 999, #users)))
   for j, st in ipairs(got) do states[first + j - 1] = st end
 end
--- Members recorded by a general-path attempt that never committed: rare, looked up only then.
-local pending = redis.call('HLEN', KEYS[4]) > 0
-local applied, gone, added, stored, strays = {}, {}, {}, {}, {}
+local applied, gone, added, stored = {}, {}, {}, {}
 for i, u in ipairs(batch) do
   local current = states[i]
   local newer = true
@@ -47,13 +81,6 @@ for i, u in ipairs(batch) do
     current = nil
   end
   if newer then
-    if pending then
-      local stray = redis.call('HGET', KEYS[4], u[1])
-      if stray then
-        gone[#gone + 1] = string.match(stray, '^[^|]*|(.*)$')
-        strays[#strays + 1] = u[1]
-      end
-    end
     if u[4] == '0' then
       added[#added + 1] = u[6]
       added[#added + 1] = u[5]
@@ -67,7 +94,6 @@ end
 each('ZREM', set, gone)
 each('ZADD', set, added)
 each('HSET', KEYS[3], stored)
-each('HDEL', KEYS[4], strays)
 if #added > 0 then
   redis.call('HINCRBY', KEYS[7], ARGV[2], #added / 2)
   redis.call('EXPIRE', KEYS[7], 60)

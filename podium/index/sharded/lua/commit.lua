@@ -1,8 +1,9 @@
--- KEYS: writers, users, map, writes, pending, group sizes, groups. ARGV: writer id, map epoch,
+-- KEYS: writers, users, map, writes, intents, group sizes, groups. ARGV: writer id, map epoch,
 -- dense sign ('' unless the board has dense ties; see groups.lua), then the batch as JSON: per
 -- user [user, expected version (-1: none), new state, bucket id ('' if removed)]. Returns -1 if the
--- lease lapsed or the map changed; else {0, then per user another writer committed first:
--- user, its state} — the members this attempt added for those users are strays to remove.
+-- lease lapsed or the map changed (the intent stays, for the next begin to clean); else {0,
+-- then per user another writer committed first: user, its state} — the members this attempt
+-- added for those users are strays to remove: the intent stays until they are.
 local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not lease then return -1 end
@@ -15,7 +16,7 @@ local batch = cjson.decode(ARGV[4])
 local users = {}
 for i, u in ipairs(batch) do users[i] = u[1] end
 local got = hmget_all(KEYS[2], users)
-local stored, done = {}, {}
+local stored = {}
 for i, u in ipairs(batch) do
   local current = got[i]
   local version = -1
@@ -24,7 +25,6 @@ for i, u in ipairs(batch) do
     if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, u[3]) end
     stored[#stored + 1] = u[1]
     stored[#stored + 1] = u[3]
-    done[#done + 1] = u[1]
     if u[4] ~= '' then writes[u[4]] = (writes[u[4]] or 0) + 1 end
   else
     refused[#refused + 1] = u[1]
@@ -33,7 +33,7 @@ for i, u in ipairs(batch) do
 end
 -- Each user once in a batch: storing them all after reading them all is the same.
 each('HSET', KEYS[2], stored)
-each('HDEL', KEYS[5], done)
+if #refused == 1 then redis.call('HDEL', KEYS[5], ARGV[1]) end
 for bucket, n in pairs(writes) do redis.call('HINCRBY', KEYS[4], bucket, n) end
 redis.call('EXPIRE', KEYS[4], 60)
 return refused

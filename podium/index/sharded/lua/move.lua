@@ -1,33 +1,31 @@
--- KEYS: per op a sorted set and its fence. ARGV: the writer's map epoch, then per op:
--- 'a' (add) or 'r' (remove), member, score. Refuses (returns 0) before changing anything if
--- any touched set's fence is newer than the writer's map.
+-- KEYS: the sorted sets this batch changes on this shard, then each one's fence, in the same
+-- order. ARGV: the writer's map epoch, then the ops as JSON: per op [set (its place among
+-- the sets, from 1), 'a' (add) or 'r' (remove), member, score (a string)]. Refuses (returns 0)
+-- before changing anything if any touched set's fence is newer than the writer's map. Each
+-- set and fence is named once, not once an op: a batch touches a few sets, a thousand times.
 local epoch = tonumber(ARGV[1])
-for i = 2, #KEYS, 2 do
-  local fence = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if fence > epoch then return 0 end
+local sets = #KEYS / 2
+for i = sets + 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > epoch then return 0 end
 end
 -- Per set, one ZREM and one ZADD of many members (see each.lua), removals first: a user's own
 -- old member goes before its new one, and members hold the user id, so no other user's
 -- removal meets an addition.
-local gone, added, sets = {}, {}, {}
-for i = 1, #KEYS, 2 do
-  local key = KEYS[i]
-  if not gone[key] then
-    gone[key], added[key] = {}, {}
-    sets[#sets + 1] = key
-  end
-  local j = (i - 1) / 2 * 3 + 2
-  if ARGV[j] == 'a' then
-    local add = added[key]
-    add[#add + 1] = ARGV[j + 2]
-    add[#add + 1] = ARGV[j + 1]
+local gone, added = {}, {}
+for i = 1, sets do gone[i], added[i] = {}, {} end
+for _, op in ipairs(cjson.decode(ARGV[2])) do
+  local set = op[1]
+  if op[2] == 'a' then
+    local add = added[set]
+    add[#add + 1] = op[4]
+    add[#add + 1] = op[3]
   else
-    local drop = gone[key]
-    drop[#drop + 1] = ARGV[j + 1]
+    local drop = gone[set]
+    drop[#drop + 1] = op[3]
   end
 end
-for _, key in ipairs(sets) do
-  each('ZREM', key, gone[key])
-  each('ZADD', key, added[key])
+for i = 1, sets do
+  each('ZREM', KEYS[i], gone[i])
+  each('ZADD', KEYS[i], added[i])
 end
 return 1

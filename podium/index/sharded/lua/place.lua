@@ -6,5 +6,12 @@
 local count, below = count_range(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 if count > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], below, below + count - 1) end
 redis.call('SET', KEYS[2], ARGV[1])
-for i = 6, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i]) end
+-- One ZADD of many members (see each.lua), not one a member: each call costs the primary, and
+-- the replica replaying it, more than its work.
+local added = {}
+for i = 6, #ARGV, 2 do
+  added[#added + 1] = ARGV[i + 1]
+  added[#added + 1] = ARGV[i]
+end
+each('ZADD', KEYS[1], added)
 return count
