@@ -374,8 +374,8 @@ def open_jobs(settings: Settings, job_store: JobStore, boards: Boards, index: Ge
     """This process's jobs, its keeper started: it renews their leases and ends the jobs of
     processes that stopped (a rebuild as `--force` would: podium/rebuild.py)."""
 
-    async def end_rebuild(record: JobRecord) -> None:
-        await end_abandoned_rebuild(record, boards, index)
+    async def end_rebuild(record: JobRecord) -> str | None:
+        return await end_abandoned_rebuild(record, boards, index)
 
     jobs = Jobs(job_store, lease_s=settings.job_lease_s, enders={"rebuild": end_rebuild})
     jobs.open()

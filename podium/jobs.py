@@ -144,7 +144,8 @@ class Job:
 
 
 Work = Callable[[Job], Awaitable[None]]
-Ender = Callable[[JobRecord], Awaitable[None]]
+# Ends a job of a process that died; returns what its error should say, or None for its kind's.
+Ender = Callable[[JobRecord], Awaitable[str | None]]
 
 
 class Jobs:
@@ -169,6 +170,7 @@ class Jobs:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._lost: dict[str, str] = {}  # why a job was stopped here, by id
         self._keeper: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()
 
     def open(self) -> None:
         """Start the keeper (renewals every third of the lease, then the sweep)."""
@@ -260,13 +262,23 @@ class Jobs:
 
     async def _note(self, job: Job) -> None:
         """Write the job's record, renewing its lease while it runs; LeaseLost if another
-        process changed it first."""
-        if job.state == "running":
-            job.lease_until_us = now_us() + int(self.lease_s * 1_000_000)
-        record = job.record()
-        if not await self.store.save(record, self._seen[job.id]):
-            raise LeaseLost(f"job {job.id!r} is no longer held by this process: another ended it or took it over")
-        self._seen[job.id] = record
+        process changed it first. One write at a time: the keeper's renewal and the job's
+        own note would otherwise both write from the same last record, and the second be
+        refused as if another process had taken the job."""
+        async with self._writing:
+            if job.state == "running":
+                job.lease_until_us = now_us() + int(self.lease_s * 1_000_000)
+            record = job.record()
+            try:
+                saved = await self.store.save(record, self._seen[job.id])
+            except BackendUnavailable:
+                # A conditional write that timed out may still have been applied: look.
+                if await self.store.find(job.id) != record:
+                    raise
+                saved = True
+            if not saved:
+                raise LeaseLost(f"job {job.id!r} is no longer held by this process: another ended it or took it over")
+            self._seen[job.id] = record
 
     def _stop_here(self, job: Job, why: str) -> None:
         self._lost[job.id] = why
@@ -311,14 +323,15 @@ class Jobs:
             return False  # another process is ending it, or its owner renewed after all
         log.warning("ending a job whose process stopped", extra={"job": found.id, "owner": found.owner})
         ender = self._enders.get(found.kind)
+        error = ABANDONED.get(found.kind)
         try:
             if ender is not None:
-                await ender(found)
+                error = await ender(found) or error
         except Exception:
             # The lease taken here runs out too, and the next sweep (here or elsewhere) tries again.
             log.exception("ending a job failed; tried again after its lease", extra={"job": found.id})
             return False
-        ended = taken.but(state="failed", step="ended", error=ABANDONED.get(found.kind), finished_at_us=now_us())
+        ended = taken.but(state="failed", step="ended", error=error, finished_at_us=now_us())
         return await self.store.save(ended, taken)
 
     async def _keep(self) -> None:

@@ -109,19 +109,23 @@ async def rebuild_board(
     await job.note()
 
 
-async def end_abandoned_rebuild(record: JobRecord, boards: Boards, index: GenerationalRankIndex) -> None:
+async def end_abandoned_rebuild(record: JobRecord, boards: Boards, index: GenerationalRankIndex) -> str | None:
     """End the rebuild of a process that died, as `--force` would: the generation it was
     filling is abandoned (writers stop writing it, its keys are dropped) and the current
     one, the old copy, goes on serving; or, past the swap, the old copy it was about to
-    drop is dropped."""
+    drop is dropped. Returns what the job's error says when it is not the usual."""
     detail = orjson.loads(record.detail) if record.detail else {}
     board = await boards.find(detail["board"]) if "board" in detail else None
     if board is None:
-        return  # it had not begun a board yet, or the board was deleted since
+        return None  # it had not begun a board yet, or the board was deleted since
     if "dropping" in detail:
         with contextlib.suppress(RebuildRunning):  # in use again: not the dead rebuild's to drop
             await index.drop(board, int(detail["dropping"]))
-        return
+        return (
+            f"its api process stopped renewing the job's lease after the new generation of {board.name!r} was "
+            "swapped in: it serves, and the old one was dropped; start the rebuild again for the boards after it "
+            "and the friends boards"
+        )
     generation = detail.get("generation")
     if generation is None:
         # It died between noting the board and noting the generation it marked: the one
@@ -130,3 +134,4 @@ async def end_abandoned_rebuild(record: JobRecord, boards: Boards, index: Genera
     if generation is not None:
         await index.abandon(board, int(generation))
         log.info("abandoned rebuild ended", extra={"board": board.name, "generation": generation, "job": record.id})
+    return None

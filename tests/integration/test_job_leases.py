@@ -41,8 +41,8 @@ class Processes:
         store = SqliteJobStore(self.path)
         await store.open()
 
-        async def end_rebuild(record: JobRecord) -> None:
-            await end_abandoned_rebuild(record, self.boards, self.index)
+        async def end_rebuild(record: JobRecord) -> str | None:
+            return await end_abandoned_rebuild(record, self.boards, self.index)
 
         jobs = Jobs(store, lease_s=lease_s, enders={"rebuild": end_rebuild}, owner=owner)
         jobs.open()
@@ -233,3 +233,40 @@ async def test_a_failed_reconcile_is_claimed_again(processes: Processes) -> None
     again = await second.claim("reconcile-20261206T000000Z", "reconcile", works)
     assert again is not None and (await second.wait(again)).state == "done"
     assert await first.claim("reconcile-20261206T000000Z", "reconcile", works) is None  # done: never again
+
+
+async def test_the_owners_renewals_and_its_notes_never_collide(processes: Processes) -> None:
+    """The keeper renews while the job notes its detail: both write from this process's last
+    record, and neither may take the other's write for another process's take-over."""
+    jobs = await processes.make("api-1", lease_s=0.03)  # a renewal every 10 ms
+
+    async def noting(job: Job) -> None:
+        for generation in range(150):
+            await job.note(board="arena", generation=generation)
+            await asyncio.sleep(0.002)
+
+    job = await jobs.wait(await jobs.start("rebuild", noting))
+    assert (job.state, job.error) == ("done", None)
+
+
+async def test_a_rebuild_that_died_after_its_swap_has_its_old_copy_dropped(
+    processes: Processes, store: SqliteStore, index: GenerationalRankIndex
+) -> None:
+    b, totals = await seeded(store, index.inner)
+    generation = await index.begin_rebuild(b)
+    await index.fill(b, generation, totals)
+    assert await index.swap(b, generation) == 0
+    dead = JobRecord(
+        "rebuild-dead",
+        "rebuild",
+        "running",
+        "api-gone",
+        now_us() - 1,
+        1,
+        detail=f'{{"board": "{b.name}", "dropping": 0}}',
+    )
+    assert await processes.make("api-2") and await processes.made[0][1].add(dead)
+    ended = await until(lambda: _ended(processes.made[0][0], dead.id), timeout_s=LEASE_S * 2)
+    assert ended.state == "failed" and "was swapped in" in (ended.error or ""), ended
+    assert names.generation_board(b.name, 0) not in index.inner._boards  # type: ignore[attr-defined]
+    await ranks_equal_the_store(index, store, b)
