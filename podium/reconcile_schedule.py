@@ -5,7 +5,11 @@ Every process with the rank-worker role checks, every `check_s`, whether this pe
 reconcile job (`reconcile-<period start>`) has run, and claims it if not: the job store
 lets one process win (podium/jobs.py). The winner holds it through its lease; if it dies
 the job is ended within the lease, and one that ended failed (a backend down, a process
-lost) is claimed again at the next check."""
+lost) is claimed again at the next check.
+
+Only a process that was running when the period began claims it: a deployment that starts
+(or restarts, or a test or a bench that starts one) at 14:00 reconciles at the next 00:00,
+not at once, as a process alone did when it counted a day from its start."""
 
 from __future__ import annotations
 
@@ -52,8 +56,13 @@ async def run_every(
         job.step = f"report in {path}"
         log.info("reconciled", extra={"report": str(path), **totals})
 
+    started_s = time.time()
+
     async def step() -> None:
-        job = await jobs.claim(period_job_id(every_s, time.time()), "reconcile", reconcile)
+        now_s = time.time()
+        if (now_s // every_s) * every_s < started_s:
+            return  # a period that began before this process: not its own to run
+        job = await jobs.claim(period_job_id(every_s, now_s), "reconcile", reconcile)
         if job is None:
             return  # done this period, or another process holds it
         await jobs.wait(job)
