@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
 from podium.jobs import Job, Jobs, now_us
-from podium.jobstore.base import JobRecord
+from podium.jobstore.base import JobRecord, JobStore
 from podium.jobstore.sqlite import SqliteJobStore
 from podium.rebuild import end_abandoned_rebuild, rebuild
 from podium.reconcile import Reconciler, ReconcileSettings
@@ -31,15 +32,17 @@ LEASE_S = 0.6
 
 
 class Processes:
-    """Job registries over one job store file, one per make(); all closed at the end."""
+    """Job registries over one job store, each with a connection of its own, one per make();
+    all closed at the end."""
 
-    def __init__(self, path: Path, boards: Boards, index: GenerationalRankIndex) -> None:
-        self.path, self.boards, self.index = path, boards, index
-        self.made: list[tuple[Jobs, SqliteJobStore]] = []
+    def __init__(
+        self, connect: Callable[[], Awaitable[JobStore]], boards: Boards, index: GenerationalRankIndex
+    ) -> None:
+        self.connect, self.boards, self.index = connect, boards, index
+        self.made: list[tuple[Jobs, JobStore]] = []
 
     async def make(self, owner: str, lease_s: float = LEASE_S) -> Jobs:
-        store = SqliteJobStore(self.path)
-        await store.open()
+        store = await self.connect()
 
         async def end_rebuild(record: JobRecord) -> str | None:
             return await end_abandoned_rebuild(record, self.boards, self.index)
@@ -60,11 +63,39 @@ def index() -> GenerationalRankIndex:
     return GenerationalRankIndex(MemoryRankIndex(), MemoryGenerations())
 
 
-@pytest.fixture
-async def processes(tmp_path: Path, store: SqliteStore, index: GenerationalRankIndex) -> AsyncIterator[Processes]:
-    procs = Processes(tmp_path / "jobs.db", Boards(store), index)
-    yield procs
-    await procs.close()
+@pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
+async def processes(
+    request: pytest.FixtureRequest, tmp_path: Path, store: SqliteStore, index: GenerationalRankIndex
+) -> AsyncIterator[Processes]:
+    """The job store is SQLite (a file, a connection each) or the stack's Cassandra (the
+    jobs table, written with lightweight transactions, through one session)."""
+    if request.param == "sqlite":
+
+        async def sqlite() -> JobStore:
+            jobs = SqliteJobStore(tmp_path / "jobs.db")
+            await jobs.open()
+            return jobs
+
+        procs = Processes(sqlite, Boards(store), index)
+        yield procs
+        await procs.close()
+        return
+    from podium.bootstrap import connect_store, prepare_distributed
+    from podium.jobstore.cassandra import CassandraJobStore
+
+    settings = request.getfixturevalue("dist_settings")
+    cassandra = await asyncio.to_thread(connect_store, settings)
+    await asyncio.to_thread(prepare_distributed, settings, cassandra)
+
+    async def on_cassandra() -> JobStore:
+        return CassandraJobStore(cassandra)
+
+    procs = Processes(on_cassandra, Boards(store), index)
+    try:
+        yield procs
+        await procs.close()
+    finally:
+        await cassandra.close()
 
 
 async def until(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
@@ -226,7 +257,8 @@ async def test_a_failed_reconcile_is_claimed_again(processes: Processes) -> None
     async def fails(job: Job) -> None:
         raise RuntimeError("the engine's own words")
 
-    failed = await first.claim("reconcile-20261206T000000Z", "reconcile", fails)
+    day = f"reconcile-{uuid.uuid4().hex[:12]}"  # the job store may be shared: an id of this test's own
+    failed = await first.claim(day, "reconcile", fails)
     assert failed is not None
     await first.wait(failed)
     assert (failed.state, failed.error) == ("failed", "internal error")
@@ -234,9 +266,9 @@ async def test_a_failed_reconcile_is_claimed_again(processes: Processes) -> None
     async def works(job: Job) -> None:
         job.done = 1
 
-    again = await second.claim("reconcile-20261206T000000Z", "reconcile", works)
+    again = await second.claim(day, "reconcile", works)
     assert again is not None and (await second.wait(again)).state == "done"
-    assert await first.claim("reconcile-20261206T000000Z", "reconcile", works) is None  # done: never again
+    assert await first.claim(day, "reconcile", works) is None  # done: never again
 
 
 async def test_the_owners_renewals_and_its_notes_never_collide(processes: Processes) -> None:
@@ -261,7 +293,7 @@ async def test_a_rebuild_that_died_after_its_swap_has_its_old_copy_dropped(
     await index.fill(b, generation, totals)
     assert await index.swap(b, generation) == 0
     dead = JobRecord(
-        "rebuild-dead",
+        f"rebuild-{uuid.uuid4().hex[:12]}",  # the job store may be shared: an id of this test's own
         "rebuild",
         "running",
         "api-gone",
