@@ -74,7 +74,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "The board to rebuild; absent or null: every board",
             },
-            "force": {"type": "boolean", "default": False, "description": "Take over a rebuild whose process died"},
+            "force": {
+                "type": "boolean",
+                "default": False,
+                "description": "Take over the board's rebuild at once (one whose process died is ended anyway "
+                "within its job's lease)",
+            },
         },
     },
     "ReplayRequest": {
