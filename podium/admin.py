@@ -1,5 +1,6 @@
 """What the admin endpoints need: the store, the change history, the rank index (with
-its generations) and the jobs running here. Built once in bootstrap, like the services (podium/services.py)."""
+its generations) and the jobs (recorded in the job store, run here). Built once in
+bootstrap, like the services (podium/services.py)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,13 @@ class Admin:
             running = (await self.index.generations.read(found.name)).rebuilding
             if running is not None and not force:
                 raise RebuildRunning(f"board {board!r} is being rebuilt already (force: true takes it over)")
-        return self.jobs.start(
+        return await self.jobs.start(
             "rebuild",
             lambda job: rebuild(job, self.store, self.boards, self.index, names, force=force, social=self.social),
         )
 
-    def start_replay(self, start: ReplayStart) -> Job:
-        return self.jobs.start("replay", lambda job: replay(job, self.history, self.boards, self.index, start))
+    async def start_replay(self, start: ReplayStart) -> Job:
+        return await self.jobs.start("replay", lambda job: replay(job, self.history, self.boards, self.index, start))
 
     async def close(self) -> None:
         await self.jobs.close()

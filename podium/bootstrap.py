@@ -24,6 +24,8 @@ from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, 
 from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.jobs import Jobs
+from podium.jobstore.base import JobRecord, JobStore
+from podium.jobstore.sqlite import SqliteJobStore
 from podium.keys import Keys
 from podium.keystore.base import KeyStore
 from podium.limits.base import RateLimiter, SubmissionCounter
@@ -32,7 +34,9 @@ from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.log.base import Log
 from podium.rank_worker import RankWorker, RankWorkerSettings
-from podium.reconcile import Reconciler, ReconcileSettings, run_every
+from podium.rebuild import end_abandoned_rebuild
+from podium.reconcile import Reconciler, ReconcileSettings
+from podium.reconcile_schedule import run_every
 from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings
 from podium.social.base import SocialIndex
@@ -224,9 +228,13 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         workers.start("db-worker", db_worker.run, db_worker.recover)
         workers.start("rank-worker", rank_worker.run, rank_worker.recover)
         workers.start("housekeeping", housekeeping, nothing)
-        reconciler = start_reconciler(settings, store, boards, index, workers, scheduled=True, social=social)
-        admin = Admin(store, boards, index, OutboxHistory(store), Jobs(), social)
-        opened.push_async_callback(admin.close)
+        job_store = SqliteJobStore(settings.data / "jobs.db")
+        opened.push_async_callback(job_store.close)
+        await job_store.open()
+        jobs = open_jobs(settings, job_store, boards, index)
+        admin = Admin(store, boards, index, OutboxHistory(store), jobs, social)
+        opened.push_async_callback(admin.close)  # its jobs end before the workers stop
+        reconciler = start_reconciler(settings, store, boards, index, workers, jobs, scheduled=True, social=social)
         rate_limiter, submission_counter = MemoryRateLimiter(), MemorySubmissionCounter()
         opened.push_async_callback(submission_counter.close)
         opened.push_async_callback(rate_limiter.close)
@@ -294,14 +302,17 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         if "rank-worker" in roles:
             workers.start("rank-worker", rank_worker.run, rank_worker.recover)
             await resume_bucket_moves(index.inner)
+        from podium.jobstore.cassandra import CassandraJobStore
+
+        history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
+        jobs = open_jobs(settings, CassandraJobStore(store), boards, index)
+        admin = Admin(store, boards, index, history, jobs, social)
+        opened.push_async_callback(admin.close)  # closes the history too; its jobs end before the workers stop
         reconciler = start_reconciler(
-            settings, store, boards, index, workers, scheduled="rank-worker" in roles, social=social
+            settings, store, boards, index, workers, jobs, scheduled="rank-worker" in roles, social=social
         )
         if "rank-worker" in roles:
             start_expiry(settings, store, boards, index, workers)
-        history = DebeziumHistory(settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace))
-        admin = Admin(store, boards, index, history, Jobs(), social)
-        opened.push_async_callback(admin.close)  # closes the history too
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
         if score_log is None:
             yield parts.worker_services()
@@ -384,25 +395,39 @@ async def open_key_store(settings: Settings, cassandra: CassandraStore | None = 
     return sqlite
 
 
+def open_jobs(settings: Settings, job_store: JobStore, boards: Boards, index: GenerationalRankIndex) -> Jobs:
+    """This process's jobs, its keeper started: it renews their leases and ends the jobs of
+    processes that stopped (a rebuild as `--force` would: podium/rebuild.py)."""
+
+    async def end_rebuild(record: JobRecord) -> str | None:
+        return await end_abandoned_rebuild(record, boards, index)
+
+    jobs = Jobs(job_store, lease_s=settings.job_lease_s, enders={"rebuild": end_rebuild})
+    jobs.open()
+    return jobs
+
+
 def start_reconciler(
     settings: Settings,
     store: Store,
     boards: Boards,
     index: RankIndex,
     workers: Workers,
+    jobs: Jobs,
     *,
     scheduled: bool,
     social: SocialIndex | None = None,
 ) -> Reconciler:
-    """The reconciler for the admin endpoint; with `scheduled`, also run it every
-    `reconcile_every_s` as a supervised worker."""
+    """The reconciler for the admin endpoint; with `scheduled`, also take part in the
+    deployment's reconcile once every `reconcile_every_s` (podium/reconcile_schedule.py),
+    as a supervised worker."""
     reconciler = Reconciler(
         store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users), social
     )
     if scheduled and settings.reconcile_every_s > 0:
 
         async def scheduled_runs(stop: asyncio.Event) -> None:
-            await run_every(reconciler, settings.reconcile_every_s, settings.data, stop)
+            await run_every(reconciler, jobs, settings.reconcile_every_s, settings.data, stop)
 
         async def nothing_to_recover() -> None:
             return None

@@ -97,7 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--data", type=Path, help="data directory, for the default report path (PODIUM_DATA)")
     rebuild = command("rebuild", "refill the rank index from the store while serving, with progress", run_rebuild)
     rebuild.add_argument("--board", type=board, help="the board to rebuild (default: every board)")
-    rebuild.add_argument("--force", action="store_true", help="take over a rebuild whose process died")
+    rebuild.add_argument(
+        "--force",
+        action="store_true",
+        help="take over a board's rebuild at once (one whose api process died is ended within PODIUM_JOB_LEASE_S)",
+    )
     rebuild.add_argument("--url", help="base URL of the API (default http://PODIUM_HOST:PODIUM_PORT)")
     replay = command("replay", "re-apply the change log from an offset or a time into the rank index", run_replay)
     replay.add_argument(

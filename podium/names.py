@@ -22,6 +22,7 @@ APPLIED_KEYS_TABLE = "applied_keys"
 FRIENDS_TABLE = "friends"
 USER_BOARDS_TABLE = "user_boards"
 KEYS_TABLE = "api_keys"
+JOBS_TABLE = "jobs"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"

@@ -12,8 +12,11 @@ lists and the friends boards of the boards rebuilt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+
+import orjson
 
 from podium.boards import Boards
 from podium.domain.boards import Board
@@ -21,6 +24,7 @@ from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.generations import GenerationalRankIndex, RebuildRunning
 from podium.jobs import Job
+from podium.jobstore.base import JobRecord
 from podium.social.base import SocialIndex
 from podium.social.refill import refill_social
 from podium.store.base import Store
@@ -75,8 +79,12 @@ async def rebuild_board(
     job: Job, store: Store, index: GenerationalRankIndex, board: Board, *, force: bool, chunk_size: int
 ) -> None:
     job.step = f"rebuilding {board.name}"
+    # Recorded before and after the generation is marked, so that a process ending this
+    # job for a dead one knows which generation to abandon (end_abandoned_rebuild).
+    await job.note(board=board.name)
     generation = await index.begin_rebuild(board, force=force)
     try:
+        await job.note(board=board.name, generation=generation)
         async for chunk in store.totals_of(board.name, chunk_size):
             job.applied += len(await _fill(index, board, generation, chunk))
             job.done += len(chunk)
@@ -95,5 +103,35 @@ async def rebuild_board(
     # Readers may still hold the old generation for a moment, and a write under way may
     # still reach it: drop it once they are done.
     job.step = f"dropping the old copy of {board.name}"
+    await job.note(board=board.name, dropping=old)
     await asyncio.sleep(index.drop_grace_s)
     await index.drop(board, old)
+    await job.note()
+
+
+async def end_abandoned_rebuild(record: JobRecord, boards: Boards, index: GenerationalRankIndex) -> str | None:
+    """End the rebuild of a process that died, as `--force` would: the generation it was
+    filling is abandoned (writers stop writing it, its keys are dropped) and the current
+    one, the old copy, goes on serving; or, past the swap, the old copy it was about to
+    drop is dropped. Returns what the job's error says when it is not the usual."""
+    detail = orjson.loads(record.detail) if record.detail else {}
+    board = await boards.find(detail["board"]) if "board" in detail else None
+    if board is None:
+        return None  # it had not begun a board yet, or the board was deleted since
+    if "dropping" in detail:
+        with contextlib.suppress(RebuildRunning):  # in use again: not the dead rebuild's to drop
+            await index.drop(board, int(detail["dropping"]))
+        return (
+            f"its api process stopped renewing the job's lease after the new generation of {board.name!r} was "
+            "swapped in: it serves, and the old one was dropped; start the rebuild again for the boards after it "
+            "and the friends boards"
+        )
+    generation = detail.get("generation")
+    if generation is None:
+        # It died between noting the board and noting the generation it marked: the one
+        # rebuilding is its (a second rebuild of a board is refused while one runs).
+        generation = (await index.generations.read(board.name)).rebuilding
+    if generation is not None:
+        await index.abandon(board, int(generation))
+        log.info("abandoned rebuild ended", extra={"board": board.name, "generation": generation, "job": record.id})
+    return None

@@ -49,12 +49,10 @@ from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.ordering import total_key
 from podium.domain.totals import Total
-from podium.errors import PodiumError
 from podium.index.base import Entry, RankIndex
 from podium.social.base import SocialIndex
 from podium.social.check import FriendsGraph, drifted, repair
 from podium.store.base import Store, board_totals
-from podium.supervisor import periodic
 from podium.windows import with_periods
 
 log = logging.getLogger("podium.reconcile")
@@ -406,22 +404,3 @@ def write_report(report: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return path
-
-
-async def run_every(
-    reconciler: Reconciler, every_s: float, data: Path, stop: asyncio.Event, *, retry_s: float = 60.0
-) -> None:
-    """The schedule: reconcile every board each `every_s`, log the summary, keep the report.
-    A run a backend failed is tried again after `retry_s`, not a whole period later."""
-
-    async def step() -> float | None:
-        try:
-            report = (await reconciler.run()).to_json()
-        except PodiumError as exc:
-            log.warning("reconcile failed; trying again", extra={"error": exc.message, "retry_s": retry_s})
-            return min(retry_s, every_s)
-        path = write_report(report, report_path(data))
-        log.info("reconciled", extra={"report": str(path), **report["totals"]})
-        return None
-
-    await periodic(stop, every_s, step)

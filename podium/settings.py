@@ -92,10 +92,13 @@ class Settings:
     # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).
     redis_wait_replicas: int = 1
     redis_wait_timeout_ms: int = 2000
-    # The reconciler (podium/reconcile.py): every this many seconds (0: never) in each process
+    # The reconciler (podium/reconcile.py): once every this many seconds (0: never) by one process
     # with the rank-worker role; boards up to this many users are checked user by user.
     reconcile_every_s: float = 86400.0
     reconcile_full_check_users: int = 10_000
+    # Admin jobs (podium/jobs.py) are recorded in the store with a lease their process renews
+    # every third of this; a job whose process stopped is ended by another within it.
+    job_lease_s: float = 12.0
     # Friends (podium/social/): a friend list holds at most `max_friends` users; a user
     # with more followers than `friends_fan_out_cap` is not fanned out on write: their
     # followers' friends boards read that user's total at query time.
@@ -208,6 +211,8 @@ class Settings:
                 "the distributed profile refuses PODIUM_AUTH=off: it would serve every request as admin; "
                 "set PODIUM_DEV=1 too if this is a dev run"
             )
+        if not self.job_lease_s > 0:
+            raise InvalidInput("PODIUM_JOB_LEASE_S must be positive")
         if self.key_cache_s < 0:
             raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
 

@@ -56,12 +56,12 @@ def parse_start(value: Any) -> ReplayStart:
 async def start_replay(request: Request) -> Response:
     svc = services(request)
     data = fields(await read_json(request, svc.settings.max_body_bytes), ("from",))
-    return started(svc.admin.start_replay(parse_start(data["from"])))
+    return started(await svc.admin.start_replay(parse_start(data["from"])))
 
 
 async def get_job(request: Request) -> Response:
     job_id = check_id(request.path_params["job_id"], "job_id")
-    return json_response(services(request).admin.jobs.get(job_id).to_json())
+    return json_response((await services(request).admin.jobs.get(job_id)).to_json())
 
 
 SCHEMAS: dict[str, Any] = {
@@ -74,7 +74,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "The board to rebuild; absent or null: every board",
             },
-            "force": {"type": "boolean", "default": False, "description": "Take over a rebuild whose process died"},
+            "force": {
+                "type": "boolean",
+                "default": False,
+                "description": "Take over the board's rebuild at once (one whose process died is ended anyway "
+                "within its job's lease)",
+            },
         },
     },
     "ReplayRequest": {
@@ -92,7 +97,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "kind", "state", "done", "total", "applied", "step", "error", "seconds"],
         "properties": {
             "id": {"type": "string"},
-            "kind": {"enum": ["rebuild", "replay"]},
+            "kind": {"enum": ["rebuild", "replay", "reconcile"], "description": "reconcile: the scheduled one"},
             "state": {"enum": ["running", "done", "failed"]},
             "done": {"type": "integer", "description": "Totals (rebuild) or changes (replay) read so far"},
             "total": {"type": "integer", "description": "How many there are to read"},
@@ -100,6 +105,13 @@ SCHEMAS: dict[str, Any] = {
             "step": {"type": "string"},
             "error": {"type": ["string", "null"]},
             "seconds": {"type": "number"},
+            "owner": {"type": "string", "description": "The process running the job (host:pid:random)"},
+            "lease_until": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "While running: until when its process holds it; the process renews it, and "
+                "a job whose process stopped is ended by another process once it passes. Null once ended",
+            },
         },
     },
 }

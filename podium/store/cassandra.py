@@ -73,6 +73,10 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         # API keys (podium/keystore/cassandra.py): a few rows, read by id and cached by each api.
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.KEYS_TABLE} (key_id text PRIMARY KEY, name text, "
         "scope text, digest text, created_at_us bigint, revoked_at_us bigint)",
+        # Admin jobs and their leases (podium/jobstore/cassandra.py): a few rows a day, kept a week.
+        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.JOBS_TABLE} (id text PRIMARY KEY, kind text, state text, "
+        "owner text, lease_until_us bigint, started_at_us bigint, finished_at_us bigint, done bigint, "
+        "total bigint, applied bigint, step text, error text, detail text) WITH default_time_to_live = 604800",
     ]
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from podium.api.app import create_app
 from podium.domain.boards import Board
+from podium.settings import Settings
 from tests.conftest import BoardNames
 from tests.integration.test_api import make_board
 
@@ -97,3 +99,21 @@ def test_bad_admin_requests_are_refused(client: TestClient, b: BoardNames) -> No
         assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), (body, answer.text)
     unknown = client.get("/v1/admin/jobs/rebuild-1-nope")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "job_not_found")
+
+
+def test_two_api_apps_see_the_same_job(client: TestClient, settings: Settings, b: BoardNames) -> None:
+    """Two api processes over one store: a job one started is followed through the other,
+    which answers it as recorded (owner, lease, progress, end)."""
+    make_board(client, b.arena)
+    fill(client, b.arena, 20)
+    answer = client.post("/v1/admin/rebuild", json={"board": b.arena})
+    assert answer.status_code == 202, answer.text
+    started = answer.json()
+    assert started["owner"] and started["lease_until"] is not None
+    with TestClient(create_app(settings)) as other:
+        seen = other.get(f"/v1/admin/jobs/{started['id']}")
+        assert seen.status_code == 200, seen.text
+        assert (seen.json()["kind"], seen.json()["owner"]) == ("rebuild", started["owner"])
+        ended = follow(other, answer)
+    assert (ended["state"], ended["done"], ended["total"], ended["lease_until"]) == ("done", 20, 20, None)
+    assert follow(client, answer) == ended  # the owner answers the same record once it ended

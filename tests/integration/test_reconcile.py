@@ -6,9 +6,7 @@ equal to the store's."""
 
 from __future__ import annotations
 
-import asyncio
 import random
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,7 +23,7 @@ from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.index.redis import member, state
 from podium.index.sharded import ShardedRedisRankIndex
-from podium.reconcile import Reconciler, ReconcileSettings, run_every
+from podium.reconcile import Reconciler, ReconcileSettings
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
 
@@ -197,24 +195,4 @@ async def test_a_big_board_is_checked_at_its_top_bottom_and_a_sample(store: Sqli
     planted.totals["ghost"] = Total(b.name, "ghost", 5, 1, 0, LogPosition(0, 1))
     full = (await reconciler.run([b.name])).to_json()
     assert full["boards"][0]["check"] == "every_user" and kinds(full) == {"ghost": "extra"}
-    await ranks_equal_the_store(index, store, b)
-
-
-async def test_the_schedule_reconciles_every_board_and_keeps_the_report(store: SqliteStore, tmp_path: Path) -> None:
-    index = MemoryRankIndex()
-    b, totals = await seeded(store, index)
-    planted = index._boards[b.name]
-    planted.ranked.remove(planted.key(totals[0]))  # u00 missing
-    reconciler = Reconciler(store, Boards(store), index, ReconcileSettings(settle_s=0))
-    stop = asyncio.Event()
-    running = asyncio.create_task(run_every(reconciler, 0.05, tmp_path, stop))
-    for _ in range(200):
-        if list((tmp_path / "reconcile").glob("report-*.json")):
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await running
-    [first, *_] = sorted((tmp_path / "reconcile").glob("report-*.json"))
-    report = orjson.loads(first.read_bytes())
-    assert report["totals"]["repaired"] == 1 and kinds(report) == {"u00": "missing"}
     await ranks_equal_the_store(index, store, b)

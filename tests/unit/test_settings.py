@@ -20,7 +20,15 @@ def test_env_then_flags() -> None:
 
 
 @pytest.mark.parametrize(
-    "env", [{"PODIUM_PORT": "x"}, {"PODIUM_PORT": "70000"}, {"PODIUM_PROFILE": "cloud"}, {"PODIUM_SQLITE_SYNC": "y"}]
+    "env",
+    [
+        {"PODIUM_PORT": "x"},
+        {"PODIUM_PORT": "70000"},
+        {"PODIUM_PROFILE": "cloud"},
+        {"PODIUM_SQLITE_SYNC": "y"},
+        {"PODIUM_JOB_LEASE_S": "0"},  # a job no process could hold
+        {"PODIUM_JOB_LEASE_S": "nan"},
+    ],
 )
 def test_bad_settings_are_refused_clearly(env: dict[str, str]) -> None:
     with pytest.raises(InvalidInput):
