@@ -1,6 +1,9 @@
 -- Lua helper: how many members of sorted set `key` sort before (score, member).
--- Members with a lower score are ZCOUNTed; among equal scores (ordered by member
--- bytes) a binary search with ZRANGE … BYSCORE LIMIT finds the place: O(log² n).
+-- Members with a lower score are ZCOUNTed; among equal scores (ordered by member bytes) a
+-- binary search finds the place, each probe a ZRANGE by rank: O(log² n). (A probe by
+-- `BYSCORE … LIMIT offset 1` walks `offset` members from the first of that score, so on a
+-- board of many ties, where a bucket's bound sits in a group of thousands, each count cost
+-- thousands of steps: most of the mover's Redis time.)
 local function count_lt(key, score, mem)
   -- A bucket's bounds were members when it was cut, and mostly still are: then ZRANK.
   local at = redis.call('ZSCORE', key, mem)
@@ -9,7 +12,7 @@ local function count_lt(key, score, mem)
   local lo, hi = 0, redis.call('ZCOUNT', key, score, score)
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
-    local at = redis.call('ZRANGE', key, score, score, 'BYSCORE', 'LIMIT', mid, 1)[1]
+    local at = redis.call('ZRANGE', key, n + mid, n + mid)[1]
     if at < mem then lo = mid + 1 else hi = mid end
   end
   return n + lo
