@@ -1,50 +1,18 @@
-"""The OpenAPI document of the HTTP contract, written out by hand so that it says
-exactly what the handlers do (it is checked against them by the tests)."""
+"""The OpenAPI document of the HTTP contract: the operations, written here, and the
+components, generated from the contract's declared types (api/contract/) at the service's
+limits. The schemas not yet declared as types are still written here; the tests check
+both against the handlers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from podium import __version__
-from podium.domain.boards import MAX_SCORE, MIN_SCORE
-
-ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$", "minLength": 1, "maxLength": 128}
-SCORE = {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE}
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def body(name: str, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": ref(name)}}}
-
-
-def answer(description: str, schema: str | None = None) -> dict[str, Any]:
-    if schema is None:
-        return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
-
-
-ERRORS = {
-    "400": answer("Invalid input; nothing was changed", "Error"),
-    "404": answer("Unknown board or user", "Error"),
-    "413": answer("Body too large", "Error"),
-}
-
-
-def path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": ID}
-
-
-def query_int(name: str, low: int, high: int, default: int) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default},
-    }
-
+from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_users
+from podium.api.contract.build import Contract
+from podium.api.contract.operations import BOARD, ERRORS, ID, SCORE, USER, answer, body, query_int, ref
+from podium.api.contract.schema import components
+from podium.domain.boards import MAX_SCORE
 
 OPERATORS = ["incr", "decr", "best", "set"]
 WINDOWS = {
@@ -60,20 +28,6 @@ READS = {
     "enum": ["public", "key"],
     "default": "key",
     "description": "public: anyone may read the board, without a key; key: reads need an API key",
-}
-WINDOW = {
-    "name": "window",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "One of the board's windows (default: all-time, or its first window)",
-}
-PERIOD = {
-    "name": "period",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "A period id of the window (default: the current one); see /periods",
 }
 WAIT = {
     "name": "wait",
@@ -110,8 +64,6 @@ RATE_LIMITED = {
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait"}},
 }
 UNLIMITED_PATHS = ("/healthz", "/metrics")
-BOARD = path_param("board")
-USER = path_param("user_id")
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -194,39 +146,6 @@ SCHEMAS: dict[str, Any] = {
         "required": ["boards"],
         "properties": {"boards": {"type": "array", "items": ID}},
     },
-    "Submission": {
-        "type": "object",
-        "required": ["user_id", "score"],
-        "additionalProperties": False,
-        "properties": {
-            "user_id": ID,
-            "score": SCORE,
-            "key": {**ID, "description": "Idempotency key: applied once per board within 24 h."},
-            "operator": {
-                "type": "string",
-                "enum": OPERATORS,
-                "description": "This submission's operator, on a board that allows an override",
-            },
-            "subscore": {**SCORE, "description": "On a board with a subscore_order"},
-            "metadata": {"type": "object", "description": "Small JSON object (2 KiB compact); replaces the entry's"},
-            "display_name": {"type": "string", "minLength": 1, "maxLength": 64},
-        },
-    },
-    "SubmissionBatch": {
-        "type": "object",
-        "required": ["scores"],
-        "additionalProperties": False,
-        "properties": {"scores": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("Submission")}},
-    },
-    "Accepted": {
-        "type": "object",
-        "required": ["accepted"],
-        "properties": {
-            "accepted": {"type": "boolean"},
-            "count": {"type": "integer"},
-            "visible": {"type": "boolean", "description": "false: waited, not yet visible"},
-        },
-    },
     "Entry": {
         "type": "object",
         "required": ["rank", "user_id", "score"],
@@ -243,29 +162,6 @@ SCHEMAS: dict[str, Any] = {
                 "description": "A single user's entry: % of ranked users whose total is not better",
             },
         },
-    },
-    "Result": {
-        "type": "object",
-        "required": ["rank", "user_id", "score"],
-        "description": "The user's entry once the submission is visible (null rank: the user was removed), "
-        "the rank and score before it, whether it is a new personal best, and the same per window "
-        "(with the period) on a board with windows.",
-        "properties": {
-            "rank": {"type": ["integer", "null"]},
-            "user_id": ID,
-            "score": {"type": ["integer", "null"]},
-            "previous": {
-                "type": "object",
-                "properties": {"rank": {"type": ["integer", "null"]}, "score": {"type": ["integer", "null"]}},
-            },
-            "personal_best": {"type": "boolean"},
-            "windows": {"type": "object", "additionalProperties": {"type": "object"}},
-        },
-    },
-    "Results": {
-        "type": "object",
-        "required": ["results"],
-        "properties": {"results": {"type": "array", "items": ref("Result")}},
     },
     "TopPage": {
         "type": "object",
@@ -338,15 +234,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def document() -> dict[str, Any]:
-    from podium.api import (
-        admin,
-        openapi_friends,
-        openapi_live,
-        openapi_reads,
-        openapi_users,
-    )  # build on the helpers above
-
+def document(contract: Contract) -> dict[str, Any]:
+    settings = contract.settings
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -399,7 +288,7 @@ def document() -> dict[str, Any]:
             "/v1/boards/{board}/scores/batch": {
                 "parameters": [BOARD],
                 "post": {
-                    "summary": "Submit up to 1,000 scores",
+                    "summary": f"Submit up to {settings.max_batch:,} scores",
                     "operationId": "submitScores",
                     "parameters": [WAIT],
                     "requestBody": body("SubmissionBatch"),
@@ -469,15 +358,16 @@ def document() -> dict[str, Any]:
                 }
             },
             **admin.PATHS,
-            **openapi_friends.PATHS,
-            **openapi_live.PATHS,
+            **openapi_friends.paths(settings),
+            **openapi_live.paths(settings),
             **openapi_users.PATHS,
         },
         "components": {
             "schemas": {
                 **SCHEMAS,
+                **components(contract.types()),
                 **admin.SCHEMAS,
-                **openapi_friends.SCHEMAS,
+                **openapi_friends.schemas(settings),
                 **openapi_reads.SCHEMAS,
                 **openapi_users.SCHEMAS,
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.api.openapi import BOARD, ERRORS, ID, PERIOD, SCORE, WINDOW, answer, body, ref
+from podium.api.contract.operations import BOARD, ERRORS, ID, PERIOD, SCORE, WINDOW, answer, body, ref
 
 OPTIONAL_SCORE = {"type": "integer", "minimum": SCORE["minimum"], "maximum": SCORE["maximum"]}
 

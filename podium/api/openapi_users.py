@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.api.openapi import BOARD, ERRORS, ID, USER, answer
+from podium.api.contract.operations import BOARD, ERRORS, ID, USER, answer
 
 SCHEMAS: dict[str, Any] = {
     "Hidden": {

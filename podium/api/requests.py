@@ -23,10 +23,9 @@ def digits(raw: str, max_value: int = MAX_INT64) -> int | None:
     return value if value <= max_value else None
 
 
-async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON; refused early when larger than `max_bytes` (by its
-    Content-Length, before reading; else while reading). orjson refuses a body nested
-    deeper than 1024 levels (400 invalid_json) without recursing."""
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body's bytes; refused early when larger than `max_bytes` (by its
+    Content-Length, before reading; else while reading)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and digits(declared, max_bytes) is None:
         raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
@@ -37,7 +36,12 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         if size > max_bytes:
             raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes, *, allow_empty: bool = False) -> Any:
+    """`body` as JSON. orjson refuses a body nested deeper than 1024 levels (400
+    invalid_json) without recursing."""
     if not body:  # no body at all; anything else, even only whitespace, must be JSON
         if allow_empty:
             return {}
@@ -46,6 +50,11 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON (read_body, then parse_json)."""
+    return parse_json(await read_body(request, max_bytes), allow_empty=allow_empty)
 
 
 def nested_deeper(value: Any, max_depth: int) -> bool:

@@ -1,0 +1,26 @@
+"""The contract at one service's limits: its types, their decoders, and every type the
+OpenAPI document describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from podium.api.contract import scores
+from podium.settings import Settings
+
+
+class Contract:
+    """Built once per app (api/app.py) from its settings: the limits it enforces are the
+    ones its /openapi.json shows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.submission, self.batch = scores.sized(settings)
+        self.decode_submission = msgspec.json.Decoder(self.submission)
+        self.decode_batch = msgspec.json.Decoder(self.batch)
+
+    def types(self) -> list[Any]:
+        """Every declared type, for the document's components."""
+        return [self.submission, self.batch, *scores.ANSWERS]
