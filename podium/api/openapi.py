@@ -12,23 +12,7 @@ from podium.api import admin, openapi_friends, openapi_live, openapi_reads, open
 from podium.api.contract.build import Contract
 from podium.api.contract.operations import BOARD, ERRORS, ID, SCORE, USER, answer, body, query_int, ref
 from podium.api.contract.schema import components
-from podium.domain.boards import MAX_SCORE
 
-OPERATORS = ["incr", "decr", "best", "set"]
-WINDOWS = {
-    "type": "array",
-    "items": {"type": "string", "description": "all | day | week | month | cron:<5-field cron expression>"},
-    "minItems": 1,
-    "maxItems": 8,
-    "default": ["all"],
-}
-KEEP = {"type": "integer", "minimum": 0, "maximum": 366, "default": 7, "description": "Finished periods kept"}
-READS = {
-    "type": "string",
-    "enum": ["public", "key"],
-    "default": "key",
-    "description": "public: anyone may read the board, without a key; key: reads need an API key",
-}
 WAIT = {
     "name": "wait",
     "in": "query",
@@ -39,24 +23,6 @@ WAIT = {
         "default": False,
     },
     "description": "Answer once the change is visible to reads.",
-}
-RULES = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "Score rules, each optional (absent or null: off); a submission that breaks one is a 422 "
-    "score_rule. max_change bounds an incr/decr amount, and for best/set the distance from the user's "
-    "current total (a user without one: only the bounds apply). PATCH replaces the whole object.",
-    "properties": {
-        "min_score": {**SCORE, "type": ["integer", "null"]},
-        "max_score": {**SCORE, "type": ["integer", "null"]},
-        "max_change": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SCORE},
-        "max_submissions_per_minute": {
-            "type": ["integer", "null"],
-            "minimum": 1,
-            "maximum": 10_000,
-            "description": "Per user; a replay of the same idempotency key within the minute counts once",
-        },
-    },
 }
 RULE_BROKEN = answer("A board's score rule was broken (error.rule names it); nothing was applied", "Error")
 RATE_LIMITED = {
@@ -81,70 +47,6 @@ SCHEMAS: dict[str, Any] = {
                 },
             }
         },
-    },
-    "BoardSettings": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
-            "operator": {"type": "string", "enum": OPERATORS, "default": "incr"},
-            "tie": {
-                "type": "string",
-                "enum": ["unique", "competition", "dense"],
-                "default": "unique",
-                "description": "unique: 1,2,3,4 (who reached it first is ahead); competition: 1,2,2,4; dense: 1,2,2,3",
-            },
-            "subscore_order": {
-                "type": ["string", "null"],
-                "enum": ["desc", "asc", None],
-                "default": None,
-                "description": "The subscore's order, the first tie-break; null: the board has no subscore",
-            },
-            "windows": WINDOWS,
-            "timezone": {"type": "string", "default": "UTC", "description": "IANA time zone of the windows' resets"},
-            "keep_periods": KEEP,
-            "allow_operator_override": {"type": "boolean", "default": False},
-            "reads": READS,
-            "rules": RULES,
-        },
-    },
-    "BoardChanges": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "The mutable settings; the others are fixed when the board is created.",
-        "properties": {
-            "windows": WINDOWS,
-            "keep_periods": KEEP,
-            "allow_operator_override": {"type": "boolean"},
-            "reads": READS,
-            "rules": RULES,
-        },
-    },
-    "Board": {
-        "type": "object",
-        "required": ["board", "order", "operator", "tie", "windows", "timezone", "keep_periods", "users"],
-        "properties": {
-            "board": ID,
-            "order": {"type": "string", "enum": ["desc", "asc"]},
-            "operator": {"type": "string", "enum": OPERATORS},
-            "tie": {"type": "string", "enum": ["unique", "competition", "dense"]},
-            "subscore_order": {"type": ["string", "null"], "enum": ["desc", "asc", None]},
-            "windows": {"type": "array", "items": {"type": "string"}},
-            "timezone": {"type": "string"},
-            "keep_periods": {"type": "integer"},
-            "allow_operator_override": {"type": "boolean"},
-            "reads": {"type": "string", "enum": ["public", "key"]},
-            "rules": {
-                **RULES,
-                "description": "Shown to write and admin keys only: a player's client does not learn the bounds",
-            },
-            "users": {"type": "integer", "minimum": 0},
-        },
-    },
-    "BoardList": {
-        "type": "object",
-        "required": ["boards"],
-        "properties": {"boards": {"type": "array", "items": ID}},
     },
     "Entry": {
         "type": "object",

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import scores
+from podium.api.contract import boards, scores
 from podium.settings import Settings
 
 
@@ -20,7 +20,9 @@ class Contract:
         self.submission, self.batch = scores.sized(settings)
         self.decode_submission = msgspec.json.Decoder(self.submission)
         self.decode_batch = msgspec.json.Decoder(self.batch)
+        self.decode_board_settings = msgspec.json.Decoder(boards.BoardSettings)
+        self.decode_board_changes = msgspec.json.Decoder(boards.BoardChanges)
 
     def types(self) -> list[Any]:
         """Every declared type, for the document's components."""
-        return [self.submission, self.batch, *scores.ANSWERS]
+        return [*boards.TYPES, self.submission, self.batch, *scores.ANSWERS]

@@ -13,10 +13,16 @@ REF = "#/components/schemas/{name}"
 def components(types: Iterable[Any]) -> dict[str, Any]:
     """The JSON Schema of each type, and of each type they use (enums, nested Structs), by name."""
     _, found = msgspec.json.schema_components(list(types), ref_template=REF)
-    return found
+    shown: dict[str, Any] = as_json(found)
+    return shown
+
+
+def as_json(value: Any) -> Any:
+    """`value` as JSON holds it: a tuple default, ("all",), becomes the list a client reads."""
+    return msgspec.json.decode(msgspec.json.encode(value))
 
 
 def schema(kind: Any) -> dict[str, Any]:
     """One field type's schema inline (an id, a score), for a path or query parameter."""
-    found: dict[str, Any] = msgspec.json.schema(kind, ref_template=REF)
+    found: dict[str, Any] = as_json(msgspec.json.schema(kind, ref_template=REF))
     return found
