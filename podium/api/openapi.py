@@ -10,8 +10,9 @@ from typing import Any
 from podium import __version__
 from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_users
 from podium.api.contract.build import Contract
-from podium.api.contract.operations import BOARD, ERRORS, ID, SCORE, USER, answer, body, query_int, ref
-from podium.api.contract.schema import components
+from podium.api.contract.operations import BOARD, ERRORS, ID, USER, answer, body
+from podium.api.contract.reads import AroundQuery, TopQuery
+from podium.api.contract.schema import components, query_parameters
 
 WAIT = {
     "name": "wait",
@@ -47,40 +48,6 @@ SCHEMAS: dict[str, Any] = {
                 },
             }
         },
-    },
-    "Entry": {
-        "type": "object",
-        "required": ["rank", "user_id", "score"],
-        "properties": {
-            "rank": {"type": "integer", "minimum": 1, "description": "Under the board's tie policy"},
-            "user_id": ID,
-            "score": SCORE,
-            "subscore": SCORE,
-            "display_name": {"type": ["string", "null"]},
-            "metadata": {"type": ["object", "null"]},
-            "users": {"type": "integer", "description": "A single user's entry: how many are ranked"},
-            "percentile": {
-                "type": "number",
-                "description": "A single user's entry: % of ranked users whose total is not better",
-            },
-        },
-    },
-    "TopPage": {
-        "type": "object",
-        "required": ["board", "users", "entries"],
-        "properties": {
-            "board": ID,
-            "window": {"type": "string"},
-            "period": {"type": "string"},
-            "users": {"type": "integer"},
-            "entries": {"type": "array", "items": ref("Entry")},
-            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor= for the next page"},
-        },
-    },
-    "Around": {
-        "type": "object",
-        "required": ["entries"],
-        "properties": {"board": ID, "user_id": ID, "entries": {"type": "array", "items": ref("Entry")}},
     },
     "Buckets": {
         "type": "object",
@@ -207,7 +174,7 @@ def document(contract: Contract) -> dict[str, Any]:
                 "get": {
                     "summary": "A page of the board",
                     "operationId": "top",
-                    "parameters": [query_int("limit", 1, 1000, 10), query_int("offset", 0, 10_000_000_000, 0)],
+                    "parameters": [p for p in query_parameters(TopQuery) if p["name"] != "cursor"],
                     "responses": {"200": answer("The page", "TopPage"), **ERRORS},
                 },
             },
@@ -229,7 +196,7 @@ def document(contract: Contract) -> dict[str, Any]:
                 "get": {
                     "summary": "The users ranked around a user",
                     "operationId": "around",
-                    "parameters": [query_int("radius", 0, 100, 5)],
+                    "parameters": query_parameters(AroundQuery),
                     "responses": {"200": answer("The window", "Around"), **ERRORS},
                 },
             },
@@ -270,7 +237,6 @@ def document(contract: Contract) -> dict[str, Any]:
                 **components(contract.types()),
                 **admin.SCHEMAS,
                 **openapi_friends.schemas(settings),
-                **openapi_reads.SCHEMAS,
                 **openapi_users.SCHEMAS,
             }
         },

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import orjson
 from starlette.requests import Request
 
@@ -112,6 +114,21 @@ def int_param(params: Mapping[str, str], name: str, default: int, low: int, high
     if not low <= value <= high:
         raise InvalidInput(f"query parameter {name} must be from {low} to {high}", code="invalid_parameter")
     return value
+
+
+def int_query(params: Mapping[str, str], kind: type[msgspec.Struct], name: str) -> int:
+    """The integer query parameter `name`, read by its default and bounds as the query's
+    declared type `kind` has them (api/contract/)."""
+    return int_param(params, name, *declared_int(kind, name))
+
+
+@functools.cache
+def declared_int(kind: type[msgspec.Struct], name: str) -> tuple[int, int, int]:
+    """The default, lowest and highest value of a query Struct's integer field."""
+    [field] = [f for f in msgspec.inspect.type_info(kind).fields if f.name == name]  # type: ignore[attr-defined]
+    bounds = field.type.type if isinstance(field.type, msgspec.inspect.Metadata) else field.type  # described
+    assert isinstance(bounds, msgspec.inspect.IntType) and bounds.ge is not None, (kind, name)
+    return field.default, bounds.ge, bounds.le if bounds.le is not None else MAX_INT64
 
 
 def bool_param(params: Mapping[str, str], name: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, scores
+from podium.api.contract import boards, reads, scores
 from podium.settings import Settings
 
 
@@ -22,7 +22,8 @@ class Contract:
         self.decode_batch = msgspec.json.Decoder(self.batch)
         self.decode_board_settings = msgspec.json.Decoder(boards.BoardSettings)
         self.decode_board_changes = msgspec.json.Decoder(boards.BoardChanges)
+        self.decode_lookup = msgspec.json.Decoder(reads.Lookup)
 
     def types(self) -> list[Any]:
         """Every declared type, for the document's components."""
-        return [*boards.TYPES, self.submission, self.batch, *scores.ANSWERS]
+        return [*boards.TYPES, self.submission, self.batch, *scores.ANSWERS, *reads.TYPES]

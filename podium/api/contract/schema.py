@@ -26,3 +26,13 @@ def schema(kind: Any) -> dict[str, Any]:
     """One field type's schema inline (an id, a score), for a path or query parameter."""
     found: dict[str, Any] = as_json(msgspec.json.schema(kind, ref_template=REF))
     return found
+
+
+def query_parameters(kind: Any) -> list[dict[str, Any]]:
+    """A query Struct's fields as OpenAPI query parameters, each optional."""
+    shown = components([kind])[kind.__name__]["properties"]
+    parameters = []
+    for name, field in shown.items():
+        described = {"description": field.pop("description")} if "description" in field else {}
+        parameters.append({"name": name, "in": "query", "required": False, "schema": field, **described})
+    return parameters
