@@ -1,7 +1,6 @@
 """The OpenAPI document of the HTTP contract: the operations, written here, and the
 components, generated from the contract's declared types (api/contract/) at the service's
-limits. The schemas not yet declared as types are still written here; the tests check
-both against the handlers."""
+limits. Only the admin jobs' schemas are still written by hand (api/admin.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 from podium import __version__
 from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_users
 from podium.api.contract.build import Contract
-from podium.api.contract.operations import BOARD, ERRORS, ID, USER, answer, body
+from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
 from podium.api.contract.reads import AroundQuery, TopQuery
 from podium.api.contract.schema import components, query_parameters
 
@@ -31,76 +30,6 @@ RATE_LIMITED = {
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait"}},
 }
 UNLIMITED_PATHS = ("/healthz", "/metrics")
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "rule": {"type": "string", "description": "score_rule: the rule broken"},
-                    "index": {"type": "integer", "description": "score_rule in a batch: the first breaking item"},
-                },
-            }
-        },
-    },
-    "Buckets": {
-        "type": "object",
-        "required": ["board", "buckets"],
-        "properties": {
-            "board": ID,
-            "buckets": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "lower", "shard", "members", "writes_per_s"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "lower": {
-                            "type": ["object", "null"],
-                            "description": "Where the bucket's range starts, as a rank key (null: the top)",
-                        },
-                        "shard": {"type": "integer"},
-                        "members": {"type": "integer"},
-                        "writes_per_s": {"type": "number"},
-                    },
-                },
-            },
-        },
-    },
-    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
-    "ReconcileRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "boards": {
-                "type": ["array", "null"],
-                "items": ID,
-                "maxItems": 1000,
-                "description": "Default (or null): every board",
-            },
-            "dry_run": {"type": "boolean", "default": False, "description": "Check and report; repair nothing"},
-        },
-    },
-    "ReconcileReport": {
-        "type": "object",
-        "required": ["started_at", "dry_run", "totals", "boards"],
-        "description": "Per board what was checked, what drifted (user, kind, store and index values) and "
-        "what was repaired; kinds: missing, extra, wrong_score, duplicate, wrong_rank.",
-        "properties": {
-            "started_at": {"type": "string"},
-            "dry_run": {"type": "boolean"},
-            "seconds": {"type": "number"},
-            "totals": {"type": "object"},
-            "boards": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-}
 
 
 def document(contract: Contract) -> dict[str, Any]:
@@ -227,17 +156,14 @@ def document(contract: Contract) -> dict[str, Any]:
                 }
             },
             **admin.PATHS,
-            **openapi_friends.paths(settings),
+            **openapi_friends.paths(contract),
             **openapi_live.paths(settings),
             **openapi_users.PATHS,
         },
         "components": {
             "schemas": {
-                **SCHEMAS,
                 **components(contract.types()),
                 **admin.SCHEMAS,
-                **openapi_friends.schemas(settings),
-                **openapi_users.SCHEMAS,
             }
         },
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, reads, scores
+from podium.api.contract import boards, errors, friends, reads, scores, upkeep, users
 from podium.settings import Settings
 
 
@@ -23,7 +23,22 @@ class Contract:
         self.decode_board_settings = msgspec.json.Decoder(boards.BoardSettings)
         self.decode_board_changes = msgspec.json.Decoder(boards.BoardChanges)
         self.decode_lookup = msgspec.json.Decoder(reads.Lookup)
+        self.friend_list, self.friends_board_query = friends.sized(settings)
+        self.decode_friend_list = msgspec.json.Decoder(self.friend_list)
+        self.decode_reconcile = msgspec.json.Decoder(upkeep.ReconcileRequest)
 
     def types(self) -> list[Any]:
         """Every declared type, for the document's components."""
-        return [*boards.TYPES, self.submission, self.batch, *scores.ANSWERS, *reads.TYPES]
+        return [
+            *errors.ANSWERS,
+            *boards.TYPES,
+            self.submission,
+            self.batch,
+            *scores.ANSWERS,
+            *reads.TYPES,
+            self.friend_list,
+            *friends.ANSWERS,
+            *users.ANSWERS,
+            upkeep.ReconcileRequest,
+            *upkeep.ANSWERS,
+        ]
