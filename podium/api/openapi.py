@@ -157,7 +157,7 @@ def document(contract: Contract) -> dict[str, Any]:
             },
             **admin.PATHS,
             **openapi_friends.paths(contract),
-            **openapi_live.paths(settings),
+            **openapi_live.paths(contract),
             **openapi_users.PATHS,
         },
         "components": {

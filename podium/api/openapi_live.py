@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.api.contract.operations import BOARD, ERRORS, ID, query_int
-from podium.settings import Settings
+from podium.api.contract.build import Contract
+from podium.api.contract.fields import Id
+from podium.api.contract.live import Seq
+from podium.api.contract.operations import BOARD, ERRORS
+from podium.api.contract.schema import query_parameters, schema
 
-SEQ = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+ID = schema(Id)
+SEQ = schema(Seq)
 # One event of the stream (the Open API 3.2 reading of an event-stream schema): its fields as
 # parsed, `data` the frame's JSON. A first event carries only `retry`.
 EVENT = {
@@ -35,11 +39,7 @@ EVENT = {
 }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def paths(settings: Settings) -> dict[str, Any]:
+def paths(contract: Contract) -> dict[str, Any]:
     return {
         "/v1/boards/{board}/events": {
             "parameters": [BOARD],
@@ -51,13 +51,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                 "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
                 "operationId": "boardEvents",
                 "parameters": [
-                    _query(
-                        "user_id",
-                        {**ID, "pattern": "^[A-Za-z0-9_.:-]{0,128}$", "minLength": 0},
-                        "The subscriber: adds its entry, friends board and events (empty: none).",
-                    ),
-                    query_int("top", 1, settings.live_max_top, 10),
-                    _query("last_event_id", SEQ, "Resume after this seq (as the Last-Event-ID header does)."),
+                    *query_parameters(contract.events_query),
                     {
                         "name": "Last-Event-ID",
                         "in": "header",

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, reads, scores, upkeep, users
+from podium.api.contract import boards, errors, friends, live, reads, scores, upkeep, users
 from podium.settings import Settings
 
 
@@ -26,6 +26,7 @@ class Contract:
         self.friend_list, self.friends_board_query = friends.sized(settings)
         self.decode_friend_list = msgspec.json.Decoder(self.friend_list)
         self.decode_reconcile = msgspec.json.Decoder(upkeep.ReconcileRequest)
+        self.events_query = live.sized(settings)
 
     def types(self) -> list[Any]:
         """Every declared type, for the document's components."""

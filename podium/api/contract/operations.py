@@ -37,15 +37,6 @@ def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
-def query_int(name: str, low: int, high: int, default: int) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default},
-    }
-
-
 BOARD = path_param("board")
 USER = path_param("user_id")
 WINDOW = {
