@@ -11,7 +11,9 @@ from podium.domain.boards import Operator
 from podium.settings import Settings
 
 
-class Submission(Struct, forbid_unknown_fields=True):
+# gc=False: a batch decodes a thousand of these, and the garbage collector need not track them
+# (they hold only JSON values, which cannot refer back to them: no cycle).
+class Submission(Struct, forbid_unknown_fields=True, gc=False):
     """A score for a user. Every field but user_id and score is optional (null: absent)."""
 
     user_id: Id
@@ -36,7 +38,7 @@ class Submission(Struct, forbid_unknown_fields=True):
         )
 
 
-class SubmissionBatch(Struct, forbid_unknown_fields=True):
+class SubmissionBatch(Struct, forbid_unknown_fields=True, gc=False):
     scores: list[Submission]  # from 1 to PODIUM_MAX_BATCH (`sized`)
 
 
@@ -61,9 +63,12 @@ def sized(settings: Settings) -> tuple[type[Submission], type[SubmissionBatch]]:
         ],
         bases=(Submission,),
         forbid_unknown_fields=True,
+        gc=False,
     )
     scores = Annotated[list[submission], Meta(min_length=1, max_length=settings.max_batch)]  # type: ignore[valid-type]
-    batch = defstruct("SubmissionBatch", [("scores", scores)], bases=(SubmissionBatch,), forbid_unknown_fields=True)
+    batch = defstruct(
+        "SubmissionBatch", [("scores", scores)], bases=(SubmissionBatch,), forbid_unknown_fields=True, gc=False
+    )
     return cast(type[Submission], submission), cast(type[SubmissionBatch], batch)
 
 
