@@ -8,6 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from podium.api.contract.fields import Id, Score
+from podium.domain import boards as domain
 from podium.domain.boards import MAX_KEEP_PERIODS, MAX_SCORE, Operator, Order, Reads, Tie
 from podium.domain.rules import MAX_SUBMISSIONS_PER_MINUTE
 from podium.domain.windows import MAX_WINDOWS
@@ -45,21 +46,24 @@ class Rules(Struct, forbid_unknown_fields=True):
     ) = None
 
 
+NEW = domain.Board("")  # a board as the domain makes it: the settings' defaults
+
+
 class BoardSettings(Struct, forbid_unknown_fields=True):
     """A new board's settings, each optional."""
 
-    order: Order = Order.DESC
-    operator: Operator = Operator.INCR
-    tie: TieSetting = Tie.UNIQUE
+    order: Order = NEW.order
+    operator: Operator = NEW.operator
+    tie: TieSetting = NEW.tie
     subscore_order: (
         Annotated[Order, Meta(description="The subscore's order, the first tie-break; null: the board has no subscore")]
         | None
-    ) = None
-    windows: Windows = ("all",)
-    timezone: Annotated[str, Meta(description="IANA time zone of the windows' resets")] = "UTC"
-    keep_periods: KeepPeriods = 7
-    allow_operator_override: bool = False
-    reads: ReadsSetting = Reads.KEY
+    ) = NEW.subscore_order
+    windows: Windows = NEW.windows
+    timezone: Annotated[str, Meta(description="IANA time zone of the windows' resets")] = NEW.timezone
+    keep_periods: KeepPeriods = NEW.keep_periods
+    allow_operator_override: bool = NEW.allow_operator_override
+    reads: ReadsSetting = NEW.reads
     rules: Rules = msgspec.field(default_factory=Rules)
 
 
