@@ -6,7 +6,7 @@ users under the board's tie policy."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from starlette.requests import Request
@@ -16,7 +16,7 @@ from podium import windows
 from podium.api import cursors
 from podium.api.context import board_of, contract_of, read_board, services, user_of
 from podium.api.contract.decoding import decode
-from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, RangeQuery, ScoreForRankQuery, TopQuery
+from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, LookupOrder, RangeQuery, ScoreForRankQuery, TopQuery
 from podium.api.requests import check_choice, check_id, check_score, fields, int_query, parse_json, read_body
 from podium.api.responses import json_response
 from podium.domain.boards import Board, Order, Tie
@@ -120,7 +120,7 @@ def lookup_request(body: Any) -> tuple[list[str], str]:
     if not isinstance(users, list) or not 1 <= len(users) <= MAX_LOOKUP:
         raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
     wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
-    return wanted, check_choice(body.get("order", "board"), "order", ("board", "input"))
+    return wanted, check_choice(body.get("order", "board"), "order", get_args(LookupOrder))
 
 
 def score_bounds(request: Request, board: Board) -> tuple[SortKey, SortKey, int | None, int | None]:

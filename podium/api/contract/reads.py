@@ -15,6 +15,7 @@ MAX_OFFSET = 10_000_000_000
 MAX_RADIUS = 100
 MAX_LOOKUP = 100
 
+LookupOrder = Literal["board", "input"]  # the board's order, or the order the ids were given in
 PageSize = Annotated[int, Meta(ge=1, le=MAX_TOP_LIMIT, description="Page size")]
 Bound = Annotated[int, Meta(ge=MIN_SCORE, le=MAX_SCORE)]
 
@@ -64,7 +65,7 @@ class ScoreForRankQuery(Struct):
 
 class Lookup(Struct, forbid_unknown_fields=True):
     user_ids: Annotated[list[Id], Meta(min_length=1, max_length=MAX_LOOKUP)]
-    order: Literal["board", "input"] = "board"
+    order: LookupOrder = "board"
 
 
 # Answers.
