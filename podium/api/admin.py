@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.context import services
-from podium.api.openapi import ERRORS, ID, answer, body, path_param
+from podium.api.contract.operations import ERRORS, ID, answer, body, path_param
 from podium.api.requests import MAX_INT64, check_id, digits, fields, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart

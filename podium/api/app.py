@@ -14,6 +14,8 @@ from starlette.routing import Route, WebSocketRoute
 from podium.api import admin as admin_jobs
 from podium.api import boards, friends, live, reads, routes, scores, users, web
 from podium.api.auth import Authenticate, admin, read, read_with_key, write
+from podium.api.context import contract_of
+from podium.api.contract.build import Contract
 from podium.api.errors import HANDLERS
 from podium.api.openapi import document
 from podium.api.openapi_auth import secure
@@ -26,7 +28,7 @@ from podium.settings import Settings
 
 
 async def openapi(request: Request) -> Response:
-    return json_response(secure(document(), ROUTES))
+    return json_response(secure(document(contract_of(request)), ROUTES))
 
 
 # Each route's handler is wrapped in what it needs (api/auth.py): `read` (a key of any
@@ -84,4 +86,6 @@ def create_app(settings: Settings, roles: Collection[str] = ROLES) -> Starlette:
 
     # Authenticate outermost: whatever runs inside it (limits, handlers) knows the caller.
     middleware = [Middleware(Authenticate), Middleware(RateLimits, settings=settings)]
-    return Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=middleware)
+    app = Starlette(routes=ROUTES, exception_handlers=HANDLERS, lifespan=lifespan, middleware=middleware)
+    app.state.contract = Contract(settings)  # the types requests are decoded with, at these settings' limits
+    return app

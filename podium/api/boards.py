@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import windows
 from podium.api.auth import anonymous, holds
-from podium.api.context import board_of, services
-from podium.api.requests import check_choice, check_id, fields, read_json
+from podium.api.context import board_of, contract_of, services
+from podium.api.contract.decoding import decode
+from podium.api.requests import check_choice, check_id, fields, parse_json, read_body
 from podium.api.responses import json_response
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
 from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
+from podium.domain.windows import MAX_WINDOWS
 from podium.errors import InvalidInput
 from podium.services import ApiServices
 from podium.windows import check_window, stored_boards
@@ -39,8 +42,9 @@ SETTINGS = (
 
 
 def check_windows(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or len(value) > 8:
-        raise InvalidInput("windows must be a list of 1 to 8 window names", code="invalid_windows")
+    # A tuple: as the declared type holds them (contract/boards.py); JSON gives a list.
+    if not isinstance(value, list | tuple) or not value or len(value) > MAX_WINDOWS:
+        raise InvalidInput(f"windows must be a list of 1 to {MAX_WINDOWS} window names", code="invalid_windows")
     windows = tuple(check_window(w) for w in value)  # each a string before they are compared
     if len(set(windows)) != len(windows):
         raise InvalidInput("windows must not repeat a window", code="invalid_windows")
@@ -90,15 +94,36 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
 async def put_board(request: Request) -> Response:
     svc = services(request)
     name = check_id(request.path_params["board"], "board")
-    body = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), SETTINGS)
-    stored, created = await svc.boards.create(board_from_body(name, body))
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(
+        contract_of(request).decode_board_settings,
+        raw or b"{}",
+        lambda: new_board(name, parse_json(raw, allow_empty=True)),
+    )
+    # The type checked the names, enums and ranges; the windows' specs, the time zone and the
+    # rules' min <= max are the domain's to check.
+    stored, created = await svc.boards.create(new_board(name, msgspec.to_builtins(declared)))
     return json_response(await board_json(svc, stored), 201 if created else 200)
+
+
+def new_board(name: str, body: Any) -> Board:
+    """A board from its settings as parsed JSON, checked field by field."""
+    return board_from_body(name, fields(body, (), SETTINGS))
 
 
 async def patch_board(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
-    body = await read_json(request, svc.settings.max_body_bytes)
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(contract_of(request).decode_board_changes, raw, lambda: changed_board(board, parse_json(raw)))
+    changed = changed_board(board, msgspec.to_builtins(declared))
+    if changed != board:
+        await svc.boards.update(changed)
+    return json_response(await board_json(svc, changed))
+
+
+def changed_board(board: Board, body: Any) -> Board:
+    """`board` with the mutable settings of `body` (parsed JSON) changed, checked field by field."""
     if isinstance(body, dict):
         fixed = sorted(set(body) & (set(SETTINGS) - set(MUTABLE_SETTINGS)))
         if fixed:
@@ -120,9 +145,7 @@ async def patch_board(request: Request) -> Response:
         changed = replace(changed, reads=Reads(check_choice(body["reads"], "reads", READS)))
     if "rules" in body:  # the whole set of rules: a rule left out is off
         changed = replace(changed, rules=check_rules_setting(body["rules"]))
-    if changed != board:
-        await svc.boards.update(changed)
-    return json_response(await board_json(svc, changed))
+    return changed
 
 
 async def list_boards(request: Request) -> Response:

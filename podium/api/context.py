@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection, Request
 
 from podium import windows
+from podium.api.contract.build import Contract
 from podium.api.requests import check_id
 from podium.domain.boards import Board
 from podium.services import ApiServices
@@ -15,6 +16,12 @@ from podium.windows import default_window, period_board_at
 def services(request: HTTPConnection) -> ApiServices:
     svc: ApiServices = request.app.state.services
     return svc
+
+
+def contract_of(request: HTTPConnection) -> Contract:
+    """The app's declared types, at its settings' limits (api/contract/)."""
+    contract: Contract = request.app.state.contract
+    return contract
 
 
 async def board_of(request: Request) -> Board:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import read_board, services, user_of
-from podium.api.requests import check_id, fields, int_param, read_json
+from podium.api.context import contract_of, read_board, services, user_of
+from podium.api.contract.decoding import decode
+from podium.api.requests import check_id, fields, int_query, parse_json, read_body
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
 from podium.friends import Friends
 from podium.windows import where
-
-DEFAULT_BOARD_LIMIT = 100
 
 
 def friends_of(request: Request) -> Friends:
@@ -26,12 +28,19 @@ def list_json(user_id: str, friends: list[str]) -> dict[str, object]:
 async def put_friends(request: Request) -> Response:
     friends = friends_of(request)
     user_id = user_of(request)
-    body = fields(await read_json(request, services(request).settings.max_body_bytes), ("friends",))
-    listed = body["friends"]
+    raw = await read_body(request, services(request).settings.max_body_bytes)
+    declared = decode(contract_of(request).decode_friend_list, raw, lambda: friend_list(parse_json(raw)))
+    checked = friend_list(msgspec.to_builtins(declared))  # ids ending in a newline: contract/fields.py
+    return json_response(list_json(user_id, await friends.replace(user_id, checked)))
+
+
+def friend_list(body: Any) -> list[str]:
+    """The friends of a friend list as parsed JSON, checked field by field (their number and
+    repeats: podium/friends.py)."""
+    listed = fields(body, ("friends",))["friends"]
     if not isinstance(listed, list):
         raise InvalidInput("friends must be an array of user ids", code="invalid_friends")
-    checked = [check_id(f, "friend_id") for f in listed]
-    return json_response(list_json(user_id, await friends.replace(user_id, checked)))
+    return [check_id(f, "friend_id") for f in listed]
 
 
 async def get_friends(request: Request) -> Response:
@@ -56,7 +65,6 @@ async def friends_board(request: Request) -> Response:
     friends = friends_of(request)
     board = await read_board(request)
     user_id = user_of(request)
-    # The user and every friend fit in the largest page.
-    limit = int_param(request.query_params, "limit", DEFAULT_BOARD_LIMIT, 1, friends.max_friends + 1)
+    limit = int_query(request.query_params, contract_of(request).friends_board_query, "limit")
     entries = await friends.board(board, user_id, limit)
     return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})

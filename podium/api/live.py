@@ -12,14 +12,13 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from podium.api.context import contract_of
+from podium.api.contract.live import MAX_SEQ
 from podium.api.errors import refuse_websocket
-from podium.api.requests import check_id, digits, int_param
+from podium.api.requests import check_id, digits, int_query
 from podium.errors import InvalidInput, PodiumError
 from podium.live.session import LiveSession
 from podium.services import ApiServices
-
-DEFAULT_TOP = 10
-MAX_SEQ = 2**63 - 1
 
 
 def _seq_param(params: Mapping[str, str], *names: str) -> int | None:
@@ -39,7 +38,7 @@ async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession
     board = await svc.boards.get(check_id(conn.path_params["board"], "board"))
     params = conn.query_params
     user_id = check_id(params["user_id"], "user_id") if params.get("user_id") else None
-    top = int_param(params, "top", DEFAULT_TOP, 1, svc.settings.live_max_top)
+    top = int_query(params, contract_of(conn).events_query, "top")
     return LiveSession(
         svc.live,
         svc.standings,

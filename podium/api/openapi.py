@@ -1,80 +1,18 @@
-"""The OpenAPI document of the HTTP contract, written out by hand so that it says
-exactly what the handlers do (it is checked against them by the tests)."""
+"""The OpenAPI document of the HTTP contract: the operations, written here, and the
+components, generated from the contract's declared types (api/contract/) at the service's
+limits. Only the admin jobs' schemas are still written by hand (api/admin.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from podium import __version__
-from podium.domain.boards import MAX_SCORE, MIN_SCORE
+from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_users
+from podium.api.contract.build import Contract
+from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
+from podium.api.contract.reads import AroundQuery, TopQuery
+from podium.api.contract.schema import components, query_parameters
 
-ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$", "minLength": 1, "maxLength": 128}
-SCORE = {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE}
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def body(name: str, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": ref(name)}}}
-
-
-def answer(description: str, schema: str | None = None) -> dict[str, Any]:
-    if schema is None:
-        return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
-
-
-ERRORS = {
-    "400": answer("Invalid input; nothing was changed", "Error"),
-    "404": answer("Unknown board or user", "Error"),
-    "413": answer("Body too large", "Error"),
-}
-
-
-def path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": ID}
-
-
-def query_int(name: str, low: int, high: int, default: int) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": low, "maximum": high, "default": default},
-    }
-
-
-OPERATORS = ["incr", "decr", "best", "set"]
-WINDOWS = {
-    "type": "array",
-    "items": {"type": "string", "description": "all | day | week | month | cron:<5-field cron expression>"},
-    "minItems": 1,
-    "maxItems": 8,
-    "default": ["all"],
-}
-KEEP = {"type": "integer", "minimum": 0, "maximum": 366, "default": 7, "description": "Finished periods kept"}
-READS = {
-    "type": "string",
-    "enum": ["public", "key"],
-    "default": "key",
-    "description": "public: anyone may read the board, without a key; key: reads need an API key",
-}
-WINDOW = {
-    "name": "window",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "One of the board's windows (default: all-time, or its first window)",
-}
-PERIOD = {
-    "name": "period",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "A period id of the window (default: the current one); see /periods",
-}
 WAIT = {
     "name": "wait",
     "in": "query",
@@ -85,24 +23,6 @@ WAIT = {
         "default": False,
     },
     "description": "Answer once the change is visible to reads.",
-}
-RULES = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "Score rules, each optional (absent or null: off); a submission that breaks one is a 422 "
-    "score_rule. max_change bounds an incr/decr amount, and for best/set the distance from the user's "
-    "current total (a user without one: only the bounds apply). PATCH replaces the whole object.",
-    "properties": {
-        "min_score": {**SCORE, "type": ["integer", "null"]},
-        "max_score": {**SCORE, "type": ["integer", "null"]},
-        "max_change": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SCORE},
-        "max_submissions_per_minute": {
-            "type": ["integer", "null"],
-            "minimum": 1,
-            "maximum": 10_000,
-            "description": "Per user; a replay of the same idempotency key within the minute counts once",
-        },
-    },
 }
 RULE_BROKEN = answer("A board's score rule was broken (error.rule names it); nothing was applied", "Error")
 WRONG_REGION = answer(
@@ -115,245 +35,10 @@ RATE_LIMITED = {
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds to wait"}},
 }
 UNLIMITED_PATHS = ("/healthz", "/metrics")
-BOARD = path_param("board")
-USER = path_param("user_id")
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "rule": {"type": "string", "description": "score_rule: the rule broken"},
-                    "index": {"type": "integer", "description": "score_rule in a batch: the first breaking item"},
-                    "home_region": {"type": "string", "description": "not_home_region: the region whose api does it"},
-                    "user_region": {"type": "string", "description": "wrong_region: where the user enters"},
-                },
-            }
-        },
-    },
-    "BoardSettings": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
-            "operator": {"type": "string", "enum": OPERATORS, "default": "incr"},
-            "tie": {
-                "type": "string",
-                "enum": ["unique", "competition", "dense"],
-                "default": "unique",
-                "description": "unique: 1,2,3,4 (who reached it first is ahead); competition: 1,2,2,4; dense: 1,2,2,3",
-            },
-            "subscore_order": {
-                "type": ["string", "null"],
-                "enum": ["desc", "asc", None],
-                "default": None,
-                "description": "The subscore's order, the first tie-break; null: the board has no subscore",
-            },
-            "windows": WINDOWS,
-            "timezone": {"type": "string", "default": "UTC", "description": "IANA time zone of the windows' resets"},
-            "keep_periods": KEEP,
-            "allow_operator_override": {"type": "boolean", "default": False},
-            "reads": READS,
-            "rules": RULES,
-        },
-    },
-    "BoardChanges": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "The mutable settings; the others are fixed when the board is created.",
-        "properties": {
-            "windows": WINDOWS,
-            "keep_periods": KEEP,
-            "allow_operator_override": {"type": "boolean"},
-            "reads": READS,
-            "rules": RULES,
-        },
-    },
-    "Board": {
-        "type": "object",
-        "required": ["board", "order", "operator", "tie", "windows", "timezone", "keep_periods", "users"],
-        "properties": {
-            "board": ID,
-            "order": {"type": "string", "enum": ["desc", "asc"]},
-            "operator": {"type": "string", "enum": OPERATORS},
-            "tie": {"type": "string", "enum": ["unique", "competition", "dense"]},
-            "subscore_order": {"type": ["string", "null"], "enum": ["desc", "asc", None]},
-            "windows": {"type": "array", "items": {"type": "string"}},
-            "timezone": {"type": "string"},
-            "keep_periods": {"type": "integer"},
-            "allow_operator_override": {"type": "boolean"},
-            "reads": {"type": "string", "enum": ["public", "key"]},
-            "rules": {
-                **RULES,
-                "description": "Shown to write and admin keys only: a player's client does not learn the bounds",
-            },
-            "users": {"type": "integer", "minimum": 0},
-        },
-    },
-    "BoardList": {
-        "type": "object",
-        "required": ["boards"],
-        "properties": {"boards": {"type": "array", "items": ID}},
-    },
-    "Submission": {
-        "type": "object",
-        "required": ["user_id", "score"],
-        "additionalProperties": False,
-        "properties": {
-            "user_id": ID,
-            "score": SCORE,
-            "key": {**ID, "description": "Idempotency key: applied once per board within 24 h."},
-            "operator": {
-                "type": "string",
-                "enum": OPERATORS,
-                "description": "This submission's operator, on a board that allows an override",
-            },
-            "subscore": {**SCORE, "description": "On a board with a subscore_order"},
-            "metadata": {"type": "object", "description": "Small JSON object (2 KiB compact); replaces the entry's"},
-            "display_name": {"type": "string", "minLength": 1, "maxLength": 64},
-        },
-    },
-    "SubmissionBatch": {
-        "type": "object",
-        "required": ["scores"],
-        "additionalProperties": False,
-        "properties": {"scores": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("Submission")}},
-    },
-    "Accepted": {
-        "type": "object",
-        "required": ["accepted"],
-        "properties": {
-            "accepted": {"type": "boolean"},
-            "count": {"type": "integer"},
-            "visible": {"type": "boolean", "description": "false: waited, not yet visible"},
-        },
-    },
-    "Entry": {
-        "type": "object",
-        "required": ["rank", "user_id", "score"],
-        "properties": {
-            "rank": {"type": "integer", "minimum": 1, "description": "Under the board's tie policy"},
-            "user_id": ID,
-            "score": SCORE,
-            "subscore": SCORE,
-            "display_name": {"type": ["string", "null"]},
-            "metadata": {"type": ["object", "null"]},
-            "users": {"type": "integer", "description": "A single user's entry: how many are ranked"},
-            "percentile": {
-                "type": "number",
-                "description": "A single user's entry: % of ranked users whose total is not better",
-            },
-        },
-    },
-    "Result": {
-        "type": "object",
-        "required": ["rank", "user_id", "score"],
-        "description": "The user's entry once the submission is visible (null rank: the user was removed), "
-        "the rank and score before it, whether it is a new personal best, and the same per window "
-        "(with the period) on a board with windows.",
-        "properties": {
-            "rank": {"type": ["integer", "null"]},
-            "user_id": ID,
-            "score": {"type": ["integer", "null"]},
-            "previous": {
-                "type": "object",
-                "properties": {"rank": {"type": ["integer", "null"]}, "score": {"type": ["integer", "null"]}},
-            },
-            "personal_best": {"type": "boolean"},
-            "windows": {"type": "object", "additionalProperties": {"type": "object"}},
-        },
-    },
-    "Results": {
-        "type": "object",
-        "required": ["results"],
-        "properties": {"results": {"type": "array", "items": ref("Result")}},
-    },
-    "TopPage": {
-        "type": "object",
-        "required": ["board", "users", "entries"],
-        "properties": {
-            "board": ID,
-            "window": {"type": "string"},
-            "period": {"type": "string"},
-            "users": {"type": "integer"},
-            "entries": {"type": "array", "items": ref("Entry")},
-            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor= for the next page"},
-        },
-    },
-    "Around": {
-        "type": "object",
-        "required": ["entries"],
-        "properties": {"board": ID, "user_id": ID, "entries": {"type": "array", "items": ref("Entry")}},
-    },
-    "Buckets": {
-        "type": "object",
-        "required": ["board", "buckets"],
-        "properties": {
-            "board": ID,
-            "buckets": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "lower", "shard", "members", "writes_per_s"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "lower": {
-                            "type": ["object", "null"],
-                            "description": "Where the bucket's range starts, as a rank key (null: the top)",
-                        },
-                        "shard": {"type": "integer"},
-                        "members": {"type": "integer"},
-                        "writes_per_s": {"type": "number"},
-                    },
-                },
-            },
-        },
-    },
-    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
-    "ReconcileRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "boards": {
-                "type": ["array", "null"],
-                "items": ID,
-                "maxItems": 1000,
-                "description": "Default (or null): every board",
-            },
-            "dry_run": {"type": "boolean", "default": False, "description": "Check and report; repair nothing"},
-        },
-    },
-    "ReconcileReport": {
-        "type": "object",
-        "required": ["started_at", "dry_run", "totals", "boards"],
-        "description": "Per board what was checked, what drifted (user, kind, store and index values) and "
-        "what was repaired; kinds: missing, extra, wrong_score, duplicate, wrong_rank.",
-        "properties": {
-            "started_at": {"type": "string"},
-            "dry_run": {"type": "boolean"},
-            "seconds": {"type": "number"},
-            "totals": {"type": "object"},
-            "boards": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-}
 
 
-def document() -> dict[str, Any]:
-    from podium.api import (
-        admin,
-        openapi_friends,
-        openapi_live,
-        openapi_reads,
-        openapi_users,
-    )  # build on the helpers above
-
+def document(contract: Contract) -> dict[str, Any]:
+    settings = contract.settings
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -407,7 +92,7 @@ def document() -> dict[str, Any]:
             "/v1/boards/{board}/scores/batch": {
                 "parameters": [BOARD],
                 "post": {
-                    "summary": "Submit up to 1,000 scores",
+                    "summary": f"Submit up to {settings.max_batch:,} scores",
                     "operationId": "submitScores",
                     "parameters": [WAIT],
                     "requestBody": body("SubmissionBatch"),
@@ -425,7 +110,7 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "A page of the board",
                     "operationId": "top",
-                    "parameters": [query_int("limit", 1, 1000, 10), query_int("offset", 0, 10_000_000_000, 0)],
+                    "parameters": [p for p in query_parameters(TopQuery) if p["name"] != "cursor"],
                     "responses": {"200": answer("The page", "TopPage"), **ERRORS},
                 },
             },
@@ -447,7 +132,7 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "The users ranked around a user",
                     "operationId": "around",
-                    "parameters": [query_int("radius", 0, 100, 5)],
+                    "parameters": query_parameters(AroundQuery),
                     "responses": {"200": answer("The window", "Around"), **ERRORS},
                 },
             },
@@ -478,17 +163,14 @@ def document() -> dict[str, Any]:
                 }
             },
             **admin.PATHS,
-            **openapi_friends.PATHS,
-            **openapi_live.PATHS,
+            **openapi_friends.paths(contract),
+            **openapi_live.paths(contract),
             **openapi_users.PATHS,
         },
         "components": {
             "schemas": {
-                **SCHEMAS,
+                **components(contract.types()),
                 **admin.SCHEMAS,
-                **openapi_friends.SCHEMAS,
-                **openapi_reads.SCHEMAS,
-                **openapi_users.SCHEMAS,
             }
         },
     }

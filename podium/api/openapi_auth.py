@@ -10,7 +10,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from podium.api.auth import Access
-from podium.api.openapi import answer
+from podium.api.contract.operations import answer
 from podium.domain.keys import Scope
 
 SCHEME = {

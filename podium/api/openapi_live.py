@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.api.openapi import BOARD, ERRORS, ID, query_int
-from podium.settings import Settings
+from podium.api.contract.build import Contract
+from podium.api.contract.fields import Id
+from podium.api.contract.live import Seq
+from podium.api.contract.operations import BOARD, ERRORS
+from podium.api.contract.schema import query_parameters, schema
 
-MAX_TOP = Settings().live_max_top  # the default; PODIUM_LIVE_MAX_TOP changes it
-SEQ = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+ID = schema(Id)
+SEQ = schema(Seq)
 # One event of the stream (the Open API 3.2 reading of an event-stream schema): its fields as
 # parsed, `data` the frame's JSON. A first event carries only `retry`.
 EVENT = {
@@ -36,43 +39,34 @@ EVENT = {
 }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-PATHS: dict[str, Any] = {
-    "/v1/boards/{board}/events": {
-        "parameters": [BOARD],
-        "get": {
-            "summary": "Live updates of the board as Server-Sent Events (and, with the same query "
-            "and frames, the WebSocket /v1/boards/{board}/live, resuming with `resume_from`)",
-            "description": "A `snapshot` event (top N, the user's entry, their friends board), then "
-            "`delta` events whose changes carry consecutive sequence numbers; each event's id is its "
-            "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
-            "operationId": "boardEvents",
-            "parameters": [
-                _query(
-                    "user_id",
-                    {**ID, "pattern": "^[A-Za-z0-9_.:-]{0,128}$", "minLength": 0},
-                    "The subscriber: adds its entry, friends board and events (empty: none).",
-                ),
-                query_int("top", 1, MAX_TOP, 10),
-                _query("last_event_id", SEQ, "Resume after this seq (as the Last-Event-ID header does)."),
-                {
-                    "name": "Last-Event-ID",
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string", "pattern": "^[0-9]*$"},
-                    "description": "A seq to resume after, as EventSource sends it (empty: none).",
+def paths(contract: Contract) -> dict[str, Any]:
+    return {
+        "/v1/boards/{board}/events": {
+            "parameters": [BOARD],
+            "get": {
+                "summary": "Live updates of the board as Server-Sent Events (and, with the same query "
+                "and frames, the WebSocket /v1/boards/{board}/live, resuming with `resume_from`)",
+                "description": "A `snapshot` event (top N, the user's entry, their friends board), then "
+                "`delta` events whose changes carry consecutive sequence numbers; each event's id is its "
+                "`seq`. At most PODIUM_LIVE_MAX_FPS events a second. See the README, 'Live updates'.",
+                "operationId": "boardEvents",
+                "parameters": [
+                    *query_parameters(contract.events_query),
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": "^[0-9]*$"},
+                        "description": "A seq to resume after, as EventSource sends it (empty: none).",
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "An endless text/event-stream",
+                        "content": {"text/event-stream": {"schema": EVENT}},
+                    },
+                    **ERRORS,
                 },
-            ],
-            "responses": {
-                "200": {
-                    "description": "An endless text/event-stream",
-                    "content": {"text/event-stream": {"schema": EVENT}},
-                },
-                **ERRORS,
             },
         },
-    },
-}
+    }

@@ -1,91 +1,11 @@
-"""The OpenAPI paths and schemas of shadow-bans, privacy deletes and exports
-(podium/api/users.py)."""
+"""The OpenAPI paths of shadow-bans, privacy deletes and exports (podium/api/users.py); their
+schemas are generated from the declared types (api/contract/users.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from podium.api.openapi import BOARD, ERRORS, ID, USER, answer
-
-SCHEMAS: dict[str, Any] = {
-    "Hidden": {
-        "type": "object",
-        "required": ["board", "user_id", "hidden"],
-        "properties": {"board": ID, "user_id": ID, "hidden": {"type": "boolean"}},
-    },
-    "Forgotten": {
-        "type": "object",
-        "required": ["user_id", "boards", "friends_removed"],
-        "properties": {
-            "user_id": ID,
-            "boards": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Every board the user was removed from (internal period boards of a "
-                "board's time windows hold '~' in their names).",
-            },
-            "friends_removed": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Friend-list links dropped: the users on the user's own list, plus every "
-                "user whose list named the user.",
-            },
-            "accepted": {"type": "boolean", "description": "Only with 202"},
-            "visible": {"type": "boolean", "description": "Only with 202: false"},
-        },
-    },
-    "Export": {
-        "type": "object",
-        "required": ["user_id", "entries", "friends", "followers"],
-        "properties": {
-            "user_id": ID,
-            "entries": {
-                "type": "array",
-                "description": "The user's total on every board, as stored (removed ones too).",
-                "items": {
-                    "type": "object",
-                    "required": [
-                        "board",
-                        "score",
-                        "subscore",
-                        "best_score",
-                        "hidden",
-                        "removed",
-                        "display_name",
-                        "metadata",
-                        "updated_at_us",
-                        "region",
-                        "rank",
-                    ],
-                    "properties": {
-                        "board": {"type": "string"},
-                        "score": {"type": "integer"},
-                        "subscore": {"type": "integer"},
-                        "best_score": {"type": "integer", "description": "The best total the user had here"},
-                        "hidden": {"type": "boolean", "description": "Shadow-banned on this board"},
-                        "removed": {"type": "boolean", "description": "Removed: only the id and the ban remain"},
-                        "display_name": {"type": ["string", "null"]},
-                        "metadata": {"description": "The JSON the game stored with the score, or null"},
-                        "updated_at_us": {"type": "integer", "description": "When the last change was submitted"},
-                        "region": {
-                            "type": ["string", "null"],
-                            "description": "The region the user's events on this board enter through (its first "
-                            "event's; docs/global.md); null with one region",
-                        },
-                        "rank": {
-                            "type": ["integer", "null"],
-                            "minimum": 1,
-                            "description": "The rank the user has there now, as it sees it (under the board's "
-                            "tie policy; a hidden user's own view); null when not ranked",
-                        },
-                    },
-                },
-            },
-            "friends": {"type": "array", "items": ID, "description": "The users on the user's friend list"},
-            "followers": {"type": "array", "items": ID, "description": "The users whose lists name the user"},
-        },
-    },
-}
+from podium.api.contract.operations import BOARD, ERRORS, USER, answer
 
 NOT_VISIBLE = {"202": answer("Accepted and durable, not yet visible within the wait time-out", "Accepted")}
 

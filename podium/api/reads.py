@@ -6,14 +6,18 @@ users under the board's tie policy."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, get_args
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import windows
 from podium.api import cursors
-from podium.api.context import board_of, read_board, services, user_of
-from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
+from podium.api.context import board_of, contract_of, read_board, services, user_of
+from podium.api.contract.decoding import decode
+from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, LookupOrder, RangeQuery, ScoreForRankQuery, TopQuery
+from podium.api.requests import check_choice, check_id, check_score, fields, int_query, parse_json, read_body
 from podium.api.responses import json_response
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
@@ -23,17 +27,12 @@ from podium.index.base import Entry
 from podium.standings import Standings
 from podium.windows import default_window, periods_json, where
 
-MAX_TOP_LIMIT = 1000
-MAX_OFFSET = 10_000_000_000
-MAX_RADIUS = 100
-MAX_LOOKUP = 100
-
 
 async def top(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     params = request.query_params
-    limit = int_param(params, "limit", 10, 1, MAX_TOP_LIMIT)
+    limit = int_query(params, TopQuery, "limit")
     cursor = params.get("cursor")
     if cursor is not None and "offset" in params:
         raise InvalidInput("give offset or cursor, not both", code="invalid_parameter")
@@ -42,7 +41,7 @@ async def top(request: Request) -> Response:
         # seen twice or skipped because others changed in between.
         first = await svc.standings.count_before(board, cursors.after(cursors.decode(board, cursor))) + 1
     else:
-        first = int_param(params, "offset", 0, 0, MAX_OFFSET) + 1
+        first = int_query(params, TopQuery, "offset") + 1
     entries = await svc.standings.page(board, first, limit)
     next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
     return json_response(
@@ -85,7 +84,7 @@ async def around(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     user_id = user_of(request)
-    radius = int_param(request.query_params, "radius", 5, 0, MAX_RADIUS)
+    radius = int_query(request.query_params, AroundQuery, "radius")
     entries = await svc.standings.around(board, user_id, radius)
     if entries is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
@@ -96,12 +95,9 @@ async def lookup(request: Request) -> Response:
     """Up to MAX_LOOKUP users at once, in the board's order or as asked, and who is missing."""
     svc = services(request)
     board = await read_board(request)
-    body = fields(await read_json(request, svc.settings.max_body_bytes), ("user_ids",), ("order",))
-    users = body["user_ids"]
-    if not isinstance(users, list) or not 1 <= len(users) <= MAX_LOOKUP:
-        raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
-    wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
-    order = check_choice(body.get("order", "board"), "order", ("board", "input"))
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(contract_of(request).decode_lookup, raw, lambda: lookup_request(parse_json(raw)))
+    wanted, order = lookup_request(msgspec.to_builtins(declared))  # ids ending in a newline: contract/fields.py
     found = await svc.standings.entries(board, wanted)
     # A hidden user is nobody else's to see: missing, as a removed one.
     entries = [e for e in found if e is not None and not e.hidden]
@@ -115,6 +111,16 @@ async def lookup(request: Request) -> Response:
             "missing": [u for u in wanted if u not in shown],
         }
     )
+
+
+def lookup_request(body: Any) -> tuple[list[str], str]:
+    """A lookup's users (each once, in the order given) and order, as parsed JSON, checked field by field."""
+    body = fields(body, ("user_ids",), ("order",))
+    users = body["user_ids"]
+    if not isinstance(users, list) or not 1 <= len(users) <= MAX_LOOKUP:
+        raise InvalidInput(f"user_ids must be a list of 1 to {MAX_LOOKUP} user ids", code="invalid_user_ids")
+    wanted = list(dict.fromkeys(check_id(u, "user_id") for u in users))
+    return wanted, check_choice(body.get("order", "board"), "order", get_args(LookupOrder))
 
 
 def score_bounds(request: Request, board: Board) -> tuple[SortKey, SortKey, int | None, int | None]:
@@ -142,8 +148,8 @@ async def score_range(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     start, end, low, high = score_bounds(request, board)
-    limit = int_param(request.query_params, "limit", 100, 1, MAX_TOP_LIMIT)
-    offset = int_param(request.query_params, "offset", 0, 0, MAX_OFFSET)
+    limit = int_query(request.query_params, RangeQuery, "limit")
+    offset = int_query(request.query_params, RangeQuery, "offset")
     first, stop = await asyncio.gather(svc.standings.count_before(board, start), svc.standings.count_before(board, end))
     take = max(0, min(limit, stop - first - offset))
     entries = await svc.standings.page(board, first + offset + 1, take) if take else []
@@ -173,7 +179,7 @@ async def score_for_rank(request: Request) -> Response:
     now with `subscore` (default 0, as a submission without one)."""
     svc = services(request)
     board = await read_board(request)
-    wanted = int_param(request.query_params, "rank", 1, 1, MAX_OFFSET)
+    wanted = int_query(request.query_params, ScoreForRankQuery, "rank")
     subscore = subscore_param(request, board)
     users = await svc.standings.count(board)
     there = await rank_place(svc.standings, board, wanted, users)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import orjson
 from starlette.requests import Request
 
@@ -23,10 +25,9 @@ def digits(raw: str, max_value: int = MAX_INT64) -> int | None:
     return value if value <= max_value else None
 
 
-async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON; refused early when larger than `max_bytes` (by its
-    Content-Length, before reading; else while reading). orjson refuses a body nested
-    deeper than 1024 levels (400 invalid_json) without recursing."""
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body's bytes; refused early when larger than `max_bytes` (by its
+    Content-Length, before reading; else while reading)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and digits(declared, max_bytes) is None:
         raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
@@ -37,7 +38,12 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         if size > max_bytes:
             raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes, *, allow_empty: bool = False) -> Any:
+    """`body` as JSON. orjson refuses a body nested deeper than 1024 levels (400
+    invalid_json) without recursing."""
     if not body:  # no body at all; anything else, even only whitespace, must be JSON
         if allow_empty:
             return {}
@@ -46,6 +52,11 @@ async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = Fal
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+async def read_json(request: Request, max_bytes: int, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON (read_body, then parse_json)."""
+    return parse_json(await read_body(request, max_bytes), allow_empty=allow_empty)
 
 
 def nested_deeper(value: Any, max_depth: int) -> bool:
@@ -103,6 +114,21 @@ def int_param(params: Mapping[str, str], name: str, default: int, low: int, high
     if not low <= value <= high:
         raise InvalidInput(f"query parameter {name} must be from {low} to {high}", code="invalid_parameter")
     return value
+
+
+def int_query(params: Mapping[str, str], kind: type[msgspec.Struct], name: str) -> int:
+    """The integer query parameter `name`, read by its default and bounds as the query's
+    declared type `kind` has them (api/contract/)."""
+    return int_param(params, name, *declared_int(kind, name))
+
+
+@functools.cache
+def declared_int(kind: type[msgspec.Struct], name: str) -> tuple[int, int, int]:
+    """The default, lowest and highest value of a query Struct's integer field."""
+    [field] = [f for f in msgspec.inspect.type_info(kind).fields if f.name == name]  # type: ignore[attr-defined]
+    bounds = field.type.type if isinstance(field.type, msgspec.inspect.Metadata) else field.type  # described
+    assert isinstance(bounds, msgspec.inspect.IntType) and bounds.ge is not None, (kind, name)
+    return field.default, bounds.ge, bounds.le if bounds.le is not None else MAX_INT64
 
 
 def bool_param(params: Mapping[str, str], name: str) -> bool:

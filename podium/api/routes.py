@@ -4,11 +4,16 @@ modules (api/boards.py, api/scores.py, api/reads.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import board_of, services, user_of
-from podium.api.requests import check_id, fields, read_json
+from podium.api.context import board_of, contract_of, services, user_of
+from podium.api.contract.decoding import decode
+from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS
+from podium.api.requests import check_id, fields, parse_json, read_body
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
 from podium.regions import check_entered
@@ -34,14 +39,27 @@ async def buckets(request: Request) -> Response:
     return json_response({"board": board.name, "buckets": [b.to_json() for b in found]})
 
 
-MAX_RECONCILE_BOARDS = 1000
-
-
 async def reconcile(request: Request) -> Response:
     """Check the rank index against the store (the named boards, or all) and, unless a
     dry run, repair what drifted; answers the report (podium/reconcile.py)."""
     svc = services(request)
-    body = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), ("boards", "dry_run"))
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(
+        contract_of(request).decode_reconcile,
+        raw or b"{}",
+        lambda: reconcile_request(parse_json(raw, allow_empty=True)),
+    )
+    names, dry_run = reconcile_request(msgspec.to_builtins(declared))
+    for name in names or []:
+        await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
+    report = await svc.reconciler.run(names, dry_run=dry_run)
+    return json_response(report.to_json())
+
+
+def reconcile_request(body: Any) -> tuple[list[str] | None, bool]:
+    """The boards to reconcile (None: all) and whether it is a dry run, from the body as
+    parsed JSON, checked field by field."""
+    body = fields(body, (), ("boards", "dry_run"))
     names = body.get("boards")
     if names is not None and (not isinstance(names, list) or len(names) > MAX_RECONCILE_BOARDS):
         raise InvalidInput(
@@ -50,11 +68,8 @@ async def reconcile(request: Request) -> Response:
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidInput("dry_run must be true or false", code="invalid_dry_run")
-    checked = [check_id(name, "board") for name in names or []]
-    for name in checked:
-        await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
-    report = await svc.reconciler.run(checked if names is not None else None, dry_run=dry_run)
-    return json_response(report.to_json())
+    checked = [check_id(name, "board") for name in names] if names is not None else None
+    return checked, dry_run
 
 
 async def healthz(request: Request) -> Response:

@@ -7,13 +7,26 @@ import functools
 import unicodedata
 from typing import Any
 
+import msgspec
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from podium import bounded, windows
-from podium.api.context import board_of, services
-from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
+from podium.api.context import board_of, contract_of, services
+from podium.api.contract import scores as declared
+from podium.api.contract.decoding import decode
+from podium.api.contract.fields import ends_in_newline
+from podium.api.requests import (
+    bool_param,
+    check_choice,
+    check_id,
+    check_score,
+    fields,
+    nested_deeper,
+    parse_json,
+    read_body,
+)
 from podium.api.responses import json_response
 from podium.api.rules import enforce
 from podium.domain.boards import Board, Operator, better, is_valid_id, is_valid_score
@@ -30,14 +43,24 @@ OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
 
 
+def accepted_submission(svc: ApiServices, board: Board, item: declared.Submission, where: str) -> Submission:
+    """A submission its type accepted, checked for what a type cannot say: an operator the
+    board lets it override, a subscore the board has, a printable name, the metadata's size."""
+    if item.is_plain() and not ends_in_newline(item.user_id):
+        return Submission(board.name, item.user_id, item.score)
+    return checked_submission(svc, board, msgspec.structs.asdict(item), where)
+
+
 def parse_submission(svc: ApiServices, board: Board, item: Any, where: str) -> Submission:
+    """A submission as parsed JSON, checked field by field: says what is wrong with one its
+    type refused."""
     return plain_submission(board, item) or checked_submission(svc, board, item, where)
 
 
 def plain_submission(board: Board, item: Any) -> Submission | None:
-    """Most submissions are a valid user and score and nothing else: those, checked by the
-    same rules without the general path's field-by-field work (a thousand to a batch).
-    None for anything else, valid or not: the general path says what is wrong."""
+    """A valid user and score and nothing else: checked by the same rules without the
+    general path's field-by-field work. None for anything else, valid or not: the general
+    path says what is wrong."""
     if type(item) is dict and len(item) == 2 and "user_id" in item and "score" in item:
         user_id, score = item["user_id"], item["score"]
         if is_valid_id(user_id) and is_valid_score(score):
@@ -106,7 +129,11 @@ async def submit_score(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
-    sub = parse_submission(svc, board, await read_json(request, svc.settings.max_body_bytes), "body")
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    item = decode(
+        contract_of(request).decode_submission, raw, lambda: parse_submission(svc, board, parse_json(raw), "body")
+    )
+    sub = accepted_submission(svc, board, item, "body")
     before = await previous(svc, board, [sub.user_id]) if wait else {}
     await enforce(svc, board, [sub], batch=False)
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
@@ -123,13 +150,22 @@ async def submit_batch(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     wait = bool_param(request.query_params, "wait")
-    body = fields(await read_json(request, svc.settings.max_body_bytes), ("scores",))
-    items = body["scores"]
-    if not isinstance(items, list) or not items:
-        raise InvalidInput("scores must be a non-empty array", code="invalid_scores")
-    if len(items) > svc.settings.max_batch:
-        raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
-    parsed = [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    batch = decode(contract_of(request).decode_batch, raw, lambda: parse_batch(svc, board, parse_json(raw)))
+    name = board.name
+    # Most items are a plain user and score (a thousand to a batch): built here, without a call
+    # each (a user id ending in a newline is the one the type lets by: contract/fields.py).
+    parsed = [
+        Submission(name, s.user_id, s.score)
+        if s.key is None
+        and s.operator is None
+        and s.subscore is None
+        and s.metadata is None
+        and s.display_name is None
+        and s.user_id[-1] != "\n"
+        else accepted_submission(svc, board, s, f"scores[{i}]")
+        for i, s in enumerate(batch.scores)
+    ]
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
     await enforce(svc, board, parsed, batch=True)
     stamped = await svc.ingest.submit_timed(parsed)
@@ -141,6 +177,16 @@ async def submit_batch(request: Request) -> Response:
         await refused_meanwhile(svc, board, [s.user_id for s in parsed])
         return not_visible()
     return json_response({"results": results})
+
+
+def parse_batch(svc: ApiServices, board: Board, body: Any) -> list[Submission]:
+    """A batch as parsed JSON, checked field by field: says what is wrong with one its type refused."""
+    items = fields(body, ("scores",))["scores"]
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("scores must be a non-empty array", code="invalid_scores")
+    if len(items) > svc.settings.max_batch:
+        raise InvalidInput(f"a batch holds at most {svc.settings.max_batch} scores", code="batch_too_large")
+    return [parse_submission(svc, board, item, f"scores[{i}]") for i, item in enumerate(items)]
 
 
 # Per user, per window kept: its entry and stored total just before the submission.

@@ -9,7 +9,8 @@ from typing import Any
 
 # Ids and idempotency keys: short, URL- and key-safe, so they can be used
 # verbatim in URLs, Kafka keys, Cassandra rows and Redis keys.
-ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+MAX_ID_CHARS = 128
+ID_PATTERN = re.compile(rf"[A-Za-z0-9_.:-]{{1,{MAX_ID_CHARS}}}")
 
 # Scores and totals stay within what a JSON number holds exactly in every
 # client (JavaScript's safe integers); totals saturate at the edges.

@@ -1,0 +1,45 @@
+"""The contract at one service's limits: its types, their decoders, and every type the
+OpenAPI document describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from podium.api.contract import boards, errors, friends, live, reads, scores, upkeep, users
+from podium.settings import Settings
+
+
+class Contract:
+    """Built once per app (api/app.py) from its settings: the limits it enforces are the
+    ones its /openapi.json shows."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.submission, self.batch = scores.sized(settings)
+        self.decode_submission = msgspec.json.Decoder(self.submission)
+        self.decode_batch = msgspec.json.Decoder(self.batch)
+        self.decode_board_settings = msgspec.json.Decoder(boards.BoardSettings)
+        self.decode_board_changes = msgspec.json.Decoder(boards.BoardChanges)
+        self.decode_lookup = msgspec.json.Decoder(reads.Lookup)
+        self.friend_list, self.friends_board_query = friends.sized(settings)
+        self.decode_friend_list = msgspec.json.Decoder(self.friend_list)
+        self.decode_reconcile = msgspec.json.Decoder(upkeep.ReconcileRequest)
+        self.events_query = live.sized(settings)
+
+    def types(self) -> list[Any]:
+        """Every declared type, for the document's components."""
+        return [
+            *errors.ANSWERS,
+            *boards.TYPES,
+            self.submission,
+            self.batch,
+            *scores.ANSWERS,
+            *reads.TYPES,
+            self.friend_list,
+            *friends.ANSWERS,
+            *users.ANSWERS,
+            upkeep.ReconcileRequest,
+            *upkeep.ANSWERS,
+        ]

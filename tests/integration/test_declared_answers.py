@@ -1,0 +1,77 @@
+"""Every answer is the type the contract declares for it (podium/api/contract/), read
+strictly: the document's components are generated from these types, so an answer that
+drifted from its type would drift from /openapi.json too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from starlette.testclient import TestClient
+
+from podium.api.app import create_app
+from podium.api.contract import boards, errors, friends, reads, scores, upkeep, users
+from podium.settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(data=tmp_path / "data", wait_timeout_s=5.0, auth="off", rate_key_per_s=0, rate_address_per_s=0)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def declared(answer: Any, kind: type[Any], status: int = 200) -> Any:
+    """The answer, read as `kind` (raises if it is not one)."""
+    assert answer.status_code == status, answer.text
+    return msgspec.convert(answer.json(), kind, strict=True)
+
+
+def test_each_answer_is_its_declared_type(client: TestClient) -> None:
+    weekly = {"windows": ["all", "week"], "subscore_order": "asc", "rules": {"max_score": 1000}}
+    assert declared(client.put("/v1/boards/arena", json=weekly), boards.Board, 201).users == 0
+    assert declared(client.get("/v1/boards"), boards.BoardList).boards == ["arena"]
+    assert declared(client.patch("/v1/boards/arena", json={"keep_periods": 3}), boards.Board).keep_periods == 3
+
+    one = {"user_id": "ada", "score": 5, "subscore": 1, "display_name": "Ada", "metadata": {"level": 3}}
+    assert declared(client.post("/v1/boards/arena/scores", json=one), scores.Accepted, 202).accepted
+    shown = declared(client.post("/v1/boards/arena/scores?wait=true", json=one), scores.Result)
+    assert shown.user_id == "ada" and shown.windows is not msgspec.UNSET
+    batch = {"scores": [{"user_id": u, "score": s} for u, s in (("bob", 7), ("cy", 3))]}
+    assert declared(client.post("/v1/boards/arena/scores/batch", json=batch), scores.Accepted, 202).count == 2
+    results = declared(client.post("/v1/boards/arena/scores/batch?wait=true", json=batch), scores.Results)
+    assert [r.user_id for r in results.results] == ["bob", "cy"]
+
+    top = declared(client.get("/v1/boards/arena/top"), reads.TopPage)
+    assert [(e.user_id, e.score) for e in top.entries] == [("bob", 14), ("ada", 10), ("cy", 6)]  # incr: each twice
+    assert declared(client.get("/v1/boards/arena/users/ada"), reads.Entry).percentile is not msgspec.UNSET
+    assert declared(client.get("/v1/boards/arena/users/ada/around"), reads.Around).entries
+    lookup = declared(
+        client.post("/v1/boards/arena/users/lookup", json={"user_ids": ["ada", "zed"]}), reads.LookupResult
+    )
+    assert lookup.missing == ["zed"]
+    assert declared(client.get("/v1/boards/arena/range?min=0&max=10"), reads.Range).count == 2
+    assert declared(client.get("/v1/boards/arena/count?min=4"), reads.Count).count == 3
+    assert declared(client.get("/v1/boards/arena/score-for-rank?rank=1"), reads.ScoreForRank).score == 14
+    assert declared(client.get("/v1/boards/arena/periods?window=week"), reads.Periods).window == "week"
+
+    assert declared(client.put("/v1/users/ada/friends", json={"friends": ["bob"]}), friends.Friends).friends == ["bob"]
+    assert declared(client.get("/v1/users/ada/friends"), friends.Friends).friends == ["bob"]
+    assert len(declared(client.get("/v1/boards/arena/users/ada/friends"), friends.FriendsBoard).entries) == 2
+
+    assert declared(client.post("/v1/boards/arena/users/cy/hide"), users.Hidden).hidden
+    assert declared(client.get("/v1/users/ada/export"), users.Export).friends == ["bob"]
+    assert declared(client.delete("/v1/users/cy"), users.Forgotten).user_id == "cy"
+
+    assert declared(client.get("/healthz"), upkeep.Health).status == "ok"
+    assert declared(client.get("/v1/admin/boards/arena/buckets"), upkeep.Buckets).board == "arena"
+    assert declared(client.post("/v1/admin/reconcile", json={"dry_run": True}), upkeep.ReconcileReport).dry_run
+
+    refused = declared(client.post("/v1/boards/arena/scores", json={"user_id": "ada"}), errors.Error, 400)
+    assert refused.error.code == "missing_field"
+    broken = declared(client.post("/v1/boards/arena/scores/batch", json={"scores": [{"user_id": "x", "score": 2000}]}),
+                      errors.Error, 422)  # fmt: skip
+    assert (broken.error.rule, broken.error.index) == ("max_score", 0)
