@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 
-from podium import __version__, demo, logs
+from podium import __version__, logs
 from podium.api.serving import start, uvicorn_server
-from podium.bench import STAGES as BENCH_STAGES
 from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.settings import Settings
+from podium.tools import demo
+from podium.tools.bench import STAGES as BENCH_STAGES
 
 WORKER_PORTS = {"db-worker": 9101, "rank-worker": 9102}
 REPO = Path(__file__).resolve().parent.parent
@@ -318,8 +319,8 @@ def run_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.bench.index import default_bucket_members
-    from podium.bench.run import Options, run
+    from podium.tools.bench.index import default_bucket_members
+    from podium.tools.bench.run import Options, run
 
     users = args.users or (100_000 if args.quick else 1_000_000)
     urls = args.index or args.redis or ""
@@ -356,8 +357,8 @@ def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
     import tempfile
 
-    from podium.simulate.global_run import Options, simulate
-    from podium.simulate.report import summarize, table, write_doc, write_json
+    from podium.tools.simulate.global_run import Options, simulate
+    from podium.tools.simulate.report import summarize, table, write_doc, write_json
 
     chosen = {"players": args.players, "steady_s": args.steady_s, "partition_s": args.partition_s}
     chosen |= {"healed_s": args.healed_s, "cut": args.cut}

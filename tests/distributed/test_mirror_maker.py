@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from podium import names
-from podium.bench import free_port
 from podium.boards import Boards
 from podium.bootstrap import ingest_topics, topic_regions
 from podium.codec import decode_event
@@ -32,6 +31,7 @@ from podium.log.base import LogRecord
 from podium.log.kafka import KafkaLog, KafkaLogConsumer, ensure_topics
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
+from podium.tools.bench import free_port
 from tests.distributed.private_kafka import JavaProcess, ensure_jars, java_missing, kafka_clusters, mirror_maker
 
 pytestmark = pytest.mark.distributed

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from podium.bench import free_port
+from podium.tools.bench import free_port
 
 
 class Process:
@@ -65,11 +65,11 @@ def podium_process(
     command: Sequence[str], *, log_dir: Path, env: Mapping[str, str], names_flags: Sequence[str] = ()
 ) -> Process:
     """A `podium` command (serve, api, db-worker, rank-worker) on a free port; with
-    `names_flags`, under a stage's own Kafka names (podium.bench.proc)."""
+    `names_flags`, under a stage's own Kafka names (podium.tools.bench.proc)."""
     port = free_port()
     listen = ["--metrics-port", str(port)] if command[0] in ("db-worker", "rank-worker") else ["--port", str(port)]
     if names_flags:
-        module, args = "podium.bench.proc", [*names_flags, "--", *command, *listen]
+        module, args = "podium.tools.bench.proc", [*names_flags, "--", *command, *listen]
     else:
         module, args = "podium", [*command, *listen]
     return Process(module, args, port=port, log=log_dir / f"{command[0]}-{port}.log", env={**LIMITS_ENV, **env})

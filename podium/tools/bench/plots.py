@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from podium.bench.report import Results
+from podium.tools.bench.report import Results
 
 OURS, RAW, ONE_BUCKET = "#1f6feb", "#9aa4ad", "#e8912d"
 

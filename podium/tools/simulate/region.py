@@ -26,9 +26,9 @@ from podium.index.memory import MemoryRankIndex
 from podium.ingest import Ingest
 from podium.log.sqlite import SqliteLog
 from podium.rank_worker import RankWorker, RankWorkerSettings
-from podium.simulate.link import Link
-from podium.simulate.mirror import RETRY_FIRST_S, RETRY_MAX_S, LogMirror
 from podium.store.sqlite import SqliteStore
+from podium.tools.simulate.link import Link
+from podium.tools.simulate.mirror import RETRY_FIRST_S, RETRY_MAX_S, LogMirror
 from podium.visibility import LocalVisibility
 
 WAIT_S = 0.2  # how long a fetch waits at the far end for something new

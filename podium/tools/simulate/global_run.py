@@ -20,12 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.bench.progress import Progress
 from podium.domain.boards import Board
 from podium.ingest import Submission
-from podium.simulate.link import Link
-from podium.simulate.region import Region, home_region, remote_region
 from podium.store.sqlite import SqliteStore
+from podium.tools.bench.progress import Progress
+from podium.tools.simulate.link import Link
+from podium.tools.simulate.region import Region, home_region, remote_region
 
 BOARD = Board("global")
 # One-way delays from the home region (us-east), half the typical public round-trip times

@@ -8,7 +8,7 @@ after it: the same code, the same partitions and settings, other names. The rank
 still reads the one change topic Debezium writes (it cannot be renamed), from where it
 ends when the stage starts. Boards are the bench's own too, and deleted after.
 
-Processes started for a stage (`python -m podium.bench.proc`) take the names as flags.
+Processes started for a stage (`python -m podium.tools.bench.proc`) take the names as flags.
 """
 
 from __future__ import annotations

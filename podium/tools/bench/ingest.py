@@ -2,7 +2,7 @@
 
 `ingest_single_vs_bare_endpoint`: single submissions a second (no wait: accepted means
 durable in the log) ÷ the same requests to a trivial endpoint on the same server stack
-(podium/bench/bare.py), the same client, connection counts swept, peaks compared.
+(podium/tools/bench/bare.py), the same client, connection counts swept, peaks compared.
 
 `ingest_batch_vs_raw_kafka`: scores a second accepted through the batch endpoint (1,000
 a request) ÷ a bare confluent-kafka producer loop sending the same records (the same
@@ -16,11 +16,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from podium.bench import Figure, measured, percentile
-from podium.bench.http_load import Load, closed_loop, post
-from podium.bench.progress import Progress
 from podium.codec import encode_event, log_key
 from podium.domain.totals import ScoreSubmitted
+from podium.tools.bench import Figure, measured, percentile
+from podium.tools.bench.http_load import Load, closed_loop, post
+from podium.tools.bench.progress import Progress
 
 USERS = 10_000
 BATCH = 1000

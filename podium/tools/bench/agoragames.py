@@ -23,8 +23,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from podium.bench import Figure, measured
 from podium.domain.totals import Total
+from podium.tools.bench import Figure, measured
 
 
 def legacy_client(url: str) -> Any:

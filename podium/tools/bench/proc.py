@@ -1,17 +1,17 @@
 """A `podium` command run for a bench stage, under the stage's own Kafka names:
-`python -m podium.bench.proc --ingest-topic T --db-group G --rank-group R -- api --port 8123`.
-(See podium/bench/isolation.py for why.)"""
+`python -m podium.tools.bench.proc --ingest-topic T --db-group G --rank-group R -- api --port 8123`.
+(See podium/tools/bench/isolation.py for why.)"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from podium.bench.isolation import BenchNames
+from podium.tools.bench.isolation import BenchNames
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m podium.bench.proc")
+    parser = argparse.ArgumentParser(prog="python -m podium.tools.bench.proc")
     parser.add_argument("--ingest-topic", required=True)
     parser.add_argument("--db-group", required=True)
     parser.add_argument("--rank-group", required=True)

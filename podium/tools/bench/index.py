@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium import names
-from podium.bench import Figure, measured
-from podium.bench.cpu import redis_shards_meter, us_per_score
-from podium.bench.progress import Progress
 from podium.domain.boards import Board
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.tools.bench import Figure, measured
+from podium.tools.bench.cpu import redis_shards_meter, us_per_score
+from podium.tools.bench.progress import Progress
 
 QUERIES = 300
 PAGE = 100

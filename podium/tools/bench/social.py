@@ -23,14 +23,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from podium import names
-from podium.bench import Figure, measured, percentile
-from podium.bench.progress import Progress
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.index.redis import member, zscore
 from podium.social.placement import shard_label
 from podium.social.redis import state_of
 from podium.social.sharded import ShardedSocialIndex
+from podium.tools.bench import Figure, measured, percentile
+from podium.tools.bench.progress import Progress
 
 BATCH = 500  # the rank-worker's batch
 FAN_OUT_CAP = 10_000  # the default setting

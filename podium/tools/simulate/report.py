@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from podium.simulate.global_run import PHASES, Options, Outcome, staleness_ms
+from podium.tools.simulate.global_run import PHASES, Options, Outcome, staleness_ms
 
 BEGIN = "<!-- podium simulate global: begin -->"
 END = "<!-- podium simulate global: end -->"

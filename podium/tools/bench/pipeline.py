@@ -1,7 +1,7 @@
 """CPU per score in every stage of the distributed pipeline, and the cores 1 M scores a
 second would take (issue 19).
 
-The pipeline stage (podium/bench/workers.py, its one-worker run) reads the CPU time of
+The pipeline stage (podium/tools/bench/workers.py, its one-worker run) reads the CPU time of
 every process of the pipeline before and after a load: the api, Kafka, the db-worker,
 Cassandra, Debezium, the rank-worker and every Redis of the stack (each server's main
 thread from INFO; the Sentinels from /proc). Two loads, each sent through the api's batch
@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
-from podium.bench import Figure, measured, skipped
-from podium.bench.cpu import Meter, cores_per_million_per_s, listening_pids, missing, us_per_score
 from podium.settings import Settings
+from podium.tools.bench import Figure, measured, skipped
+from podium.tools.bench.cpu import Meter, cores_per_million_per_s, listening_pids, missing, us_per_score
 
 # Stages in the order a score passes them.
 STAGES = ("api", "kafka", "db-worker", "cassandra", "debezium", "rank-worker", "redis")
@@ -206,7 +206,8 @@ def figures(
                 scores=new.scores,
                 note="value: the db-worker stage (first score sent until its group has committed the topic); "
                 "baseline: a plain loop writing the same totals rows, prepared, same consistency, the same "
-                "per-partition unlogged batches all in flight for each 1,000 rows (podium/bench/raw_cassandra.py)",
+                "per-partition unlogged batches all in flight for each 1,000 rows "
+                "(podium/tools/bench/raw_cassandra.py)",
             )
         )
     return found

@@ -13,7 +13,7 @@ import httpx
 from podium.domain.keys import Scope
 from podium.settings import Settings
 
-log = logging.getLogger("podium.demo")
+log = logging.getLogger("podium.tools.demo")
 
 BOARD = "demo"
 KEY_NAME = "demo-"  # the demo's keys are named demo-admin, demo-write, demo-read

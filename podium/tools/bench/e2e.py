@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from podium.bench import Figure, percentile
-from podium.bench.progress import Progress
+from podium.tools.bench import Figure, percentile
+from podium.tools.bench.progress import Progress
 
 
 async def latencies(

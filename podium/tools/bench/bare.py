@@ -1,7 +1,7 @@
 """The trivial endpoint single submissions are measured against: the same server stack
 as Podium's API (uvicorn with its settings, Starlette, orjson), the same route and body,
 and nothing behind it — it reads the JSON, checks two fields and answers 202.
-`python -m podium.bench.bare --port N`."""
+`python -m podium.tools.bench.bare --port N`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def app() -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m podium.bench.bare")
+    parser = argparse.ArgumentParser(prog="python -m podium.tools.bench.bare")
     parser.add_argument("--port", type=port, required=True)
     args = parser.parse_args(argv)
     uvicorn_server(app(), "127.0.0.1", args.port).run()

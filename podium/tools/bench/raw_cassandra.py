@@ -20,10 +20,10 @@ import zlib
 from collections import defaultdict
 from typing import Any
 
-from podium.bench.index import make_totals
 from podium.settings import Settings
 from podium.store.cassandra import BATCH_BYTES
 from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, row_from_total
+from podium.tools.bench.index import make_totals
 
 ROUND = 1000  # rows in flight together: one db-worker batch
 SLOTS = 64  # the store's partitions of a board (podium/store/cassandra.py)

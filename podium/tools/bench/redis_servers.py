@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from podium.bench import free_port
+from podium.tools.bench import free_port
 
 
 @dataclass

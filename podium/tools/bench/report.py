@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from podium.bench import NAMED, Figure, meets, target
+from podium.tools.bench import NAMED, Figure, meets, target
 
 
 @dataclass

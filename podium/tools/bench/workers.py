@@ -6,9 +6,9 @@ batch is visible (the groups have their partitions), then send N scores for N ne
 through the api's batch endpoint and time until the board ranks all N; the db-worker
 stage's own rate (until its group has committed the whole topic) beside it.
 
-With one of each, the CPU per score of every stage too (podium/bench/pipeline.py), for
+With one of each, the CPU per score of every stage too (podium/tools/bench/pipeline.py), for
 those new users and then for returning users; and Cassandra's own write rate for the same
-rows (podium/bench/raw_cassandra.py), for `db_stage_vs_raw_cassandra`. With two of each,
+rows (podium/tools/bench/raw_cassandra.py), for `db_stage_vs_raw_cassandra`. With two of each,
 `workers_2_vs_1`: two ÷ one, reported without a target.
 """
 
@@ -23,12 +23,12 @@ from typing import Any
 
 import httpx
 
-from podium.bench import Figure, measured, pipeline, raw_cassandra
-from podium.bench.cpu import Meter
-from podium.bench.isolation import BenchNames
-from podium.bench.processes import podium_process, running
-from podium.bench.progress import Progress
 from podium.settings import Settings
+from podium.tools.bench import Figure, measured, pipeline, raw_cassandra
+from podium.tools.bench.cpu import Meter
+from podium.tools.bench.isolation import BenchNames
+from podium.tools.bench.processes import podium_process, running
+from podium.tools.bench.progress import Progress
 
 DISTRIBUTED = {"PODIUM_PROFILE": "distributed"}
 
@@ -46,7 +46,7 @@ async def pipeline_rate(
     returning: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Scores a second through the pipeline with `workers` of each worker; with `returning`
-    = (users, rounds), the CPU per score of every stage too (podium/bench/pipeline.py), for
+    = (users, rounds), the CPU per score of every stage too (podium/tools/bench/pipeline.py), for
     the new-user load and then for returning users."""
     procs = {"api": [podium_process(["api"], log_dir=log_dir, env=DISTRIBUTED, names_flags=bench_names.flags())]}
     for role in ("db-worker", "rank-worker"):

@@ -18,7 +18,7 @@ from functools import partial
 
 from podium.log.base import LogRecord
 from podium.log.sqlite import SqliteLog, SqliteLogConsumer
-from podium.simulate.link import Link, LinkDown
+from podium.tools.simulate.link import Link, LinkDown
 
 RETRY_FIRST_S = 0.1  # a Kafka client's reconnect.backoff.ms (default 50 ms) … max 1 s
 RETRY_MAX_S = 1.0

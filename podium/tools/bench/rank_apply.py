@@ -20,9 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from podium.bench import Figure, measured
-from podium.bench.index import make_totals
-from podium.bench.progress import Progress
 from podium.boards import Boards
 from podium.cdc.base import Change
 from podium.domain.boards import Board
@@ -35,6 +32,9 @@ from podium.live.redis import RedisLiveHub
 from podium.rank_worker import RankWorker, RankWorkerSettings
 from podium.social.redis import RedisSocialIndex
 from podium.store.sqlite import SqliteStore
+from podium.tools.bench import Figure, measured
+from podium.tools.bench.index import make_totals
+from podium.tools.bench.progress import Progress
 from podium.visibility import PollingVisibility
 
 # What is measured: (label, with the social index, with the live hub).

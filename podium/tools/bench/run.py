@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from podium.bench import NAMED, STAGES, Figure, skipped
-from podium.bench.progress import Progress
-from podium.bench.report import Results
 from podium.settings import Settings
+from podium.tools.bench import NAMED, STAGES, Figure, skipped
+from podium.tools.bench.progress import Progress
+from podium.tools.bench.report import Results
 
 UNITS = {
     "e2e_p50_ms": "ms",
@@ -59,7 +59,7 @@ class Options:
 
 
 async def run(settings: Settings, options: Options, out: Path) -> Results:
-    from podium.bench import plots, report
+    from podium.tools.bench import plots, report
 
     # The bench measures the pipeline on its own machine, without keys: its servers run as a
     # dev run (the key check is a cached dict lookup, small beside a submission).
@@ -121,8 +121,8 @@ def _why_skipped(name: str, profile: str, stages: Sequence[str]) -> str:
 async def _e2e(settings: Settings, o: Options, results: Results, tmp: Path, run_id: str, progress: Progress) -> None:
     from podium.api.app import create_app
     from podium.api.serving import start, uvicorn_server
-    from podium.bench import e2e, free_port
-    from podium.bench.processes import UNREFUSED_LIMITS
+    from podium.tools.bench import e2e, free_port
+    from podium.tools.bench.processes import UNREFUSED_LIMITS
 
     async def measure(s: Settings, path: str) -> None:
         port = free_port()
@@ -146,7 +146,7 @@ async def _e2e(settings: Settings, o: Options, results: Results, tmp: Path, run_
             "api → SQLite log → db-worker → SQLite store → outbox → rank-worker → in-memory index, one process",
         )
         return
-    from podium.bench.isolation import BenchNames, isolated
+    from podium.tools.bench.isolation import BenchNames, isolated
 
     with isolated(settings, BenchNames.new(run_id, "e2e")):
         await measure(
@@ -158,10 +158,12 @@ async def _e2e(settings: Settings, o: Options, results: Results, tmp: Path, run_
 async def _ingest(
     settings: Settings, o: Options, results: Results, tmp: Path, logs: Path, run_id: str, progress: Progress
 ) -> None:
-    from podium.bench import free_port, ingest
-    from podium.bench.processes import Process, podium_process, running
+    from podium.tools.bench import free_port, ingest
+    from podium.tools.bench.processes import Process, podium_process, running
 
-    bare = Process("podium.bench.bare", ["--port", str(port := free_port())], port=port, log=logs / "bare.log", env={})
+    bare = Process(
+        "podium.tools.bench.bare", ["--port", str(port := free_port())], port=port, log=logs / "bare.log", env={}
+    )
     board = f"bench-ingest-{run_id}"
 
     async def both(ours: Process, topic: str | None) -> None:
@@ -192,7 +194,7 @@ async def _ingest(
     if settings.profile == "embedded":
         await both(podium_process(["serve"], log_dir=logs, env={"PODIUM_DATA": str(tmp / "ingest")}), None)
         return
-    from podium.bench.isolation import BenchNames, isolated
+    from podium.tools.bench.isolation import BenchNames, isolated
 
     with isolated(settings, BenchNames.new(run_id, "ingest")) as names:
         api = podium_process(["api"], log_dir=logs, env={"PODIUM_PROFILE": "distributed"}, names_flags=names.flags())
@@ -200,9 +202,9 @@ async def _ingest(
 
 
 async def _redis_stages(o: Options, results: Results, stages: Sequence[str], progress: Progress) -> None:
-    from podium.bench import agoragames, rank_apply
-    from podium.bench.index import IndexBench
-    from podium.bench.redis_servers import raw_zadd_per_s, redis_shards
+    from podium.tools.bench import agoragames, rank_apply
+    from podium.tools.bench.index import IndexBench
+    from podium.tools.bench.redis_servers import raw_zadd_per_s, redis_shards
 
     with redis_shards(o.redis) as urls:
         raw = await asyncio.to_thread(
@@ -242,7 +244,7 @@ async def _redis_stages(o: Options, results: Results, stages: Sequence[str], pro
         if "apply" in stages:
             with progress.stage("apply"):
                 if "index" not in stages:
-                    from podium.bench.index import replicas_of
+                    from podium.tools.bench.index import replicas_of
 
                     wait_replicas = await replicas_of(urls)
                 results.figures.append(
@@ -256,7 +258,7 @@ async def _redis_stages(o: Options, results: Results, stages: Sequence[str], pro
                     )
                 )
         if "social" in stages:
-            from podium.bench import social
+            from podium.tools.bench import social
 
             with progress.stage("social"):
                 # Two of the servers as the social shards, alone on them by now.
@@ -272,8 +274,8 @@ async def _redis_stages(o: Options, results: Results, stages: Sequence[str], pro
 async def _workers(
     settings: Settings, o: Options, results: Results, logs: Path, run_id: str, progress: Progress
 ) -> None:
-    from podium.bench import workers
-    from podium.bench.isolation import BenchNames, isolated
+    from podium.tools.bench import workers
+    from podium.tools.bench.isolation import BenchNames, isolated
 
     with isolated(settings, BenchNames.new(run_id, "workers")) as names:
         found = await workers.run(
