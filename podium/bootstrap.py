@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 from podium import metrics, names
 from podium.admin import Admin
 from podium.boards import Boards
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.friends import Friends
 from podium.index.base import RankIndex
 from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
 from podium.index.memory import MemoryRankIndex
-from podium.ingest import Ingest
 from podium.jobs import Jobs
 from podium.jobstore.base import JobRecord, JobStore
 from podium.jobstore.sqlite import SqliteJobStore
@@ -33,7 +31,10 @@ from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.log.base import Log
-from podium.rank_worker import RankWorker, RankWorkerSettings
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
+from podium.pipeline.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.rebuild import end_abandoned_rebuild
 from podium.reconcile import Reconciler, ReconcileSettings
 from podium.reconcile_schedule import run_every
@@ -46,7 +47,6 @@ from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
 from podium.supervisor import WorkerState, periodic, supervise
 from podium.users import Users
-from podium.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.windows import drop_expired_periods
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """One region per user (docs/global.md), refused where an api can know it.
 
 The rule itself is enforced by the home db-worker, the one reader of every region's
-events in order (podium/db_worker.py): each user's total on a board records the region its
+events in order (podium/pipeline/db_worker.py): each user's total on a board records the region its
 first event entered through, and an event from another region is not applied. An api
 refuses such an event before appending it, with 409 `wrong_region` naming the user's
 region, wherever it reads the user's stored totals anyway: a submission with `wait=true`,

@@ -12,17 +12,17 @@ from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.friends import Friends
 from podium.index.generations import GenerationalRankIndex
-from podium.ingest import Ingest
 from podium.keys import Keys
 from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.live.base import LiveHub
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.visibility import Visibility
 from podium.reconcile import Reconciler
 from podium.settings import Settings
 from podium.standings import Standings
 from podium.store.base import Store
 from podium.supervisor import WorkerState
 from podium.users import Users
-from podium.visibility import Visibility
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,12 @@ from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.friends import Friends
-from podium.ingest import Ingest
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.visibility import Visibility
 from podium.regions import check_entered
 from podium.social.base import SocialIndex
 from podium.standings import Standings
 from podium.store.base import Store
-from podium.visibility import Visibility
 from podium.windows import now_us, period_boards_of
 
 log = logging.getLogger("podium.users")

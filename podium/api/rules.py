@@ -11,8 +11,8 @@ from podium import windows
 from podium.domain.boards import Board, Operator, Rules
 from podium.domain.rules import broken_rule
 from podium.errors import ScoreRuleBroken
-from podium.ingest import Submission
 from podium.metrics import RULE_REFUSALS
+from podium.pipeline.ingest import Submission
 from podium.services import ApiServices
 from podium.windows import default_window, period_boards_of
 

@@ -21,7 +21,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
-from podium.ingest import Submission
+from podium.pipeline.ingest import Submission
 from podium.regions import check_entered, refuse_elsewhere
 from podium.services import ApiServices
 from podium.windows import default_window, period_boards_of

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-import podium.ingest
+import podium.pipeline.ingest
 import podium.windows
 from tests.conftest import BoardNames
 from tests.integration.test_api import core
@@ -281,7 +281,7 @@ def test_an_empty_board_answers_every_read(client: TestClient, b: BoardNames) ->
 
 def at(monkeypatch: pytest.MonkeyPatch, now_us: int) -> None:
     """Stamp submissions, and read current periods, as of `now_us`."""
-    monkeypatch.setattr(podium.ingest.Clock, "now_us", lambda self: now_us)
+    monkeypatch.setattr(podium.pipeline.ingest.Clock, "now_us", lambda self: now_us)
     monkeypatch.setattr(podium.windows, "now_us", lambda: now_us)
 
 

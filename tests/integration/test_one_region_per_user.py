@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 from podium import names
 from podium.api.app import create_app
 from podium.boards import Boards
-from podium.codec import encode_event, log_key
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, ScoreSubmitted, Total
 from podium.log.base import LogRecord
 from podium.log.sqlite import SqliteLog
+from podium.pipeline.codec import encode_event, log_key
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 

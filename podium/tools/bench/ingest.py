@@ -16,8 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from podium.codec import encode_event, log_key
 from podium.domain.totals import ScoreSubmitted
+from podium.pipeline.codec import encode_event, log_key
 from podium.tools.bench import Figure, measured, percentile
 from podium.tools.bench.http_load import Load, closed_loop, post
 from podium.tools.bench.progress import Progress

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podium.domain.boards import Board
-from podium.ingest import Submission
+from podium.pipeline.ingest import Submission
 from podium.store.sqlite import SqliteStore
 from podium.tools.bench.progress import Progress
 from podium.tools.simulate.link import Link

@@ -19,17 +19,17 @@ from typing import Any
 from podium.boards import Boards
 from podium.cdc.base import Change
 from podium.cdc.outbox import OutboxChangeFeed
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.memory import MemoryRankIndex
-from podium.ingest import Ingest
 from podium.log.sqlite import SqliteLog
-from podium.rank_worker import RankWorker, RankWorkerSettings
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
+from podium.pipeline.visibility import LocalVisibility
 from podium.store.sqlite import SqliteStore
 from podium.tools.simulate.link import Link
 from podium.tools.simulate.mirror import RETRY_FIRST_S, RETRY_MAX_S, LogMirror
-from podium.visibility import LocalVisibility
 
 WAIT_S = 0.2  # how long a fetch waits at the far end for something new
 

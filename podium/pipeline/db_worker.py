@@ -12,7 +12,7 @@ Exactly once, because:
   refused (counted `wrong_region`, logged), since its position does not compare.
 
 Cheap, because the worker owns its partitions' users: it keeps the totals it wrote
-(podium/known_totals.py) and reads the store only for users it has not seen in the
+(podium/pipeline/known_totals.py) and reads the store only for users it has not seen in the
 consumer's current tenure; each user's total is written once a batch.
 """
 
@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 from podium import metrics
 from podium.boards import Boards
-from podium.codec import decode_event
 from podium.domain.boards import Board
 from podium.domain.totals import (
     Event,
@@ -38,12 +37,13 @@ from podium.domain.totals import (
     is_redelivery,
 )
 from podium.errors import InvalidRecord
-from podium.known_totals import MAX_USERS, KnownTotals
 from podium.log.base import LogConsumer, LogRecord
+from podium.pipeline.codec import decode_event
+from podium.pipeline.known_totals import MAX_USERS, KnownTotals
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
 from podium.windows import kept_period_boards, period_boards_of
 
-log = logging.getLogger("podium.db_worker")
+log = logging.getLogger("podium.pipeline.db_worker")
 
 
 @dataclass(frozen=True, slots=True)

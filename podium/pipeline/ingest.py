@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from podium import metrics
-from podium.codec import encode_event, encode_score, log_key
 from podium.domain.boards import Operator
 from podium.domain.totals import Event, LogPosition, UserHidden, UserRemoved
 from podium.log.base import Log
+from podium.pipeline.codec import encode_event, encode_score, log_key
 
 
 class Submission(NamedTuple):

@@ -22,12 +22,12 @@ from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
+from podium.pipeline.visibility import Visibility
 from podium.social.base import SocialIndex
 from podium.standings import Standings
 from podium.together import together
-from podium.visibility import Visibility
 
-log = logging.getLogger("podium.rank_worker")
+log = logging.getLogger("podium.pipeline.rank_worker")
 
 
 @dataclass(frozen=True, slots=True)
