@@ -273,7 +273,7 @@ def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     """Through the API: in the embedded profile the index lives in the serving process."""
-    from podium.reconcile import report_path, summary, write_report
+    from podium.usecases.reconcile import report_path, summary, write_report
 
     url = args.url or f"http://{settings.host}:{settings.port}"
     request: dict[str, object] = {"dry_run": args.dry_run}
@@ -432,10 +432,10 @@ def run_social(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _social(settings: Settings, action: str) -> int:
-    from podium.boards import Boards
     from podium.bootstrap import connect_store, redis_social_index
     from podium.social.grow import fill_joining, prune_moved
     from podium.social.sharded import ShardedSocialIndex
+    from podium.usecases.board_settings import Boards
 
     store = await asyncio.to_thread(connect_store, settings)
     social = redis_social_index(settings)

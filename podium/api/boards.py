@@ -8,7 +8,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import windows
 from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, services
 from podium.api.requests import check_choice, check_id, fields, read_json
@@ -18,7 +17,8 @@ from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
 from podium.errors import InvalidInput
 from podium.services import ApiServices
-from podium.windows import check_window, stored_boards
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)

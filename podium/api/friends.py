@@ -9,8 +9,8 @@ from podium.api.context import read_board, services, user_of
 from podium.api.requests import check_id, fields, int_param, read_json
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
-from podium.friends import Friends
-from podium.windows import where
+from podium.usecases.friends import Friends
+from podium.usecases.period_boards import where
 
 DEFAULT_BOARD_LIMIT = 100
 

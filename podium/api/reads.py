@@ -10,7 +10,6 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import windows
 from podium.api import cursors
 from podium.api.context import board_of, read_board, services, user_of
 from podium.api.requests import check_choice, check_id, check_score, fields, int_param, read_json
@@ -20,8 +19,9 @@ from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry
-from podium.standings import Standings
-from podium.windows import default_window, periods_json, where
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, periods_json, where
+from podium.usecases.standings import Standings
 
 MAX_TOP_LIMIT = 1000
 MAX_OFFSET = 10_000_000_000

@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import bounded, windows
+from podium import bounded
 from podium.api.context import board_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
@@ -22,9 +22,10 @@ from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
 from podium.pipeline.ingest import Submission
-from podium.regions import check_entered, refuse_elsewhere
 from podium.services import ApiServices
-from podium.windows import default_window, period_boards_of
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, period_boards_of
+from podium.usecases.user_regions import check_entered, refuse_elsewhere
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")

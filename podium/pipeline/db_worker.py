@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from podium import metrics
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import (
     Event,
@@ -41,7 +40,8 @@ from podium.log.base import LogConsumer, LogRecord
 from podium.pipeline.codec import decode_event
 from podium.pipeline.known_totals import MAX_USERS, KnownTotals
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
-from podium.windows import kept_period_boards, period_boards_of
+from podium.usecases.board_settings import Boards
+from podium.usecases.period_boards import kept_period_boards, period_boards_of
 
 log = logging.getLogger("podium.pipeline.db_worker")
 
@@ -128,7 +128,7 @@ class DbWorker:
                 result.invalid += 1  # dead-lettered: logged and skipped, never retried forever
                 log.error("skipping invalid record", extra={"position": str(record.position), "error": str(exc)})
         # Each event updates its board in every window the board keeps (design: one stored
-        # board per window period, `podium/windows.py`): resolved once, before any read.
+        # board per window period, `podium/usecases/period_boards.py`): resolved once, before any read.
         targets: list[tuple[LogRecord, Event, list[Board]]] = []
         for record, event in decoded:
             board = await self._boards.find(event.board)

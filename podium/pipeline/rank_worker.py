@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from podium import metrics
-from podium.boards import Boards
 from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
@@ -24,8 +23,9 @@ from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.pipeline.visibility import Visibility
 from podium.social.base import SocialIndex
-from podium.standings import Standings
 from podium.together import together
+from podium.usecases.board_settings import Boards
+from podium.usecases.standings import Standings
 
 log = logging.getLogger("podium.pipeline.rank_worker")
 

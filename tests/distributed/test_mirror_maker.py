@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from podium import names
-from podium.boards import Boards
 from podium.bootstrap import ingest_topics, topic_regions
 from podium.domain.boards import Board
 from podium.domain.totals import ScoreSubmitted, Total
@@ -32,6 +31,7 @@ from podium.pipeline.ingest import Ingest, Submission
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 from podium.tools.bench import free_port
+from podium.usecases.board_settings import Boards
 from tests.distributed.private_kafka import JavaProcess, ensure_jars, java_missing, kafka_clusters, mirror_maker
 
 pytestmark = pytest.mark.distributed

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import ScoreSubmitted, Total, UserRemoved
 from podium.errors import BackendUnavailable
@@ -19,6 +18,7 @@ from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.known_totals import KnownTotals
 from podium.store.base import AppliedKey, UserKey
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
 
 
 class CountingStore(SqliteStore):

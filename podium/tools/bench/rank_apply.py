@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from podium.boards import Boards
 from podium.cdc.base import Change
 from podium.domain.boards import Board
 from podium.domain.buckets import SplitPolicy
@@ -36,6 +35,7 @@ from podium.store.sqlite import SqliteStore
 from podium.tools.bench import Figure, measured
 from podium.tools.bench.index import make_totals
 from podium.tools.bench.progress import Progress
+from podium.usecases.board_settings import Boards
 
 # What is measured: (label, with the social index, with the live hub).
 VARIANTS = (("index_only", False, False), ("worker_without_live", True, False), ("worker", True, True))

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from podium.boards import Boards
 from podium.cdc.base import Change
 from podium.cdc.outbox import OutboxChangeFeed
 from podium.domain.totals import Total
@@ -30,6 +29,7 @@ from podium.pipeline.visibility import LocalVisibility
 from podium.store.sqlite import SqliteStore
 from podium.tools.simulate.link import Link
 from podium.tools.simulate.mirror import RETRY_FIRST_S, RETRY_MAX_S, LogMirror
+from podium.usecases.board_settings import Boards
 
 WAIT_S = 0.2  # how long a fetch waits at the far end for something new
 

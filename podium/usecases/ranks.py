@@ -1,5 +1,5 @@
 """Rank numbers under a board's tie policy, on top of any rank index: the arithmetic
-behind podium/standings.py, which is how every surface reads ranks.
+behind podium/usecases/standings.py, which is how every surface reads ranks.
 
 The index numbers users by position (`unique`: 1, 2, 3, 4). For `competition` (1, 2, 2,
 4) a user's rank is one more than the users strictly ahead of its (total, subscore);

@@ -45,7 +45,6 @@ from typing import Any
 
 import orjson
 
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.ordering import total_key
 from podium.domain.totals import Total
@@ -53,9 +52,10 @@ from podium.index.base import Entry, RankIndex
 from podium.social.base import SocialIndex
 from podium.social.check import FriendsGraph, drifted, repair
 from podium.store.base import Store, board_totals
-from podium.windows import with_periods
+from podium.usecases.board_settings import Boards
+from podium.usecases.period_boards import with_periods
 
-log = logging.getLogger("podium.reconcile")
+log = logging.getLogger("podium.usecases.reconcile")
 
 KINDS = ("missing", "extra", "wrong_score", "duplicate", "wrong_rank")
 

@@ -11,13 +11,13 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from podium.boards import Boards
 from podium.cdc.base import ChangeHistory, ReplayStart
 from podium.domain.totals import Total
 from podium.index.base import RankIndex
-from podium.jobs import Job
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job
 
-log = logging.getLogger("podium.replay")
+log = logging.getLogger("podium.usecases.replay")
 
 CHUNK_SIZE = 5000
 

@@ -18,19 +18,19 @@ import logging
 
 import orjson
 
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.generations import GenerationalRankIndex, RebuildRunning
-from podium.jobs import Job
 from podium.jobstore.base import JobRecord
 from podium.social.base import SocialIndex
 from podium.social.refill import refill_social
 from podium.store.base import Store
-from podium.windows import with_periods
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job
+from podium.usecases.period_boards import with_periods
 
-log = logging.getLogger("podium.rebuild")
+log = logging.getLogger("podium.usecases.rebuild")
 
 CHUNK_SIZE = 5000
 

@@ -19,8 +19,8 @@ from podium.domain.boards import Board
 from podium.errors import Conflict, InvalidInput
 from podium.index.base import Entry, details_json
 from podium.social.base import FriendEntry, SocialIndex
-from podium.standings import Standings
 from podium.store.base import Store
+from podium.usecases.standings import Standings
 
 LOCK_STRIPES = 64
 

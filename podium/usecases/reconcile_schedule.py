@@ -3,7 +3,7 @@ UTC) one process of the deployment reconciles every board.
 
 Every process with the rank-worker role checks, every `check_s`, whether this period's
 reconcile job (`reconcile-<period start>`) has run, and claims it if not: the job store
-lets one process win (podium/jobs.py). The winner holds it through its lease; if it dies
+lets one process win (podium/usecases/jobs.py). The winner holds it through its lease; if it dies
 the job is ended within the lease, and one that ended failed (a backend down, a process
 lost) is claimed again at the next check.
 
@@ -19,11 +19,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from podium.jobs import Job, Jobs
-from podium.reconcile import Reconciler, report_path, write_report
 from podium.supervisor import periodic
+from podium.usecases.jobs import Job, Jobs
+from podium.usecases.reconcile import Reconciler, report_path, write_report
 
-log = logging.getLogger("podium.reconcile")
+log = logging.getLogger("podium.usecases.reconcile")
 
 CHECK_S = 60.0
 

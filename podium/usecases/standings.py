@@ -1,7 +1,7 @@
 """The one way to read ranks. Every surface that shows a rank (the API's reads, a
 submission's answer, the friends board, the live stream and its events, an export) gets
 a `Standings`, never the rank index itself, so every rank it shows is numbered by the
-same code (podium/ranks.py) under the board's `tie` and `subscore_order`.
+same code (podium/usecases/ranks.py) under the board's `tie` and `subscore_order`.
 
 The index numbers users by position (every user its own number); positions stay in
 here. What goes in as a position (`page`'s first, `count_before`'s answer: offsets,
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from podium import ranks
 from podium.domain.boards import Board, Tie
 from podium.domain.ordering import SortKey, tie_ceiling, tie_floor
 from podium.domain.totals import Total, newest_per_user
 from podium.index.base import Entry, RankIndex
+from podium.usecases import ranks
 
 
 class Standings:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podium.boards import Boards
 from podium.cdc.base import ChangeHistory, ReplayStart
 from podium.index.generations import GenerationalRankIndex, RebuildRunning
-from podium.jobs import Job, Jobs
-from podium.rebuild import rebuild
-from podium.replay import replay
 from podium.social.base import SocialIndex
 from podium.store.base import Store
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job, Jobs
+from podium.usecases.rebuild import rebuild
+from podium.usecases.replay import replay
 
 
 @dataclass(frozen=True, slots=True)

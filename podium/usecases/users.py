@@ -16,19 +16,19 @@ from typing import Any
 
 import orjson
 
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
-from podium.friends import Friends
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.visibility import Visibility
-from podium.regions import check_entered
 from podium.social.base import SocialIndex
-from podium.standings import Standings
 from podium.store.base import Store
-from podium.windows import now_us, period_boards_of
+from podium.usecases.board_settings import Boards
+from podium.usecases.friends import Friends
+from podium.usecases.period_boards import now_us, period_boards_of
+from podium.usecases.standings import Standings
+from podium.usecases.user_regions import check_entered
 
-log = logging.getLogger("podium.users")
+log = logging.getLogger("podium.usecases.users")
 
 # How many followers' lists are changed at once by a delete.
 FOLLOWERS_AT_ONCE = 32
@@ -69,7 +69,9 @@ class Users:
         self._friends = friends
         self._standings = standings
         self._wait_timeout_s = wait_timeout_s
-        self._region = region  # this api's: a user entering through another is refused (podium/regions.py)
+        self._region = (
+            region  # this api's: a user entering through another is refused (podium/usecases/user_regions.py)
+        )
 
     async def hide(self, board: Board, user_id: str, hidden: bool) -> bool:
         """Ban the user from others' view of the board (or lift the ban); True once visible."""

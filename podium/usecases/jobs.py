@@ -28,7 +28,7 @@ import orjson
 from podium.errors import BackendUnavailable, Conflict, NotFound, public_message
 from podium.jobstore.base import JobRecord, JobStore
 
-log = logging.getLogger("podium.jobs")
+log = logging.getLogger("podium.usecases.jobs")
 
 LEASE_S = 12.0
 

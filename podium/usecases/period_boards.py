@@ -16,9 +16,9 @@ from podium.domain.boards import Board
 from podium.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from podium.boards import Boards
     from podium.index.generations import GenerationalRankIndex
     from podium.store.base import Store
+    from podium.usecases.board_settings import Boards
 
 
 def default_window(board: Board) -> str:
