@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import metrics, names
+from podium import names
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.index.base import RankIndex
@@ -30,13 +30,14 @@ from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
 from podium.pipeline.visibility import LocalVisibility, PollingVisibility, Visibility
+from podium.plumbing import metrics
+from podium.plumbing.supervisor import WorkerState, periodic, supervise
 from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
-from podium.supervisor import WorkerState, periodic, supervise
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
@@ -487,7 +488,7 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
     if settings.redis_sentinels:
         # Each shard's primary is found through the Sentinels, again after a failover.
         sentinel = redis_sentinel(settings)
-        # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/bounded.py).
+        # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/plumbing/bounded.py).
         clients = [
             sentinel.master_for(name, socket_timeout=5.0, max_connections=1000) for name in settings.redis_shard_list
         ]

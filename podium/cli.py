@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 
-from podium import __version__, logs
+from podium import __version__
 from podium.api.serving import start, uvicorn_server
 from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
+from podium.plumbing import logs
 from podium.settings import Settings
 from podium.tools import demo
 from podium.tools.bench import STAGES as BENCH_STAGES
@@ -291,7 +292,7 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.progress import run_job
+    from podium.cli_progress import run_job
 
     body: dict[str, object] = {"force": args.force} | ({"board": args.board} if args.board else {})
     return run_job(
@@ -300,7 +301,7 @@ def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.progress import run_job
+    from podium.cli_progress import run_job
 
     return run_job(
         args.url or f"http://{settings.host}:{settings.port}",

@@ -13,9 +13,9 @@ from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.live.base import LiveHub
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.visibility import Visibility
+from podium.plumbing.supervisor import WorkerState
 from podium.settings import Settings
 from podium.store.base import Store
-from podium.supervisor import WorkerState
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards

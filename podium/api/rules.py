@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from podium.domain.boards import Board, Operator, Rules
 from podium.domain.rules import broken_rule
 from podium.errors import ScoreRuleBroken
-from podium.metrics import RULE_REFUSALS
 from podium.pipeline.ingest import Submission
+from podium.plumbing.metrics import RULE_REFUSALS
 from podium.services import ApiServices
 from podium.usecases import period_boards as windows
 from podium.usecases.period_boards import default_window, period_boards_of

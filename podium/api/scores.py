@@ -11,7 +11,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import bounded
 from podium.api.context import board_of, services
 from podium.api.requests import bool_param, check_choice, check_id, check_score, fields, nested_deeper, read_json
 from podium.api.responses import json_response
@@ -22,6 +21,7 @@ from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
 from podium.pipeline.ingest import Submission
+from podium.plumbing import bounded
 from podium.services import ApiServices
 from podium.usecases import period_boards as windows
 from podium.usecases.period_boards import default_window, period_boards_of

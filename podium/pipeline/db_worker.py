@@ -24,7 +24,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from podium import metrics
 from podium.domain.boards import Board
 from podium.domain.totals import (
     Event,
@@ -39,6 +38,7 @@ from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
 from podium.pipeline.codec import decode_event
 from podium.pipeline.known_totals import MAX_USERS, KnownTotals
+from podium.plumbing import metrics
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
 from podium.usecases.board_settings import Boards
 from podium.usecases.period_boards import kept_period_boards, period_boards_of

@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from podium import metrics
 from podium.domain.boards import Operator
 from podium.domain.totals import Event, LogPosition, UserHidden, UserRemoved
 from podium.log.base import Log
 from podium.pipeline.codec import encode_event, encode_score, log_key
+from podium.plumbing import metrics
 
 
 class Submission(NamedTuple):

@@ -14,7 +14,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from podium import metrics
 from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
@@ -22,8 +21,9 @@ from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.pipeline.visibility import Visibility
+from podium.plumbing import metrics
+from podium.plumbing.together import together
 from podium.social.base import SocialIndex
-from podium.together import together
 from podium.usecases.board_settings import Boards
 from podium.usecases.standings import Standings
 

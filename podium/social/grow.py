@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 
 from podium import names
+from podium.plumbing.together import together
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store
-from podium.together import together
 from podium.usecases.board_settings import Boards
 from podium.usecases.period_boards import with_periods
 

@@ -13,10 +13,10 @@ import functools
 from collections.abc import Sequence
 from dataclasses import replace
 
-from podium import bounded
 from podium.domain.boards import Board, Tie
 from podium.domain.ordering import tie_floor
 from podium.index.base import Entry, RankIndex
+from podium.plumbing import bounded
 
 
 def tie_group(board: Board, e: Entry) -> tuple[int, int]:

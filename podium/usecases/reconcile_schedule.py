@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from podium.supervisor import periodic
+from podium.plumbing.supervisor import periodic
 from podium.usecases.jobs import Job, Jobs
 from podium.usecases.reconcile import Reconciler, report_path, write_report
 

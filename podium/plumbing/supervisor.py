@@ -9,10 +9,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from podium import metrics
 from podium.errors import PodiumError, public_message
+from podium.plumbing import metrics
 
-log = logging.getLogger("podium.supervisor")
+log = logging.getLogger("podium.plumbing.supervisor")
 
 
 @dataclass(slots=True)
