@@ -12,42 +12,43 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import metrics, names
-from podium.admin import Admin
-from podium.boards import Boards
-from podium.db_worker import DbWorker, DbWorkerSettings
+from podium import names
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
-from podium.friends import Friends
 from podium.index.base import RankIndex
 from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
 from podium.index.memory import MemoryRankIndex
-from podium.ingest import Ingest
-from podium.jobs import Jobs
 from podium.jobstore.base import JobRecord, JobStore
 from podium.jobstore.sqlite import SqliteJobStore
-from podium.keys import Keys
 from podium.keystore.base import KeyStore
 from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.log.base import Log
-from podium.rank_worker import RankWorker, RankWorkerSettings
-from podium.rebuild import end_abandoned_rebuild
-from podium.reconcile import Reconciler, ReconcileSettings
-from podium.reconcile_schedule import run_every
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
+from podium.pipeline.visibility import LocalVisibility, PollingVisibility, Visibility
+from podium.plumbing import metrics
+from podium.plumbing.supervisor import WorkerState, periodic, supervise
 from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings
 from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
-from podium.standings import Standings
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
-from podium.supervisor import WorkerState, periodic, supervise
-from podium.users import Users
-from podium.visibility import LocalVisibility, PollingVisibility, Visibility
-from podium.windows import drop_expired_periods
+from podium.usecases.admin_jobs import Admin
+from podium.usecases.api_keys import Keys
+from podium.usecases.board_settings import Boards
+from podium.usecases.friends import Friends
+from podium.usecases.jobs import Jobs
+from podium.usecases.period_boards import drop_expired_periods
+from podium.usecases.rebuild import end_abandoned_rebuild
+from podium.usecases.reconcile import Reconciler, ReconcileSettings
+from podium.usecases.reconcile_schedule import run_every
+from podium.usecases.standings import Standings
+from podium.usecases.users import Users
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
@@ -108,7 +109,7 @@ class Parts:
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
         settings = self.settings
-        ranks = Standings(self.index)  # how every reader shows ranks (podium/standings.py)
+        ranks = Standings(self.index)  # how every reader shows ranks (podium/usecases/standings.py)
         friends = Friends(self.store, self.social, ranks, max_friends=settings.max_friends)
         ingest = Ingest(score_log, region=settings.region)
         users = Users(
@@ -397,7 +398,7 @@ async def open_key_store(settings: Settings, cassandra: CassandraStore | None = 
 
 def open_jobs(settings: Settings, job_store: JobStore, boards: Boards, index: GenerationalRankIndex) -> Jobs:
     """This process's jobs, its keeper started: it renews their leases and ends the jobs of
-    processes that stopped (a rebuild as `--force` would: podium/rebuild.py)."""
+    processes that stopped (a rebuild as `--force` would: podium/usecases/rebuild.py)."""
 
     async def end_rebuild(record: JobRecord) -> str | None:
         return await end_abandoned_rebuild(record, boards, index)
@@ -419,7 +420,7 @@ def start_reconciler(
     social: SocialIndex | None = None,
 ) -> Reconciler:
     """The reconciler for the admin endpoint; with `scheduled`, also take part in the
-    deployment's reconcile once every `reconcile_every_s` (podium/reconcile_schedule.py),
+    deployment's reconcile once every `reconcile_every_s` (podium/usecases/reconcile_schedule.py),
     as a supervised worker."""
     reconciler = Reconciler(
         store, boards, index, ReconcileSettings(full_check_users=settings.reconcile_full_check_users), social
@@ -487,7 +488,7 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
     if settings.redis_sentinels:
         # Each shard's primary is found through the Sentinels, again after a failover.
         sentinel = redis_sentinel(settings)
-        # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/bounded.py).
+        # Sentinel's pool cannot block: a size above any burst the bounded reads make (podium/plumbing/bounded.py).
         clients = [
             sentinel.master_for(name, socket_timeout=5.0, max_connections=1000) for name in settings.redis_shard_list
         ]

@@ -14,13 +14,15 @@ from typing import Any
 
 import httpx
 
-from podium import __version__, demo, logs
+from podium import __version__
 from podium.api.serving import start, uvicorn_server
-from podium.bench import STAGES as BENCH_STAGES
 from podium.cli_args import board, key_id, number, port, replay_start, whole
 from podium.domain.keys import Scope
 from podium.errors import BackendUnavailable, InvalidInput
+from podium.plumbing import logs
 from podium.settings import Settings
+from podium.tools import demo
+from podium.tools.bench import STAGES as BENCH_STAGES
 
 WORKER_PORTS = {"db-worker": 9101, "rank-worker": 9102}
 REPO = Path(__file__).resolve().parent.parent
@@ -272,7 +274,7 @@ def run_buckets(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     """Through the API: in the embedded profile the index lives in the serving process."""
-    from podium.reconcile import report_path, summary, write_report
+    from podium.usecases.reconcile import report_path, summary, write_report
 
     url = args.url or f"http://{settings.host}:{settings.port}"
     request: dict[str, object] = {"dry_run": args.dry_run}
@@ -290,7 +292,7 @@ def run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.progress import run_job
+    from podium.cli_progress import run_job
 
     body: dict[str, object] = {"force": args.force} | ({"board": args.board} if args.board else {})
     return run_job(
@@ -299,7 +301,7 @@ def run_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.progress import run_job
+    from podium.cli_progress import run_job
 
     return run_job(
         args.url or f"http://{settings.host}:{settings.port}",
@@ -318,8 +320,8 @@ def run_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from podium.bench.index import default_bucket_members
-    from podium.bench.run import Options, run
+    from podium.tools.bench.index import default_bucket_members
+    from podium.tools.bench.run import Options, run
 
     users = args.users or (100_000 if args.quick else 1_000_000)
     urls = args.index or args.redis or ""
@@ -356,8 +358,8 @@ def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
     import tempfile
 
-    from podium.simulate.global_run import Options, simulate
-    from podium.simulate.report import summarize, table, write_doc, write_json
+    from podium.tools.simulate.global_run import Options, simulate
+    from podium.tools.simulate.report import summarize, table, write_doc, write_json
 
     chosen = {"players": args.players, "steady_s": args.steady_s, "partition_s": args.partition_s}
     chosen |= {"healed_s": args.healed_s, "cut": args.cut}
@@ -431,10 +433,10 @@ def run_social(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _social(settings: Settings, action: str) -> int:
-    from podium.boards import Boards
     from podium.bootstrap import connect_store, redis_social_index
     from podium.social.grow import fill_joining, prune_moved
     from podium.social.sharded import ShardedSocialIndex
+    from podium.usecases.board_settings import Boards
 
     store = await asyncio.to_thread(connect_store, settings)
     social = redis_social_index(settings)

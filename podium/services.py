@@ -6,23 +6,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from podium.admin import Admin
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import Total
-from podium.friends import Friends
 from podium.index.generations import GenerationalRankIndex
-from podium.ingest import Ingest
-from podium.keys import Keys
 from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.live.base import LiveHub
-from podium.reconcile import Reconciler
+from podium.pipeline.ingest import Ingest
+from podium.pipeline.visibility import Visibility
+from podium.plumbing.supervisor import WorkerState
 from podium.settings import Settings
-from podium.standings import Standings
 from podium.store.base import Store
-from podium.supervisor import WorkerState
-from podium.users import Users
-from podium.visibility import Visibility
+from podium.usecases.admin_jobs import Admin
+from podium.usecases.api_keys import Keys
+from podium.usecases.board_settings import Boards
+from podium.usecases.friends import Friends
+from podium.usecases.reconcile import Reconciler
+from podium.usecases.standings import Standings
+from podium.usecases.users import Users
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +46,10 @@ class ApiServices:
     visibility: Visibility
     admin: Admin  # rebuild and replay jobs
     reconciler: Reconciler
-    friends: Friends  # friend lists and friends boards (podium/friends.py)
+    friends: Friends  # friend lists and friends boards (podium/usecases/friends.py)
     live: LiveHub  # live updates (podium/live/)
-    users: Users  # bans, privacy deletes and exports (podium/users.py)
-    keys: Keys | None  # API keys (podium/keys.py); None with auth off: every request allowed
+    users: Users  # bans, privacy deletes and exports (podium/usecases/users.py)
+    keys: Keys | None  # API keys (podium/usecases/api_keys.py); None with auth off: every request allowed
     # Request rates and submissions per user a minute (podium/limits/).
     rate_limiter: RateLimiter
     submission_counter: SubmissionCounter
@@ -59,7 +59,7 @@ class ApiServices:
 
     @property
     def standings(self) -> Standings:
-        """How every read shows ranks (podium/standings.py): never the raw index."""
+        """How every read shows ranks (podium/usecases/standings.py): never the raw index."""
         return Standings(self.index)  # stateless: one per call costs nothing
 
     async def store_totals(self, board: Board, users: Sequence[str]) -> dict[str, Total]:

@@ -92,11 +92,11 @@ class Settings:
     # The rank-worker commits its offsets only once this many replicas have the writes (WAIT).
     redis_wait_replicas: int = 1
     redis_wait_timeout_ms: int = 2000
-    # The reconciler (podium/reconcile.py): once every this many seconds (0: never) by one process
+    # The reconciler (podium/usecases/reconcile.py): once every this many seconds (0: never) by one process
     # with the rank-worker role; boards up to this many users are checked user by user.
     reconcile_every_s: float = 86400.0
     reconcile_full_check_users: int = 10_000
-    # Admin jobs (podium/jobs.py) are recorded in the store with a lease their process renews
+    # Admin jobs (podium/usecases/jobs.py) are recorded in the store with a lease their process renews
     # every third of this; a job whose process stopped is ended by another within it.
     job_lease_s: float = 12.0
     # Friends (podium/social/): a friend list holds at most `max_friends` users; a user
@@ -125,7 +125,7 @@ class Settings:
     home_region: str = ""
     regions: str = ""
     redis_read_shards: str = ""
-    # API keys (podium/keys.py): "off" allows every request as if admin, for a dev run only
+    # API keys (podium/usecases/api_keys.py): "off" allows every request as if admin, for a dev run only
     # (`dev`: the distributed profile refuses auth off without it). Each api process keeps
     # the keys it checked for `key_cache_s`: a revoke reaches the others within that time.
     auth: str = "on"

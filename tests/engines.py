@@ -1,10 +1,10 @@
 """Real engines the tests start for themselves: the bench's Redis servers (one starter
-for both, podium/bench/redis_servers.py)."""
+for both, podium/tools/bench/redis_servers.py)."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from podium.bench.redis_servers import RedisServer, start_redis, wait_replica_in_sync
+from podium.tools.bench.redis_servers import RedisServer, start_redis, wait_replica_in_sync
 
 __all__ = ["RedisServer", "private_redis", "start_redis", "wait_replica_in_sync"]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from podium.bench.isolation import BenchNames, isolated
-from podium.bench.processes import podium_process, running
-from podium.bench.workers import _until_committed, _until_ranked
-from podium.ingest import Ingest, Submission
+from podium.tools.bench.isolation import BenchNames, isolated
+from podium.tools.bench.processes import podium_process, running
+from podium.tools.bench.workers import _until_committed, _until_ranked
+from podium.pipeline.ingest import Ingest, Submission
 from podium.log.kafka import KafkaLog
 from podium.settings import Settings
 

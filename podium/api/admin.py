@@ -18,7 +18,7 @@ from podium.api.requests import MAX_INT64, check_id, digits, fields, read_json
 from podium.api.responses import json_response
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
-from podium.jobs import Job
+from podium.usecases.jobs import Job
 
 
 def started(job: Job) -> Response:

@@ -23,7 +23,7 @@ from podium.api.rate_limits import RateLimits
 from podium.api.regions import home_only
 from podium.api.responses import json_response
 from podium.bootstrap import ROLES, open_api
-from podium.metrics import metrics_endpoint
+from podium.plumbing.metrics import metrics_endpoint
 from podium.settings import Settings
 
 

@@ -26,7 +26,7 @@ from podium.domain.boards import Reads, is_valid_id
 from podium.domain.keys import MISSING, REVOKED, TOO_LOW, allows
 from podium.domain.keys import Scope as KeyScope
 from podium.errors import BackendUnavailable, Forbidden, PodiumError, Unauthorized
-from podium.metrics import AUTH_REFUSALS
+from podium.plumbing.metrics import AUTH_REFUSALS
 
 BEARER = "bearer "
 UNAVAILABLE = "unavailable"  # the key store could not be read: answered 503, not 401

@@ -9,7 +9,6 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import windows
 from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, contract_of, services
 from podium.api.contract.decoding import decode
@@ -21,7 +20,8 @@ from podium.domain.rules import check_rules
 from podium.domain.windows import MAX_WINDOWS
 from podium.errors import InvalidInput
 from podium.services import ApiServices
-from podium.windows import check_window, stored_boards
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
 OPERATORS = tuple(o.value for o in Operator)

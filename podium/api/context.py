@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection, Request
 
-from podium import windows
 from podium.api.contract.build import Contract
 from podium.api.requests import check_id
 from podium.domain.boards import Board
 from podium.services import ApiServices
-from podium.windows import default_window, period_board_at
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, period_board_at
 
 
 def services(request: HTTPConnection) -> ApiServices:

@@ -13,8 +13,8 @@ from podium.api.contract.decoding import decode
 from podium.api.requests import check_id, fields, int_query, parse_json, read_body
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
-from podium.friends import Friends
-from podium.windows import where
+from podium.usecases.friends import Friends
+from podium.usecases.period_boards import where
 
 
 def friends_of(request: Request) -> Friends:

@@ -20,7 +20,7 @@ from podium.api.responses import json_response
 from podium.domain.limits import Rate, retry_after_s
 from podium.errors import BackendUnavailable
 from podium.limits.base import RateLimiter
-from podium.metrics import RATE_LIMITED
+from podium.plumbing.metrics import RATE_LIMITED
 from podium.settings import Settings
 
 log = logging.getLogger("podium.api")

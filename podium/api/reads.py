@@ -12,7 +12,6 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import windows
 from podium.api import cursors
 from podium.api.context import board_of, contract_of, read_board, services, user_of
 from podium.api.contract.decoding import decode
@@ -24,8 +23,9 @@ from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry
-from podium.standings import Standings
-from podium.windows import default_window, periods_json, where
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, periods_json, where
+from podium.usecases.standings import Standings
 
 
 async def top(request: Request) -> Response:

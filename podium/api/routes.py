@@ -16,8 +16,8 @@ from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS
 from podium.api.requests import check_id, fields, parse_json, read_body
 from podium.api.responses import json_response
 from podium.errors import InvalidInput
-from podium.regions import check_entered
-from podium.windows import now_us, period_boards_of
+from podium.usecases.period_boards import now_us, period_boards_of
+from podium.usecases.user_regions import check_entered
 
 
 async def delete_user(request: Request) -> Response:

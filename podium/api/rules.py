@@ -7,14 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from podium import windows
 from podium.domain.boards import Board, Operator, Rules
 from podium.domain.rules import broken_rule
 from podium.errors import ScoreRuleBroken
-from podium.ingest import Submission
-from podium.metrics import RULE_REFUSALS
+from podium.pipeline.ingest import Submission
+from podium.plumbing.metrics import RULE_REFUSALS
 from podium.services import ApiServices
-from podium.windows import default_window, period_boards_of
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, period_boards_of
 
 NO_RULES = Rules()
 MINUTE_S = 60.0

@@ -12,7 +12,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium import bounded, windows
 from podium.api.context import board_of, contract_of, services
 from podium.api.contract import scores as declared
 from podium.api.contract.decoding import decode
@@ -34,10 +33,12 @@ from podium.domain.totals import LogPosition, Total
 from podium.domain.windows import split_period_board
 from podium.errors import InvalidInput
 from podium.index.base import Entry
-from podium.ingest import Submission
-from podium.regions import check_entered, refuse_elsewhere
+from podium.pipeline.ingest import Submission
+from podium.plumbing import bounded
 from podium.services import ApiServices
-from podium.windows import default_window, period_boards_of
+from podium.usecases import period_boards as windows
+from podium.usecases.period_boards import default_window, period_boards_of
+from podium.usecases.user_regions import check_entered, refuse_elsewhere
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")

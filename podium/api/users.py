@@ -8,7 +8,7 @@ from starlette.responses import Response
 from podium.api.context import board_of, services, user_of
 from podium.api.responses import json_response
 from podium.api.scores import not_visible
-from podium.users import Users
+from podium.usecases.users import Users
 
 
 def users_of(request: Request) -> Users:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from podium.api.errors import HANDLERS
 from podium.api.responses import json_response
 from podium.bootstrap import open_workers
-from podium.metrics import metrics_endpoint
+from podium.plumbing.metrics import metrics_endpoint
 from podium.services import WorkerServices
 from podium.settings import Settings
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from podium.cdc.base import Change, ReplayStart
 from podium.domain.totals import LogPosition
-from podium.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread
 from podium.store.rows import TOTAL_COLUMNS, total_from_row
 from podium.store.sqlite import SqliteStore
 

@@ -27,7 +27,7 @@ def details_json(display_name: str, metadata: str) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A user's place on a board. From the index, `rank` is the position (every user its
-    own number); readers get entries from `Standings` (podium/standings.py), which renumbers
+    own number); readers get entries from `Standings` (podium/usecases/standings.py), which renumbers
     equals under the board's tie policy."""
 
     rank: int
@@ -127,7 +127,7 @@ class RankIndex(Protocol):
         and drop every other member the user has anywhere in the index (None: the store
         does not know the user: forget it). The reconciler's tool, never the change
         feed's: it may set an older version than the one held, so the caller re-checks
-        the store afterwards (see podium/reconcile.py)."""
+        the store afterwards (see podium/usecases/reconcile.py)."""
         ...
 
     async def close(self) -> None: ...

@@ -18,7 +18,7 @@ class JobRecord:
     id: str
     kind: str  # one of KINDS
     state: str  # running → done | failed
-    owner: str  # the process that runs it (podium/jobs.py: host, pid and a random part)
+    owner: str  # the process that runs it (podium/usecases/jobs.py: host, pid and a random part)
     lease_until_us: int  # past this, with the job still running, its process is taken for dead
     started_at_us: int
     finished_at_us: int | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.jobstore.base import JobRecord
-from podium.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.domain.keys import KeyRecord, Scope
-from podium.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (

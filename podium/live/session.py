@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from podium.domain.boards import Board, Order
-from podium.friends import Friends
 from podium.index.base import Entry
 from podium.live.base import Change, LiveHub
-from podium.standings import Standings
+from podium.usecases.friends import Friends
+from podium.usecases.standings import Standings
 
 # How stale a subscriber's friends board may get from other players' changes (its own
 # and its friends' changes are sent at once); each refresh reads every friend's rank.

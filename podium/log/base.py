@@ -35,7 +35,7 @@ class LogConsumer(Protocol):
     def tenure(self) -> int:
         """A number that changes whenever this member's partitions may have been another's
         meanwhile (it joined, a rebalance, a rewind): what it learnt of its partitions'
-        users holds only within one tenure (podium/known_totals.py)."""
+        users holds only within one tenure (podium/pipeline/known_totals.py)."""
         ...
 
     async def close(self) -> None: ...

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium import metrics
 from podium.domain.totals import LogPosition
 from podium.errors import BackendUnavailable
 from podium.log.base import LogRecord
+from podium.plumbing import metrics
 
 if TYPE_CHECKING:
     import confluent_kafka

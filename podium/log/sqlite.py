@@ -16,7 +16,7 @@ from pathlib import Path
 
 from podium.domain.totals import LogPosition
 from podium.log.base import LogRecord
-from podium.sqlite_thread import SqliteThread, transaction
+from podium.plumbing.sqlite_thread import SqliteThread, transaction
 
 PARTITION = 0
 

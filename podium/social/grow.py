@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 
 from podium import names
-from podium.boards import Boards
+from podium.plumbing.together import together
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store
-from podium.together import together
-from podium.windows import with_periods
+from podium.usecases.board_settings import Boards
+from podium.usecases.period_boards import with_periods
 
 log = logging.getLogger("podium.social.grow")
 

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Sequence
 
 from podium.domain.boards import Board
-from podium.jobs import Job
 from podium.social.base import SocialIndex
 from podium.store.base import Store
+from podium.usecases.jobs import Job
 
 log = logging.getLogger("podium.social.refill")
 

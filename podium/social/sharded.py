@@ -30,10 +30,10 @@ from typing import Any
 
 from podium.domain.boards import Board
 from podium.domain.totals import Total
+from podium.plumbing.together import together
 from podium.social.base import FriendEntry
 from podium.social.placement import home_of
 from podium.social.redis import RedisSocialIndex
-from podium.together import together
 
 
 class ShardedSocialIndex:

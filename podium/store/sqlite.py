@@ -17,7 +17,7 @@ import orjson
 
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
-from podium.sqlite_thread import SqliteThread, transaction
+from podium.plumbing.sqlite_thread import SqliteThread, transaction
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
 from podium.store.rows import COLUMNS, PLACEHOLDERS, TOTAL_COLUMNS, board_from_row, row_from_total, total_from_row
 

@@ -12,10 +12,10 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podium import ranks
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, tie_of, total_key
 from podium.domain.totals import LogPosition, Total
+from podium.usecases import ranks
 from tests.contract.conftest import IndexFactory
 from tests.contract.test_rank_index import USERS, newest_of
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.bench import free_port
+from podium.tools.bench import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBS = ROOT / ".infra" / "libs" / "kafka"

@@ -65,7 +65,7 @@ async def test_each_record_gets_the_position_it_landed_at(topic: str) -> None:
 
 async def test_a_rebalance_and_a_rewind_each_change_the_tenure(topic: str) -> None:
     """What a db-worker remembers of its partitions' users holds within one tenure
-    (podium/known_totals.py): a member joining takes partitions from the first, and the
+    (podium/pipeline/known_totals.py): a member joining takes partitions from the first, and the
     first must hear of it before it reads another record."""
     import asyncio
 

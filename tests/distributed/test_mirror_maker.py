@@ -20,18 +20,18 @@ from typing import Any
 import pytest
 
 from podium import names
-from podium.bench import free_port
-from podium.boards import Boards
 from podium.bootstrap import ingest_topics, topic_regions
-from podium.codec import decode_event
-from podium.db_worker import BatchResult, DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import ScoreSubmitted, Total
-from podium.ingest import Ingest, Submission
 from podium.log.base import LogRecord
 from podium.log.kafka import KafkaLog, KafkaLogConsumer, ensure_topics
+from podium.pipeline.codec import decode_event
+from podium.pipeline.db_worker import BatchResult, DbWorker, DbWorkerSettings
+from podium.pipeline.ingest import Ingest, Submission
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
+from podium.tools.bench import free_port
+from podium.usecases.board_settings import Boards
 from tests.distributed.private_kafka import JavaProcess, ensure_jars, java_missing, kafka_clusters, mirror_maker
 
 pytestmark = pytest.mark.distributed

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from podium import names
-from podium.ingest import Ingest, Submission
 from podium.log.kafka import KafkaLog
+from podium.pipeline.ingest import Ingest, Submission
 from podium.store.cassandra import slot_of
 from tests.distributed.stack import cassandra_cluster, eventually
 from tests.e2e.server import PodiumProcess

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from podium.bench import NAMED
+from podium.tools.bench import NAMED
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.cli import main
-from podium.simulate.report import BEGIN, END
+from podium.tools.simulate.report import BEGIN, END
 
 GLOBAL_MD = Path(__file__).resolve().parents[2] / "docs" / "global.md"
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-import podium.ingest
-import podium.windows
+import podium.pipeline.ingest
+import podium.usecases.period_boards
 from tests.conftest import BoardNames
 from tests.integration.test_api import core
 
@@ -281,8 +281,8 @@ def test_an_empty_board_answers_every_read(client: TestClient, b: BoardNames) ->
 
 def at(monkeypatch: pytest.MonkeyPatch, now_us: int) -> None:
     """Stamp submissions, and read current periods, as of `now_us`."""
-    monkeypatch.setattr(podium.ingest.Clock, "now_us", lambda self: now_us)
-    monkeypatch.setattr(podium.windows, "now_us", lambda: now_us)
+    monkeypatch.setattr(podium.pipeline.ingest.Clock, "now_us", lambda self: now_us)
+    monkeypatch.setattr(podium.usecases.period_boards, "now_us", lambda: now_us)
 
 
 # 2026-11-30 00:00 in Paris (a Monday: a new day and a new ISO week) is 2026-11-29 23:00 UTC.

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from podium.boards import Boards
-from podium.codec import encode_event, log_key
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, ScoreSubmitted
 from podium.log.base import LogRecord
 from podium.log.sqlite import SqliteLog
+from podium.pipeline.codec import encode_event, log_key
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.store.base import AppliedKey
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from podium.boards import Boards
-from podium.codec import encode_event, log_key
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import ScoreSubmitted, Total, UserRemoved
 from podium.errors import BackendUnavailable
-from podium.known_totals import KnownTotals
 from podium.log.sqlite import SqliteLog
+from podium.pipeline.codec import encode_event, log_key
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
+from podium.pipeline.known_totals import KnownTotals
 from podium.store.base import AppliedKey, UserKey
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
 
 
 class CountingStore(SqliteStore):

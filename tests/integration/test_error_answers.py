@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from podium.api.app import create_app
 from podium.errors import BackendUnavailable
-from podium.logs import JsonFormatter
+from podium.plumbing.logs import JsonFormatter
 from podium.services import ApiServices
 from podium.settings import Settings
 

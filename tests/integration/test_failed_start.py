@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from podium import bootstrap
-from podium.keys import Keys
 from podium.log.sqlite import SqliteLog
 from podium.settings import Settings
+from podium.usecases.api_keys import Keys
 
 
 class Refused(Exception):

@@ -1,4 +1,4 @@
-"""Jobs recorded in the job store, with leases (podium/jobs.py), as several processes see
+"""Jobs recorded in the job store, with leases (podium/usecases/jobs.py), as several processes see
 them: each registry here is one process, each over its own connection to one SQLite job
 store, sharing a real SQLite store and one rank index (as api processes share Redis)."""
 
@@ -15,17 +15,17 @@ import orjson
 import pytest
 
 from podium import names
-from podium.boards import Boards
 from podium.domain.totals import LogPosition, Total
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
-from podium.jobs import Job, Jobs, now_us
 from podium.jobstore.base import JobRecord, JobStore
 from podium.jobstore.sqlite import SqliteJobStore
-from podium.rebuild import end_abandoned_rebuild, rebuild
-from podium.reconcile import Reconciler, ReconcileSettings
-from podium.reconcile_schedule import period_job_id, run_every
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job, Jobs, now_us
+from podium.usecases.rebuild import end_abandoned_rebuild, rebuild
+from podium.usecases.reconcile import Reconciler, ReconcileSettings
+from podium.usecases.reconcile_schedule import period_job_id, run_every
 from tests.integration.test_reconcile import kinds, ranks_equal_the_store, seeded
 
 LEASE_S = 0.6

@@ -1,4 +1,4 @@
-"""A region's ingest log mirrored home across a link (podium/simulate/mirror.py): every
+"""A region's ingest log mirrored home across a link (podium/tools/simulate/mirror.py): every
 record copied once, in order, across partitions, heals and lost answers."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from podium.log.sqlite import SqliteLog
-from podium.simulate.link import Link
-from podium.simulate.mirror import LogMirror
+from podium.tools.simulate.link import Link
+from podium.tools.simulate.mirror import LogMirror
 
 
 @pytest.fixture

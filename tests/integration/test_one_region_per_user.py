@@ -1,6 +1,6 @@
 """One region per user (docs/global.md): the home db-worker records the region a user's
 first event on a board came through and refuses events from any other; an api refuses them
-before appending wherever it reads the user's totals (podium/regions.py)."""
+before appending wherever it reads the user's totals (podium/usecases/user_regions.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from starlette.testclient import TestClient
 
 from podium import names
 from podium.api.app import create_app
-from podium.boards import Boards
-from podium.codec import encode_event, log_key
-from podium.db_worker import DbWorker, DbWorkerSettings
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, ScoreSubmitted, Total
 from podium.log.base import LogRecord
 from podium.log.sqlite import SqliteLog
+from podium.pipeline.codec import encode_event, log_key
+from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
 
 EU = names.mirrored_ingest_topic("eu")
 HOME = {names.INGEST_TOPIC: "us", EU: "eu"}  # what the home db-worker of us with regions us,eu reads

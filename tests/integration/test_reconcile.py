@@ -14,7 +14,6 @@ import pytest
 import redis.asyncio as aioredis
 
 from podium import names
-from podium.boards import Boards
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import BucketMap, SplitPolicy
 from podium.domain.ordering import total_key
@@ -23,9 +22,10 @@ from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.index.redis import member, state
 from podium.index.sharded import ShardedRedisRankIndex
-from podium.reconcile import Reconciler, ReconcileSettings
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
+from podium.usecases.reconcile import Reconciler, ReconcileSettings
 
 USERS = 60
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from podium.api.app import create_app
-from podium.codec import decode_event
-from podium.ingest import Ingest, Submission
 from podium.log.sqlite import SqliteLog
+from podium.pipeline.codec import decode_event
+from podium.pipeline.ingest import Ingest, Submission
 from podium.settings import Settings
 
 

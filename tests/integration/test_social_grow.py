@@ -12,17 +12,17 @@ from collections.abc import Iterator
 import pytest
 import redis.asyncio as aioredis
 
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
-from podium.jobs import Job
 from podium.social.grow import fill_joining, prune_moved
 from podium.social.placement import shard_label
 from podium.social.refill import refill_social
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job
 from tests.engines import private_redis
 
 USERS = 60

@@ -13,20 +13,20 @@ import pytest
 import redis.asyncio as aioredis
 
 from podium import names
-from podium.boards import Boards
 from podium.domain.boards import Board, Order
 from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
-from podium.jobs import Job
-from podium.rebuild import rebuild
-from podium.reconcile import Reconciler, ReconcileSettings
 from podium.social.base import SocialIndex
 from podium.social.placement import shard_label
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job
+from podium.usecases.rebuild import rebuild
+from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from tests.engines import private_redis
 
 USERS = 90

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from podium.ingest import Submission
+from podium.pipeline.ingest import Submission
 from podium.settings import Settings
 from tests.conftest import BoardNames
 from tests.integration.test_api import make_board

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from podium.api.auth import Authenticate
 from podium.domain.keys import Scope
-from podium.keys import Keys
+from podium.usecases.api_keys import Keys
 from tests.unit.test_keys import CountingStore
 
 

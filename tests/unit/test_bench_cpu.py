@@ -1,4 +1,4 @@
-"""The bench's CPU readings (podium/bench/cpu.py): a process's time from /proc, the process
+"""The bench's CPU readings (podium/tools/bench/cpu.py): a process's time from /proc, the process
 on a port, and the arithmetic from two readings to µs a score and cores at 1 M scores/s."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from podium.bench.cpu import (
+from podium.tools.bench.cpu import (
     Meter,
     cores_per_million_per_s,
     listening_pids,

@@ -3,10 +3,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from podium.codec import decode_event, encode_event, encode_score
 from podium.domain.boards import Operator
 from podium.domain.totals import Event, ScoreSubmitted, UserHidden, UserRemoved
 from podium.errors import InvalidRecord
+from podium.pipeline.codec import decode_event, encode_event, encode_score
 
 
 @pytest.mark.parametrize(

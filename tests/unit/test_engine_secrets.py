@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from podium import logs
 from podium.errors import InvalidInput
+from podium.plumbing import logs
 from podium.settings import Settings
 
 REDIS_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"

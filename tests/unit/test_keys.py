@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from podium.domain.keys import KeyRecord, Scope, allows, digest, matches, new_key, parse
-from podium.keys import Keys, TtlCache
+from podium.usecases.api_keys import Keys, TtlCache
 
 
 class Clock:

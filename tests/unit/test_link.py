@@ -1,4 +1,4 @@
-"""The simulated network between regions (podium/simulate/link.py)."""
+"""The simulated network between regions (podium/tools/simulate/link.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from podium.simulate.link import Link, LinkDown
+from podium.tools.simulate.link import Link, LinkDown
 
 ONE_WAY_S = 0.05
 

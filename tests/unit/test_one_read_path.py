@@ -1,4 +1,4 @@
-"""Every surface that shows a rank reads it through `Standings` (podium/standings.py), never
+"""Every surface that shows a rank reads it through `Standings` (podium/usecases/standings.py), never
 through the raw rank index: the tie rule lives where no reader can go around it. The
 friends board and the live stream once read the raw index and numbered equals 1, 2, 3
 on a `dense` board; this keeps any reader from doing that again."""
@@ -21,9 +21,9 @@ READERS = [
     "api/live.py",
     "api/users.py",
     "api/boards.py",
-    "friends.py",
+    "usecases/friends.py",
     "live/session.py",
-    "users.py",
+    "usecases/users.py",
 ]
 RANK_READS = {"entry", "entries", "page", "count_before", "groups_before"}
 

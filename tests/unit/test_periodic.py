@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from podium.supervisor import periodic
+from podium.plumbing.supervisor import periodic
 
 
 async def test_runs_each_interval_not_at_the_start_and_stops_at_once() -> None:

@@ -13,7 +13,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.index.base import Entry
 from podium.index.memory import MemoryRankIndex
 from podium.live.memory import MemoryLiveHub
-from podium.rank_worker import RankWorker
+from podium.pipeline.rank_worker import RankWorker
 
 
 class CountingIndex(MemoryRankIndex):

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from podium import rebuild as rebuild_module
-from podium.boards import Boards
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
-from podium.jobs import Job
-from podium.rebuild import rebuild
 from podium.store.sqlite import SqliteStore
+from podium.usecases import rebuild as rebuild_module
+from podium.usecases.board_settings import Boards
+from podium.usecases.jobs import Job
+from podium.usecases.rebuild import rebuild
 
 
 async def stored_board(tmp_path: Path, users: int) -> tuple[SqliteStore, Boards, Board]:

@@ -1,11 +1,11 @@
-"""How `podium simulate global` turns what it saw into figures (podium/simulate/)."""
+"""How `podium simulate global` turns what it saw into figures (podium/tools/simulate/)."""
 
 from __future__ import annotations
 
 import pytest
 
-from podium.simulate.global_run import Accepted, Outcome, staleness_ms
-from podium.simulate.report import miscounted, percentile
+from podium.tools.simulate.global_run import Accepted, Outcome, staleness_ms
+from podium.tools.simulate.report import miscounted, percentile
 
 
 def outcome(accepted: list[Accepted], seen: dict[str, dict[str, list[tuple[float, int]]]]) -> Outcome:

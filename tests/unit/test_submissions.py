@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from podium.api.scores import checked_submission, plain_submission
 from podium.domain.boards import MAX_SCORE, Board
 from podium.errors import InvalidInput
-from podium.ingest import Clock
+from podium.pipeline.ingest import Clock
 from podium.settings import Settings
 
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from podium.together import together
+from podium.plumbing.together import together
 
 
 async def test_answers_in_order() -> None:

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from podium.api.worker_app import healthz
 from podium.errors import BackendUnavailable
-from podium.logs import JsonFormatter
-from podium.supervisor import WorkerState, supervise
+from podium.plumbing.logs import JsonFormatter
+from podium.plumbing.supervisor import WorkerState, supervise
 
 ENGINE_WORDS = "Error 111 connecting to redis://:hunter2@10.1.2.3:6379. Connection refused."
 
@@ -33,7 +33,7 @@ async def fail_once(exc: Exception, caplog: pytest.LogCaptureFixture) -> WorkerS
     async def recover() -> None:
         return None
 
-    with caplog.at_level(logging.ERROR, logger="podium.supervisor"):
+    with caplog.at_level(logging.ERROR, logger="podium.plumbing.supervisor"):
         await asyncio.wait_for(supervise(state, run, recover, stop), timeout=5)
     return state
 
@@ -87,7 +87,7 @@ async def test_the_restart_wait_grows_with_failures_in_a_row_and_starts_again_af
     async def recover() -> None:
         return None
 
-    with caplog.at_level(logging.ERROR, logger="podium.supervisor"):
+    with caplog.at_level(logging.ERROR, logger="podium.plumbing.supervisor"):
         await asyncio.wait_for(supervise(state, run, recover, stop, healthy_after_s=0.05), timeout=5)
     waits = [r.backoff_s for r in caplog.records if r.getMessage() == "worker failed; restarting"]  # type: ignore[attr-defined]
     assert waits == [0.05, 0.1, 0.2, 0.05, 0.1]

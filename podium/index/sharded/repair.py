@@ -16,7 +16,7 @@ from podium.errors import BackendUnavailable
 from podium.index.redis import call, details, member, members_of, state, zscore
 from podium.index.sharded.directory import dense_sign
 from podium.index.sharded.mover import Mover
-from podium.together import together
+from podium.plumbing.together import together
 
 log = logging.getLogger("podium.index.sharded")
 

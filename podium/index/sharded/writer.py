@@ -21,7 +21,7 @@ from podium.index.redis import call, details, flag, key_from_member, member, par
 from podium.index.sharded.directory import decode_map, dense_sign
 from podium.index.sharded.mover import Mover
 from podium.index.sharded.reads import Reads
-from podium.together import together
+from podium.plumbing.together import together
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
