@@ -10,6 +10,7 @@ follows a user is read from the social index, the store's reverse lookup.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.visibility import Visibility
+from podium.plumbing import bounded
 from podium.social.base import SocialIndex
 from podium.store.base import Store
 from podium.usecases.board_settings import Boards
@@ -93,7 +95,8 @@ class Users:
         await self._friends.replace(user_id, [])
         for i in range(0, len(followers), FOLLOWERS_AT_ONCE):
             await asyncio.gather(*(self._friends.remove(f, user_id) for f in followers[i : i + FOLLOWERS_AT_ONCE]))
-        seen = await asyncio.gather(*(self._wait(b, user_id, p) for b, p in zip(boards, positions, strict=True)))
+        waits = [functools.partial(self._wait, b, user_id, p) for b, p in zip(boards, positions, strict=True)]
+        seen = await bounded.gather(waits)  # reads of the index: a few at a time, as the export's
         return Forgotten(user_id, [b.name for b in boards], len(own) + len(followers), all(seen))
 
     async def export(self, user_id: str) -> dict[str, Any]:
@@ -102,7 +105,9 @@ class Users:
         names = await self._store.user_boards(user_id)
         found = await self._store.load_totals([(name, user_id) for name in names])
         held = [found[(name, user_id)] for name in names if (name, user_id) in found]
-        ranked = await asyncio.gather(*(self._rank(t.board, user_id) for t in held))
+        # A few at a time: a player of hundreds of boards must not take more connections than
+        # the index's pool holds ("Too many connections" answered an export of 547 boards).
+        ranked = await bounded.gather([functools.partial(self._rank, t.board, user_id) for t in held])
         entries = [{**entry_json(t), "rank": rank} for t, rank in zip(held, ranked, strict=True)]
         friends, followers = await asyncio.gather(self._store.friends(user_id), self._social.followers(user_id))
         return {"user_id": user_id, "entries": entries, "friends": friends, "followers": followers}
