@@ -20,7 +20,7 @@ from podium.domain.rules import check_rules
 from podium.domain.windows import MAX_WINDOWS
 from podium.errors import InvalidInput
 from podium.services import ApiServices
-from podium.usecases import period_boards as windows
+from podium.usecases import period_boards
 from podium.usecases.period_boards import check_window, stored_boards
 
 ORDERS = tuple(o.value for o in Order)
@@ -52,7 +52,7 @@ def check_windows(value: Any) -> tuple[str, ...]:
 
 
 def check_timezone(value: Any) -> str:
-    return windows.check_timezone(value)
+    return period_boards.check_timezone(value)
 
 
 def check_keep(value: Any) -> int:
@@ -166,7 +166,7 @@ async def delete_board(request: Request) -> Response:
     """Delete the board, its windows' periods, their totals and their rank index."""
     svc = services(request)
     board = await board_of(request)
-    stored = stored_boards(board, windows.now_us())
+    stored = stored_boards(board, period_boards.now_us())
     await svc.boards.delete([b.name for b in stored])
     for each in stored:
         await svc.index.drop_board(each)

@@ -9,7 +9,7 @@ from podium.api.contract.build import Contract
 from podium.api.requests import check_id
 from podium.domain.boards import Board
 from podium.services import ApiServices
-from podium.usecases import period_boards as windows
+from podium.usecases import period_boards
 from podium.usecases.period_boards import default_window, period_board_at
 
 
@@ -38,7 +38,7 @@ async def read_board(request: Request) -> Board:
     period = request.query_params.get("period")
     if spec is None and period is None and "all" in board.windows:
         return board
-    return period_board_at(board, spec or default_window(board), period, windows.now_us())
+    return period_board_at(board, spec or default_window(board), period, period_boards.now_us())
 
 
 def user_of(request: Request) -> str:

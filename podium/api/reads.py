@@ -1,6 +1,6 @@
 """Rank queries: the top (by offset or cursor), a user's entry and percentile, the
 players around a user, a lookup of many users, score ranges and counts, and the score a
-rank takes. Every answer reads ranks through `Standings` (podium/standings.py), which numbers
+rank takes. Every answer reads ranks through `Standings` (podium/usecases/standings.py), which numbers
 users under the board's tie policy."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry
-from podium.usecases import period_boards as windows
+from podium.usecases import period_boards
 from podium.usecases.period_boards import default_window, periods_json, where
 from podium.usecases.standings import Standings
 
@@ -237,4 +237,4 @@ async def periods(request: Request) -> Response:
     """A window's current period, the finished ones kept, and when it next resets."""
     board = await board_of(request)
     spec = request.query_params.get("window") or default_window(board)
-    return json_response(periods_json(board, spec, windows.now_us()))
+    return json_response(periods_json(board, spec, period_boards.now_us()))

@@ -25,7 +25,7 @@ async def delete_user(request: Request) -> Response:
     board = await board_of(request)
     user_id = user_of(request)
     stored = [(b.name, user_id) for b in period_boards_of(board, now_us())]
-    await check_entered(svc.store, stored, svc.settings.region)  # one region per user (podium/regions.py)
+    await check_entered(svc.store, stored, svc.settings.region)  # one region per user (podium/usecases/user_regions.py)
     # Through the log, so the removal is ordered after the user's earlier submissions.
     position = await svc.ingest.remove(board.name, user_id)
     await svc.visibility.wait(board, user_id, position, svc.settings.wait_timeout_s)
@@ -41,7 +41,7 @@ async def buckets(request: Request) -> Response:
 
 async def reconcile(request: Request) -> Response:
     """Check the rank index against the store (the named boards, or all) and, unless a
-    dry run, repair what drifted; answers the report (podium/reconcile.py)."""
+    dry run, repair what drifted; answers the report (podium/usecases/reconcile.py)."""
     svc = services(request)
     raw = await read_body(request, svc.settings.max_body_bytes)
     declared = decode(

@@ -13,7 +13,7 @@ from podium.errors import ScoreRuleBroken
 from podium.pipeline.ingest import Submission
 from podium.plumbing.metrics import RULE_REFUSALS
 from podium.services import ApiServices
-from podium.usecases import period_boards as windows
+from podium.usecases import period_boards
 from podium.usecases.period_boards import default_window, period_boards_of
 
 NO_RULES = Rules()
@@ -57,7 +57,7 @@ async def current_totals(svc: ApiServices, board: Board, users: list[str]) -> di
     first window's current period), from the store: one read for the whole batch. A user
     without one (or removed) is missing."""
     spec = default_window(board)
-    stored = period_boards_of(board, windows.now_us())[board.windows.index(spec)]
+    stored = period_boards_of(board, period_boards.now_us())[board.windows.index(spec)]
     found = await svc.store_totals(stored, sorted(set(users)))
     return {user: t.total for user, t in found.items() if not t.removed}
 

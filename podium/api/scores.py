@@ -36,7 +36,7 @@ from podium.index.base import Entry
 from podium.pipeline.ingest import Submission
 from podium.plumbing import bounded
 from podium.services import ApiServices
-from podium.usecases import period_boards as windows
+from podium.usecases import period_boards
 from podium.usecases.period_boards import default_window, period_boards_of
 from podium.usecases.user_regions import check_entered, refuse_elsewhere
 
@@ -207,7 +207,7 @@ async def previous(svc: ApiServices, board: Board, users: list[str]) -> Before:
     (409 `wrong_region`, podium/regions.py): its totals are read anyway."""
     unique = sorted(set(users))
     found: Before = {}
-    for spec, stored in window_boards(board, windows.now_us()):
+    for spec, stored in window_boards(board, period_boards.now_us()):
         entries = await svc.standings.entries(stored, unique)
         totals = await svc.store_totals(stored, unique)
         refuse_elsewhere(totals.values(), svc.settings.region)
@@ -219,7 +219,7 @@ async def refused_meanwhile(svc: ApiServices, board: Board, users: list[str]) ->
     """A submission that did not become visible may have been refused at home: its user's
     first event, through another region, was applied just before it (the race `previous`
     cannot see). Then it is a 409 `wrong_region` after all, not a 202."""
-    stored = [(b.name, u) for b in period_boards_of(board, windows.now_us()) for u in sorted(set(users))]
+    stored = [(b.name, u) for b in period_boards_of(board, period_boards.now_us()) for u in sorted(set(users))]
     await check_entered(svc.store, stored, svc.settings.region)
 
 
