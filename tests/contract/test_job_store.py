@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from podium.jobstore.base import JobRecord, JobStore
+from tests.distributed.stack import stack_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
@@ -24,16 +25,10 @@ async def job_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield sqlite
         await sqlite.close()
         return
-    from podium.bootstrap import connect_store, prepare_distributed
     from podium.jobstore.cassandra import CassandraJobStore
 
-    settings = request.getfixturevalue("dist_settings")
-    store = await asyncio.to_thread(connect_store, settings)
-    await asyncio.to_thread(prepare_distributed, settings, store)
-    try:
+    async with stack_store(request) as store:
         yield CassandraJobStore(store)
-    finally:
-        await store.close()
 
 
 def job(owner: str = "api-1", lease_until_us: int = 10_000, **changes: object) -> JobRecord:

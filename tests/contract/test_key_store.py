@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from podium.domain.keys import KeyRecord, Scope, new_key
 from podium.keystore.base import KeyStore
+from tests.distributed.stack import stack_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
@@ -23,16 +23,10 @@ async def key_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield sqlite
         await sqlite.close()
         return
-    from podium.bootstrap import connect_store, prepare_distributed
     from podium.keystore.cassandra import CassandraKeyStore
 
-    settings = request.getfixturevalue("dist_settings")
-    store = await asyncio.to_thread(connect_store, settings)
-    await asyncio.to_thread(prepare_distributed, settings, store)
-    try:
+    async with stack_store(request) as store:
         yield CassandraKeyStore(store)
-    finally:
-        await store.close()
 
 
 def fresh(scope: Scope = Scope.READ, created_at_us: int = 1) -> KeyRecord:

@@ -5,11 +5,13 @@ only if this session started them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +93,21 @@ def cassandra_cluster(*, login: tuple[str, str] | None = None, **kwargs: Any) ->
 @pytest.fixture
 def dist_settings(running_stack: None, tmp_path: Path) -> Settings:
     return Settings.from_env(DIST_ENV, data=tmp_path / "unused")
+
+
+@contextlib.asynccontextmanager
+async def stack_store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The stack's Cassandra store, schema ready, for the adapters that ride on its session
+    (the key store, the job store); closed after."""
+    from podium.bootstrap import connect_store, prepare_distributed
+
+    settings = request.getfixturevalue("dist_settings")
+    store = await asyncio.to_thread(connect_store, settings)
+    await asyncio.to_thread(prepare_distributed, settings, store)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from podium.usecases.jobs import Job, Jobs, now_us
 from podium.usecases.rebuild import end_abandoned_rebuild, rebuild
 from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from podium.usecases.reconcile_schedule import period_job_id, run_every
+from tests.distributed.stack import stack_store
 from tests.integration.test_reconcile import kinds, ranks_equal_the_store, seeded
 
 LEASE_S = 0.6
@@ -80,22 +81,16 @@ async def processes(
         yield procs
         await procs.close()
         return
-    from podium.bootstrap import connect_store, prepare_distributed
     from podium.jobstore.cassandra import CassandraJobStore
 
-    settings = request.getfixturevalue("dist_settings")
-    cassandra = await asyncio.to_thread(connect_store, settings)
-    await asyncio.to_thread(prepare_distributed, settings, cassandra)
+    async with stack_store(request) as cassandra:
 
-    async def on_cassandra() -> JobStore:
-        return CassandraJobStore(cassandra)
+        async def on_cassandra() -> JobStore:
+            return CassandraJobStore(cassandra)
 
-    procs = Processes(on_cassandra, Boards(store), index)
-    try:
+        procs = Processes(on_cassandra, Boards(store), index)
         yield procs
         await procs.close()
-    finally:
-        await cassandra.close()
 
 
 async def until(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
