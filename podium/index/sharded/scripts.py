@@ -27,7 +27,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "begin": ("raise_changes", "each", "begin"),
     "move": ("each", "move"),
     "commit": ("groups", "each", "commit"),
-    "apply_single": ("count_lt", "groups", "raise_changes", "apply_single"),
+    "apply_single": ("count_lt", "place_of", "groups", "raise_changes", "each", "apply_single"),
     "changed": ("raise_changes", "changed"),
     # the mover and the board's lock
     "counts": ("count_lt", "segment_counts", "counts"),

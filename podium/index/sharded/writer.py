@@ -259,8 +259,7 @@ class Writer(Mover, Reads):
         for pending, raw in zip((p for _, p in recorded), raw_states, strict=True):
             score, _, stray = pending.partition("|")
             current = parse_state(raw) if raw else None
-            ranked = current is not None and not current[1]
-            if ranked and current is not None and current[2] == stray:
+            if current is not None and not current[1] and current[2] == stray:
                 own = zscore(board.order, current[3])
                 if float(own) == float(score):
                     continue  # committed: the member is the user's own
@@ -274,9 +273,7 @@ class Writer(Mover, Reads):
             await together(*(self._move(board.name, s, map_.epoch, shard_ops) for s, shard_ops in ops.items()))
         except StaleMap:
             # A fence above the map under the lock: a mover died before its map change.
-            for seg in map_.segments():
-                fence = names.bucket_fence_key(board.name, seg.set_id)
-                await self._lower_fence(self._shards[seg.shard], fence, map_.epoch)
+            await self._lower_fences(board.name, map_)
             return False  # the writer begins again, and finds the intents again
         await call(lambda: home.hdel(key, *intents))
         if ops:
@@ -315,6 +312,9 @@ class Writer(Mover, Reads):
         current = await self._map(board)
         if current is None or current.epoch != map_.epoch:
             return  # the map moved on: the writer simply retries with it
+        await self._lower_fences(board, map_)
+
+    async def _lower_fences(self, board: str, map_: BucketMap) -> None:
         for seg in map_.segments():
             await self._lower_fence(self._shards[seg.shard], names.bucket_fence_key(board, seg.set_id), map_.epoch)
 

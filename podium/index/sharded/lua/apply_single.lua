@@ -21,12 +21,9 @@ local now = redis.call('TIME')
 raise_changes(KEYS[11], now[1] * 1000 + math.floor(now[2] / 1000))
 local set, sign = KEYS[5], ARGV[3]
 local batch = cjson.decode(ARGV[5])
--- A few commands of many arguments, not a few a user: each call costs the primary, and the
--- replica replaying it, more than its work. Members hold the user id, so one user's removal
--- never meets another's addition; a user's own old member goes before its new one.
-local function each(command, key, args)  -- Lua's stack takes a bounded number at a time
-  for first = 1, #args, 1000 do redis.call(command, key, unpack(args, first, math.min(first + 999, #args))) end
-end
+-- A few commands of many arguments, not a few a user (each.lua). Members hold the user id, so
+-- one user's removal never meets another's addition; a user's own old member goes before its
+-- new one.
 -- An intent left by a general attempt that never committed (its writer holds no lease, or it
 -- is this writer's own): the members it names that its users' states do not are strays. One
 -- script on the one shard holding the states and the set, so the check and the removal are
@@ -46,11 +43,7 @@ if redis.call('HLEN', KEYS[4]) > 0 then
           if flag == '0' and mem == stray then
             -- The user's own member, maybe written with another total (two writers with the
             -- same version): as the state says.
-            local score = total  -- as text: a Lua number would round a total past 2^53
-            if ARGV[7] == '-1' then
-              if string.sub(total, 1, 1) == '-' then score = string.sub(total, 2) elseif total ~= '0' then score = '-' .. total end
-            end
-            own[#own + 1] = score
+            own[#own + 1] = sorted_score(total, ARGV[7])  -- as text: a number would round past 2^53
             own[#own + 1] = stray
           else
             strays[#strays + 1] = stray
@@ -65,11 +58,7 @@ if redis.call('HLEN', KEYS[4]) > 0 then
 end
 local users = {}
 for i, u in ipairs(batch) do users[i] = u[1] end
-local states = {}
-for first = 1, #users, 1000 do
-  local got = redis.call('HMGET', KEYS[3], unpack(users, first, math.min(first + 999, #users)))
-  for j, st in ipairs(got) do states[first + j - 1] = st end
-end
+local states = hmget_all(KEYS[3], users)
 local applied, gone, added, stored = {}, {}, {}, {}
 for i, u in ipairs(batch) do
   local current = states[i]
