@@ -121,10 +121,12 @@ class State:
         return str(name), str(metadata)
 
 
-def parse_state(raw: bytes | str) -> tuple[int, bool, str, int, LogPosition]:
-    """version, whether the user is out of the sorted sets, member, total, position."""
-    s = State(raw)
-    return s.version, not s.in_sets, s.member, s.total, s.position
+def parse_state(raw: bytes | str) -> tuple[int, bool, str, int]:
+    """version, whether the user is out of the sorted sets, member, total. The writer's hot
+    loop, a user each: no `State`, no `LogPosition` (4.6 µs against 1.3 here)."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    version, flag_, member_, total = text.split("|", 4)[:4]
+    return int(version), flag_ != RANKED, member_, int(total)
 
 
 class ReadOnlyReplica(BackendUnavailable):

@@ -12,8 +12,6 @@ from typing import Any
 from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import Bucket, BucketMap, least_loaded, rebalancing_move, shard_loads
-from podium.domain.ordering import total_key
-from podium.domain.totals import Total
 from podium.errors import BackendUnavailable
 from podium.index.redis import call, key_from_member
 from podium.index.sharded.directory import Directory
@@ -30,14 +28,6 @@ LOCK_TTL_MS = 3000
 class Mover(Directory):
     """Splits and moves: a hot bucket split by one map change, and the background mover
     carrying a bucket in transit over a batch at a time, under the board's lock."""
-
-    async def _touched(self, board: Board, applied: list[Total]) -> set[int]:
-        """The buckets a batch wrote to (their write rates count toward a split)."""
-        # The map the batch committed with: the buckets whose write counters it raised.
-        map_ = self._written_maps.get(board.name) or await self._map(board.name)
-        if map_ is None:
-            return set()
-        return {map_.locate(total_key(board, t)).bucket.id for t in applied if t.ranked}
 
     async def _maybe_split(self, board: str, touched: set[int]) -> None:
         """Split the board's settled buckets that are over a threshold, then even out the

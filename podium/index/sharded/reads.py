@@ -15,7 +15,7 @@ from podium.domain.ordering import SortKey, subscore_of, tie_width
 from podium.domain.totals import LogPosition
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
-from podium.index.redis import HIDDEN, State, call, key_from_member, parse_state, zscore
+from podium.index.redis import HIDDEN, State, call, key_from_member, zscore
 from podium.index.sharded.directory import Counts, Directory, decode_map
 from podium.index.sharded.read_steps import (
     Plan,
@@ -267,7 +267,7 @@ class Reads(Directory):
             return None
         shard = self._shards[home]
         raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
-        return parse_state(raw)[4] if raw is not None else None
+        return State(raw).position if raw is not None else None
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
         async def read() -> tuple[BucketMap | None, Counts | None]:

@@ -17,7 +17,7 @@ from podium.domain.buckets import BucketMap
 from podium.domain.ordering import tie_width, tiebreak, total_key
 from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
-from podium.index.redis import call, details, flag, key_from_member, member, parse_state, state, state_of, zscore
+from podium.index.redis import call, details, flag, key_from_member, member, parse_state, state_of, zscore
 from podium.index.sharded.directory import decode_map, dense_sign
 from podium.index.sharded.mover import Mover
 from podium.index.sharded.reads import Reads
@@ -125,19 +125,21 @@ class Writer(Mover, Reads):
         """BEGIN, MOVE per shard, COMMIT: a batch over buckets on any shards, in transit or not."""
         done: list[Total] = []
         tried_again: list[Total] = []
+        touched: set[int] = set()  # the buckets written (their write rates count toward a split)
         for attempt in range(300):
             result = await self._apply_once(board, newest)
             if result is None:
                 await asyncio.sleep(min(0.001 * 2**attempt, 0.05))  # the board is locked: wait
                 continue
-            applied, newest = result
+            applied, newest, buckets = result
             done += applied
             tried_again += newest
+            touched |= buckets
             if not newest:
                 if overtaken := [t for t in tried_again if t not in done]:
                     # A third writer got ahead while we tried again: our member is a stray now.
                     await self._drop_refused(board, overtaken, await self._states(board.name, overtaken))
-                await self._maybe_split(board.name, await self._touched(board, done))
+                await self._maybe_split(board.name, touched)
                 return done
         raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
 
@@ -147,9 +149,10 @@ class Writer(Mover, Reads):
         raw = await call(lambda: home.hmget(names.users_key(board), users))
         return {u: _text(r) if r is not None else "" for u, r in zip(users, raw, strict=True)}
 
-    async def _apply_once(self, board: Board, totals: list[Total]) -> tuple[list[Total], list[Total]] | None:
-        """One attempt: None to retry it whole; else the totals applied, and those to try
-        again (another writer committed an older total for their users meanwhile)."""
+    async def _apply_once(self, board: Board, totals: list[Total]) -> tuple[list[Total], list[Total], set[int]] | None:
+        """One attempt: None to retry it whole; else the totals applied, those to try again
+        (another writer committed an older total for their users meanwhile), and the
+        buckets written."""
         home = await self._home(board.name, create=True)
         assert home is not None
         keys = [
@@ -160,8 +163,15 @@ class Writer(Mover, Reads):
             names.intents_key(board.name),
             names.board_changes_key(board.name),
         ]
+        # Each user's new member once: BEGIN's intent, the MOVE and the state all name it.
+        # (A hidden user's state keeps one too, for its own view of its rank.)
+        members = [member(board, t) for t in totals]
         # Per user one JSON row, not three arguments: packing them was most of the writer's CPU.
-        rows = [[t.user_id, t.version, _pending(board, t)] for t in totals]
+        # The third item is what BEGIN records of a new member, to find it again: 'score|member'.
+        rows = [
+            [t.user_id, t.version, f"{zscore(board.order, t.total)}|{m}" if t.ranked else ""]
+            for t, m in zip(totals, members, strict=True)
+        ]
         args: list[str | int | bytes] = [self._writer_id, self._lease_ms, orjson.dumps(rows)]
         await self._flag_details(board, totals, home)
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
@@ -181,20 +191,22 @@ class Writer(Mover, Reads):
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
         commit_rows: list[list[str | int]] = []
         applied: list[Total] = []
-        for t, raw in zip(totals, begun[1], strict=True):
+        touched: set[int] = set()
+        for t, mem, raw in zip(totals, members, begun[1], strict=True):
             current = parse_state(raw) if raw else None
             if current is not None and current[0] >= t.version:
                 continue  # not newer: a duplicate or a reordered change
             if current is not None and not current[1]:
-                _, _, old_member, old_total, _ = current
+                _, _, old_member, old_total = current
                 old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
                 moves[old.shard].append((old.set_id, "r", old_member, 0))
             bucket_id = ""
             if t.ranked:
                 new = map_.locate(total_key(board, t))
-                moves[new.shard].append((new.set_id, "a", member(board, t), zscore(board.order, t.total)))
+                moves[new.shard].append((new.set_id, "a", mem, zscore(board.order, t.total)))
+                touched.add(new.bucket.id)
                 bucket_id = str(new.bucket.id)
-            commit_rows.append([t.user_id, current[0] if current is not None else -1, state(board, t), bucket_id])
+            commit_rows.append([t.user_id, current[0] if current is not None else -1, state_of(t, mem), bucket_id])
             applied.append(t)
         if time.monotonic() - started > self._lease_ms / 3000:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
@@ -238,7 +250,7 @@ class Writer(Mover, Reads):
         await self._wait_for_replicas({home, *moves})
         if map_.in_transit():
             self._start_mover(board.name)  # e.g. a transit a crashed worker left behind
-        return applied, again
+        return applied, again, touched
 
     async def _clean_intents(self, board: Board) -> bool:
         """Under the board's lock (no writer holds a lease, the mover is not at a batch): take
@@ -357,8 +369,3 @@ def _single_batch(board: Board, totals: list[Total]) -> bytes:
         mem = f"{tiebreak(board, t.subscore, t.reached_at_us):0{width}x}:{t.user_id}"
         rows.append([t.user_id, t.version, state_of(t, mem), flag(t), mem, str(-t.total if desc else t.total)])
     return orjson.dumps(rows)
-
-
-def _pending(board: Board, t: Total) -> str:
-    """What BEGIN records of a write's new member, to find it again: 'score|member'."""
-    return "" if not t.ranked else f"{zscore(board.order, t.total)}|{member(board, t)}"
