@@ -371,7 +371,7 @@ async def test_two_writers_racing_on_the_same_users_leave_no_strays(shards: list
     reference = MemoryRankIndex()
     b = board()
     try:
-        for version in range(1, 61):  # 12 rounds, more until the race has happened (timing)
+        for version in range(1, 301):  # 12 rounds, more until the race has happened (timing)
             older, newer = (
                 totals(b, 40, seed=version, version=version),
                 totals(b, 40, seed=99 + version, version=version + 1),
