@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import pytest
 from starlette.testclient import TestClient
 
 from podium.api.contract import boards, tournaments
+from podium.errors import BackendUnavailable
 from podium.settings import Settings
 from tests.conftest import BoardNames
 from tests.integration.test_bad_input import state
@@ -211,3 +213,27 @@ def test_each_answer_is_its_declared_type(client: TestClient, b: BoardNames) -> 
     assert msgspec.convert(joined.json(), tournaments.Player, strict=True).joined
     listed = msgspec.convert(client.get("/v1/tournaments").json(), tournaments.TournamentList, strict=True)
     assert b.arena in [t.board for t in listed.tournaments]
+
+
+def test_an_attempt_whose_append_failed_is_the_same_attempt_when_retried(
+    client: TestClient, b: BoardNames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attempts are counted before the log: one counted and then not appended (the log refused
+    it) stays counted, and the api's or client's retry with its key is that attempt, not another."""
+    made(client, b.arena, running(max_attempts=2))
+    ingest = client.app.state.services.ingest  # type: ignore[attr-defined]
+    appended = ingest.submit_timed
+
+    async def refused_once(items: Any) -> Any:
+        monkeypatch.setattr(ingest, "submit_timed", appended)  # the next append goes through
+        raise BackendUnavailable("log: the append timed out")
+
+    monkeypatch.setattr(ingest, "submit_timed", refused_once)
+    scores = f"/v1/boards/{b.arena}/scores"
+    failed = client.post(f"{scores}?wait=true", json={"user_id": "ann", "score": 10, "key": "run-1"})
+    assert failed.status_code == 503, failed.text
+    for key in ("run-1", "run-2"):  # the retry, then a second attempt: both fit in two
+        answer = client.post(f"{scores}?wait=true", json={"user_id": "ann", "score": 10, "key": key})
+        assert answer.status_code == 200, answer.text
+    assert client.get(f"/v1/boards/{b.arena}/users/ann").json()["score"] == 20
+    refused_for(client.post(scores, json={"user_id": "ann", "score": 10, "key": "run-3"}), "attempts")
