@@ -10,6 +10,13 @@ set of numbered rows, and a row is taken with a lightweight transaction (`IF NOT
 - a player's attempts in a period are rows `slot` 0, 1, … of one partition (board, period,
   user), each naming its attempt: an attempt already named there is a retry, counted once.
 
+A place's number is the lowest free one the joiner saw, and it joins only if it saw fewer
+than `max_players` taken: so every number is below `max_players`, and there are never more
+places than that, whatever a read missed (an attempt's likewise, below `max_attempts`).
+That a retried attempt is found, not counted again, needs the read to see the row its first
+send took: true on the stack's one node; on a cluster of several, these reads should be made
+at SERIAL consistency, which the store's `execute` does not offer yet (left for later).
+
 A place taken and not yet recorded by user (a crash between the two writes) is found again
 when the user joins again; a place given up and not yet freed (a crash in a leave) stays
 taken until the user joins and leaves again."""
