@@ -38,6 +38,8 @@ from podium.social.base import SocialIndex
 from podium.social.memory import MemorySocialIndex
 from podium.store.base import Store
 from podium.store.sqlite import SqliteStore
+from podium.tournaments.base import TournamentStore
+from podium.tournaments.sqlite import SqliteTournamentStore
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
@@ -48,6 +50,7 @@ from podium.usecases.rebuild import end_abandoned_rebuild
 from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from podium.usecases.reconcile_schedule import run_every
 from podium.usecases.standings import Standings
+from podium.usecases.tournaments import Tournaments
 from podium.usecases.users import Users
 
 if TYPE_CHECKING:
@@ -104,6 +107,7 @@ class Parts:
         score_log: Log,
         keys: Keys | None,
         limits: tuple[RateLimiter, SubmissionCounter],
+        tournament_store: TournamentStore,
         *,
         reads_replicas: bool = False,
     ) -> ApiServices:
@@ -140,6 +144,7 @@ class Parts:
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
+            tournaments=Tournaments(tournament_store, self.boards),
             reads_replicas=reads_replicas,
         )
 
@@ -242,8 +247,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         keys = await open_keys(settings)
         if keys is not None:
             opened.push_async_callback(keys.close)
+        tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
+        opened.push_async_callback(tournament_store.close)
+        await tournament_store.open()
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
-        yield parts.api_services(score_log, keys, (rate_limiter, submission_counter))
+        yield parts.api_services(score_log, keys, (rate_limiter, submission_counter), tournament_store)
 
 
 @contextlib.asynccontextmanager
@@ -321,7 +329,11 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         keys = await open_keys(settings, store)
         if keys is not None:
             opened.push_async_callback(keys.close)
-        yield parts.api_services(score_log, keys, limits, reads_replicas=replicas)
+        from podium.tournaments.cassandra import CassandraTournamentStore
+
+        tournament_store = CassandraTournamentStore(store)
+        await tournament_store.prepare()
+        yield parts.api_services(score_log, keys, limits, tournament_store, reads_replicas=replicas)
 
 
 def ingest_topics(settings: Settings) -> list[str]:

@@ -23,6 +23,10 @@ FRIENDS_TABLE = "friends"
 USER_BOARDS_TABLE = "user_boards"
 KEYS_TABLE = "api_keys"
 JOBS_TABLE = "jobs"
+# Tournaments (podium/tournaments/): who holds a place in a period, and each player's attempts.
+TOURNAMENT_SLOTS_TABLE = "tournament_slots"
+TOURNAMENT_PLAYERS_TABLE = "tournament_players"
+TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"

@@ -22,6 +22,7 @@ from podium.usecases.board_settings import Boards
 from podium.usecases.friends import Friends
 from podium.usecases.reconcile import Reconciler
 from podium.usecases.standings import Standings
+from podium.usecases.tournaments import Tournaments
 from podium.usecases.users import Users
 
 
@@ -53,6 +54,7 @@ class ApiServices:
     # Request rates and submissions per user a minute (podium/limits/).
     rate_limiter: RateLimiter
     submission_counter: SubmissionCounter
+    tournaments: Tournaments  # joins, attempts and periods of tournaments' boards (podium/usecases/tournaments.py)
     # The rank index is read from this region's read-only replicas (docs/global.md): changes
     # of boards and of the index are the home region's api's (podium/api/regions.py).
     reads_replicas: bool = False

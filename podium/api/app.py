@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from podium.api import admin as admin_jobs
-from podium.api import boards, friends, live, reads, routes, scores, users, web
+from podium.api import boards, friends, live, reads, routes, scores, tournaments, users, web
 from podium.api.auth import Authenticate, admin, read, read_with_key, write
 from podium.api.context import contract_of
 from podium.api.contract.build import Contract
@@ -63,6 +63,9 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}/hide", admin(users.unhide), methods=["DELETE"]),
     Route("/v1/users/{user_id}", write(users.forget), methods=["DELETE"]),
     Route("/v1/users/{user_id}/export", write(users.export), methods=["GET"]),
+    Route("/v1/boards/{board}/players/{user_id}", write(tournaments.join), methods=["POST"]),
+    Route("/v1/boards/{board}/players/{user_id}", write(tournaments.leave), methods=["DELETE"]),
+    Route("/v1/tournaments", read(tournaments.list_tournaments), methods=["GET"]),
     Route("/v1/admin/boards/{board}/buckets", admin(routes.buckets), methods=["GET"]),
     Route("/v1/admin/reconcile", admin(home_only(routes.reconcile)), methods=["POST"]),
     Route("/v1/admin/rebuild", admin(home_only(admin_jobs.start_rebuild)), methods=["POST"]),

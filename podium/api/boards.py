@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from podium.api import tournaments
 from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, contract_of, services
 from podium.api.contract.decoding import decode
@@ -38,6 +39,7 @@ SETTINGS = (
     "allow_operator_override",
     "reads",
     "rules",
+    "tournament",  # fixed at creation (api/tournaments.py)
 )
 
 
@@ -76,7 +78,7 @@ def check_rules_setting(value: Any) -> Rules:
 
 def board_from_body(name: str, body: dict[str, Any]) -> Board:
     sub = body.get("subscore_order")
-    return Board(
+    board = Board(
         name,
         Order(check_choice(body.get("order", "desc"), "order", ORDERS)),
         Operator(check_choice(body.get("operator", "incr"), "operator", OPERATORS)),
@@ -89,6 +91,7 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
         Reads(check_choice(body.get("reads", "key"), "reads", READS)),
         check_rules_setting(body.get("rules", {})),
     )
+    return tournaments.with_setting(board, body.get("tournament"))
 
 
 async def put_board(request: Request) -> Response:
@@ -145,7 +148,7 @@ def changed_board(board: Board, body: Any) -> Board:
         changed = replace(changed, reads=Reads(check_choice(body["reads"], "reads", READS)))
     if "rules" in body:  # the whole set of rules: a rule left out is off
         changed = replace(changed, rules=check_rules_setting(body["rules"]))
-    return changed
+    return tournaments.checked_board(changed)  # a tournament's reset window stays kept
 
 
 async def list_boards(request: Request) -> Response:
@@ -174,4 +177,4 @@ async def delete_board(request: Request) -> Response:
 
 
 async def board_json(svc: ApiServices, board: Board) -> dict[str, Any]:
-    return {**board.to_json(), "users": await svc.standings.count(board)}
+    return {**board.to_json(), "users": await svc.standings.count(board), **await tournaments.shown(svc, board)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium import __version__
-from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_users
+from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_tournaments, openapi_users
 from podium.api.contract.build import Contract
 from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
 from podium.api.contract.reads import AroundQuery, TopQuery
@@ -166,6 +166,7 @@ def document(contract: Contract) -> dict[str, Any]:
             **openapi_friends.paths(contract),
             **openapi_live.paths(contract),
             **openapi_users.PATHS,
+            **openapi_tournaments.PATHS,
         },
         "components": {
             "schemas": {

@@ -137,6 +137,7 @@ async def submit_score(request: Request) -> Response:
     sub = accepted_submission(svc, board, item, "body")
     before = await previous(svc, board, [sub.user_id]) if wait else {}
     await enforce(svc, board, [sub], batch=False)
+    await svc.tournaments.enforce(board, [sub], batch=False)  # last: it counts the attempt
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
         return json_response({"accepted": True}, 202)
@@ -169,6 +170,7 @@ async def submit_batch(request: Request) -> Response:
     ]
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
     await enforce(svc, board, parsed, batch=True)
+    await svc.tournaments.enforce(board, parsed, batch=True)  # last: it counts the attempts
     stamped = await svc.ingest.submit_timed(parsed)
     if not wait:
         return json_response({"accepted": True, "count": len(parsed)}, 202)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from podium.domain.tournaments import Tournament
+
 # Ids and idempotency keys: short, URL- and key-safe, so they can be used
 # verbatim in URLs, Kafka keys, Cassandra rows and Redis keys.
 MAX_ID_CHARS = 128
@@ -95,6 +97,7 @@ class Board:
     allow_operator_override: bool = False
     reads: Reads = Reads.KEY
     rules: Rules = Rules()
+    tournament: Tournament | None = None  # None: an ordinary board (domain/tournaments.py)
     # Set on the board a window's period is stored as (domain.windows): the board the
     # user created, whose settings it shares.
     parent: str | None = field(default=None, compare=False)
@@ -112,6 +115,8 @@ class Board:
             "allow_operator_override": self.allow_operator_override,
             "reads": self.reads.value,
             "rules": self.rules.to_json(),
+            # Only on a tournament's board: every other board's settings read as before.
+            **({"tournament": self.tournament.to_json()} if self.tournament is not None else {}),
         }
 
     def settings_json(self) -> dict[str, Any]:
@@ -135,6 +140,7 @@ class Board:
             bool(settings.get("allow_operator_override", False)),
             Reads(settings.get("reads", "key")),  # boards made before the setting: key-only
             Rules.from_json(settings.get("rules") or {}),
+            Tournament.from_json(settings["tournament"]) if settings.get("tournament") else None,
         )
 
     def renamed(self, name: str) -> Board:

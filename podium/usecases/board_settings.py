@@ -37,7 +37,8 @@ class Boards:
         """Create the board; an existing one with other settings is a conflict."""
         stored, created = await self._store.create_board(board)
         if not created and stored != board:
-            differ = [k for k, v in board.settings_json().items() if stored.settings_json()[k] != v]
+            new, old = board.settings_json(), stored.settings_json()
+            differ = [k for k in {**new, **old} if new.get(k) != old.get(k)]  # a tournament may be on one side only
             raise BoardConflict(
                 f"board {board.name!r} exists with other settings ({', '.join(differ)}): "
                 "change the mutable ones with PATCH, or delete the board first"

@@ -43,6 +43,10 @@ EXPECTED = {
     ("DELETE", "/v1/boards/{board}/users/{user_id}/hide"): ADMIN,
     ("DELETE", "/v1/users/{user_id}"): WRITE,
     ("GET", "/v1/users/{user_id}/export"): WRITE,
+    # Tournaments (issue 22): the game server joins its players, as it submits their scores.
+    ("POST", "/v1/boards/{board}/players/{user_id}"): WRITE,
+    ("DELETE", "/v1/boards/{board}/players/{user_id}"): WRITE,
+    ("GET", "/v1/tournaments"): READ,
     ("GET", "/v1/admin/boards/{board}/buckets"): ADMIN,
     ("POST", "/v1/admin/reconcile"): ADMIN,
     ("POST", "/v1/admin/rebuild"): ADMIN,

@@ -8,6 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from podium.api.contract.fields import Id, Score
+from podium.api.contract.tournaments import Tournament, TournamentSettings
 from podium.domain import boards as domain
 from podium.domain.boards import MAX_KEEP_PERIODS, MAX_SCORE, Operator, Order, Reads, Tie
 from podium.domain.rules import MAX_SUBMISSIONS_PER_MINUTE
@@ -65,6 +66,7 @@ class BoardSettings(Struct, forbid_unknown_fields=True):
     allow_operator_override: bool = NEW.allow_operator_override
     reads: ReadsSetting = NEW.reads
     rules: Rules = msgspec.field(default_factory=Rules)
+    tournament: TournamentSettings | None = None
 
 
 class BoardChanges(Struct, forbid_unknown_fields=True):
@@ -97,6 +99,7 @@ class Board(Struct, kw_only=True):
         | UnsetType
     ) = UNSET
     users: Annotated[int, Meta(ge=0)]
+    tournament: Tournament | UnsetType = UNSET
 
 
 class BoardList(Struct):

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, live, reads, scores, upkeep, users
+from podium.api.contract import boards, errors, friends, live, reads, scores, tournaments, upkeep, users
 from podium.settings import Settings
 
 
@@ -42,4 +42,5 @@ class Contract:
             *users.ANSWERS,
             upkeep.ReconcileRequest,
             *upkeep.ANSWERS,
+            *tournaments.TYPES,
         ]

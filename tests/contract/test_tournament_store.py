@@ -1,0 +1,114 @@
+"""The tournament store port's contract, for every adapter (Cassandra's needs the local
+stack): places first come first served up to the size, exactly, under racing joiners from
+two connections (two api processes); attempts counted once per id, up to the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from podium.tournaments.base import Attempt, Joined, TournamentStore
+from tests.distributed.stack import stack_store
+
+
+@contextlib.asynccontextmanager
+async def two_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[TournamentStore]]:
+    """Two adapters on one store, each on its own connection, as two api processes have."""
+    if kind == "sqlite":
+        from podium.tournaments.sqlite import SqliteTournamentStore
+
+        both = [SqliteTournamentStore(tmp_path / "tournaments.db") for _ in range(2)]
+        for each in both:
+            await each.open()
+        try:
+            yield list(both)
+        finally:
+            for each in both:
+                await each.close()
+        return
+    from podium.tournaments.cassandra import CassandraTournamentStore
+
+    async with stack_store(request) as first, stack_store(request) as second:
+        adapters = [CassandraTournamentStore(first), CassandraTournamentStore(second)]
+        await adapters[0].prepare()
+        yield list(adapters)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[TournamentStore]]:
+    async with two_stores(request.param, request, tmp_path) as both:
+        yield both
+
+
+@pytest.fixture
+def board() -> str:
+    return f"cup-{uuid.uuid4().hex[:10]}"  # the distributed cases share one keyspace
+
+
+async def test_places_go_first_come_first_served_up_to_the_size(stores: list[TournamentStore], board: str) -> None:
+    store = stores[0]
+    assert await store.join(board, "p1", "ada", 2) is Joined.JOINED
+    assert await store.join(board, "p1", "ada", 2) is Joined.ALREADY
+    assert await store.join(board, "p1", "bob", 2) is Joined.JOINED
+    assert await store.join(board, "p1", "cy", 2) is Joined.FULL
+    assert not await store.has_joined(board, "p1", "cy")
+    assert await store.players(board, "p1") == 2
+    assert await store.join(board, "p2", "cy", 2) is Joined.JOINED  # each period counts its own
+    assert await store.players(board, "p2") == 1
+
+
+async def test_a_place_given_up_is_free_again(stores: list[TournamentStore], board: str) -> None:
+    store = stores[0]
+    for user in ("ada", "bob"):
+        assert await store.join(board, "p1", user, 2) is Joined.JOINED
+    assert await store.leave(board, "p1", "ada")
+    assert not await store.leave(board, "p1", "ada")
+    assert not await store.has_joined(board, "p1", "ada")
+    assert await store.join(board, "p1", "cy", 2) is Joined.JOINED
+    assert await store.join(board, "p1", "ada", 2) is Joined.FULL
+    assert await store.players(board, "p1") == 2
+
+
+async def test_racing_joiners_from_two_connections_fill_exactly_the_size(
+    stores: list[TournamentStore], board: str
+) -> None:
+    size, joiners = 5, 40
+    outcomes = await asyncio.gather(*(stores[i % 2].join(board, "p1", f"u{i}", size) for i in range(joiners)))
+    won = [f"u{i}" for i, o in enumerate(outcomes) if o is Joined.JOINED]
+    assert len(won) == size and outcomes.count(Joined.FULL) == joiners - size
+    assert await stores[1].players(board, "p1") == size
+    for i in range(joiners):
+        assert await stores[0].has_joined(board, "p1", f"u{i}") is (f"u{i}" in won)
+
+
+async def test_an_attempt_counts_once_whatever_its_retries(stores: list[TournamentStore], board: str) -> None:
+    store = stores[0]
+    assert await store.attempt(board, "p1", "ada", "k:1", 2) is Attempt.COUNTED
+    assert await store.attempt(board, "p1", "ada", "k:1", 2) is Attempt.REPEATED
+    assert await store.attempt(board, "p1", "ada", "k:2", 2) is Attempt.COUNTED
+    assert await store.attempt(board, "p1", "ada", "k:3", 2) is Attempt.OVER
+    assert await store.attempt(board, "p1", "ada", "k:2", 2) is Attempt.REPEATED  # still a retry when full
+    assert await store.attempt(board, "p1", "bob", "k:3", 2) is Attempt.COUNTED  # per user
+    assert await store.attempt(board, "p2", "ada", "k:3", 2) is Attempt.COUNTED  # per period
+    await store.forget_attempt(board, "p1", "ada", "k:2")
+    assert await store.attempt(board, "p1", "ada", "k:3", 2) is Attempt.COUNTED
+
+
+async def test_racing_retries_of_one_attempt_count_it_once(stores: list[TournamentStore], board: str) -> None:
+    # Each attempt sent four times at once, through both connections: counted once each.
+    outcomes = await asyncio.gather(
+        *(stores[r % 2].attempt(board, "p1", "ada", f"k:{a}", 3) for a in range(5) for r in range(4))
+    )
+    by_attempt = [outcomes[a * 4 : a * 4 + 4] for a in range(5)]
+    counted = [a for a, each in enumerate(by_attempt) if Attempt.COUNTED in each]
+    assert len(counted) == 3
+    for a, each in enumerate(by_attempt):
+        if a in counted:
+            assert each.count(Attempt.COUNTED) == 1 and each.count(Attempt.OVER) == 0
+        else:
+            assert set(each) == {Attempt.OVER}
