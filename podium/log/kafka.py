@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.domain.totals import LogPosition
 from podium.errors import BackendUnavailable
 from podium.log.base import LogRecord
+from podium.log.group_watch import GroupWatch
+from podium.log.own_thread import OwnThread
 from podium.plumbing import metrics
 
 if TYPE_CHECKING:
     import confluent_kafka
 
 T = TypeVar("T")
+log = logging.getLogger("podium.log.kafka")
+
+# Far longer than a healthy consumer's call takes (a commit, a close, a poll past its own
+# timeout): they answer in milliseconds, and while the coordinator restarts a commit fails
+# at once ("waiting for coordinator"). Past it the call is stuck (own_thread.py).
+CALL_DEADLINE_S = 30.0
 
 
 def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
@@ -170,11 +178,14 @@ class KafkaLogConsumer:
             # A crashed worker's partitions move to the others after 10 s, not 45 s.
             "session.timeout.ms": 10000,
             "heartbeat.interval.ms": 2000,
+            # The group state every 5 s, for the watch that replaces a stuck consumer.
+            "statistics.interval.ms": 5000,
             **extra,
         }
         self._topics = topics
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kafka-{group}")
+        self._thread = OwnThread(f"kafka-{group}")
         self._consumer: confluent_kafka.Consumer | None = None
+        self._watch = GroupWatch()
         self._closed = False
         # Bumped on the consumer's thread by every assignment change librdkafka reports
         # (served inside poll, before the records of a new assignment) and by every new
@@ -187,12 +198,17 @@ class KafkaLogConsumer:
     def _changed_hands(self, consumer: Any, partitions: Any) -> None:
         self._tenure += 1
 
-    async def _run(self, job: Callable[[confluent_kafka.Consumer], T]) -> T:
+    async def _run(self, job: Callable[[confluent_kafka.Consumer], T], deadline_s: float = CALL_DEADLINE_S) -> T:
         from confluent_kafka import Consumer, KafkaException
 
         def call() -> T:
+            if self._consumer is not None and self._watch.stuck():
+                self._abandon(
+                    "kafka consumer out of its group too long: replaced", {"join_state": self._watch.join_state}
+                )
             if self._consumer is None:
-                self._consumer = Consumer(self._config)
+                self._watch = GroupWatch()
+                self._consumer = Consumer({**self._config, "stats_cb": self._watch.saw_stats})
                 self._tenure += 1
                 self._consumer.subscribe(
                     self._topics,
@@ -205,10 +221,34 @@ class KafkaLogConsumer:
             except KafkaException as exc:
                 raise BackendUnavailable(f"kafka: {exc}") from exc
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+        thread = self._thread
+        try:
+            return await asyncio.wait_for(thread.run(call), deadline_s)
+        except TimeoutError:
+            # The call is stuck inside librdkafka (see own_thread.py): leave it and its
+            # consumer on their thread, and go on with a new thread and a new consumer.
+            if thread is self._thread:
+                self._thread = OwnThread(f"kafka-{self._config['group.id']}")
+                self._abandon(f"kafka consumer call took over {deadline_s:.0f} s: replaced", {}, thread)
+            raise BackendUnavailable(f"kafka: a consumer call took over {deadline_s:.0f} s: replaced") from None
+
+    def _abandon(self, why: str, extra: dict[str, Any], thread: OwnThread | None = None) -> None:
+        """Replace the consumer: stuck outside its group (`group_watch`, from the consumer's
+        thread) or inside a call (`thread`, its old thread, from the loop). Its close would
+        go through the same stuck connection, so nobody waits for it: on the old thread
+        after the stuck call, else on a daemon thread of its own. The new consumer's tenure
+        makes the worker forget what the old one's partitions taught it."""
+        stuck, self._consumer = self._consumer, None
+        log.warning(why, extra={"group": self._config["group.id"], **extra})
+        metrics.CONSUMERS_REPLACED.labels(self._config["group.id"]).inc()
+        close = stuck.close if stuck is not None else None
+        if thread is not None:
+            thread.then_stop(close)
+        elif close is not None:
+            threading.Thread(target=close, name="kafka-stuck-close", daemon=True).start()
 
     async def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
-        messages = await self._run(lambda c: self._consume(c, max_records, timeout_s))
+        messages = await self._run(lambda c: self._consume(c, max_records, timeout_s), timeout_s + CALL_DEADLINE_S)
         records = []
         for msg in messages:
             if msg.error() is not None:
@@ -270,14 +310,22 @@ class KafkaLogConsumer:
                 self._consumer.close()
                 self._consumer = None
 
-        await asyncio.get_running_loop().run_in_executor(self._thread, close)
+        thread = self._thread
+        try:
+            await asyncio.wait_for(thread.run(close), CALL_DEADLINE_S)
+        except TimeoutError:  # a close stuck in librdkafka: leave it, as `_run` does
+            if thread is self._thread:
+                self._thread = OwnThread(f"kafka-{self._config['group.id']}")
+                self._consumer = None
+                log.warning("kafka consumer close took over %.0f s: left behind", CALL_DEADLINE_S)
+                thread.then_stop()
 
     async def close(self) -> None:
         if self._closed:  # a second close is a no-op, as the port's other adapters make it
             return
         self._closed = True
         await self._close_consumer()
-        self._thread.shutdown(wait=True)
+        self._thread.then_stop()
 
 
 def ensure_topics(bootstrap: str, topics: dict[str, int], *, replication: int = 1, timeout_s: float = 30) -> None:

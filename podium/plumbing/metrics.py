@@ -22,6 +22,9 @@ RULE_REFUSALS = Counter(
 )
 RATE_LIMITED = Counter("podium_rate_limited_total", "Requests refused by a rate limit", ["limit"])  # key, address
 WORKER_ERRORS = Counter("podium_worker_errors_total", "Worker batches that failed and were retried", ["worker"])
+CONSUMERS_REPLACED = Counter(
+    "podium_kafka_consumers_replaced_total", "Kafka consumers replaced after too long out of their group", ["group"]
+)
 CONSUMER_LAG = Gauge("podium_consumer_lag", "Records not yet consumed, per partition", ["group", "partition"])
 APPLY_LATENCY = Histogram(
     "podium_apply_latency_seconds",

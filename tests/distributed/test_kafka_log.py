@@ -93,3 +93,79 @@ async def test_a_rebalance_and_a_rewind_each_change_the_tenure(topic: str) -> No
         await first.close()
         await second.close()
         await log.close()
+
+
+async def test_a_consumer_out_of_its_group_too_long_is_replaced(topic: str) -> None:
+    """A member stuck outside its group after a broker restart (podium/log/group_watch.py)
+    is replaced by a new consumer: it reads on from the group's committed positions, under
+    a new tenure, so the worker forgets what the stuck one's partitions taught it."""
+    from podium.log.base import LogRecord
+    from podium.plumbing import metrics
+
+    group = f"{topic}-group"
+    log = KafkaLog(BOOTSTRAP, topic)
+    consumer = log.consumer(group)
+    try:
+        await log.append([("b:u1", f"v{i}".encode()) for i in range(10)])  # one key: one partition, in order
+        read: list[LogRecord] = []
+        for _ in range(50):
+            read += await consumer.poll(100, 1)
+            if len(read) == 10:
+                break
+        assert [r.value for r in read] == [f"v{i}".encode() for i in range(10)]
+        await consumer.commit(read[:4])
+        await consumer.poll(1, 6)  # at least one statistics report: steady
+        assert consumer._watch.join_state == "steady" and not consumer._watch.stuck()
+        replaced = metrics.CONSUMERS_REPLACED.labels(group)._value.get()
+        tenure = consumer.tenure()
+        # What a member stuck in a rejoin reports, for longer than the limit.
+        consumer._watch.saw_stats('{"cgrp": {"join_state": "wait-join"}}')
+        consumer._watch._steady_at -= 3600
+        again: list[bytes] = []
+        for _ in range(50):
+            again += [r.value for r in await consumer.poll(100, 1)]
+            if len(again) >= 6:
+                break
+        assert again == [f"v{i}".encode() for i in range(4, 10)]
+        assert consumer.tenure() != tenure
+        assert metrics.CONSUMERS_REPLACED.labels(group)._value.get() == replaced + 1
+    finally:
+        await consumer.close()
+        await log.close()
+
+
+async def test_a_consumer_call_stuck_past_its_deadline_is_left_behind(topic: str) -> None:
+    """A call that never returns (a synchronous commit or a close stuck on a coordinator
+    connection, podium/log/own_thread.py) fails after its deadline; the consumer and its
+    thread are left behind and the next call reads on with a new consumer and tenure."""
+    import threading
+
+    from podium.errors import BackendUnavailable
+    from podium.log.base import LogRecord
+
+    group = f"{topic}-group"
+    log = KafkaLog(BOOTSTRAP, topic)
+    consumer = log.consumer(group)
+    release = threading.Event()
+    try:
+        await log.append([("b:u1", f"v{i}".encode()) for i in range(6)])
+        read: list[LogRecord] = []
+        for _ in range(50):
+            read += await consumer.poll(100, 1)
+            if len(read) == 6:
+                break
+        await consumer.commit(read[:2])
+        tenure = consumer.tenure()
+        with pytest.raises(BackendUnavailable, match="took over 1 s"):
+            await consumer._run(lambda c: release.wait(30), deadline_s=1.0)
+        again: list[bytes] = []
+        for _ in range(50):
+            again += [r.value for r in await consumer.poll(100, 1)]
+            if len(again) >= 4:
+                break
+        assert again == [f"v{i}".encode() for i in range(2, 6)]
+        assert consumer.tenure() != tenure
+    finally:
+        release.set()
+        await consumer.close()
+        await log.close()
