@@ -1,6 +1,6 @@
 """The OpenAPI document of the HTTP contract: the operations, written here, and the
 components, generated from the contract's declared types (api/contract/) at the service's
-limits. Only the admin jobs' schemas are still written by hand (api/admin.py)."""
+limits."""
 
 from __future__ import annotations
 
@@ -170,7 +170,6 @@ def document(contract: Contract) -> dict[str, Any]:
         "components": {
             "schemas": {
                 **components(contract.types()),
-                **admin.SCHEMAS,
             }
         },
     }

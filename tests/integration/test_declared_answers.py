@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from podium.api.app import create_app
-from podium.api.contract import boards, errors, friends, reads, scores, upkeep, users
+from podium.api.contract import boards, errors, friends, jobs, reads, scores, upkeep, users
 from podium.settings import Settings
 
 
@@ -69,6 +69,11 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert declared(client.get("/healthz"), upkeep.Health).status == "ok"
     assert declared(client.get("/v1/admin/boards/arena/buckets"), upkeep.Buckets).board == "arena"
     assert declared(client.post("/v1/admin/reconcile", json={"dry_run": True}), upkeep.ReconcileReport).dry_run
+
+    job = declared(client.post("/v1/admin/rebuild", json={"board": "arena"}), jobs.Job, 202)
+    assert job.kind == "rebuild"
+    assert declared(client.get(f"/v1/admin/jobs/{job.id}"), jobs.Job).id == job.id
+    assert declared(client.post("/v1/admin/replay", json={"from": 0}), jobs.Job, 202).kind == "replay"
 
     refused = declared(client.post("/v1/boards/arena/scores", json={"user_id": "ada"}), errors.Error, 400)
     assert refused.error.code == "missing_field"

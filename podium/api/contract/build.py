@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, live, reads, scores, upkeep, users
+from podium.api.contract import boards, errors, friends, jobs, live, reads, scores, upkeep, users
 from podium.settings import Settings
 
 
@@ -26,6 +26,8 @@ class Contract:
         self.friend_list, self.friends_board_query = friends.sized(settings)
         self.decode_friend_list = msgspec.json.Decoder(self.friend_list)
         self.decode_reconcile = msgspec.json.Decoder(upkeep.ReconcileRequest)
+        self.decode_rebuild = msgspec.json.Decoder(jobs.RebuildRequest)
+        self.decode_replay = msgspec.json.Decoder(jobs.ReplayRequest)
         self.events_query = live.sized(settings)
 
     def types(self) -> list[Any]:
@@ -42,4 +44,6 @@ class Contract:
             *users.ANSWERS,
             upkeep.ReconcileRequest,
             *upkeep.ANSWERS,
+            *jobs.REQUESTS,
+            *jobs.ANSWERS,
         ]
