@@ -38,6 +38,7 @@ class Contract:
             self.submission,
             self.batch,
             *scores.ANSWERS,
+            *live.ANSWERS,
             *reads.TYPES,
             self.friend_list,
             *friends.ANSWERS,
