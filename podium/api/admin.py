@@ -14,17 +14,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.context import contract_of, services
+from podium.api.contract import jobs
 from podium.api.contract.decoding import decode
 from podium.api.contract.operations import ERRORS, answer, body, path_param
 from podium.api.requests import MAX_INT64, check_id, digits, fields, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer as encoded
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
 from podium.usecases.jobs import Job
 
 
+def shown(job: Job) -> jobs.Job:
+    return jobs.Job(**job.to_json())
+
+
 def started(job: Job) -> Response:
-    return json_response(job.to_json(), 202, headers={"location": f"/v1/admin/jobs/{job.id}"})
+    return encoded(shown(job), 202, headers={"location": f"/v1/admin/jobs/{job.id}"})
 
 
 async def start_rebuild(request: Request) -> Response:
@@ -80,7 +85,7 @@ def replay_request(body: Any) -> ReplayStart:
 
 async def get_job(request: Request) -> Response:
     job_id = check_id(request.path_params["job_id"], "job_id")
-    return json_response((await services(request).admin.jobs.get(job_id)).to_json())
+    return encoded(shown(await services(request).admin.jobs.get(job_id)))
 
 
 PATHS: dict[str, Any] = {

@@ -11,9 +11,10 @@ from starlette.responses import Response
 
 from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, contract_of, services
+from podium.api.contract.boards import BoardList
 from podium.api.contract.decoding import decode
 from podium.api.requests import check_choice, check_id, fields, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer, json_response
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
 from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
@@ -151,7 +152,7 @@ def changed_board(board: Board, body: Any) -> Board:
 async def list_boards(request: Request) -> Response:
     """Every board's name; without a key (the web page's picker), only the public boards'."""
     boards = services(request).boards
-    return json_response({"boards": await (boards.public_names() if anonymous(request) else boards.names())})
+    return answer(BoardList(await (boards.public_names() if anonymous(request) else boards.names())))
 
 
 async def get_board(request: Request) -> Response:

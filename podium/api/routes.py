@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from podium.api.context import board_of, contract_of, services, user_of
 from podium.api.contract.decoding import decode
-from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS
+from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Health, WorkerHealth
 from podium.api.requests import check_id, fields, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer, json_response
 from podium.errors import InvalidInput
 from podium.usecases.period_boards import now_us, period_boards_of
 from podium.usecases.user_regions import check_entered
@@ -74,5 +74,5 @@ def reconcile_request(body: Any) -> tuple[list[str] | None, bool]:
 
 async def healthz(request: Request) -> Response:
     svc = services(request)
-    workers = {w.name: {"running": w.running, "restarts": w.restarts} for w in svc.workers}
-    return json_response({"status": "ok", "profile": svc.settings.profile, "workers": workers})
+    workers = {w.name: WorkerHealth(w.running, w.restarts) for w in svc.workers}
+    return answer(Health("ok", svc.settings.profile, workers))

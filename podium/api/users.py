@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from podium.api.context import board_of, services, user_of
-from podium.api.responses import json_response
+from podium.api.contract.users import Forgotten, Hidden
+from podium.api.responses import answer, json_response
 from podium.api.scores import not_visible
 from podium.usecases.users import Users
 
@@ -29,7 +30,7 @@ async def _set_hidden(request: Request, hidden: bool) -> Response:
     user_id = user_of(request)
     if not await users.hide(board, user_id, hidden):
         return not_visible()
-    return json_response({"board": board.name, "user_id": user_id, "hidden": hidden})
+    return answer(Hidden(board.name, user_id, hidden))
 
 
 async def forget(request: Request) -> Response:
@@ -37,8 +38,8 @@ async def forget(request: Request) -> Response:
     users = users_of(request)
     done = await users.forget(user_of(request))
     if not done.visible:
-        return json_response({**done.to_json(), "accepted": True, "visible": False}, 202)
-    return json_response(done.to_json())
+        return answer(Forgotten(**done.to_json(), accepted=True, visible=False), 202)
+    return answer(Forgotten(**done.to_json()))
 
 
 async def export(request: Request) -> Response:

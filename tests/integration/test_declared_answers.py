@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -25,8 +26,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def declared(answer: Any, kind: type[Any], status: int = 200) -> Any:
-    """The answer, read as `kind` (raises if it is not one)."""
+    """The answer, read as `kind` (raises if it is not one). Whether a handler encodes a
+    Struct (msgspec) or a dict (orjson), the bytes are orjson's for that JSON, as they always were."""
     assert answer.status_code == status, answer.text
+    assert answer.content == orjson.dumps(answer.json())
     return msgspec.convert(answer.json(), kind, strict=True)
 
 
@@ -66,7 +69,8 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert declared(client.get("/v1/users/ada/export"), users.Export).friends == ["bob"]
     assert declared(client.delete("/v1/users/cy"), users.Forgotten).user_id == "cy"
 
-    assert declared(client.get("/healthz"), upkeep.Health).status == "ok"
+    health = declared(client.get("/healthz"), upkeep.Health)
+    assert health.status == "ok" and health.workers["db-worker"].running
     assert declared(client.get("/v1/admin/boards/arena/buckets"), upkeep.Buckets).board == "arena"
     assert declared(client.post("/v1/admin/reconcile", json={"dry_run": True}), upkeep.ReconcileReport).dry_run
 
@@ -80,3 +84,22 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     broken = declared(client.post("/v1/boards/arena/scores/batch", json={"scores": [{"user_id": "x", "score": 2000}]}),
                       errors.Error, 422)  # fmt: skip
     assert (broken.error.rule, broken.error.index) == ("max_score", 0)
+
+
+def test_answers_encoded_by_their_types_keep_their_bytes(client: TestClient) -> None:
+    """The bytes the hand-built dicts gave, field for field in the same order."""
+    assert client.put("/v1/boards/arena", json={}).status_code == 201
+    assert client.get("/v1/boards").content == b'{"boards":["arena"]}'
+    assert client.post("/v1/boards/arena/users/ada/hide").content == b'{"board":"arena","user_id":"ada","hidden":true}'
+    assert client.put("/v1/users/ada/friends", json={"friends": ["bob"]}).content == (
+        b'{"user_id":"ada","friends":["bob"]}'
+    )
+    assert client.post("/v1/boards/arena/scores", json={"user_id": "ada"}).content == (
+        b'{"error":{"code":"missing_field","message":"missing field \'score\' in the body"}}'
+    )
+    assert client.get("/v1/nowhere").content == b'{"error":{"code":"not_found","message":"no such path: /v1/nowhere"}}'
+    health = client.get("/healthz").content
+    assert health.startswith(
+        b'{"status":"ok","profile":"embedded","workers":{"db-worker":{"running":true,"restarts":0}'
+    )
+    assert client.delete("/v1/users/ada").content == b'{"user_id":"ada","boards":["arena"],"friends_removed":1}'
