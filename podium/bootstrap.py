@@ -29,7 +29,6 @@ from podium.log.base import Log
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
-from podium.pipeline.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.plumbing import metrics
 from podium.plumbing.supervisor import WorkerState, periodic, supervise
 from podium.services import ApiServices, WorkerServices
@@ -49,6 +48,9 @@ from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from podium.usecases.reconcile_schedule import run_every
 from podium.usecases.standings import Standings
 from podium.usecases.users import Users
+from podium.visibility.base import Visibility
+from podium.visibility.local import LocalVisibility
+from podium.visibility.polling import PollingVisibility
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
