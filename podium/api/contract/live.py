@@ -46,7 +46,7 @@ def sized(settings: Settings) -> type[EventsQuery]:
     return cast(type[EventsQuery], query)
 
 
-# The frames (podium/live/session.py): a snapshot, then deltas. The WebSocket sends each as
+# The frames (podium/usecases/live_session.py): a snapshot, then deltas. The WebSocket sends each as
 # one JSON text message; the SSE stream as an event's `data`, its `id` the frame's seq.
 
 
