@@ -39,7 +39,7 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert declared(client.get("/v1/boards"), boards.BoardList).boards == ["arena"]
     assert declared(client.patch("/v1/boards/arena", json={"keep_periods": 3}), boards.Board).keep_periods == 3
 
-    one = {"user_id": "ada", "score": 5, "subscore": 1, "display_name": "Ada", "metadata": {"level": 3}}
+    one = {"user_id": "ada", "score": 5, "subscore": 1, "display_name": "Ada", "metadata": {"level": 3, "power": 1e300}}
     assert declared(client.post("/v1/boards/arena/scores", json=one), scores.Accepted, 202).accepted
     shown = declared(client.post("/v1/boards/arena/scores?wait=true", json=one), scores.Result)
     assert shown.user_id == "ada" and shown.windows is not msgspec.UNSET
@@ -60,6 +60,17 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert declared(client.get("/v1/boards/arena/count?min=4"), reads.Count).count == 3
     assert declared(client.get("/v1/boards/arena/score-for-rank?rank=1"), reads.ScoreForRank).score == 14
     assert declared(client.get("/v1/boards/arena/periods?window=week"), reads.Periods).window == "week"
+    # A window's period board names its window and period in every read.
+    week = "window=week"
+    assert declared(client.get(f"/v1/boards/arena/top?{week}"), reads.TopPage).window == "week"
+    assert declared(client.get(f"/v1/boards/arena/users/ada/around?{week}"), reads.Around).window == "week"
+    found = client.post(f"/v1/boards/arena/users/lookup?{week}", json={"user_ids": ["ada"]})
+    assert declared(found, reads.LookupResult).period is not msgspec.UNSET
+    assert declared(client.get(f"/v1/boards/arena/range?min=0&{week}"), reads.Range).window == "week"
+    assert declared(client.get(f"/v1/boards/arena/count?{week}"), reads.Count).window == "week"
+    assert declared(client.get(f"/v1/boards/arena/score-for-rank?{week}"), reads.ScoreForRank).window == "week"
+    # The game's metadata comes back as it was stored: 1e+300 as orjson wrote it (declared() checks the bytes).
+    assert b'"power":1e+300' in client.get("/v1/boards/arena/users/ada").content
 
     assert declared(client.put("/v1/users/ada/friends", json={"friends": ["bob"]}), friends.Friends).friends == ["bob"]
     assert declared(client.get("/v1/users/ada/friends"), friends.Friends).friends == ["bob"]
