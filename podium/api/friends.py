@@ -11,8 +11,9 @@ from starlette.responses import Response
 from podium.api.context import contract_of, read_board, services, user_of
 from podium.api.contract.decoding import decode
 from podium.api.contract.friends import Friends as FriendsAnswer
+from podium.api.contract.friends import FriendsBoard, FriendsBoardEntry
 from podium.api.requests import check_id, fields, int_query, parse_json, read_body
-from podium.api.responses import answer, json_response
+from podium.api.responses import answer, stored_json
 from podium.errors import InvalidInput
 from podium.usecases.friends import Friends
 from podium.usecases.period_boards import where
@@ -68,4 +69,15 @@ async def friends_board(request: Request) -> Response:
     user_id = user_of(request)
     limit = int_query(request.query_params, contract_of(request).friends_board_query, "limit")
     entries = await friends.board(board, user_id, limit)
-    return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})
+    shown = [
+        FriendsBoardEntry(
+            rank=e.rank,
+            user_id=e.user_id,
+            score=e.score,
+            global_rank=e.global_rank,
+            display_name=e.display_name or None,
+            metadata=stored_json(e.metadata),
+        )
+        for e in entries
+    ]
+    return answer(FriendsBoard(**where(board), user_id=user_id, entries=shown))

@@ -6,7 +6,7 @@ users under the board's tie policy."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 import msgspec
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from podium.api.contract import reads as typed
 from podium.api.contract.decoding import decode
 from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, LookupOrder, RangeQuery, ScoreForRankQuery, TopQuery
 from podium.api.requests import check_choice, check_id, check_score, fields, int_query, parse_json, read_body
-from podium.api.responses import answer, json_response
+from podium.api.responses import answer, json_response, stored_json
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
@@ -54,16 +54,14 @@ def shown(entries: list[Entry]) -> list[typed.Entry]:
 
 
 def entry_of(e: Entry, **more: Any) -> typed.Entry:
-    """An entry as answers show it (index/base.Entry.to_json's fields): the metadata, stored as
-    compact JSON text, embedded as it is (msgspec.Raw, as orjson.Fragment did)."""
-    metadata = cast(Any, msgspec.Raw(e.metadata)) if e.metadata else None
+    """An entry as answers show it (index/base.Entry.to_json's fields), the metadata as stored."""
     return typed.Entry(
         rank=e.rank,
         user_id=e.user_id,
         score=e.score,
         subscore=e.subscore,
         display_name=e.display_name or None,
-        metadata=metadata,
+        metadata=stored_json(e.metadata),
         **more,
     )
 

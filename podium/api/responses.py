@@ -20,6 +20,13 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
+def stored_json(text: str) -> Any:
+    """A game's JSON as it was stored (compact text; "" for none), embedded as it is, as
+    orjson.Fragment did: its bytes are the game's, whatever msgspec would write. Typed Any:
+    it stands where a declared answer says a JSON object."""
+    return msgspec.Raw(text) if text else None
+
+
 def answer(declared: msgspec.Struct, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """A declared answer, encoded by its type: no field can be sent that the document lacks."""
     return Response(ENCODER.encode(declared), status, headers=headers, media_type="application/json")

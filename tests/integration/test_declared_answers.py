@@ -75,6 +75,9 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert declared(client.put("/v1/users/ada/friends", json={"friends": ["bob"]}), friends.Friends).friends == ["bob"]
     assert declared(client.get("/v1/users/ada/friends"), friends.Friends).friends == ["bob"]
     assert len(declared(client.get("/v1/boards/arena/users/ada/friends"), friends.FriendsBoard).entries) == 2
+    weekly_friends = client.get("/v1/boards/arena/users/ada/friends?window=week")
+    assert declared(weekly_friends, friends.FriendsBoard).window == "week"
+    assert b'"display_name":"Ada","metadata":{"level":3,"power":1e+300}' in weekly_friends.content
 
     assert declared(client.post("/v1/boards/arena/users/cy/hide"), users.Hidden).hidden
     assert declared(client.get("/v1/users/ada/export"), users.Export).friends == ["bob"]
