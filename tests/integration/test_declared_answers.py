@@ -80,7 +80,9 @@ def test_each_answer_is_its_declared_type(client: TestClient) -> None:
     assert b'"display_name":"Ada","metadata":{"level":3,"power":1e+300}' in weekly_friends.content
 
     assert declared(client.post("/v1/boards/arena/users/cy/hide"), users.Hidden).hidden
-    assert declared(client.get("/v1/users/ada/export"), users.Export).friends == ["bob"]
+    exported = client.get("/v1/users/ada/export")
+    assert declared(exported, users.Export).friends == ["bob"]
+    assert b'"metadata":{"level":3,"power":1e+300}' in exported.content
     assert declared(client.delete("/v1/users/cy"), users.Forgotten).user_id == "cy"
 
     health = declared(client.get("/healthz"), upkeep.Health)
