@@ -106,6 +106,13 @@ def test_answers_encoded_by_their_types_keep_their_bytes(client: TestClient) -> 
     """The bytes the hand-built dicts gave, field for field in the same order."""
     assert client.put("/v1/boards/arena", json={}).status_code == 201
     assert client.get("/v1/boards").content == b'{"boards":["arena"]}'
+    ruled = client.patch("/v1/boards/arena", json={"rules": {"max_score": 1000, "min_score": -5}}).content
+    assert ruled == (
+        b'{"board":"arena","order":"desc","operator":"incr","tie":"unique","subscore_order":null,"windows":["all"],'
+        b'"timezone":"UTC","keep_periods":7,"allow_operator_override":false,"reads":"key",'
+        b'"rules":{"min_score":-5,"max_score":1000},"users":0}'
+    )
+    assert b'"rules":{},' in client.patch("/v1/boards/arena", json={"rules": {}}).content
     assert client.post("/v1/boards/arena/users/ada/hide").content == b'{"board":"arena","user_id":"ada","hidden":true}'
     assert client.put("/v1/users/ada/friends", json={"friends": ["bob"]}).content == (
         b'{"user_id":"ada","friends":["bob"]}'
