@@ -18,7 +18,7 @@ from podium.api.contract import reads as typed
 from podium.api.contract.decoding import decode
 from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, LookupOrder, RangeQuery, ScoreForRankQuery, TopQuery
 from podium.api.requests import check_choice, check_id, check_score, fields, int_query, parse_json, read_body
-from podium.api.responses import answer, json_response, stored_json
+from podium.api.responses import answer, stored_json
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
@@ -237,4 +237,4 @@ async def periods(request: Request) -> Response:
     """A window's current period, the finished ones kept, and when it next resets."""
     board = await board_of(request)
     spec = request.query_params.get("window") or default_window(board)
-    return json_response(periods_json(board, spec, period_boards.now_us()))
+    return answer(msgspec.convert(periods_json(board, spec, period_boards.now_us()), typed.Periods))

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from podium.api.context import board_of, contract_of, services, user_of
 from podium.api.contract.decoding import decode
-from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Health, WorkerHealth
+from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Buckets, Health, WorkerHealth
 from podium.api.requests import check_id, fields, parse_json, read_body
 from podium.api.responses import answer, json_response
 from podium.errors import InvalidInput
@@ -36,7 +36,7 @@ async def buckets(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     found = await svc.index.buckets(board)
-    return json_response({"board": board.name, "buckets": [b.to_json() for b in found]})
+    return answer(msgspec.convert({"board": board.name, "buckets": [b.to_json() for b in found]}, Buckets))
 
 
 async def reconcile(request: Request) -> Response:

@@ -167,13 +167,19 @@ class ScoreForRank(Struct, kw_only=True):
     ) = UNSET
 
 
+class Period(Struct):
+    period: Annotated[str, Meta(description="The period's id, as period= takes it")]
+    start_us: Annotated[int | None, Meta(description="Null: the all-time window, which has no start")]
+    end_us: int | None
+
+
 class Periods(Struct, kw_only=True):
     board: Id
     window: str
     timezone: str | UnsetType = UNSET
-    current: dict[str, Any]
-    kept: list[dict[str, Any]]
+    current: Period
+    kept: Annotated[list[Period], Meta(description="The finished periods kept, newest first")]
     next_reset_us: int | UnsetType | None = UNSET
 
 
-TYPES = (Lookup, Entry, TopPage, Around, LookupResult, Range, Count, ScoreForRank, Periods)
+TYPES = (Lookup, Entry, TopPage, Around, LookupResult, Range, Count, ScoreForRank, Period, Periods)

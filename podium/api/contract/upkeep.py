@@ -30,6 +30,7 @@ class Bucket(Struct):
     shard: int
     members: int
     writes_per_s: float
+    moving: Annotated[int, Meta(ge=0, description="Members still in the set it was split or moved from")]
 
 
 class Buckets(Struct):
