@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from podium.api.context import board_of, contract_of, services, user_of
 from podium.api.contract.decoding import decode
-from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Buckets, Health, WorkerHealth
+from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Buckets, Health, ReconcileReport, WorkerHealth
 from podium.api.requests import check_id, fields, parse_json, read_body
-from podium.api.responses import answer, json_response
+from podium.api.responses import answer
 from podium.errors import InvalidInput
 from podium.usecases.period_boards import now_us, period_boards_of
 from podium.usecases.user_regions import check_entered
@@ -53,7 +53,7 @@ async def reconcile(request: Request) -> Response:
     for name in names or []:
         await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
     report = await svc.reconciler.run(names, dry_run=dry_run)
-    return json_response(report.to_json())
+    return answer(msgspec.convert(report.to_json(), ReconcileReport))
 
 
 def reconcile_request(body: Any) -> tuple[list[str] | None, bool]:
