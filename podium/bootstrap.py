@@ -29,7 +29,6 @@ from podium.log.base import Log
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
-from podium.pipeline.visibility import LocalVisibility, PollingVisibility, Visibility
 from podium.plumbing import metrics
 from podium.plumbing.supervisor import WorkerState, periodic, supervise
 from podium.services import ApiServices, WorkerServices
@@ -52,6 +51,9 @@ from podium.usecases.reconcile_schedule import run_every
 from podium.usecases.standings import Standings
 from podium.usecases.tournaments import Tournaments
 from podium.usecases.users import Users
+from podium.visibility.base import Visibility
+from podium.visibility.local import LocalVisibility
+from podium.visibility.polling import PollingVisibility
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
@@ -213,7 +215,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             boards,
             DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
         )
-        live = redis_live_hub(settings) if settings.live_redis_url else MemoryLiveHub(history=settings.live_history)
+        live = live_hub(settings)
         opened.push_async_callback(live.close)
         rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
 
@@ -281,7 +283,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         if score_log is not None:
             opened.push_async_callback(score_log.close)
         visibility = PollingVisibility(index)
-        live = redis_live_hub(settings)
+        live = live_hub(settings)
         opened.push_async_callback(live.close)
         if "api" in roles:
             limits = redis_limits(settings)
@@ -508,25 +510,31 @@ def redis_rank_index(settings: Settings) -> DroppableRankIndex:
     return ShardedRedisRankIndex.from_urls(settings.redis_shard_list, policy=policy, auth=settings.redis_auth, **wait)
 
 
-def redis_live_hub(settings: Settings) -> LiveHub:
-    """The live hub on Redis pub/sub: `live_redis_url`, else the first shard (or the one Redis)."""
+def live_hub(settings: Settings) -> LiveHub:
+    """The live hub its URL names (`settings.live_hub_url`), chosen by scheme as
+    encode/broadcaster chooses a backend; Redis's driver is imported only on that branch."""
+    url = settings.live_hub_url
+    if url.startswith("memory://"):
+        return MemoryLiveHub(history=settings.live_history)
     from podium.live.redis import RedisLiveHub
 
-    if settings.live_redis_url:
-        return RedisLiveHub.from_url(settings.live_redis_url, history=settings.live_history, auth=settings.redis_auth)
-    return RedisLiveHub(redis_directory(settings), history=settings.live_history)
+    if url.startswith("rank-shard://"):
+        return RedisLiveHub(redis_directory(settings), history=settings.live_history)
+    return RedisLiveHub.from_url(url, history=settings.live_history, auth=settings.redis_auth)
 
 
 def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
-    """The limits on the live hub's Redis (`live_redis_url`, else the first shard or the one
-    Redis): every api process already shares it."""
+    """The limits on the live hub's Redis (`live_hub_url`: a Redis, or the rank index's first
+    shard): every api process already shares it."""
     from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
 
+    url = settings.live_hub_url
+
     def client() -> Any:
-        if settings.live_redis_url:
+        if not url.startswith("rank-shard://"):
             import redis.asyncio as aioredis
 
-            return aioredis.Redis.from_url(settings.live_redis_url, **settings.redis_auth)
+            return aioredis.Redis.from_url(url, **settings.redis_auth)
         return redis_directory(settings)
 
     return RedisRateLimiter(client()), RedisSubmissionCounter(client())

@@ -437,6 +437,7 @@ async def _social(settings: Settings, action: str) -> int:
     from podium.social.grow import fill_joining, prune_moved
     from podium.social.sharded import ShardedSocialIndex
     from podium.usecases.board_settings import Boards
+    from podium.usecases.period_boards import with_periods
 
     store = await asyncio.to_thread(connect_store, settings)
     social = redis_social_index(settings)
@@ -444,7 +445,8 @@ async def _social(settings: Settings, action: str) -> int:
         assert isinstance(social, ShardedSocialIndex)
         try:
             if action == "fill":
-                done = await fill_joining(store, Boards(store), social)
+                every = await with_periods(Boards(store), await store.board_names())
+                done = await fill_joining(store, every, social)
                 print(f"podium: filled the joining shards: {done['friend_lists']} friend lists, "
                       f"{done['totals']} totals; now drop the + in every process's PODIUM_SOCIAL_SHARDS")  # fmt: skip
             else:

@@ -12,7 +12,6 @@ from podium.index.generations import GenerationalRankIndex
 from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.live.base import LiveHub
 from podium.pipeline.ingest import Ingest
-from podium.pipeline.visibility import Visibility
 from podium.plumbing.supervisor import WorkerState
 from podium.settings import Settings
 from podium.store.base import Store
@@ -24,6 +23,7 @@ from podium.usecases.reconcile import Reconciler
 from podium.usecases.standings import Standings
 from podium.usecases.tournaments import Tournaments
 from podium.usecases.users import Users
+from podium.visibility.base import Visibility
 
 
 @dataclass(frozen=True, slots=True)

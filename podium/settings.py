@@ -23,6 +23,8 @@ MASK = "***"
 SYNC_MODES = ("full", "normal", "off")
 REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 AUTH_MODES = ("on", "off")
+# Where the live hub runs, by its URL's scheme (podium/bootstrap.live_hub).
+LIVE_HUB_SCHEMES = ("memory", "redis", "rediss", "unix", "rank-shard")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -106,12 +108,12 @@ class Settings:
     friends_fan_out_cap: int = 10_000
     # Live updates (podium/live/): each subscriber gets at most `live_max_fps` frames a second
     # (bursts are coalesced); a board keeps its newest `live_history` changes for resuming
-    # clients; `top` is at most `live_max_top`. `live_redis_url`: the Redis whose pub/sub
-    # carries the changes to every api process (embedded: empty, in-process; distributed:
-    # empty means the first shard, or `redis_url`).
+    # clients; `top` is at most `live_max_top`. `live_hub`: where the hub runs, one URL (see
+    # `live_hub_url`). `live_redis_url`: its older name for a Redis, an alias of live_hub.
     live_max_fps: float = 10.0
     live_history: int = 1000
     live_max_top: int = 100
+    live_hub: str = ""
     live_redis_url: str = ""
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
@@ -142,9 +144,22 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The passwords, for the log formatter to blank out wherever a driver repeats one."""
-        urls = [self.redis_url, self.live_redis_url, *self.redis_shard_list, *self.social_shard_list]
+        urls = [self.redis_url, self.live_hub, self.live_redis_url, *self.redis_shard_list, *self.social_shard_list]
         in_urls = [urlsplit(u).password for u in urls if "@" in u]
         return tuple(p for p in (self.redis_password, self.cassandra_password, self.api_key, *in_urls) if p)
+
+    @property
+    def live_hub_url(self) -> str:
+        """Where the live hub runs: `memory://` (in this process), `redis://host:port/db` (that
+        Redis's pub/sub; also rediss:// and unix://) or `rank-shard://` (the rank index's first
+        shard, found through the Sentinels, or the one Redis at `redis_url`). Unset, the older
+        settings decide as they always did: `live_redis_url`, else memory:// in the embedded
+        profile and rank-shard:// in the distributed one."""
+        if self.live_hub:
+            return self.live_hub
+        if self.live_redis_url:
+            return self.live_redis_url
+        return "memory://" if self.profile == "embedded" else "rank-shard://"
 
     @property
     def redis_auth(self) -> dict[str, Any]:
@@ -194,6 +209,7 @@ class Settings:
             raise InvalidInput(f"PODIUM_SQLITE_SYNC must be one of {', '.join(SYNC_MODES)}")
         if not self.live_max_fps > 0 or self.live_history < 1 or self.live_max_top < 1:
             raise InvalidInput("PODIUM_LIVE_MAX_FPS, PODIUM_LIVE_HISTORY and PODIUM_LIVE_MAX_TOP must be positive")
+        self._check_live_hub()
         if self.rate_key_burst < 1 or self.rate_address_burst < 1 or self.max_json_depth < 1:
             raise InvalidInput(
                 "PODIUM_RATE_KEY_BURST, PODIUM_RATE_ADDRESS_BURST and PODIUM_MAX_JSON_DEPTH must be positive"
@@ -215,6 +231,19 @@ class Settings:
             raise InvalidInput("PODIUM_JOB_LEASE_S must be positive")
         if self.key_cache_s < 0:
             raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
+
+    def _check_live_hub(self) -> None:
+        if self.live_hub and self.live_redis_url and self.live_hub != self.live_redis_url:
+            raise InvalidInput("PODIUM_LIVE_HUB and PODIUM_LIVE_REDIS_URL (its older name) name two hubs: set one")
+        scheme = urlsplit(self.live_hub_url).scheme
+        if scheme not in LIVE_HUB_SCHEMES:
+            shown = ", ".join(f"{s}://" for s in LIVE_HUB_SCHEMES)
+            raise InvalidInput(f"PODIUM_LIVE_HUB {mask_url_passwords(self.live_hub_url)!r}: use one of {shown}")
+        if scheme == "memory" and self.profile == "distributed":
+            # The rank-worker publishes in its own process: no api process would hear it.
+            raise InvalidInput(
+                "the distributed profile's live hub must be shared: PODIUM_LIVE_HUB=memory:// is refused"
+            )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, file: Path | None = None, **overrides: Any) -> Settings:

@@ -35,8 +35,10 @@ def b() -> BoardNames:
     return BoardNames()
 
 
-@pytest.fixture(params=["embedded", "distributed"])
+@pytest.fixture(params=["embedded", pytest.param("distributed", marks=pytest.mark.distributed)])
 def profile(request: pytest.FixtureRequest) -> str:
+    """Both profiles; the distributed one is marked so, since it starts the local stack when
+    it is down (`-m "not distributed"` leaves it out, and a run under the stack's lock keeps it)."""
     if request.param == "distributed":
         request.getfixturevalue("running_stack")
     return str(request.param)

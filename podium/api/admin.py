@@ -9,30 +9,48 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import services
-from podium.api.contract.operations import ERRORS, ID, answer, body, path_param
-from podium.api.requests import MAX_INT64, check_id, digits, fields, read_json
-from podium.api.responses import json_response
+from podium.api.context import contract_of, services
+from podium.api.contract import jobs
+from podium.api.contract.decoding import decode
+from podium.api.contract.operations import ERRORS, answer, body, path_param
+from podium.api.requests import MAX_INT64, check_id, digits, fields, parse_json, read_body
+from podium.api.responses import answer as encoded
 from podium.cdc.base import ReplayStart
 from podium.errors import InvalidInput
 from podium.usecases.jobs import Job
 
 
+def shown(job: Job) -> jobs.Job:
+    return jobs.Job(**job.to_json())
+
+
 def started(job: Job) -> Response:
-    return json_response(job.to_json(), 202, headers={"location": f"/v1/admin/jobs/{job.id}"})
+    return encoded(shown(job), 202, headers={"location": f"/v1/admin/jobs/{job.id}"})
 
 
 async def start_rebuild(request: Request) -> Response:
     svc = services(request)
-    data = fields(await read_json(request, svc.settings.max_body_bytes, allow_empty=True), (), ("board", "force"))
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(
+        contract_of(request).decode_rebuild, raw or b"{}", lambda: rebuild_request(parse_json(raw, allow_empty=True))
+    )
+    board, force = rebuild_request(msgspec.to_builtins(declared))
+    return started(await svc.admin.start_rebuild(board, force=force))
+
+
+def rebuild_request(body: Any) -> tuple[str | None, bool]:
+    """The board to rebuild (None: every board) and whether to take its rebuild over, from
+    the body as parsed JSON, checked field by field (the contract's words for each error)."""
+    data = fields(body, (), ("board", "force"))
     board = check_id(data["board"], "board") if data.get("board") is not None else None
     force = data.get("force", False)
     if not isinstance(force, bool):
         raise InvalidInput("force must be true or false", code="invalid_force")
-    return started(await svc.admin.start_rebuild(board, force=force))
+    return board, force
 
 
 def parse_start(value: Any) -> ReplayStart:
@@ -55,66 +73,20 @@ def parse_start(value: Any) -> ReplayStart:
 
 async def start_replay(request: Request) -> Response:
     svc = services(request)
-    data = fields(await read_json(request, svc.settings.max_body_bytes), ("from",))
-    return started(await svc.admin.start_replay(parse_start(data["from"])))
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    declared = decode(contract_of(request).decode_replay, raw, lambda: replay_request(parse_json(raw)))
+    return started(await svc.admin.start_replay(replay_request(msgspec.to_builtins(declared))))
+
+
+def replay_request(body: Any) -> ReplayStart:
+    """Where to replay from, from the body as parsed JSON, checked field by field."""
+    return parse_start(fields(body, ("from",))["from"])
 
 
 async def get_job(request: Request) -> Response:
     job_id = check_id(request.path_params["job_id"], "job_id")
-    return json_response((await services(request).admin.jobs.get(job_id)).to_json())
+    return encoded(shown(await services(request).admin.jobs.get(job_id)))
 
-
-SCHEMAS: dict[str, Any] = {
-    "RebuildRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "board": {
-                **ID,
-                "type": ["string", "null"],
-                "description": "The board to rebuild; absent or null: every board",
-            },
-            "force": {
-                "type": "boolean",
-                "default": False,
-                "description": "Take over the board's rebuild at once (one whose process died is ended anyway "
-                "within its job's lease)",
-            },
-        },
-    },
-    "ReplayRequest": {
-        "type": "object",
-        "required": ["from"],
-        "properties": {
-            "from": {
-                "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "format": "date-time"}],
-                "description": "A change-log offset, or a time (ISO 8601, UTC if no zone)",
-            }
-        },
-    },
-    "Job": {
-        "type": "object",
-        "required": ["id", "kind", "state", "done", "total", "applied", "step", "error", "seconds"],
-        "properties": {
-            "id": {"type": "string"},
-            "kind": {"enum": ["rebuild", "replay", "reconcile"], "description": "reconcile: the scheduled one"},
-            "state": {"enum": ["running", "done", "failed"]},
-            "done": {"type": "integer", "description": "Totals (rebuild) or changes (replay) read so far"},
-            "total": {"type": "integer", "description": "How many there are to read"},
-            "applied": {"type": "integer", "description": "How many of them changed the rank index"},
-            "step": {"type": "string"},
-            "error": {"type": ["string", "null"]},
-            "seconds": {"type": "number"},
-            "owner": {"type": "string", "description": "The process running the job (host:pid:random)"},
-            "lease_until": {
-                "type": ["string", "null"],
-                "format": "date-time",
-                "description": "While running: until when its process holds it; the process renews it, and "
-                "a job whose process stopped is ended by another process once it passes. Null once ended",
-            },
-        },
-    },
-}
 
 PATHS: dict[str, Any] = {
     "/v1/admin/rebuild": {

@@ -12,9 +12,12 @@ from starlette.responses import Response
 from podium.api import tournaments
 from podium.api.auth import anonymous, holds
 from podium.api.context import board_of, contract_of, services
+from podium.api.contract import boards as typed
+from podium.api.contract.boards import BoardList
 from podium.api.contract.decoding import decode
+from podium.api.contract.tournaments import Tournament
 from podium.api.requests import check_choice, check_id, fields, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
 from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
@@ -106,7 +109,7 @@ async def put_board(request: Request) -> Response:
     # The type checked the names, enums and ranges; the windows' specs, the time zone and the
     # rules' min <= max are the domain's to check.
     stored, created = await svc.boards.create(new_board(name, msgspec.to_builtins(declared)))
-    return json_response(await board_json(svc, stored), 201 if created else 200)
+    return answer(await board_json(svc, stored), 201 if created else 200)
 
 
 def new_board(name: str, body: Any) -> Board:
@@ -122,7 +125,7 @@ async def patch_board(request: Request) -> Response:
     changed = changed_board(board, msgspec.to_builtins(declared))
     if changed != board:
         await svc.boards.update(changed)
-    return json_response(await board_json(svc, changed))
+    return answer(await board_json(svc, changed))
 
 
 def changed_board(board: Board, body: Any) -> Board:
@@ -154,15 +157,12 @@ def changed_board(board: Board, body: Any) -> Board:
 async def list_boards(request: Request) -> Response:
     """Every board's name; without a key (the web page's picker), only the public boards'."""
     boards = services(request).boards
-    return json_response({"boards": await (boards.public_names() if anonymous(request) else boards.names())})
+    return answer(BoardList(await (boards.public_names() if anonymous(request) else boards.names())))
 
 
 async def get_board(request: Request) -> Response:
-    shown = await board_json(services(request), await board_of(request))
-    if not holds(request, Scope.WRITE):
-        # A player's client does not learn the rules: a cheater would aim just under them.
-        del shown["rules"]
-    return json_response(shown)
+    # A player's client does not learn the rules: a cheater would aim just under them.
+    return answer(await board_json(services(request), await board_of(request), rules=holds(request, Scope.WRITE)))
 
 
 async def delete_board(request: Request) -> Response:
@@ -176,5 +176,22 @@ async def delete_board(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def board_json(svc: ApiServices, board: Board) -> dict[str, Any]:
-    return {**board.to_json(), "users": await svc.standings.count(board), **await tournaments.shown(svc, board)}
+async def board_json(svc: ApiServices, board: Board, *, rules: bool = True) -> typed.Board:
+    """The board as answers show it (domain Board.to_json's fields), with its users and, on
+    a tournament, the tournament's settings and state now."""
+    shown = await tournaments.shown(svc, board)
+    return typed.Board(
+        board=board.name,
+        order=board.order,
+        operator=board.operator,
+        tie=board.tie,
+        subscore_order=board.subscore_order,
+        windows=list(board.windows),
+        timezone=board.timezone,
+        keep_periods=board.keep_periods,
+        allow_operator_override=board.allow_operator_override,
+        reads=board.reads,
+        rules=typed.Rules(**board.rules.to_json()) if rules else msgspec.UNSET,
+        users=await svc.standings.count(board),
+        tournament=msgspec.convert(shown["tournament"], Tournament) if shown else msgspec.UNSET,
+    )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -12,7 +13,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from podium.api.allow import allowed_methods
-from podium.api.responses import json_response
+from podium.api.contract.errors import Error, ErrorDetail
+from podium.api.responses import answer
 from podium.errors import (
     BackendUnavailable,
     BodyTooLarge,
@@ -50,6 +52,11 @@ def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message}}
 
 
+def refused(code: str, message: str, status: int, headers: Mapping[str, str] | None = None, **detail: Any) -> Response:
+    """The one shape of every error answer (contract/errors.py), encoded by its type."""
+    return answer(Error(ErrorDetail(code=code, message=message, **detail)), status, headers=headers)
+
+
 def details(exc: PodiumError) -> dict[str, Any]:
     """What an error says beyond its code and message: the rule a submission broke, and
     in a batch the first breaking item; the region to send it to instead."""
@@ -67,11 +74,9 @@ async def podium_error(request: Request, exc: Exception) -> Response:
     status = next((s for kind, s in STATUS if isinstance(exc, kind)), 500)
     if status >= 500:  # the driver's words go to the log, not to the client
         log.warning("backend error", extra={"path": request.url.path, "error": exc.message})
-    body = error_body(exc.code, public_message(exc))
-    body["error"] |= details(exc)
     # RFC 6750: a 401 names the scheme the client should authenticate with.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return json_response(body, status, headers=headers)
+    return refused(exc.code, public_message(exc), status, headers, **details(exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -81,7 +86,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 405 and (methods := allowed_methods(request.app.router.routes, request.scope)):
         headers["Allow"] = ", ".join(methods)
-    return json_response(error_body(code, message), exc.status_code, headers=headers or None)
+    return refused(code, message, exc.status_code, headers or None)
 
 
 async def refuse_websocket(websocket: WebSocket, exc: PodiumError) -> None:
@@ -93,7 +98,7 @@ async def refuse_websocket(websocket: WebSocket, exc: PodiumError) -> None:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", extra={"path": request.url.path})
-    return json_response(error_body("internal", public_message(exc)), 500)
+    return refused("internal", public_message(exc), 500)
 
 
 HANDLERS = {PodiumError: podium_error, HTTPException: http_error, Exception: unexpected_error}

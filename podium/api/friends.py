@@ -10,8 +10,10 @@ from starlette.responses import Response
 
 from podium.api.context import contract_of, read_board, services, user_of
 from podium.api.contract.decoding import decode
+from podium.api.contract.friends import Friends as FriendsAnswer
+from podium.api.contract.friends import FriendsBoard, FriendsBoardEntry
 from podium.api.requests import check_id, fields, int_query, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer, stored_json
 from podium.errors import InvalidInput
 from podium.usecases.friends import Friends
 from podium.usecases.period_boards import where
@@ -21,8 +23,8 @@ def friends_of(request: Request) -> Friends:
     return services(request).friends
 
 
-def list_json(user_id: str, friends: list[str]) -> dict[str, object]:
-    return {"user_id": user_id, "friends": friends}
+def listed(user_id: str, friends: list[str]) -> Response:
+    return answer(FriendsAnswer(user_id, friends))
 
 
 async def put_friends(request: Request) -> Response:
@@ -31,7 +33,7 @@ async def put_friends(request: Request) -> Response:
     raw = await read_body(request, services(request).settings.max_body_bytes)
     declared = decode(contract_of(request).decode_friend_list, raw, lambda: friend_list(parse_json(raw)))
     checked = friend_list(msgspec.to_builtins(declared))  # ids ending in a newline: contract/fields.py
-    return json_response(list_json(user_id, await friends.replace(user_id, checked)))
+    return listed(user_id, await friends.replace(user_id, checked))
 
 
 def friend_list(body: Any) -> list[str]:
@@ -45,13 +47,13 @@ def friend_list(body: Any) -> list[str]:
 
 async def get_friends(request: Request) -> Response:
     user_id = user_of(request)
-    return json_response(list_json(user_id, await friends_of(request).of(user_id)))
+    return listed(user_id, await friends_of(request).of(user_id))
 
 
 async def add_friend(request: Request) -> Response:
     user_id = user_of(request)
     friend_id = check_id(request.path_params["friend_id"], "friend_id")
-    return json_response(list_json(user_id, await friends_of(request).add(user_id, friend_id)))
+    return listed(user_id, await friends_of(request).add(user_id, friend_id))
 
 
 async def remove_friend(request: Request) -> Response:
@@ -67,4 +69,15 @@ async def friends_board(request: Request) -> Response:
     user_id = user_of(request)
     limit = int_query(request.query_params, contract_of(request).friends_board_query, "limit")
     entries = await friends.board(board, user_id, limit)
-    return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})
+    shown = [
+        FriendsBoardEntry(
+            rank=e.rank,
+            user_id=e.user_id,
+            score=e.score,
+            global_rank=e.global_rank,
+            display_name=e.display_name or None,
+            metadata=stored_json(e.metadata),
+        )
+        for e in entries
+    ]
+    return answer(FriendsBoard(**where(board), user_id=user_id, entries=shown))

@@ -1,5 +1,5 @@
 """Live updates over WebSocket (`/v1/boards/{board}/live`) and Server-Sent Events
-(`GET /v1/boards/{board}/events`): the frames of podium/live/session.py, serialised."""
+(`GET /v1/boards/{board}/events`): the frames of podium/usecases/live_session.py, serialised."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from podium.api.contract.live import MAX_SEQ
 from podium.api.errors import refuse_websocket
 from podium.api.requests import check_id, digits, int_query
 from podium.errors import InvalidInput, PodiumError
-from podium.live.session import LiveSession
 from podium.services import ApiServices
+from podium.usecases.live_session import LiveSession
 
 
 def _seq_param(params: Mapping[str, str], *names: str) -> int | None:

@@ -1,6 +1,6 @@
 """The OpenAPI document of the HTTP contract: the operations, written here, and the
 components, generated from the contract's declared types (api/contract/) at the service's
-limits. Only the admin jobs' schemas are still written by hand (api/admin.py)."""
+limits."""
 
 from __future__ import annotations
 
@@ -12,18 +12,9 @@ from podium.api.contract.build import Contract
 from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
 from podium.api.contract.reads import AroundQuery, TopQuery
 from podium.api.contract.schema import components, query_parameters
+from podium.api.contract.scores import WaitQuery
 
-WAIT = {
-    "name": "wait",
-    "in": "query",
-    "required": False,
-    # As sent in a query: true or false, and also 1, yes, 0, no (any case); empty is false.
-    "schema": {
-        "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["", "1", "yes", "0", "no"]}],
-        "default": False,
-    },
-    "description": "Answer once the change is visible to reads.",
-}
+WAIT = query_parameters(WaitQuery)
 RULE_BROKEN = answer("A board's score rule was broken (error.rule names it); nothing was applied", "Error")
 WRONG_REGION = answer(
     "wait=true: a user enters this board through another region (error.user_region): refused before anything "
@@ -78,7 +69,7 @@ def document(contract: Contract) -> dict[str, Any]:
                 "post": {
                     "summary": "Submit a score",
                     "operationId": "submitScore",
-                    "parameters": [WAIT],
+                    "parameters": WAIT,
                     "requestBody": body("Submission"),
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
@@ -94,7 +85,7 @@ def document(contract: Contract) -> dict[str, Any]:
                 "post": {
                     "summary": f"Submit up to {settings.max_batch:,} scores",
                     "operationId": "submitScores",
-                    "parameters": [WAIT],
+                    "parameters": WAIT,
                     "requestBody": body("SubmissionBatch"),
                     "responses": {
                         "202": answer("Accepted", "Accepted"),
@@ -171,7 +162,6 @@ def document(contract: Contract) -> dict[str, Any]:
         "components": {
             "schemas": {
                 **components(contract.types()),
-                **admin.SCHEMAS,
             }
         },
     }

@@ -1,42 +1,14 @@
 """The OpenAPI paths of the live endpoints (podium/api/live.py). OpenAPI 3 has no
-WebSocket operation: the WebSocket is described on the SSE path, whose frames it shares."""
+WebSocket operation: the WebSocket is described on the SSE path, whose frames it shares.
+The frames and the SSE event are declared types (api/contract/live.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from podium.api.contract.build import Contract
-from podium.api.contract.fields import Id
-from podium.api.contract.live import Seq
-from podium.api.contract.operations import BOARD, ERRORS
-from podium.api.contract.schema import query_parameters, schema
-
-ID = schema(Id)
-SEQ = schema(Seq)
-# One event of the stream (the Open API 3.2 reading of an event-stream schema): its fields as
-# parsed, `data` the frame's JSON. A first event carries only `retry`.
-EVENT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The frame's seq"},
-        "event": {"type": "string", "enum": ["snapshot", "delta"]},
-        "retry": {"type": "integer", "description": "Reconnect after this many milliseconds"},
-        "data": {
-            "type": "string",
-            "contentMediaType": "application/json",
-            "contentSchema": {
-                "type": "object",
-                "required": ["type", "board", "seq", "at_ms"],
-                "properties": {
-                    "type": {"type": "string", "enum": ["snapshot", "delta"]},
-                    "board": ID,
-                    "seq": SEQ,
-                    "at_ms": {"type": "integer"},
-                },
-            },
-        },
-    },
-}
+from podium.api.contract.operations import BOARD, ERRORS, ref
+from podium.api.contract.schema import query_parameters
 
 
 def paths(contract: Contract) -> dict[str, Any]:
@@ -63,7 +35,7 @@ def paths(contract: Contract) -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "An endless text/event-stream",
-                        "content": {"text/event-stream": {"schema": EVENT}},
+                        "content": {"text/event-stream": {"schema": ref("ServerSentEvent")}},
                     },
                     **ERRORS,
                 },

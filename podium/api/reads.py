@@ -14,10 +14,11 @@ from starlette.responses import Response
 
 from podium.api import cursors
 from podium.api.context import board_of, contract_of, read_board, services, user_of
+from podium.api.contract import reads as typed
 from podium.api.contract.decoding import decode
 from podium.api.contract.reads import MAX_LOOKUP, AroundQuery, LookupOrder, RangeQuery, ScoreForRankQuery, TopQuery
 from podium.api.requests import check_choice, check_id, check_score, fields, int_query, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer, stored_json
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.ordering import SortKey, score_key, tie_floor
 from podium.domain.targets import needed_total, one_better
@@ -44,13 +45,24 @@ async def top(request: Request) -> Response:
         first = int_query(params, TopQuery, "offset") + 1
     entries = await svc.standings.page(board, first, limit)
     next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
-    return json_response(
-        {
-            **where(board),
-            "users": await svc.standings.count(board),
-            "entries": [e.to_json() for e in entries],
-            "next_cursor": next_cursor,
-        }
+    users = await svc.standings.count(board)
+    return answer(typed.TopPage(**where(board), users=users, entries=shown(entries), next_cursor=next_cursor))
+
+
+def shown(entries: list[Entry]) -> list[typed.Entry]:
+    return [entry_of(e) for e in entries]
+
+
+def entry_of(e: Entry, **more: Any) -> typed.Entry:
+    """An entry as answers show it (index/base.Entry.to_json's fields), the metadata as stored."""
+    return typed.Entry(
+        rank=e.rank,
+        user_id=e.user_id,
+        score=e.score,
+        subscore=e.subscore,
+        display_name=e.display_name or None,
+        metadata=stored_json(e.metadata),
+        **more,
     )
 
 
@@ -71,7 +83,7 @@ async def get_user(request: Request) -> Response:
     better = await svc.standings.count_before(board, tie_floor(board, entry.score, entry.subscore))
     # Hidden: the rest of the board plus itself, as it would be.
     seen = users + 1 if entry.hidden else users
-    return json_response({**entry.to_json(), "users": seen, "percentile": percentile(better, seen)})
+    return answer(entry_of(entry, users=seen, percentile=percentile(better, seen)))
 
 
 def percentile(better: int, users: int) -> float:
@@ -88,7 +100,7 @@ async def around(request: Request) -> Response:
     entries = await svc.standings.around(board, user_id, radius)
     if entries is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
-    return json_response({**where(board), "user_id": user_id, "entries": [e.to_json() for e in entries]})
+    return answer(typed.Around(**where(board), user_id=user_id, entries=shown(entries)))
 
 
 async def lookup(request: Request) -> Response:
@@ -103,14 +115,9 @@ async def lookup(request: Request) -> Response:
     entries = [e for e in found if e is not None and not e.hidden]
     if order == "board":
         entries.sort(key=board_key)  # as `top` lists them: equals by subscore, then who came first
-    shown = {e.user_id for e in entries}
-    return json_response(
-        {
-            **where(board),
-            "entries": [e.to_json() for e in entries],
-            "missing": [u for u in wanted if u not in shown],
-        }
-    )
+    found_ids = {e.user_id for e in entries}
+    missing = [u for u in wanted if u not in found_ids]
+    return answer(typed.LookupResult(**where(board), entries=shown(entries), missing=missing))
 
 
 def lookup_request(body: Any) -> tuple[list[str], str]:
@@ -153,15 +160,8 @@ async def score_range(request: Request) -> Response:
     first, stop = await asyncio.gather(svc.standings.count_before(board, start), svc.standings.count_before(board, end))
     take = max(0, min(limit, stop - first - offset))
     entries = await svc.standings.page(board, first + offset + 1, take) if take else []
-    return json_response(
-        {
-            **where(board),
-            "min": low,
-            "max": high,
-            "count": max(0, stop - first),
-            "entries": [e.to_json() for e in entries],
-        }
-    )
+    count = max(0, stop - first)
+    return answer(typed.Range(**where(board), min=low, max=high, count=count, entries=shown(entries)))
 
 
 async def score_count(request: Request) -> Response:
@@ -169,7 +169,7 @@ async def score_count(request: Request) -> Response:
     board = await read_board(request)
     start, end, low, high = score_bounds(request, board)
     first, stop = await asyncio.gather(svc.standings.count_before(board, start), svc.standings.count_before(board, end))
-    return json_response({**where(board), "min": low, "max": high, "count": max(0, stop - first)})
+    return answer(typed.Count(**where(board), min=low, max=high, count=max(0, stop - first)))
 
 
 async def score_for_rank(request: Request) -> Response:
@@ -183,15 +183,15 @@ async def score_for_rank(request: Request) -> Response:
     subscore = subscore_param(request, board)
     users = await svc.standings.count(board)
     there = await rank_place(svc.standings, board, wanted, users)
-    return json_response(
-        {
+    return answer(
+        typed.ScoreForRank(
             **where(board),
-            "rank": wanted,
-            "users": users,
-            "score": there.score if there else None,
-            "beat": one_better(board.order, there.score) if there else None,
-            "needed": needed_total(board, (there.score, there.subscore) if there else None, subscore),
-        }
+            rank=wanted,
+            users=users,
+            score=there.score if there else None,
+            beat=one_better(board.order, there.score) if there else None,
+            needed=needed_total(board, (there.score, there.subscore) if there else None, subscore),
+        )
     )
 
 
@@ -237,4 +237,4 @@ async def periods(request: Request) -> Response:
     """A window's current period, the finished ones kept, and when it next resets."""
     board = await board_of(request)
     spec = request.query_params.get("window") or default_window(board)
-    return json_response(periods_json(board, spec, period_boards.now_us()))
+    return answer(msgspec.convert(periods_json(board, spec, period_boards.now_us()), typed.Periods))

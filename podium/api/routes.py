@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from podium.api.context import board_of, contract_of, services, user_of
 from podium.api.contract.decoding import decode
-from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS
+from podium.api.contract.upkeep import MAX_RECONCILE_BOARDS, Buckets, Health, ReconcileReport, WorkerHealth
 from podium.api.requests import check_id, fields, parse_json, read_body
-from podium.api.responses import json_response
+from podium.api.responses import answer
 from podium.errors import InvalidInput
 from podium.usecases.period_boards import now_us, period_boards_of
 from podium.usecases.user_regions import check_entered
@@ -36,7 +36,7 @@ async def buckets(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
     found = await svc.index.buckets(board)
-    return json_response({"board": board.name, "buckets": [b.to_json() for b in found]})
+    return answer(msgspec.convert({"board": board.name, "buckets": [b.to_json() for b in found]}, Buckets))
 
 
 async def reconcile(request: Request) -> Response:
@@ -53,7 +53,7 @@ async def reconcile(request: Request) -> Response:
     for name in names or []:
         await svc.boards.get(name)  # an unknown board is a 404 before anything is checked
     report = await svc.reconciler.run(names, dry_run=dry_run)
-    return json_response(report.to_json())
+    return answer(msgspec.convert(report.to_json(), ReconcileReport))
 
 
 def reconcile_request(body: Any) -> tuple[list[str] | None, bool]:
@@ -74,5 +74,5 @@ def reconcile_request(body: Any) -> tuple[list[str] | None, bool]:
 
 async def healthz(request: Request) -> Response:
     svc = services(request)
-    workers = {w.name: {"running": w.running, "restarts": w.restarts} for w in svc.workers}
-    return json_response({"status": "ok", "profile": svc.settings.profile, "workers": workers})
+    workers = {w.name: WorkerHealth(w.running, w.restarts) for w in svc.workers}
+    return answer(Health("ok", svc.settings.profile, workers))

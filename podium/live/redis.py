@@ -5,7 +5,7 @@ the numbered changes to the board's history list (trimmed to its size) and PUBLI
 so numbers are gap-free and the same for every process, whichever rank-worker published.
 Each api process holds one pub/sub connection, subscribed to the channels of the boards its
 clients watch. Pub/sub drops messages while a connection is down: a subscriber that sees
-a gap in the numbers fills it from the history (`since`), see podium/live/session.py.
+a gap in the numbers fills it from the history (`since`), see podium/usecases/live_session.py.
 """
 
 from __future__ import annotations

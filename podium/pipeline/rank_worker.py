@@ -20,12 +20,12 @@ from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
-from podium.pipeline.visibility import Visibility
 from podium.plumbing import metrics
 from podium.plumbing.together import together
 from podium.social.base import SocialIndex
 from podium.usecases.board_settings import Boards
 from podium.usecases.standings import Standings
+from podium.visibility.base import Visibility
 
 log = logging.getLogger("podium.pipeline.rank_worker")
 

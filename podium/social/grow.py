@@ -17,26 +17,28 @@ still written; after it, to the new one, filled and written since step 1.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from podium import names
+from podium.domain.boards import Board
 from podium.plumbing.together import together
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store
-from podium.usecases.board_settings import Boards
-from podium.usecases.period_boards import with_periods
 
 log = logging.getLogger("podium.social.grow")
 
 
 async def fill_joining(
-    store: Store, boards: Boards, social: ShardedSocialIndex, *, chunk_size: int = 5000
+    store: Store, boards: Sequence[Board], social: ShardedSocialIndex, *, chunk_size: int = 5000
 ) -> dict[str, int]:
-    """Copy the store onto the joining shards: their users' lists, then every total."""
+    """Copy the store onto the joining shards: their users' lists, then every total of
+    `boards` (every stored board, period boards included: the caller reads them with its
+    board settings, usecases/period_boards.with_periods)."""
     if not social.joining:
         raise ValueError("no social shard is joining: list the new one as +NAME in social_shards first")
     lists = await _lists_onto_joining(store, social)
     totals = 0
-    for board in await with_periods(boards, await store.board_names()):
+    for board in boards:
         async for chunk in store.totals_of(board.name, chunk_size):
             await together(*(social.shards[j].apply(board, chunk) for j in social.joining))
             totals += len(chunk)

@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 from podium.domain.boards import Board
 from podium.social.base import SocialIndex
 from podium.store.base import Store
-from podium.usecases.jobs import Job
 
 log = logging.getLogger("podium.social.refill")
 
 
-async def refill_friend_lists(job: Job, store: Store, social: SocialIndex) -> int:
+class Progress(Protocol):
+    """What a refill reports its step to: the rebuild's job (usecases/jobs.Job) is one. Said
+    here, so that the port's module needs nothing of the use cases that call it."""
+
+    step: str
+
+
+async def refill_friend_lists(job: Progress, store: Store, social: SocialIndex) -> int:
     job.step = "refilling friend lists"
     lists = 0
     async for user_id, friends in store.friend_lists():
@@ -31,7 +38,7 @@ async def refill_friend_lists(job: Job, store: Store, social: SocialIndex) -> in
 
 
 async def refill_friends_boards(
-    job: Job, store: Store, social: SocialIndex, boards: Sequence[Board], *, chunk_size: int
+    job: Progress, store: Store, social: SocialIndex, boards: Sequence[Board], *, chunk_size: int
 ) -> int:
     totals = 0
     for board in boards:
@@ -43,7 +50,7 @@ async def refill_friends_boards(
 
 
 async def refill_social(
-    job: Job, store: Store, social: SocialIndex, boards: Sequence[Board], *, chunk_size: int
+    job: Progress, store: Store, social: SocialIndex, boards: Sequence[Board], *, chunk_size: int
 ) -> None:
     """Friend lists first (every one, even for one board's rebuild: a friends board is its
     owner's list as much as the board's totals), so that the totals after them fan out to

@@ -20,7 +20,6 @@ import orjson
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.pipeline.ingest import Ingest
-from podium.pipeline.visibility import Visibility
 from podium.plumbing import bounded
 from podium.social.base import SocialIndex
 from podium.store.base import Store
@@ -29,6 +28,7 @@ from podium.usecases.friends import Friends
 from podium.usecases.period_boards import now_us, period_boards_of
 from podium.usecases.standings import Standings
 from podium.usecases.user_regions import check_entered
+from podium.visibility.base import Visibility
 
 log = logging.getLogger("podium.usecases.users")
 

@@ -12,6 +12,8 @@ from confluent_kafka.admin import AdminClient
 
 from podium.log.kafka import KafkaLog, ensure_topics
 
+pytestmark = pytest.mark.distributed
+
 BOOTSTRAP = "127.0.0.1:9092"
 PARTITIONS = 3
 

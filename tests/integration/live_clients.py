@@ -9,9 +9,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import uvicorn
 from starlette.types import ASGIApp
 
+from podium.api.contract.live import LiveFrame
 from tests.e2e.server import free_port
 
 
@@ -48,6 +50,7 @@ class LiveState:
         self.frames: list[dict[str, Any]] = []
 
     def apply(self, frame: dict[str, Any]) -> None:
+        msgspec.convert(frame, LiveFrame, strict=True)  # each frame is the type the contract declares
         self.frames.append(frame)
         if frame["type"] == "snapshot":
             self.seq = frame["seq"]

@@ -56,3 +56,19 @@ def test_what_a_type_refuses_keeps_its_code_and_message(client: TestClient) -> N
     assert error(client.post("/v1/boards/arena/scores", content=b""))["message"] == (
         "the body is empty; send a JSON object"
     )
+
+
+def test_the_admin_jobs_bodies_keep_their_codes(client: TestClient) -> None:
+    assert error(client.post("/v1/admin/rebuild", json={"board": "arena\n"}))["code"] == "invalid_board"
+    assert error(client.post("/v1/admin/rebuild", json={"force": "yes"}))["code"] == "invalid_force"
+    assert error(client.post("/v1/admin/rebuild", json={"boards": ["arena"]}))["code"] == "unknown_field"
+    assert error(client.post("/v1/admin/rebuild", content=b" "))["code"] == "invalid_json"
+    assert error(client.post("/v1/admin/replay", json={"from": 1.0}))["code"] == "invalid_from"
+    assert error(client.post("/v1/admin/replay", json={"from": "x" * 65}))["code"] == "invalid_from"
+    assert error(client.post("/v1/admin/replay", json={}))["code"] == "missing_field"
+    assert error(client.post("/v1/admin/replay", json={"from": 0, "to": 1}))["code"] == "unknown_field"
+    assert error(client.post("/v1/admin/replay", content=b""))["message"] == "the body is empty; send a JSON object"
+    # What the type lets by is still read as before: an offset in digits, a time without a zone.
+    assert client.post("/v1/admin/replay", json={"from": "0"}).status_code == 202
+    assert client.post("/v1/admin/replay", json={"from": "2026-01-31T12:00:00"}).status_code == 202
+    assert client.post("/v1/admin/rebuild", content=b"").status_code == 202

@@ -23,6 +23,7 @@ from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
 from podium.usecases.board_settings import Boards
 from podium.usecases.jobs import Job
+from podium.usecases.period_boards import with_periods
 from tests.engines import private_redis
 
 USERS = 60
@@ -93,7 +94,10 @@ async def test_a_shard_added_under_load_keeps_every_friends_board_exact(store: S
             await score(before, user)
         await exact(before, store, board, users)
         # The shard joins: the processes write it too; the fill runs beside their traffic.
-        await asyncio.gather(traffic(joining, 200), fill_joining(store, boards, joining, chunk_size=7))
+        await asyncio.gather(
+            traffic(joining, 200),
+            fill_joining(store, await with_periods(boards, await store.board_names()), joining, chunk_size=7),
+        )
         await exact(joining, store, board, users)  # reads still from the old homes
         await exact(after, store, board, users)  # and the new shard is whole already
         moved = [u for u in users if after.home(u) is after.shards[2]]

@@ -22,7 +22,7 @@ READERS = [
     "api/users.py",
     "api/boards.py",
     "usecases/friends.py",
-    "live/session.py",
+    "usecases/live_session.py",
     "usecases/users.py",
 ]
 RANK_READS = {"entry", "entries", "page", "count_before", "groups_before"}

@@ -124,3 +124,45 @@ def test_a_refused_start_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, caps
 
 def test_the_api_key_setting_stays_out_of_repr() -> None:
     assert "pk_secret" not in repr(Settings(api_key="pk_secret"))
+
+
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "memory://"),
+        ({"PODIUM_PROFILE": "distributed", "PODIUM_AUTH": "off", "PODIUM_DEV": "1"}, "rank-shard://"),
+        # The older name, an alias: the same hub as before.
+        ({"PODIUM_LIVE_REDIS_URL": "redis://10.0.0.5:6379/1"}, "redis://10.0.0.5:6379/1"),
+        ({"PODIUM_LIVE_HUB": "redis://10.0.0.5:6379/1"}, "redis://10.0.0.5:6379/1"),
+        ({"PODIUM_LIVE_HUB": "rank-shard://"}, "rank-shard://"),
+        ({"PODIUM_LIVE_HUB": "redis://h:1", "PODIUM_LIVE_REDIS_URL": "redis://h:1"}, "redis://h:1"),
+    ],
+)
+def test_one_setting_says_where_the_live_hub_runs(env: dict[str, str], url: str) -> None:
+    assert Settings.from_env(env).live_hub_url == url
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"PODIUM_LIVE_HUB": "kafka://k:9092"}, "use one of memory://"),
+        ({"PODIUM_LIVE_HUB": "redis://a:1", "PODIUM_LIVE_REDIS_URL": "redis://b:1"}, "name two hubs"),
+        (
+            {"PODIUM_LIVE_HUB": "memory://", "PODIUM_PROFILE": "distributed", "PODIUM_AUTH": "off", "PODIUM_DEV": "1"},
+            "must be shared",
+        ),
+    ],
+)
+def test_a_live_hub_that_cannot_work_is_refused(env: dict[str, str], words: str) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        Settings.from_env(env)
+
+
+def test_the_live_hub_is_the_adapter_its_url_names() -> None:
+    from podium.bootstrap import live_hub
+    from podium.live.memory import MemoryLiveHub
+    from podium.live.redis import RedisLiveHub
+
+    assert isinstance(live_hub(Settings()), MemoryLiveHub)
+    assert isinstance(live_hub(Settings(live_hub="redis://127.0.0.1:1/0")), RedisLiveHub)  # opens nothing yet
+    assert isinstance(live_hub(Settings(live_redis_url="redis://127.0.0.1:1/0")), RedisLiveHub)

@@ -25,11 +25,13 @@ TieSetting = Annotated[
 ]
 
 
-class Rules(Struct, forbid_unknown_fields=True):
+class Rules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Score rules, each optional (absent or null: off); a submission that breaks one is a 422
     score_rule. max_change bounds an incr/decr amount, and for best/set the distance from the
     user's current total (a user without one: only the bounds apply). PATCH replaces the whole
     object."""
+
+    # omit_defaults: a board's answer shows only the rules that are set ({}: none).
 
     min_score: Score | None = None
     max_score: Score | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, live, reads, scores, tournaments, upkeep, users
+from podium.api.contract import boards, errors, friends, jobs, live, reads, scores, tournaments, upkeep, users
 from podium.settings import Settings
 
 
@@ -26,6 +26,8 @@ class Contract:
         self.friend_list, self.friends_board_query = friends.sized(settings)
         self.decode_friend_list = msgspec.json.Decoder(self.friend_list)
         self.decode_reconcile = msgspec.json.Decoder(upkeep.ReconcileRequest)
+        self.decode_rebuild = msgspec.json.Decoder(jobs.RebuildRequest)
+        self.decode_replay = msgspec.json.Decoder(jobs.ReplayRequest)
         self.events_query = live.sized(settings)
 
     def types(self) -> list[Any]:
@@ -36,6 +38,7 @@ class Contract:
             self.submission,
             self.batch,
             *scores.ANSWERS,
+            *live.ANSWERS,
             *reads.TYPES,
             self.friend_list,
             *friends.ANSWERS,
@@ -43,4 +46,6 @@ class Contract:
             upkeep.ReconcileRequest,
             *upkeep.ANSWERS,
             *tournaments.TYPES,
+            *jobs.REQUESTS,
+            *jobs.ANSWERS,
         ]

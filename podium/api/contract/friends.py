@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
-from msgspec import Meta, Struct, defstruct
+from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 
 from podium.api.contract.fields import Id
 from podium.settings import Settings
@@ -23,17 +23,21 @@ class Friends(Struct):
     friends: list[Id]
 
 
-class FriendsBoardEntry(Struct):
+class FriendsBoardEntry(Struct, kw_only=True):
     rank: Annotated[int, Meta(ge=1, description="Among the user and their friends, under the board's tie policy")]
     user_id: Id
     score: int
     global_rank: Annotated[
         Annotated[int, Meta(ge=1)] | None, Meta(description="On the whole board, as GET .../users/{user_id} answers it")
     ]
+    display_name: str | UnsetType | None = UNSET
+    metadata: dict[str, Any] | UnsetType | None = UNSET
 
 
-class FriendsBoard(Struct):
+class FriendsBoard(Struct, kw_only=True):
     board: Id
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     user_id: Id
     entries: list[FriendsBoardEntry]
 

@@ -96,18 +96,24 @@ class TopPage(Struct, kw_only=True):
 
 class Around(Struct, kw_only=True):
     board: Id | UnsetType = UNSET
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     user_id: Id | UnsetType = UNSET
     entries: list[Entry]
 
 
 class LookupResult(Struct, kw_only=True):
     board: Id | UnsetType = UNSET
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     entries: list[Entry]
     missing: Annotated[list[Id], Meta(description="Unranked, unknown or hidden users")]
 
 
 class Range(Struct, kw_only=True):
     board: Id | UnsetType = UNSET
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     min: int | UnsetType | None = UNSET
     max: int | UnsetType | None = UNSET
     count: Annotated[int, Meta(description="Users in the range")]
@@ -116,6 +122,8 @@ class Range(Struct, kw_only=True):
 
 class Count(Struct, kw_only=True):
     board: Id | UnsetType = UNSET
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     min: int | UnsetType | None = UNSET
     max: int | UnsetType | None = UNSET
     count: int
@@ -123,6 +131,8 @@ class Count(Struct, kw_only=True):
 
 class ScoreForRank(Struct, kw_only=True):
     board: Id | UnsetType = UNSET
+    window: Annotated[str, Meta(description="A window's period board: the window")] | UnsetType = UNSET
+    period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     rank: int
     users: int | UnsetType = UNSET
     score: Annotated[
@@ -157,13 +167,19 @@ class ScoreForRank(Struct, kw_only=True):
     ) = UNSET
 
 
+class Period(Struct):
+    period: Annotated[str, Meta(description="The period's id, as period= takes it")]
+    start_us: Annotated[int | None, Meta(description="Null: the all-time window, which has no start")]
+    end_us: int | None
+
+
 class Periods(Struct, kw_only=True):
     board: Id
     window: str
     timezone: str | UnsetType = UNSET
-    current: dict[str, Any]
-    kept: list[dict[str, Any]]
+    current: Period
+    kept: Annotated[list[Period], Meta(description="The finished periods kept, newest first")]
     next_reset_us: int | UnsetType | None = UNSET
 
 
-TYPES = (Lookup, Entry, TopPage, Around, LookupResult, Range, Count, ScoreForRank, Periods)
+TYPES = (Lookup, Entry, TopPage, Around, LookupResult, Range, Count, ScoreForRank, Period, Periods)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 
@@ -36,6 +36,14 @@ class Submission(Struct, forbid_unknown_fields=True, gc=False):
             and self.metadata is None
             and self.display_name is None
         )
+
+
+class WaitQuery(Struct):
+    # As a query sends it: true or false, and also 1, yes, 0, no (any case; api/requests.bool_param);
+    # empty is false.
+    wait: Annotated[
+        bool | Literal["", "1", "yes", "0", "no"], Meta(description="Answer once the change is visible to reads.")
+    ] = False
 
 
 class SubmissionBatch(Struct, forbid_unknown_fields=True, gc=False):

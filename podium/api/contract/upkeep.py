@@ -11,8 +11,15 @@ from podium.api.contract.fields import Id
 MAX_RECONCILE_BOARDS = 1000
 
 
+class WorkerHealth(Struct):
+    running: bool
+    restarts: Annotated[int, Meta(ge=0, description="Restarts after an error, with backoff")]
+
+
 class Health(Struct):
-    status: str
+    status: Annotated[str, Meta(description="ok: serving")]
+    profile: Annotated[str, Meta(description="embedded or distributed")]
+    workers: Annotated[dict[str, WorkerHealth], Meta(description="The workers this process runs, by name")]
 
 
 class Bucket(Struct):
@@ -23,6 +30,7 @@ class Bucket(Struct):
     shard: int
     members: int
     writes_per_s: float
+    moving: Annotated[int, Meta(ge=0, description="Members still in the set it was split or moved from")]
 
 
 class Buckets(Struct):

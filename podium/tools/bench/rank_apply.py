@@ -29,13 +29,13 @@ from podium.index.generations import GenerationalRankIndex, RedisGenerations
 from podium.index.sharded import ShardedRedisRankIndex
 from podium.live.redis import RedisLiveHub
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
-from podium.pipeline.visibility import PollingVisibility
 from podium.social.redis import RedisSocialIndex
 from podium.store.sqlite import SqliteStore
 from podium.tools.bench import Figure, measured
 from podium.tools.bench.index import make_totals
 from podium.tools.bench.progress import Progress
 from podium.usecases.board_settings import Boards
+from podium.visibility.polling import PollingVisibility
 
 # What is measured: (label, with the social index, with the live hub).
 VARIANTS = (("index_only", False, False), ("worker_without_live", True, False), ("worker", True, True))

@@ -25,11 +25,11 @@ from podium.log.sqlite import SqliteLog
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
-from podium.pipeline.visibility import LocalVisibility
 from podium.store.sqlite import SqliteStore
 from podium.tools.simulate.link import Link
 from podium.tools.simulate.mirror import RETRY_FIRST_S, RETRY_MAX_S, LogMirror
 from podium.usecases.board_settings import Boards
+from podium.visibility.local import LocalVisibility
 
 WAIT_S = 0.2  # how long a fetch waits at the far end for something new
 

@@ -1,5 +1,7 @@
-"""The web page (podium/web/): the board picker at `/`, a live board at `/boards/{board}`,
-and their scripts and styles under `/web/`, all served as they are — no build step."""
+"""The web page: the board picker at `/`, a live board at `/boards/{board}`, and their
+scripts and styles under `/web/`, all served as they are — no build step. The page's files
+(plain HTML, JavaScript and CSS) sit beside this module: the page is a client of the HTTP
+API, served by it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from podium.api.requests import check_id
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent
 # The page is small and changes with each release: let the browser revalidate it.
 NO_STALE = {"cache-control": "no-cache"}
 

@@ -1,0 +1,43 @@
+"""Waiters in the rank-worker's own process (the embedded profile, `podium serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from podium.domain.boards import Board
+from podium.domain.totals import LogPosition, Total
+from podium.index.base import RankIndex
+from podium.visibility.base import covers
+
+
+class LocalVisibility:
+    """In-process waiters, woken by the rank-worker running in the same process."""
+
+    def __init__(self, index: RankIndex) -> None:
+        self._index = index
+        self._waiters: dict[tuple[str, str], list[tuple[LogPosition, asyncio.Future[None]]]] = {}
+
+    async def wait(self, board: Board, user_id: str, position: LogPosition, timeout_s: float) -> bool:
+        user = (board.name, user_id)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(user, []).append((position, future))
+        try:
+            # Registered first, then checked: an apply in between still wakes us.
+            if covers(await self._index.position(board, user_id), position):
+                return True
+            await asyncio.wait_for(asyncio.shield(future), timeout_s)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            waiters = self._waiters.get(user, [])
+            waiters[:] = [w for w in waiters if w[1] is not future]
+            if not waiters:
+                self._waiters.pop(user, None)
+
+    def applied(self, totals: Sequence[Total]) -> None:
+        for t in totals:
+            for wanted, future in self._waiters.get((t.board, t.user_id), ()):
+                if not future.done() and covers(t.position, wanted):
+                    future.set_result(None)
