@@ -295,19 +295,32 @@ class Writer(Mover, Reads):
         return True
 
     async def _drop_refused(self, board: Board, lost: list[Total], winners: Mapping[str, str]) -> None:
-        """Remove the members a writer added for users another writer committed first,
-        unless the winner's member is the same one."""
+        """Take back the members a writer added for users another writer committed first,
+        and put the winner's member back as its state says. A member is a user's tie and
+        id, so both writers may have named the same string: the loser's MOVE may have
+        removed the winner's new entry as the user's old one (both read the same old
+        state), or written its own score over it. (A third writer committing after the
+        winner meanwhile would find the winner's member put back beside its own: the
+        reconcile repairs that; two writers on one user is a rebuild beside the worker.)"""
         for _ in range(10):
             map_ = await self._map(board.name)
             if map_ is None:
                 return
             ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
             for t in lost:
-                winner = winners[t.user_id]
-                if not t.ranked or (winner and parse_state(winner)[2] == member(board, t)):
-                    continue
-                where = map_.locate(total_key(board, t))
-                ops[where.shard].append((where.set_id, "r", member(board, t), 0))
+                winner = parse_state(winners[t.user_id]) if winners[t.user_id] else None
+                theirs = None
+                if winner is not None and not winner[1]:
+                    score = zscore(board.order, winner[3])
+                    place = map_.locate(key_from_member(score, winner[2]))
+                    theirs = (place.shard, place.set_id, winner[2], score)
+                if t.ranked:
+                    ours = map_.locate(total_key(board, t))
+                    mine = member(board, t)
+                    if theirs is None or (ours.set_id, mine) != (theirs[1], theirs[2]):
+                        ops[ours.shard].append((ours.set_id, "r", mine, 0))
+                if theirs is not None:
+                    ops[theirs[0]].append((theirs[1], "a", theirs[2], theirs[3]))
             try:
                 await together(*(self._move(board.name, s, map_.epoch, o) for s, o in ops.items()))
                 await self._changed(board.name)  # outside a lease: readers' kept counts are off
