@@ -61,6 +61,22 @@ async def test_a_burst_is_allowed_then_refused_until_the_wait_is_over(
     assert [await limiter.take(fresh("address:c"), huge) for _ in range(3)] == [0.0] * 3
 
 
+async def test_concurrent_checks_count_as_if_one_after_another(
+    limits: tuple[RateLimiter, SubmissionCounter],
+) -> None:
+    """Requests checked at once (in Redis: in one script call) are counted in the order they
+    came, each seeing the ones before it; another name keeps its own allowance."""
+    limiter, _ = limits
+    name, other, rate = fresh("address:a"), fresh("address:b"), Rate(per_s=5.0, burst=3)
+    waits = await asyncio.gather(*(limiter.take(n, rate) for n in [name] * 5 + [other] * 2))
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert all(0 < w <= 0.2 + 0.01 for w in waits[3:5])
+    assert waits[5:] == [0.0, 0.0]
+    await asyncio.sleep(max(waits) + 0.02)
+    again = await asyncio.gather(limiter.take(name, rate), limiter.take(name, rate))
+    assert again[0] == 0.0 and again[1] > 0  # the two refused were not counted: one refill, one take
+
+
 async def test_submissions_past_the_limit_are_refused_and_none_is_counted(
     limits: tuple[RateLimiter, SubmissionCounter],
 ) -> None:
