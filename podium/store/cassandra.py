@@ -27,6 +27,7 @@ from podium.store.rows import (
     TOTAL_COLUMNS,
     batches_by_size,
     board_from_row,
+    first_row_from_total,
     row_from_total,
     total_from_row,
 )
@@ -311,12 +312,15 @@ class CassandraStore:
             [((t.user_id,), (t.user_id, t.board)) for t in totals if t.version == 1],
         )
         # One unlogged batch per partition (board, slot), or several for a big one, each
-        # write with its version as its timestamp.
+        # write with its version as its timestamp. A first total leaves its defaults unwritten.
+        from cassandra.query import UNSET_VALUE
+
         cql = f"INSERT INTO {{ks}}.totals (slot, {TOTAL_COLUMNS}) VALUES (?, {PLACEHOLDERS}) USING TIMESTAMP ?"
         by_partition: dict[tuple[str, int], list[tuple[Any, ...]]] = defaultdict(list)
         for t in totals:
             slot = slot_of(t.user_id)
-            by_partition[(t.board, slot)].append((slot, *row_from_total(t), t.version))
+            row = first_row_from_total(t, UNSET_VALUE) if t.version == 1 else row_from_total(t)
+            by_partition[(t.board, slot)].append((slot, *row, t.version))
         batches = [batch for rows in by_partition.values() for batch in batches_by_size(rows, BATCH_BYTES)]
         await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))
 
