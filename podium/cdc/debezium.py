@@ -22,7 +22,7 @@ from podium.cdc.base import Change, ReplayStart
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable, InvalidRecord
 from podium.log.kafka import KafkaLogConsumer
-from podium.store.rows import COLUMNS, total_from_row
+from podium.store.rows import COLUMNS, OPTIONAL, total_from_row
 
 if TYPE_CHECKING:
     import confluent_kafka
@@ -40,8 +40,8 @@ TYPES: dict[str, type] = {
     "metadata": str,
     "region": str,
 }  # the others are integers
-# Columns added after the first schema: a row written before them carries none.
-OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata", "region")
+# OPTIONAL: columns a row may lack (written before they existed, or a first total's
+# defaults left out, podium/store/rows.first_row_from_total).
 
 
 def parse_envelope(value: bytes) -> Total | None:

@@ -13,7 +13,9 @@ Exactly once, because:
 
 Cheap, because the worker owns its partitions' users: it keeps the totals it wrote
 (podium/pipeline/known_totals.py) and reads the store only for users it has not seen in the
-consumer's current tenure; each user's total is written once a batch.
+consumer's current tenure; each user's total is written once a batch. Likewise the
+idempotency keys it applied itself (podium/pipeline/known_keys.py): a client's retry of one
+is known a duplicate without a store read.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from podium.domain.totals import (
 from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
 from podium.pipeline.codec import decode_event
+from podium.pipeline.known_keys import MAX_KEYS, KnownKeys
 from podium.pipeline.known_totals import MAX_USERS, KnownTotals
 from podium.plumbing import metrics
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
@@ -52,6 +55,7 @@ class DbWorkerSettings:
     poll_timeout_s: float = 0.5
     idempotency_window_s: float = 24 * 3600
     known_users: int = MAX_USERS  # totals kept between batches (0: read every user each batch)
+    known_keys: int = MAX_KEYS  # idempotency keys applied by this worker, kept (0: read every key)
     # A worker that did not poll for this long may have been dropped from its group (its
     # session timed out: a paused process) and its partitions applied by another meanwhile,
     # before its consumer hears of the rebalance: it forgets what it knew. Under the
@@ -81,6 +85,7 @@ class DbWorker:
         self._boards = boards
         self._settings = settings
         self._known = KnownTotals(settings.known_users)
+        self._keys = KnownKeys(settings.known_keys)
         boards.on_delete(self._known.forget_board)
         self._last_poll = time.monotonic()
 
@@ -99,8 +104,12 @@ class DbWorker:
         while not stop.is_set():
             await self.run_once()
 
-    async def recover(self) -> None:
+    def _forget(self) -> None:
         self._known.clear()
+        self._keys.clear()
+
+    async def recover(self) -> None:
+        self._forget()
         await self._consumer.rewind()
 
     async def run_once(self) -> BatchResult:
@@ -110,7 +119,7 @@ class DbWorker:
         # Read after the poll: a rebalance is heard of inside it, before its records.
         tenure = self._consumer.tenure()
         if stalled or tenure != self._known.tenure:
-            self._known.clear()
+            self._forget()
             self._known.tenure = tenure
         if not records:
             return BatchResult()
@@ -147,7 +156,9 @@ class DbWorker:
             loaded = await self._store.load_totals(unknown)
             current.update(loaded)
         since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
-        applied_keys = await self._store.applied_keys(keys, since_us) if keys else {}
+        applied_keys, unread = self._keys.take(keys, since_us)
+        if unread:
+            applied_keys.update(await self._store.applied_keys(unread, since_us))
         written: dict[UserKey, Total] = {}
         new_keys: dict[IdempotencyKey, AppliedKey] = {}
         now_us = time.time_ns() // 1000
@@ -201,8 +212,9 @@ class DbWorker:
             try:
                 await self._store.write_totals(list(written.values()), list(new_keys.values()))
             except BaseException:
-                self._known.clear()  # some may be written and some not: read them all again
+                self._forget()  # some may be written and some not: read them all again
                 raise
+            self._keys.remember(list(new_keys.values()))
         if self._settings.known_users:
             # What the store holds now of every user of the batch, written or only read.
             self._known.remember([t for user, t in current.items() if user not in written])

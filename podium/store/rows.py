@@ -28,6 +28,9 @@ COLUMNS = (
     "region",
 )
 TOTAL_COLUMNS = ", ".join(COLUMNS)
+# Columns added after the first schema: a row may lack them, and reads them as their default
+# (total_from_row; the change feed too, podium/cdc/debezium.py).
+OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata", "region")
 
 
 PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
@@ -73,6 +76,25 @@ def row_from_total(t: Total) -> tuple[Any, ...]:
         t.display_name,
         t.metadata,
         t.region,
+    )
+
+
+def first_row_from_total(t: Total, unset: Any) -> tuple[Any, ...]:
+    """A user's first total on a board (version 1) as a row whose optional columns at their
+    default are `unset` (the driver's UNSET_VALUE): no cell is written for them, and an
+    absent cell reads back, from the store and from the change feed, as that same default.
+    A new user's row is then 7 cells instead of 13: less for Cassandra to write, and less
+    for Debezium to read and for the rank-worker to decode. Only a first total: a later one
+    must overwrite whatever its predecessor wrote, so it writes every column."""
+    row = row_from_total(t)
+    return (
+        *row[:9],
+        t.subscore or unset,
+        unset if t.best_total == t.total else t.best_total,
+        t.hidden or unset,
+        t.display_name or unset,
+        t.metadata or unset,
+        t.region or unset,
     )
 
 

@@ -42,7 +42,7 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
     session.execute(
         f"CREATE TABLE {ks}.{table} (board text, slot int, user_id text, total bigint, version bigint, "
         "reached_at_us bigint, log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
-        "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, "
+        "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, region text, "
         "PRIMARY KEY ((board, slot), user_id))",
         timeout=60,
     )
