@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, live, reads, scores, tournaments, upkeep, users
+from podium.api.contract import boards, errors, friends, history, live, reads, scores, tournaments, upkeep, users
 from podium.settings import Settings
 
 
@@ -43,4 +43,5 @@ class Contract:
             upkeep.ReconcileRequest,
             *upkeep.ANSWERS,
             *tournaments.TYPES,
+            *history.TYPES,
         ]
