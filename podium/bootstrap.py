@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from podium import names
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
+from podium.history.base import RankHistory
 from podium.index.base import RankIndex
 from podium.index.generations import DroppableRankIndex, GenerationalRankIndex, MemoryGenerations, RedisGenerations
 from podium.index.memory import MemoryRankIndex
@@ -45,6 +46,7 @@ from podium.usecases.board_settings import Boards
 from podium.usecases.friends import Friends
 from podium.usecases.jobs import Jobs
 from podium.usecases.period_boards import drop_expired_periods
+from podium.usecases.rank_history import History
 from podium.usecases.rebuild import end_abandoned_rebuild
 from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from podium.usecases.reconcile_schedule import run_every
@@ -111,6 +113,7 @@ class Parts:
         limits: tuple[RateLimiter, SubmissionCounter],
         tournament_store: TournamentStore,
         *,
+        history: RankHistory | None,
         reads_replicas: bool = False,
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
@@ -147,6 +150,7 @@ class Parts:
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
             tournaments=Tournaments(tournament_store, self.boards),
+            history=History(history, ranks, points=settings.history_points),
             reads_replicas=reads_replicas,
         )
 
@@ -217,7 +221,14 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+        rank_history = None
+        if settings.history_points > 0:  # 0: off, and the rank-worker reads no ranks for it
+            from podium.history.sqlite import SqliteRankHistory
+
+            rank_history = SqliteRankHistory(settings.data / "history.db", points=settings.history_points)
+            opened.push_async_callback(rank_history.close)
+            await rank_history.open()
+        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history)
 
         async def housekeep() -> None:
             await score_log.prune(settings.log_retention_s)
@@ -253,7 +264,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         opened.push_async_callback(tournament_store.close)
         await tournament_store.open()
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
-        yield parts.api_services(score_log, keys, (rate_limiter, submission_counter), tournament_store)
+        yield parts.api_services(
+            score_log, keys, (rate_limiter, submission_counter), tournament_store, history=rank_history
+        )
 
 
 @contextlib.asynccontextmanager
@@ -301,12 +314,13 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                     idempotency_window_s=settings.idempotency_window_s, topic_regions=topic_regions(settings)
                 ),
             )
+        rank_history = await open_history(settings, store)
         if "rank-worker" in roles:
             feed = DebeziumChangeFeed(
                 settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
             )
             opened.push_async_callback(feed.close)
-            rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live)
+            rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history)
         opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
         if "db-worker" in roles:
             workers.start("db-worker", db_worker.run, db_worker.recover)
@@ -335,7 +349,21 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
 
         tournament_store = CassandraTournamentStore(store)
         await tournament_store.prepare()
-        yield parts.api_services(score_log, keys, limits, tournament_store, reads_replicas=replicas)
+        yield parts.api_services(
+            score_log, keys, limits, tournament_store, history=rank_history, reads_replicas=replicas
+        )
+
+
+async def open_history(settings: Settings, cassandra: CassandraStore) -> RankHistory | None:
+    """The rank history, a table of the keyspace read through the store's session (None:
+    PODIUM_HISTORY_POINTS=0, history off)."""
+    if settings.history_points == 0:
+        return None
+    from podium.history.cassandra import CassandraRankHistory
+
+    history = CassandraRankHistory(cassandra, points=settings.history_points)
+    await history.prepare()
+    return history
 
 
 def ingest_topics(settings: Settings) -> list[str]:

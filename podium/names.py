@@ -27,6 +27,8 @@ JOBS_TABLE = "jobs"
 TOURNAMENT_SLOTS_TABLE = "tournament_slots"
 TOURNAMENT_PLAYERS_TABLE = "tournament_players"
 TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
+# Rank history (podium/history/): each user's points on each stored board, newest first.
+RANK_HISTORY_TABLE = "rank_history"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"

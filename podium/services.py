@@ -19,6 +19,7 @@ from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
 from podium.usecases.friends import Friends
+from podium.usecases.rank_history import History
 from podium.usecases.reconcile import Reconciler
 from podium.usecases.standings import Standings
 from podium.usecases.tournaments import Tournaments
@@ -55,6 +56,7 @@ class ApiServices:
     rate_limiter: RateLimiter
     submission_counter: SubmissionCounter
     tournaments: Tournaments  # joins, attempts and periods of tournaments' boards (podium/usecases/tournaments.py)
+    history: History  # users' rank history (podium/usecases/rank_history.py)
     # The rank index is read from this region's read-only replicas (docs/global.md): changes
     # of boards and of the index are the home region's api's (podium/api/regions.py).
     reads_replicas: bool = False

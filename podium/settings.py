@@ -57,6 +57,9 @@ class Settings:
     idempotency_window_s: float = 24 * 3600
     log_retention_s: float = 24 * 3600
     changes_kept: int = 100_000
+    # Rank history (podium/history/): the points kept per user per board, newest first; 0
+    # turns history off (the rank-worker then writes none and reads answer none).
+    history_points: int = 100
     housekeeping_interval_s: float = 60.0
     log_level: str = "info"
     # Distributed profile: where the engines are (defaults: `podium stack up`).
@@ -229,6 +232,8 @@ class Settings:
             )
         if not self.job_lease_s > 0:
             raise InvalidInput("PODIUM_JOB_LEASE_S must be positive")
+        if self.history_points < 0:
+            raise InvalidInput("PODIUM_HISTORY_POINTS must not be negative")
         if self.key_cache_s < 0:
             raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
 

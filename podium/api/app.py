@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from podium.api import admin as admin_jobs
-from podium.api import boards, friends, live, reads, routes, scores, tournaments, users, web
+from podium.api import boards, friends, history, live, reads, routes, scores, tournaments, users, web
 from podium.api.auth import Authenticate, admin, read, read_with_key, write
 from podium.api.context import contract_of
 from podium.api.contract.build import Contract
@@ -52,6 +52,7 @@ ROUTES = [
     Route("/v1/boards/{board}/users/{user_id}", read(reads.get_user), methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}", write(routes.delete_user), methods=["DELETE"]),
     Route("/v1/boards/{board}/users/{user_id}/around", read(reads.around), methods=["GET"]),
+    Route("/v1/boards/{board}/users/{user_id}/history", read(history.history), methods=["GET"]),
     Route("/v1/boards/{board}/users/{user_id}/friends", read_with_key(friends.friends_board), methods=["GET"]),
     Route("/v1/boards/{board}/events", read(live.events), methods=["GET"]),
     WebSocketRoute("/v1/boards/{board}/live", read(live.live)),

@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from podium import __version__
-from podium.api import admin, openapi_friends, openapi_live, openapi_reads, openapi_tournaments, openapi_users
+from podium.api import (
+    admin,
+    openapi_friends,
+    openapi_history,
+    openapi_live,
+    openapi_reads,
+    openapi_tournaments,
+    openapi_users,
+)
 from podium.api.contract.build import Contract
 from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
 from podium.api.contract.reads import AroundQuery, TopQuery
@@ -158,6 +166,7 @@ def document(contract: Contract) -> dict[str, Any]:
             **openapi_live.paths(contract),
             **openapi_users.PATHS,
             **openapi_tournaments.PATHS,
+            **openapi_history.PATHS,
         },
         "components": {
             "schemas": {

@@ -18,6 +18,7 @@ from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
 from podium.errors import BackendUnavailable
+from podium.history.base import Point, RankHistory
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
 from podium.plumbing import metrics
@@ -46,8 +47,10 @@ class RankWorker:
         settings: RankWorkerSettings,
         social: SocialIndex | None = None,
         live: LiveHub | None = None,
+        history: RankHistory | None = None,
     ) -> None:
         self._feed = feed
+        self._history = history  # None: history is off (PODIUM_HISTORY_POINTS=0), nothing read for it
         self._live = live
         self._social = social
         self._index = index
@@ -77,19 +80,26 @@ class RankWorker:
                 log.error("skipping changes for unknown board", extra={"board": name})
                 continue
             live = self._live if board.parent is None else None  # live follows all-time
+            ranked = live is not None or self._history is not None
             if self._social is not None:
                 # Every total, not only those new to the rank index: after a crash between the
                 # two applies the redelivered batch is stale there but not yet fanned out. The
                 # two are independent: each one's round trips and WAIT overlap the other's.
                 (done, ranks), _ = await together(
-                    self._apply(board, totals, ranked=live is not None), self._social.apply(board, totals)
+                    self._apply(board, totals, ranked=ranked), self._social.apply(board, totals)
                 )
             else:
-                done, ranks = await self._apply(board, totals, ranked=live is not None)
+                done, ranks = await self._apply(board, totals, ranked=ranked)
             applied += len(done)
-            if live is not None and done:
-                # Before visibility: a `wait=true` answer implies its delta has been published.
-                await self._publish(live, board, done, ranks)
+            if ranked and done:
+                shown = await self._shown_ranks(board, done, ranks)
+                if self._history is not None and shown is not None:
+                    # Before the feed's commit: a batch redelivered after a crash writes the same
+                    # points again (keyed by version), never a second one.
+                    await self._history.record(history_points(board, done, shown))
+                if live is not None:
+                    # Before visibility: a `wait=true` answer implies its delta has been published.
+                    await self._publish(live, board, done, shown)
             self._visibility.applied(totals)
             now_us = time.time_ns() // 1000
             for t in done:
@@ -105,19 +115,25 @@ class RankWorker:
             return await self._index.apply_ranked(board, totals)
         return await self._index.apply(board, totals), {}
 
-    async def _publish(self, live: LiveHub, board: Board, done: list[Total], ranks: dict[str, int]) -> None:
-        """Hand the live hub what was applied, each with the rank it now has (`ranks`, read
-        with the apply: per-user reads were most of the worker's time, bench; a board whose
-        equals share ranks takes one more read per distinct total). Live updates
-        are best effort beside the ranking: a failing hub is logged, never retried (a
-        subscriber's top and own entry are read afresh with its next frame)."""
+    async def _shown_ranks(self, board: Board, done: list[Total], ranks: dict[str, int]) -> dict[str, int] | None:
+        """The rank each applied user now has, as every reader numbers it (`ranks`, read with
+        the apply: per-user reads were most of the worker's time, bench; a board whose equals
+        share ranks takes one more read per distinct total). None: unreadable now; the live
+        stream and the history are best effort beside the ranking, so that is logged and the
+        batch goes on (a subscriber's top and own entry are read afresh with its next frame)."""
         # A hidden user's rank is the rank it would have: its own view. The change carries the
         # ban, and every other subscriber is shown a removal instead (Change.seen_by).
-        # One change per user: the rank is the newest version's, numbered under the tie policy.
         try:
-            ranks = await self._standings.applied(board, done, ranks)
+            return await self._standings.applied(board, done, ranks)
         except BackendUnavailable as exc:
-            log.warning("live hub publish skipped: ranks unreadable", extra={"board": board.name, "error": str(exc)})
+            log.warning("ranks of applied changes unreadable", extra={"board": board.name, "error": str(exc)})
+            return None
+
+    async def _publish(self, live: LiveHub, board: Board, done: list[Total], ranks: dict[str, int] | None) -> None:
+        """Hand the live hub what was applied, each with the rank it now has (`ranks`, None:
+        unreadable, nothing published). A failing hub is logged, never retried."""
+        # One change per user: the rank is the newest version's, numbered under the tie policy.
+        if ranks is None:
             return
         applied = [
             Applied(t.user_id, t.total, ranks.get(t.user_id), t.version, t.hidden) for t in newest_per_user(done)
@@ -126,3 +142,14 @@ class RankWorker:
             await live.publish(board.name, applied)
         except BackendUnavailable as exc:
             log.warning("live hub publish failed", extra={"board": board.name, "error": str(exc)})
+
+
+def history_points(board: Board, done: list[Total], ranks: dict[str, int]) -> list[Point]:
+    """The rank history's points of an applied batch: one per user, its newest version, with
+    the rank it has now (a removed user has none and gets no point). Only the newest: the
+    ranks were read after the whole batch, so an older version's rank is not known."""
+    return [
+        Point(board.name, t.user_id, t.updated_at_us, t.version, t.total, ranks[t.user_id])
+        for t in newest_per_user(done)
+        if not t.removed and t.user_id in ranks
+    ]

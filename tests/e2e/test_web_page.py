@@ -164,3 +164,24 @@ def test_the_readmes_javascript_client_runs_as_written(
     WebDriverWait(browser, 5, poll_frequency=0.05).until(
         lambda b: len([s for s in b.execute_script("return window.logged") if s > before]) >= 2  # SSE and WS
     )
+
+
+def test_the_board_page_draws_the_users_rank_history(server: PodiumProcess, keys: Headers, browser: WebDriver) -> None:
+    """The chart under "Rank history" has one dot per point of the user's history, the line
+    through them, and a caption with the rank now."""
+    assert create_public_board(server, keys) in (200, 201)
+    for score in (1, 1000, 5000):  # hal climbs: each submission adds to its total
+        submit(server, keys, "hal", score, wait=True)
+    points = httpx.get(f"{server.base_url}/v1/boards/{BOARD}/users/hal/history").json()["points"]
+    assert len(points) == 3
+    browser.get(f"{server.base_url}/boards/{BOARD}?user=hal")
+    WebDriverWait(browser, 10).until(
+        lambda b: b.find_element(By.ID, "history-chart").get_attribute("data-points") == "3"
+    )
+    dots = browser.find_elements(By.CSS_SELECTOR, "#history-chart circle")
+    assert len(dots) == 3
+    line = browser.find_element(By.CSS_SELECTOR, "#history-chart polyline").get_attribute("points") or ""
+    assert len(line.split()) == 3
+    heights = [float(d.get_attribute("cy") or "nan") for d in dots]
+    assert heights == sorted(heights, reverse=True)  # oldest first, each a better rank: each dot higher
+    assert f"now #{points[0]['rank']}" in text(browser, "#history-caption")

@@ -41,7 +41,7 @@ async def test_a_big_batch_reads_its_ranks_in_one_call() -> None:
     hub = MemoryLiveHub(history=10_000)
     subscription = await hub.subscribe(board.name)
     worker: Any = RankWorker(None, index, None, None, None, live=hub)  # type: ignore[arg-type]
-    await worker._publish(hub, board, done, ranks)
+    await worker._publish(hub, board, done, await worker._shown_ranks(board, done, ranks))
     assert (index.bulk_reads, index.single_reads) == ([2000], 0)
     changes, _ = subscription.take()
     assert len(changes) == 2000  # every user published, each with its rank

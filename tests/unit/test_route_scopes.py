@@ -32,6 +32,7 @@ EXPECTED = {
     ("GET", "/v1/boards/{board}/users/{user_id}"): READ,
     ("DELETE", "/v1/boards/{board}/users/{user_id}"): WRITE,
     ("GET", "/v1/boards/{board}/users/{user_id}/around"): READ,
+    ("GET", "/v1/boards/{board}/users/{user_id}/history"): READ,
     ("GET", "/v1/boards/{board}/users/{user_id}/friends"): READ_KEY,
     ("GET", "/v1/boards/{board}/events"): READ,
     ("WS", "/v1/boards/{board}/live"): READ,

@@ -7,7 +7,19 @@ from typing import Any
 
 import msgspec
 
-from podium.api.contract import boards, errors, friends, jobs, live, reads, scores, tournaments, upkeep, users
+from podium.api.contract import (
+    boards,
+    errors,
+    friends,
+    history,
+    jobs,
+    live,
+    reads,
+    scores,
+    tournaments,
+    upkeep,
+    users,
+)
 from podium.settings import Settings
 
 
@@ -48,4 +60,5 @@ class Contract:
             *tournaments.TYPES,
             *jobs.REQUESTS,
             *jobs.ANSWERS,
+            *history.TYPES,
         ]

@@ -116,7 +116,10 @@ function apply(frame) {
     fillTable("friends", frame.friends, ["rank", "user_id", "score", "global_rank"]);
   }
   addEvents(frame.events);
-  if (frame.type === "snapshot" || frame.changes?.length) refreshAround();
+  if (frame.type === "snapshot" || frame.changes?.length) {
+    refreshAround();
+    podiumHistory.refresh(); // history.js
+  }
 }
 
 function connect(resume) {
