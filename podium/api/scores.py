@@ -16,6 +16,7 @@ from podium.api.context import board_of, contract_of, services
 from podium.api.contract import scores as declared
 from podium.api.contract.decoding import decode
 from podium.api.contract.fields import ends_in_newline
+from podium.api.contract.scores import Accepted
 from podium.api.requests import (
     bool_param,
     check_choice,
@@ -26,7 +27,7 @@ from podium.api.requests import (
     parse_json,
     read_body,
 )
-from podium.api.responses import json_response
+from podium.api.responses import answer, json_response
 from podium.api.rules import enforce
 from podium.domain.boards import Board, Operator, better, is_valid_id, is_valid_score
 from podium.domain.totals import LogPosition, Total
@@ -140,7 +141,7 @@ async def submit_score(request: Request) -> Response:
     await svc.tournaments.enforce(board, [sub], batch=False)  # last: it counts the attempt
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
-        return json_response({"accepted": True}, 202)
+        return answer(Accepted(accepted=True), 202)
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
     if result is None:
         await refused_meanwhile(svc, board, [sub.user_id])
@@ -173,7 +174,7 @@ async def submit_batch(request: Request) -> Response:
     await svc.tournaments.enforce(board, parsed, batch=True)  # last: it counts the attempts
     stamped = await svc.ingest.submit_timed(parsed)
     if not wait:
-        return json_response({"accepted": True, "count": len(parsed)}, 202)
+        return answer(Accepted(accepted=True, count=len(parsed)), 202)
     submitted = [(s.user_id, p, at) for s, (p, at) in zip(parsed, stamped, strict=True)]
     results = await visible_results(svc, board, submitted, before)
     if any(r is None for r in results):
@@ -285,4 +286,4 @@ def is_personal_best(board: Board, old: Total | None, score: int) -> bool:
 
 def not_visible() -> Response:
     # Accepted and durable, but not yet visible within the wait time-out.
-    return json_response({"accepted": True, "visible": False}, 202)
+    return answer(Accepted(accepted=True, visible=False), 202)
