@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podium import names
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.history.base import RankHistory
@@ -30,7 +29,7 @@ from podium.log.base import Log
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
-from podium.plumbing import metrics
+from podium.plumbing import metrics, names
 from podium.plumbing.supervisor import WorkerState, periodic, supervise
 from podium.services import ApiServices, WorkerServices
 from podium.settings import Settings

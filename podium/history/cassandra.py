@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from podium import names
 from podium.history.base import Point, due_for_trim
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore

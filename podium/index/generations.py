@@ -24,12 +24,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.ordering import SortKey
 from podium.domain.totals import LogPosition, Total
 from podium.errors import Conflict
 from podium.index.base import BucketInfo, Entry, RankIndex
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis

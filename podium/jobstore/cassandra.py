@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podium import names
 from podium.jobstore.base import JobRecord
 from podium.jobstore.sqlite import CHANGED, COLUMNS, record_of, row_of
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podium import names
 from podium.domain.keys import KeyRecord
 from podium.keystore.sqlite import COLUMNS, record_from_row
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore

@@ -10,9 +10,9 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podium import names
 from podium.domain.limits import Rate
 from podium.index.script_runner import ScriptRunner, sha1
+from podium.plumbing import names
 
 # KEYS: each check's name's state (its TAT in ms), in the order the checks came; the same
 # name may come more than once. ARGV: per key, the interval in ms and the burst. Answers,

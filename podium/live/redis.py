@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from podium import names
 from podium.errors import BackendUnavailable
 from podium.live.base import Applied, Change, Subscription, after
+from podium.plumbing import names
 
 log = logging.getLogger("podium.live.redis")
 

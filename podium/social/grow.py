@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from podium import names
 from podium.domain.boards import Board
+from podium.plumbing import names
 from podium.plumbing.together import together
 from podium.social.sharded import ShardedSocialIndex
 from podium.store.base import Store

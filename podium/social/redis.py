@@ -1,5 +1,5 @@
 """The distributed social index: Redis (one server, or the first shard of the rank
-index; keys in podium/names.py). Each operation is one Lua script, so a fan-out, a
+index; keys in podium/plumbing/names.py). Each operation is one Lua script, so a fan-out, a
 friend-list change and a user crossing the fan-out cap never interleave.
 
 The scripts build the keys of followers' boards themselves (which boards a change
@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.totals import Total, newest_per_user
 from podium.index.redis import call, member, user_of, wait_for_replicas, zscore
+from podium.plumbing import names
 from podium.social.base import FriendEntry
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-# Helpers shared by the scripts: the key names of podium/names.py, built from the prefix.
+# Helpers shared by the scripts: the key names of podium/plumbing/names.py, built from the prefix.
 KEYS_LUA = """
 local P = ARGV[1]
 local function friends(u) return P .. ':friends:{' .. u .. '}' end

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
+from podium.plumbing import names
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
 from podium.store.rows import (
     PLACEHOLDERS,

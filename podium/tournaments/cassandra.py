@@ -26,8 +26,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from podium import names
 from podium.errors import BackendUnavailable
+from podium.plumbing import names
 from podium.tournaments.base import Attempt, Joined
 
 if TYPE_CHECKING:

@@ -99,7 +99,7 @@ def start_at_the_end(topic: str, group: str) -> None:
 async def fut(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FeedUnderTest]:
     board = f"t-{uuid.uuid4().hex[:12]}"
     if request.param == "debezium":
-        from podium import names
+        from podium.plumbing import names
         from podium.bootstrap import connect_store
         from podium.cdc.debezium import DebeziumChangeFeed
 

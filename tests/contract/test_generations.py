@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
@@ -21,6 +20,7 @@ from podium.index.generations import (
 )
 from podium.index.memory import MemoryRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.plumbing import names
 
 _boards = itertools.count()
 StoredBoards = Callable[[], Awaitable[set[str]]]

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
 from podium.index.sharded.mover import LOCK_TTL_MS
+from podium.plumbing import names
 
 _boards = itertools.count()
 

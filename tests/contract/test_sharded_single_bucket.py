@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from podium import names
 from podium.domain.buckets import SplitPolicy
 from podium.errors import BackendUnavailable
 from podium.index.memory import MemoryRankIndex
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.plumbing import names
 from tests.contract.test_sharded_index import board, same_answers, totals
 
 

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
@@ -26,6 +25,7 @@ from podium.index.memory import MemoryRankIndex
 from podium.index.redis import key_from_member
 from podium.index.sharded import ShardedRedisRankIndex
 from podium.index.sharded.read_steps import bound
+from podium.plumbing import names
 
 USERS = st.sampled_from([f"p{i}" for i in range(16)])
 _urls: list[str] = []

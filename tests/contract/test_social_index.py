@@ -194,7 +194,7 @@ async def test_an_own_entry_left_by_the_old_layout_is_not_shown(redis_pair: tupl
     and still fills the page."""
     import redis.asyncio as aioredis
 
-    from podium import names
+    from podium.plumbing import names
     from podium.index.redis import member
 
     run = next(_runs)

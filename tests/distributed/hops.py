@@ -51,7 +51,7 @@ def change_totals(records: list[tuple[bytes, bytes]]) -> list[int]:
 
 def ingest_end_offsets() -> dict[int, int]:
     """The ingest topic's end offset per partition: grows with every appended record."""
-    from podium import names
+    from podium.plumbing import names
 
     consumer = Consumer({"bootstrap.servers": "127.0.0.1:9092", "group.id": f"test-{uuid.uuid4().hex}"})
     try:

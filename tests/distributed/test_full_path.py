@@ -11,8 +11,8 @@ import pytest
 from redis.sentinel import Sentinel
 from starlette.testclient import TestClient
 
-from podium import names
 from podium.api.app import create_app
+from podium.plumbing import names
 from podium.settings import Settings
 from tests.distributed.hops import cassandra_row, change_totals, topic_records
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from podium import names
 from podium.bootstrap import ingest_topics, topic_regions
 from podium.domain.boards import Board
 from podium.domain.totals import ScoreSubmitted, Total
@@ -28,6 +27,7 @@ from podium.log.kafka import KafkaLog, KafkaLogConsumer, ensure_topics
 from podium.pipeline.codec import decode_event
 from podium.pipeline.db_worker import BatchResult, DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest, Submission
+from podium.plumbing import names
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 from podium.tools.bench import free_port

@@ -14,11 +14,11 @@ from prometheus_client import REGISTRY
 from redis.sentinel import Sentinel
 from starlette.testclient import TestClient
 
-from podium import names
 from podium.api.app import create_app
 from podium.bootstrap import prepare_distributed
 from podium.log.kafka import KafkaLog
 from podium.pipeline.codec import encode_score, log_key
+from podium.plumbing import names
 from podium.settings import Settings
 from tests.distributed.hops import topic_records
 from tests.distributed.stack import eventually

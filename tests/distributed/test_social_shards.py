@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from podium import names
 from podium.bootstrap import redis_directory, redis_social_index
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
+from podium.plumbing import names
 from podium.settings import Settings
 from podium.social.sharded import ShardedSocialIndex
 

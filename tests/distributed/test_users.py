@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from podium import names
 from podium.log.kafka import KafkaLog
 from podium.pipeline.ingest import Ingest, Submission
+from podium.plumbing import names
 from podium.store.cassandra import slot_of
 from tests.distributed.stack import cassandra_cluster, eventually
 from tests.e2e.server import PodiumProcess

@@ -299,7 +299,7 @@ def cassandra_store_reader(hosts: list[str], keyspace: str, auth: tuple[str, str
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import Cluster
 
-    from podium import names
+    from podium.plumbing import names
     from podium.store.cassandra import SLOTS
 
     def read(board: str) -> dict[str, StoredTotal]:

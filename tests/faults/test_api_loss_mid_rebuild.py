@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from podium import names
+from podium.plumbing import names
 from tests.distributed.stack import DIST_ENV, stack_settings
 from tests.e2e.server import PodiumProcess
 from tests.faults.harness import LoadGenerator, finish

@@ -14,12 +14,12 @@ from typing import Any
 import orjson
 import pytest
 
-from podium import names
 from podium.domain.totals import LogPosition, Total
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
 from podium.jobstore.base import JobRecord, JobStore
 from podium.jobstore.sqlite import SqliteJobStore
+from podium.plumbing import names
 from podium.store.sqlite import SqliteStore
 from podium.usecases.board_settings import Boards
 from podium.usecases.jobs import Job, Jobs, now_us

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from podium import names
 from podium.api.app import create_app
 from podium.live.redis import PUBLISH
+from podium.plumbing import names
 from podium.settings import Settings
 from tests.conftest import BoardNames
 from tests.integration.live_clients import LiveState, serving, sse_frames

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from podium import names
 from podium.api.app import create_app
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, ScoreSubmitted, Total
@@ -19,6 +18,7 @@ from podium.log.base import LogRecord
 from podium.log.sqlite import SqliteLog
 from podium.pipeline.codec import encode_event, log_key
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
+from podium.plumbing import names
 from podium.settings import Settings
 from podium.store.sqlite import SqliteStore
 from podium.usecases.board_settings import Boards

@@ -13,7 +13,6 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import BucketMap, SplitPolicy
 from podium.domain.ordering import total_key
@@ -22,6 +21,7 @@ from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.index.redis import member, state
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.plumbing import names
 from podium.store.base import board_totals
 from podium.store.sqlite import SqliteStore
 from podium.usecases.board_settings import Boards

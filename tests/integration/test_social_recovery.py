@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 import redis.asyncio as aioredis
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.ordering import total_key
 from podium.domain.totals import LogPosition, Total
 from podium.index.generations import GenerationalRankIndex, MemoryGenerations
 from podium.index.memory import MemoryRankIndex
+from podium.plumbing import names
 from podium.social.base import SocialIndex
 from podium.social.placement import shard_label
 from podium.social.sharded import ShardedSocialIndex

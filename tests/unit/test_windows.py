@@ -12,7 +12,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from podium import names
 from podium.domain.boards import ID_PATTERN, is_valid_id
 from podium.domain.windows import (
     ALL_PERIOD,
@@ -37,6 +36,7 @@ from podium.domain.windows import (
     split_period_board,
 )
 from podium.errors import InvalidInput
+from podium.plumbing import names
 
 HOUR_US = 3600 * 10**6
 DAY_US = 24 * HOUR_US

@@ -59,13 +59,13 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from podium import names
 from podium.domain.boards import Board
 from podium.index.redis import call, key_from_member
 from podium.index.sharded.directory import POOL_SIZE
 from podium.index.sharded.read_steps import Trimmed, bound
 from podium.index.sharded.repair import Repair
 from podium.index.sharded.writer import StaleMap, Writer
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis

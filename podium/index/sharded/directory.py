@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import orjson
 
-from podium import names
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.buckets import BucketMap, SplitPolicy
 from podium.domain.ordering import SortKey, tie_width
@@ -25,6 +24,7 @@ from podium.index.redis import MEMBERS_OF, ReadOnlyReplica, call, wait_for_repli
 from podium.index.script_runner import ScriptRunner
 from podium.index.sharded.read_steps import Maps, Trimmed, bound
 from podium.index.sharded.scripts import source
+from podium.plumbing import names
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis

@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import Bucket, BucketMap, least_loaded, rebalancing_move, shard_loads
 from podium.errors import BackendUnavailable
 from podium.index.redis import call, key_from_member
 from podium.index.sharded.directory import Directory
 from podium.index.sharded.read_steps import Trimmed, bound
+from podium.plumbing import names
 
 log = logging.getLogger("podium.index.sharded")
 

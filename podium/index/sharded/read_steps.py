@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import BucketMap, Segment
 from podium.domain.ordering import SortKey, subscore_of
@@ -36,6 +35,7 @@ from podium.index.base import Entry
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
 from podium.index.script_runner import ScriptRunner
 from podium.index.sharded.scripts import script
+from podium.plumbing import names
 
 
 class Trimmed(Exception):

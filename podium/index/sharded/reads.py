@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import BucketMap, Slice
 from podium.domain.ordering import SortKey, subscore_of, tie_width
@@ -28,6 +27,7 @@ from podium.index.sharded.read_steps import (
     rank_of,
     slice_of,
 )
+from podium.plumbing import names
 
 
 def member_of_key(map_: BucketMap, key: SortKey) -> str:

@@ -8,7 +8,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.ordering import total_key
 from podium.domain.totals import Total
@@ -16,6 +15,7 @@ from podium.errors import BackendUnavailable
 from podium.index.redis import call, details, member, members_of, state, zscore
 from podium.index.sharded.directory import dense_sign
 from podium.index.sharded.mover import Mover
+from podium.plumbing import names
 from podium.plumbing.together import together
 
 log = logging.getLogger("podium.index.sharded")

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from podium import names
 from podium.domain.boards import Board, Order
 from podium.domain.buckets import BucketMap
 from podium.domain.ordering import tie_width, tiebreak, total_key
@@ -21,6 +20,7 @@ from podium.index.redis import call, details, flag, key_from_member, member, par
 from podium.index.sharded.directory import decode_map, dense_sign
 from podium.index.sharded.mover import Mover
 from podium.index.sharded.reads import Reads
+from podium.plumbing import names
 from podium.plumbing.together import together
 
 if TYPE_CHECKING:

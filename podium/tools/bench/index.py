@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.buckets import SplitPolicy
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
 from podium.index.sharded import ShardedRedisRankIndex
+from podium.plumbing import names
 from podium.tools.bench import Figure, measured
 from podium.tools.bench.cpu import redis_shards_meter, us_per_score
 from podium.tools.bench.progress import Progress
@@ -291,6 +291,6 @@ async def used_memory(urls: Sequence[str]) -> int:
 
 
 def _kind(key: str) -> str:
-    """What a key of a board holds, from its name (podium.names): 'bucket sets', 'users', …"""
+    """What a key of a board holds, from its name (podium.plumbing.names): 'bucket sets', 'users', …"""
     part = key.split("}:", 1)[-1].split(":")[0]
     return {"bucket": "bucket sets", "users": "users hash"}.get(part, part)

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from podium import names
+from podium.plumbing import names
 from podium.settings import Settings
 
 
@@ -36,7 +36,7 @@ class BenchNames:
         return ["--ingest-topic", self.ingest_topic, "--db-group", self.db_group, "--rank-group", self.rank_group]
 
     def use(self) -> None:
-        """Make this process's pipeline use these names (podium.names is read at each use)."""
+        """Make this process's pipeline use these names (podium.plumbing.names is read at each use)."""
         names.INGEST_TOPIC = self.ingest_topic
         names.DB_WORKER_GROUP = self.db_group
         names.RANK_WORKER_GROUP = self.rank_group

@@ -22,10 +22,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from podium import names
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.index.redis import member, zscore
+from podium.plumbing import names
 from podium.social.placement import shard_label
 from podium.social.redis import state_of
 from podium.social.sharded import ShardedSocialIndex
