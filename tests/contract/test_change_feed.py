@@ -99,9 +99,9 @@ def start_at_the_end(topic: str, group: str) -> None:
 async def fut(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FeedUnderTest]:
     board = f"t-{uuid.uuid4().hex[:12]}"
     if request.param == "debezium":
-        from podium.plumbing import names
         from podium.bootstrap import connect_store
         from podium.cdc.debezium import DebeziumChangeFeed
+        from podium.plumbing import names
 
         settings = request.getfixturevalue("dist_settings")
         cassandra = await asyncio.to_thread(connect_store, settings)  # the keyspace Debezium reads

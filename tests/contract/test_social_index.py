@@ -194,8 +194,8 @@ async def test_an_own_entry_left_by_the_old_layout_is_not_shown(redis_pair: tupl
     and still fills the page."""
     import redis.asyncio as aioredis
 
-    from podium.plumbing import names
     from podium.index.redis import member
+    from podium.plumbing import names
 
     run = next(_runs)
     me, friends = f"me-r{run}", [f"f{i}-r{run}" for i in range(3)]
