@@ -8,6 +8,7 @@ auto-commits; the worker commits after its effect is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -226,12 +227,16 @@ class KafkaLogConsumer:
             except KafkaException as exc:
                 raise BackendUnavailable(f"kafka: {exc}") from exc
 
+        return await self._on_thread(call, deadline_s)
+
+    async def _on_thread(self, fn: Callable[[], T], deadline_s: float = CALL_DEADLINE_S) -> T:
+        """`fn` on the consumer's thread. Past `deadline_s` the call is stuck inside
+        librdkafka (see own_thread.py): it and its consumer are left on their thread, and
+        the next call goes on with a new thread and a new consumer."""
         thread = self._thread
         try:
-            return await asyncio.wait_for(thread.run(call), deadline_s)
+            return await asyncio.wait_for(thread.run(fn), deadline_s)
         except TimeoutError:
-            # The call is stuck inside librdkafka (see own_thread.py): leave it and its
-            # consumer on their thread, and go on with a new thread and a new consumer.
             if thread is self._thread:
                 self._thread = OwnThread(f"kafka-{self._config['group.id']}")
                 self._abandon(f"kafka consumer call took over {deadline_s:.0f} s: replaced", {}, thread)
@@ -311,19 +316,14 @@ class KafkaLogConsumer:
 
     async def _close_consumer(self) -> None:
         def close() -> None:
-            if self._consumer is not None:
-                self._consumer.close()
-                self._consumer = None
+            # Let go of it first: a close stuck past its deadline is left behind, and a new
+            # consumer may be made before it ever returns.
+            consumer, self._consumer = self._consumer, None
+            if consumer is not None:
+                consumer.close()
 
-        thread = self._thread
-        try:
-            await asyncio.wait_for(thread.run(close), CALL_DEADLINE_S)
-        except TimeoutError:  # a close stuck in librdkafka: leave it, as `_run` does
-            if thread is self._thread:
-                self._thread = OwnThread(f"kafka-{self._config['group.id']}")
-                self._consumer = None
-                log.warning("kafka consumer close took over %.0f s: left behind", CALL_DEADLINE_S)
-                thread.then_stop()
+        with contextlib.suppress(BackendUnavailable):  # a close stuck in librdkafka: left behind
+            await self._on_thread(close)
 
     async def close(self) -> None:
         if self._closed:  # a second close is a no-op, as the port's other adapters make it

@@ -32,19 +32,25 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 class OwnThread:
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop] | None]
+        # A job, and where its result goes (none for the last call `then_stop` queues).
+        self._jobs: queue.SimpleQueue[
+            tuple[Callable[[], Any], tuple[asyncio.Future[Any], asyncio.AbstractEventLoop] | None] | None
+        ]
         self._jobs = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            fn, future, loop = job
+            fn, caller = job
             result, error = None, None
             try:
                 result = fn()
             except BaseException as exc:
                 error = exc
+            if caller is None:
+                continue  # a left-behind consumer's last call: nobody waits for it
+            future, loop = caller
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
                 loop.call_soon_threadsafe(_settle, future, result, error)
 
@@ -52,13 +58,13 @@ class OwnThread:
         """`fn`'s result, once this thread has run it after the calls before it."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((fn, future, loop))
+        self._jobs.put((fn, (future, loop)))
         return future
 
     def then_stop(self, last: Callable[[], Any] | None = None) -> None:
         """Run `last` after the calls queued so far (if ever they return), then end."""
         if last is not None:
-            self._jobs.put((last, asyncio.get_running_loop().create_future(), asyncio.get_running_loop()))
+            self._jobs.put((last, None))
         self._jobs.put(None)
 
     def join(self, timeout_s: float) -> None:
