@@ -105,7 +105,10 @@ launch() {
   local name="$1" logf="$2"; shift 2
   mkdir -p "$RUN" "$LOGS"
   : > "$logf"
-  setsid "$@" >>"$logf" 2>&1 </dev/null &
+  # Every descriptor above 2 closed first: an engine must not keep what its starter holds
+  # open, e.g. the lock of `flock file podium stack up` (held then as long as the engine runs).
+  setsid bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"' \
+    launch "$@" >>"$logf" 2>&1 </dev/null &
   local pid=$! i
   echo "$pid" > "$(pidfile "$name")"
   # Until the child has exec'd, its cmdline is this script's: `alive` would find no marker
