@@ -2,7 +2,7 @@
 a point kept twice is one point, reads come newest first within from/to and limit, and the
 older points are trimmed once a user has more than the setting keeps. And the rank-worker's
 side: a change applied again (a redelivered batch after the index was rebuilt) adds no
-second point."""
+second point, and a change a newer one overtook within a batch still has its point."""
 
 from __future__ import annotations
 
@@ -131,6 +131,8 @@ async def test_a_redelivered_change_adds_no_second_point(history: RankHistory, b
         assert await worker.run_once() == 3
         assert await worker.run_once() == 0  # the same batch again: stale in the index
     ada = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
-    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1)]  # the batch's newest, its rank after it
+    # Both of ada's changes: the newest with its rank after the batch; the one it overtook in
+    # the same batch with the rank its total has among the others after the batch.
+    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1), (1, 7, 2)]
     bob = await history.points(board, "bob", from_us=None, to_us=None, limit=10)
     assert [(p.version, p.score, p.rank) for p in bob] == [(1, 9, 2)]

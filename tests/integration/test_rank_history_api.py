@@ -63,6 +63,22 @@ def test_twenty_scores_have_the_history_a_replay_gives(client: TestClient, b: Bo
     assert history(client, b.arena, "nobody") == []
 
 
+def test_twenty_scores_in_one_batch_have_a_point_each(client: TestClient, b: BoardNames) -> None:
+    """A game server sends the hero's twenty scores in one batch: the rank-worker sees them in
+    one poll, where the index keeps only the newest; every change still has its point, with
+    the rank the replay gives (nobody else moves in between)."""
+    assert client.put(f"/v1/boards/{b.arena}", json={}).status_code == 201
+    rivals = {f"rival{i}": 10 * i for i in range(1, 11)}
+    for user, score in rivals.items():
+        scored(client, b.arena, user, score)
+    scores = [random.Random(23).randint(1, 9) for _ in range(20)]
+    body = {"scores": [{"user_id": "hero", "score": s} for s in scores]}
+    answer = client.post(f"/v1/boards/{b.arena}/scores/batch?wait=true", json=body)
+    assert answer.status_code == 200, answer.text
+    points = history(client, b.arena, "hero")
+    assert [(p["score"], p["rank"]) for p in points] == list(reversed(replayed(rivals, scores)))
+
+
 def test_unknown_boards_and_bad_parameters_are_refused(client: TestClient, b: BoardNames) -> None:
     missing = client.get(f"/v1/boards/{b.missing}/users/ada/history")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "board_not_found"
