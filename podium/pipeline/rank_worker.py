@@ -92,6 +92,8 @@ class RankWorker:
             else:
                 done, ranks = await self._apply(board, totals, ranked=ranked)
             applied += len(done)
+            if self._history is not None and len(done) < len(totals):
+                await self._record_held(board, totals, done)
             if ranked and done:
                 shown = await self._shown_ranks(board, done, ranks)
                 if self._history is not None and shown is not None:
@@ -131,6 +133,32 @@ class RankWorker:
         except BackendUnavailable as exc:
             log.warning("ranks of applied changes unreadable", extra={"board": board.name, "error": str(exc)})
             return None
+
+    async def _record_held(self, board: Board, totals: list[Total], done: list[Total]) -> None:
+        """The points of changes the index did not apply because it holds them already: a
+        worker (this one before a crash, or another before a rebalance) applied the batch to
+        the index and stopped before writing its points or committing. The index holding
+        the change's very position tells it is the newest, so its rank now is its rank
+        after it. Changes older than the index's are repeats whose points were written, or
+        overtaken ones whose points the newer change's batch wrote: nothing to do. Only
+        batches with changes the index refused pay for this read (repeats after a restart)."""
+        assert self._history is not None
+        applied = {t.user_id for t in done}
+        stale = [t for t in newest_per_user(totals) if t.user_id not in applied and not t.removed]
+        if not stale:
+            return
+        try:
+            held_at = await bounded.gather(functools.partial(self._index.position, board, t.user_id) for t in stale)
+            held = [t for t, at in zip(stale, held_at, strict=True) if at == t.position]
+            if not held:
+                return
+            entries = await self._standings.entries(board, [t.user_id for t in held])
+        except BackendUnavailable as exc:
+            log.warning("held changes' ranks unreadable", extra={"board": board.name, "error": str(exc)})
+            return
+        shown = {e.user_id: e.rank for e in entries if e is not None}
+        points = history_points(board, held, shown) + await self._overtaken_points(board, totals, held)
+        await self._history.record(points)
 
     async def _overtaken_points(self, board: Board, totals: list[Total], done: list[Total]) -> list[Point]:
         """Points for the changes a newer one of the same user overtook: within this batch (a

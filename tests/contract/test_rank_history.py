@@ -136,3 +136,46 @@ async def test_a_redelivered_change_adds_no_second_point(history: RankHistory, b
     assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1), (1, 7, 2)]
     bob = await history.points(board, "bob", from_us=None, to_us=None, limit=10)
     assert [(p.version, p.score, p.rank) for p in bob] == [(1, 9, 2)]
+
+
+class FailingOnce:
+    """A rank history whose first write fails, as a crash between the index's apply and the
+    points' write would leave it."""
+
+    def __init__(self, kept: RankHistory) -> None:
+        self.kept = kept
+        self.failed = False
+
+    async def record(self, points: Sequence[Point]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("crashed before the points were written")
+        await self.kept.record(points)
+
+
+async def test_a_crash_between_the_index_and_the_points_loses_no_point(history: RankHistory, board: str) -> None:
+    the_board = Board(board)
+    totals = [
+        Total(board, "ada", 7, 1, 10, LogPosition(0, 1), updated_at_us=10),
+        Total(board, "bob", 9, 1, 11, LogPosition(0, 2), updated_at_us=11),
+        Total(board, "ada", 12, 2, 12, LogPosition(0, 3), updated_at_us=12),
+    ]
+    feed = OneBatchFeed([Change(t.position, t) for t in totals])
+    index = MemoryRankIndex()  # outlives the crashed worker, as Redis does
+    boards: Any = OneBoard(the_board)
+    failing = FailingOnce(history)
+    crashed = RankWorker(feed, index, boards, LocalVisibility(index), RankWorkerSettings(), history=failing)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await crashed.run_once()
+    assert await history.points(board, "ada", from_us=None, to_us=None, limit=10) == []
+    restarted = RankWorker(feed, index, boards, LocalVisibility(index), RankWorkerSettings(), history=history)
+    assert await restarted.run_once() == 0  # the redelivered batch: the index holds it all
+    ada = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
+    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1), (1, 7, 2)]
+    bob = await history.points(board, "bob", from_us=None, to_us=None, limit=10)
+    assert [(p.version, p.score, p.rank) for p in bob] == [(1, 9, 2)]
+    # A repeat of an older change than the index holds writes nothing.
+    stale = OneBatchFeed([Change(totals[0].position, totals[0])])
+    again = RankWorker(stale, index, boards, LocalVisibility(index), RankWorkerSettings(), history=history)
+    assert await again.run_once() == 0
+    assert len(await history.points(board, "ada", from_us=None, to_us=None, limit=10)) == 2
