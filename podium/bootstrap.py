@@ -130,6 +130,7 @@ class Parts:
             ranks,
             wait_timeout_s=settings.wait_timeout_s,
             region=settings.region,
+            history=history,
         )
         rate_limiter, submission_counter = limits
         return ApiServices(

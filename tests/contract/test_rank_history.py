@@ -68,6 +68,15 @@ async def test_a_point_kept_twice_is_one_point(history: RankHistory, board: str)
     assert kept == [point(board, 2), point(board, 1)]
 
 
+async def test_a_forgotten_user_keeps_no_point_on_the_boards_named(history: RankHistory, board: str) -> None:
+    other = f"{board}-other"
+    await history.record([point(board, 1), point(board, 2), point(other, 1), point(board, 1, user="bob")])
+    await history.forget("ada", [board, f"{board}-never"])
+    assert await history.points(board, "ada", from_us=None, to_us=None, limit=10) == []
+    assert [p.version for p in await history.points(other, "ada", from_us=None, to_us=None, limit=10)] == [1]
+    assert [p.version for p in await history.points(board, "bob", from_us=None, to_us=None, limit=10)] == [1]
+
+
 async def test_reads_are_newest_first_within_from_to_and_limit(history: RankHistory, board: str) -> None:
     await history.record([point(board, v) for v in range(1, 5)] + [point(board, 1, user="bob")])
     every = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
