@@ -130,6 +130,7 @@ class Parts:
             ranks,
             wait_timeout_s=settings.wait_timeout_s,
             region=settings.region,
+            history=history,
         )
         rate_limiter, submission_counter = limits
         return ApiServices(
@@ -216,7 +217,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             score_log.consumer("db-worker"),
             store,
             boards,
-            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
+            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s, keep_steps=settings.history_points),
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -310,7 +311,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 store,
                 boards,
                 DbWorkerSettings(
-                    idempotency_window_s=settings.idempotency_window_s, topic_regions=topic_regions(settings)
+                    idempotency_window_s=settings.idempotency_window_s,
+                    topic_regions=topic_regions(settings),
+                    keep_steps=settings.history_points,
                 ),
             )
         rank_history = await open_history(settings, store)

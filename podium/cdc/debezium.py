@@ -39,6 +39,7 @@ TYPES: dict[str, type] = {
     "display_name": str,
     "metadata": str,
     "region": str,
+    "steps": str,
 }  # the others are integers
 # OPTIONAL: columns a row may lack (written before they existed, or a first total's
 # defaults left out, podium/store/rows.first_row_from_total).

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import orjson
+
 from podium.domain.boards import Board, Operator, better, combine
 
 
@@ -80,6 +82,11 @@ class Total:
     # The region the user's events on this board enter through: its first event's, kept for
     # good (docs/global.md). "" for a total written before regions were recorded.
     region: str = ""
+    # The totals a user passed through within the db-worker's batch that wrote this one, oldest
+    # first, each `[version, total, subscore, reached_at_us, updated_at_us]`, as compact JSON
+    # ("" for none): the store holds one total a user a batch, and the rank history has a
+    # point for every change (`steps_of`). Kept only while the history is on.
+    steps: str = ""
 
     @property
     def ranked(self) -> bool:
@@ -184,3 +191,24 @@ def newest_per_user(totals: Sequence[Total]) -> list[Total]:
 def is_newer(candidate: Total, current: Total | None) -> bool:
     """The rank index's rule: apply a total only if it is newer than what it holds."""
     return current is None or candidate.version > current.version
+
+
+def with_step(before: Total, new: Total, keep: int) -> Total:
+    """`new`, written in the same batch as `before` (the user's total one event earlier),
+    carrying `before` as its newest step, and at most `keep` steps in all (the oldest go)."""
+    steps = orjson.loads(before.steps) if before.steps else []
+    if not before.removed:
+        steps.append([before.version, before.total, before.subscore, before.reached_at_us, before.updated_at_us])
+    return replace(new, steps=orjson.dumps(steps[-keep:]).decode() if steps and keep > 0 else "")
+
+
+def steps_of(t: Total) -> list[Total]:
+    """The totals `t` passed through within its batch (`Total.steps`), as totals, oldest first."""
+    if not t.steps:
+        return []
+    return [
+        replace(
+            t, version=v, total=total, subscore=sub, reached_at_us=reached, updated_at_us=at, removed=False, steps=""
+        )
+        for v, total, sub, reached, at in orjson.loads(t.steps)
+    ]

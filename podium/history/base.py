@@ -35,6 +35,10 @@ class RankHistory(Protocol):
         to_us` (None: unbounded), newest first."""
         ...
 
+    async def forget(self, user_id: str, boards: Sequence[str]) -> None:
+        """Drop every point of the user on these stored boards (a privacy delete)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -25,6 +25,7 @@ SCHEMA = (
 )
 INSERT = f"INSERT INTO {TABLE} (board, user_id, version, at_us, score, rank) VALUES (?, ?, ?, ?, ?, ?)"
 TRIM = f"DELETE FROM {TABLE} WHERE board = ? AND user_id = ? AND version <= ?"
+FORGET = f"DELETE FROM {TABLE} WHERE board = ? AND user_id = ?"
 READ = (
     f"SELECT version, at_us, score, rank FROM {TABLE} WHERE board = ? AND user_id = ? "
     "AND at_us >= ? AND at_us <= ? LIMIT ? ALLOW FILTERING"
@@ -61,6 +62,9 @@ class CassandraRankHistory:
         high = 2**63 - 1 if to_us is None else to_us
         rows = await self._store.execute(READ, (board, user_id, low, high, limit))
         return [Point(board, user_id, at, version, score, rank) for version, at, score, rank in rows]
+
+    async def forget(self, user_id: str, boards: Sequence[str]) -> None:
+        await asyncio.gather(*(self._store.execute(FORGET, (board, user_id)) for board in boards))
 
     async def close(self) -> None:
         return None

@@ -59,6 +59,15 @@ class SqliteRankHistory:
 
         return await self._db.run(read)
 
+    async def forget(self, user_id: str, boards: Sequence[str]) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.executemany(
+                    "DELETE FROM rank_history WHERE board = ? AND user_id = ?", [(b, user_id) for b in boards]
+                )
+
+        await self._db.run(delete)
+
     async def close(self) -> None:
         await self._db.close()
 

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from podium.domain.boards import Board
 from podium.domain.totals import (
@@ -35,6 +35,7 @@ from podium.domain.totals import (
     apply_event,
     entered_elsewhere,
     is_redelivery,
+    with_step,
 )
 from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
@@ -66,6 +67,9 @@ class DbWorkerSettings:
     # each user's first total and checked for every later event. Empty (one region): no region
     # is recorded nor checked.
     topic_regions: Mapping[str, str] = field(default_factory=dict)
+    # The totals a user passed through within a batch, carried with the one written (at most
+    # this many; 0: none): the rank history's points for every change (PODIUM_HISTORY_POINTS).
+    keep_steps: int = 0
 
 
 @dataclass(slots=True)
@@ -204,10 +208,14 @@ class DbWorker:
                     new_keys[ikey] = AppliedKey(event.board, event.key, now_us, record.position)
             for board in boards:
                 user = (board.name, event.user_id)
-                before = written.get(user, current.get(user))
-                written[user] = apply_event(
-                    board, before, event, record.position, duplicate_key=duplicate, region=region
-                )
+                earlier = written.get(user)  # this batch's own: the user scored twice in it
+                before = earlier if earlier is not None else current.get(user)
+                new = apply_event(board, before, event, record.position, duplicate_key=duplicate, region=region)
+                if earlier is not None and self._settings.keep_steps:
+                    new = with_step(earlier, new, self._settings.keep_steps)
+                elif new.steps:
+                    new = replace(new, steps="")  # a stored row's steps were its own batch's
+                written[user] = new
         if written:
             try:
                 await self._store.write_totals(list(written.values()), list(new_keys.values()))

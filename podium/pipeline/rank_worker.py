@@ -9,6 +9,7 @@ committed only after the index has applied the batch.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 
 from podium.cdc.base import ChangeFeed
 from podium.domain.boards import Board
-from podium.domain.totals import Total, newest_per_user
+from podium.domain.totals import Total, newest_per_user, steps_of
 from podium.errors import BackendUnavailable
 from podium.history.base import Point, RankHistory
 from podium.index.base import RankIndex
 from podium.live.base import Applied, LiveHub
-from podium.plumbing import metrics
+from podium.plumbing import bounded, metrics
 from podium.plumbing.together import together
 from podium.social.base import SocialIndex
 from podium.usecases.board_settings import Boards
@@ -91,12 +92,16 @@ class RankWorker:
             else:
                 done, ranks = await self._apply(board, totals, ranked=ranked)
             applied += len(done)
+            if self._history is not None and len(done) < len(totals):
+                await self._record_held(board, totals, done)
             if ranked and done:
                 shown = await self._shown_ranks(board, done, ranks)
                 if self._history is not None and shown is not None:
                     # Before the feed's commit: a batch redelivered after a crash writes the same
                     # points again (keyed by version), never a second one.
-                    await self._history.record(history_points(board, done, shown))
+                    points = history_points(board, done, shown)
+                    points += await self._overtaken_points(board, totals, done)
+                    await self._history.record(points)
                 if live is not None:
                     # Before visibility: a `wait=true` answer implies its delta has been published.
                     await self._publish(live, board, done, shown)
@@ -129,6 +134,61 @@ class RankWorker:
             log.warning("ranks of applied changes unreadable", extra={"board": board.name, "error": str(exc)})
             return None
 
+    async def _record_held(self, board: Board, totals: list[Total], done: list[Total]) -> None:
+        """The points of changes the index did not apply because it holds them already: a
+        worker (this one before a crash, or another before a rebalance) applied the batch to
+        the index and stopped before writing its points or committing. The index holding
+        the change's very position tells it is the newest, so its rank now is its rank
+        after it. Changes older than the index's are repeats whose points were written, or
+        overtaken ones whose points the newer change's batch wrote: nothing to do. Only
+        batches with changes the index refused pay for this read (repeats after a restart)."""
+        assert self._history is not None
+        applied = {t.user_id for t in done}
+        stale = [t for t in newest_per_user(totals) if t.user_id not in applied and not t.removed]
+        if not stale:
+            return
+        try:
+            held_at = await bounded.gather(functools.partial(self._index.position, board, t.user_id) for t in stale)
+            held = [t for t, at in zip(stale, held_at, strict=True) if at == t.position]
+            if not held:
+                return
+            entries = await self._standings.entries(board, [t.user_id for t in held])
+        except BackendUnavailable as exc:
+            log.warning("held changes' ranks unreadable", extra={"board": board.name, "error": str(exc)})
+            return
+        shown = {e.user_id: e.rank for e in entries if e is not None}
+        points = history_points(board, held, shown) + await self._overtaken_points(board, totals, held)
+        await self._history.record(points)
+
+    async def _overtaken_points(self, board: Board, totals: list[Total], done: list[Total]) -> list[Point]:
+        """Points for the changes a newer one of the same user overtook: within this batch (a
+        user who scored twice between two polls), or within the db-worker's batch that wrote
+        it (`Total.steps`: the store holds one total a user a batch). Every change of a total
+        has its point. Its
+        rank is the one its total has among the others after the batch (podium/usecases/
+        standings.py, `rank_among_others`): exact when nobody else moved in the batch."""
+        newest = {t.user_id: t for t in done}
+        passed = [s for t in totals if t.user_id in newest for s in steps_of(t)]
+        older = [
+            t
+            for t in [*totals, *passed]
+            if t.user_id in newest and t.version < newest[t.user_id].version and not t.removed
+        ]
+        if not older:
+            return []
+        older = list({(t.user_id, t.version): t for t in older}.values())  # a change seen twice: one point
+        try:
+            ranks = await bounded.gather(
+                functools.partial(self._standings.rank_among_others, board, newest[t.user_id], t) for t in older
+            )
+        except BackendUnavailable as exc:
+            log.warning("ranks of overtaken changes unreadable", extra={"board": board.name, "error": str(exc)})
+            return []
+        return [
+            Point(board.name, t.user_id, t.updated_at_us, t.version, t.total, rank)
+            for t, rank in zip(older, ranks, strict=True)
+        ]
+
     async def _publish(self, live: LiveHub, board: Board, done: list[Total], ranks: dict[str, int] | None) -> None:
         """Hand the live hub what was applied, each with the rank it now has (`ranks`, None:
         unreadable, nothing published). A failing hub is logged, never retried."""
@@ -145,9 +205,9 @@ class RankWorker:
 
 
 def history_points(board: Board, done: list[Total], ranks: dict[str, int]) -> list[Point]:
-    """The rank history's points of an applied batch: one per user, its newest version, with
-    the rank it has now (a removed user has none and gets no point). Only the newest: the
-    ranks were read after the whole batch, so an older version's rank is not known."""
+    """The rank history's points of an applied batch's newest version of each user, with the
+    rank it has now (a removed user has none and gets no point); the older versions of the
+    same batch get theirs from `RankWorker._overtaken_points`."""
     return [
         Point(board.name, t.user_id, t.updated_at_us, t.version, t.total, ranks[t.user_id])
         for t in newest_per_user(done)

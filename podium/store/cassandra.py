@@ -28,7 +28,7 @@ from podium.store.rows import (
     batches_by_size,
     board_from_row,
     first_row_from_total,
-    row_from_total,
+    later_row_from_total,
     total_from_row,
 )
 
@@ -46,6 +46,7 @@ ADDED_COLUMNS = {
         "display_name text",
         "metadata text",
         "region text",
+        "steps text",
     ],
 }
 
@@ -61,7 +62,7 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         "board text, slot int, user_id text, total bigint, version bigint, reached_at_us bigint, "
         "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
         "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, region text, "
-        "PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
+        "steps text, PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
         # Which boards a user has a total on: a privacy request's delete and export find them here.
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.USER_BOARDS_TABLE} "
         "(user_id text, board text, PRIMARY KEY (user_id, board))",
@@ -338,7 +339,7 @@ class CassandraStore:
         by_partition: dict[tuple[str, int], list[tuple[Any, ...]]] = defaultdict(list)
         for t in totals:
             slot = slot_of(t.user_id)
-            row = first_row_from_total(t, UNSET_VALUE) if t.version == 1 else row_from_total(t)
+            row = first_row_from_total(t, UNSET_VALUE) if t.version == 1 else later_row_from_total(t, UNSET_VALUE)
             by_partition[(t.board, slot)].append((slot, *row, t.version))
         batches = [batch for rows in by_partition.values() for batch in batches_by_size(rows, BATCH_BYTES)]
         await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))

@@ -26,11 +26,12 @@ COLUMNS = (
     "display_name",
     "metadata",
     "region",
+    "steps",
 )
 TOTAL_COLUMNS = ", ".join(COLUMNS)
 # Columns added after the first schema: a row may lack them, and reads them as their default
 # (total_from_row; the change feed too, podium/cdc/debezium.py).
-OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata", "region")
+OPTIONAL = ("subscore", "best_total", "hidden", "display_name", "metadata", "region", "steps")
 
 
 PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
@@ -39,7 +40,7 @@ PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
 def total_from_row(row: Sequence[Any]) -> Total:
     board, user_id, total, version, reached, partition, offset, removed, updated, *rest = row
     # Rows written before a column existed read it as NULL: the column's default.
-    sub, best, hidden, name, metadata, region = (list(rest) + [None] * 6)[:6]
+    sub, best, hidden, name, metadata, region, steps = (list(rest) + [None] * 7)[:7]
     return Total(
         board,
         user_id,
@@ -55,6 +56,7 @@ def total_from_row(row: Sequence[Any]) -> Total:
         name or "",
         metadata or "",
         region or "",
+        steps or "",
     )
 
 
@@ -76,6 +78,7 @@ def row_from_total(t: Total) -> tuple[Any, ...]:
         t.display_name,
         t.metadata,
         t.region,
+        t.steps,
     )
 
 
@@ -95,7 +98,16 @@ def first_row_from_total(t: Total, unset: Any) -> tuple[Any, ...]:
         t.display_name or unset,
         t.metadata or unset,
         t.region or unset,
+        t.steps or unset,
     )
+
+
+def later_row_from_total(t: Total, unset: Any) -> tuple[Any, ...]:
+    """A later total as a row: every column, since it must overwrite whatever its
+    predecessor wrote, but `steps` only when it has some. Only the change feed reads them
+    (the db-worker never carries a row's steps into a new batch), so a stale value left in
+    the row is never read, and a score with no steps (most) costs no cell for them."""
+    return (*row_from_total(t)[:-1], t.steps or unset)
 
 
 def board_from_row(name: str, order: str, operator: str, settings: str | None) -> Board:

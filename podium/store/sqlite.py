@@ -31,6 +31,7 @@ ADDED_COLUMNS = {
         "display_name TEXT NOT NULL DEFAULT ''",
         "metadata TEXT NOT NULL DEFAULT ''",
         "region TEXT NOT NULL DEFAULT ''",
+        "steps TEXT NOT NULL DEFAULT ''",
     ],
 }
 ADDED_COLUMNS["changes"] = ADDED_COLUMNS["totals"]
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS totals (
     display_name TEXT NOT NULL DEFAULT '',
     metadata TEXT NOT NULL DEFAULT '',
     region TEXT NOT NULL DEFAULT '',
+    steps TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (board, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS totals_by_user ON totals (user_id);
@@ -99,7 +101,8 @@ CREATE TABLE IF NOT EXISTS changes (
     hidden INTEGER NOT NULL DEFAULT 0,
     display_name TEXT NOT NULL DEFAULT '',
     metadata TEXT NOT NULL DEFAULT '',
-    region TEXT NOT NULL DEFAULT ''
+    region TEXT NOT NULL DEFAULT '',
+    steps TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS friends (
     user_id TEXT NOT NULL,

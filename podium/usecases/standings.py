@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from podium.domain.boards import Board, Tie
-from podium.domain.ordering import SortKey, tie_ceiling, tie_floor
+from podium.domain.ordering import SortKey, tie_ceiling, tie_floor, total_key
 from podium.domain.totals import Total, newest_per_user
 from podium.index.base import Entry, RankIndex
 from podium.usecases import ranks
@@ -92,3 +92,25 @@ class Standings:
         pairs = {t.user_id: (t.total, t.subscore) for t in newest_per_user(totals) if t.user_id in positions}
         rank_of = await ranks.shared_ranks(self._index, board, list(pairs.values()))
         return {user: rank_of[pair] for user, pair in pairs.items()}
+
+    async def rank_among_others(self, board: Board, newest: Total, older: Total) -> int:
+        """The rank an older total of a user has among the other users as they stand now, the
+        user's own entry (its `newest` total) left out: the rank history's point for a change
+        that a newer one overtook before the index was written (the index holds one total a
+        user, and ranks are read after a batch)."""
+        own = newest.ranked  # a hidden or removed user is not among those counted
+        if board.tie is Tie.UNIQUE:
+            key = total_key(board, older)
+            return await self._index.count_before(board, key) + 1 - (own and total_key(board, newest) < key)
+        floor = tie_floor(board, older.total, older.subscore)
+        ahead = own and total_key(board, newest) < floor
+        if board.tie is not Tie.DENSE:
+            return await self._index.count_before(board, floor) + 1 - ahead
+        if ahead:  # its pair is one of the groups before only if nobody else holds it
+            own_floor = tie_floor(board, newest.total, newest.subscore)
+            own_ceiling = tie_ceiling(board, newest.total, newest.subscore)
+            holders = await self._index.count_before(board, own_ceiling) - await self._index.count_before(
+                board, own_floor
+            )
+            ahead = holders == 1
+        return await self._index.groups_before(board, floor) + 1 - ahead

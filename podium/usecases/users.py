@@ -19,6 +19,7 @@ import orjson
 
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
+from podium.history.base import RankHistory
 from podium.pipeline.ingest import Ingest
 from podium.plumbing import bounded
 from podium.social.base import SocialIndex
@@ -62,7 +63,9 @@ class Users:
         *,
         wait_timeout_s: float,
         region: str = "",
+        history: RankHistory | None = None,
     ) -> None:
+        self._history = history  # None: history is off
         self._store = store
         self._social = social
         self._boards = boards
@@ -97,6 +100,10 @@ class Users:
             await asyncio.gather(*(self._friends.remove(f, user_id) for f in followers[i : i + FOLLOWERS_AT_ONCE]))
         waits = [functools.partial(self._wait, b, user_id, p) for b, p in zip(boards, positions, strict=True)]
         seen = await bounded.gather(waits)  # reads of the index: a few at a time, as the export's
+        if self._history is not None:
+            # After the waits: the rank-worker writes a batch's points before it is visible, so
+            # none of the user's scores before the removals writes a point after this.
+            await self._history.forget(user_id, names)
         return Forgotten(user_id, [b.name for b in boards], len(own) + len(followers), all(seen))
 
     async def export(self, user_id: str) -> dict[str, Any]:

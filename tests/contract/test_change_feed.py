@@ -139,8 +139,16 @@ async def test_each_written_total_appears_in_order_per_user(fut: FeedUnderTest) 
     users = [f"u{i}" for i in range(12)]
     written = []
     for version in (1, 2, 3):  # one write a version, every user in each
+        # u2 carries steps (the totals it passed through in a db-worker batch) in its first and
+        # second writes, none in its third: a change shows only its own write's steps.
         batch = [
-            fut.total(u, version, removed=version == 3 and u == "u0", metadata='{"v":1}' if u == "u1" else "")
+            fut.total(
+                u,
+                version,
+                removed=version == 3 and u == "u0",
+                metadata='{"v":1}' if u == "u1" else "",
+                steps=f"[[{version - 1},5,0,7,8]]" if u == "u2" and version < 3 else "",
+            )
             for u in users
         ]
         await fut.store.write_totals(batch, [])

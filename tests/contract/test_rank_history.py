@@ -2,7 +2,7 @@
 a point kept twice is one point, reads come newest first within from/to and limit, and the
 older points are trimmed once a user has more than the setting keeps. And the rank-worker's
 side: a change applied again (a redelivered batch after the index was rebuilt) adds no
-second point."""
+second point, and a change a newer one overtook within a batch still has its point."""
 
 from __future__ import annotations
 
@@ -68,6 +68,15 @@ async def test_a_point_kept_twice_is_one_point(history: RankHistory, board: str)
     assert kept == [point(board, 2), point(board, 1)]
 
 
+async def test_a_forgotten_user_keeps_no_point_on_the_boards_named(history: RankHistory, board: str) -> None:
+    other = f"{board}-other"
+    await history.record([point(board, 1), point(board, 2), point(other, 1), point(board, 1, user="bob")])
+    await history.forget("ada", [board, f"{board}-never"])
+    assert await history.points(board, "ada", from_us=None, to_us=None, limit=10) == []
+    assert [p.version for p in await history.points(other, "ada", from_us=None, to_us=None, limit=10)] == [1]
+    assert [p.version for p in await history.points(board, "bob", from_us=None, to_us=None, limit=10)] == [1]
+
+
 async def test_reads_are_newest_first_within_from_to_and_limit(history: RankHistory, board: str) -> None:
     await history.record([point(board, v) for v in range(1, 5)] + [point(board, 1, user="bob")])
     every = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
@@ -131,6 +140,51 @@ async def test_a_redelivered_change_adds_no_second_point(history: RankHistory, b
         assert await worker.run_once() == 3
         assert await worker.run_once() == 0  # the same batch again: stale in the index
     ada = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
-    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1)]  # the batch's newest, its rank after it
+    # Both of ada's changes: the newest with its rank after the batch; the one it overtook in
+    # the same batch with the rank its total has among the others after the batch.
+    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1), (1, 7, 2)]
     bob = await history.points(board, "bob", from_us=None, to_us=None, limit=10)
     assert [(p.version, p.score, p.rank) for p in bob] == [(1, 9, 2)]
+
+
+class FailingOnce:
+    """A rank history whose first write fails, as a crash between the index's apply and the
+    points' write would leave it."""
+
+    def __init__(self, kept: RankHistory) -> None:
+        self.kept = kept
+        self.failed = False
+
+    async def record(self, points: Sequence[Point]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("crashed before the points were written")
+        await self.kept.record(points)
+
+
+async def test_a_crash_between_the_index_and_the_points_loses_no_point(history: RankHistory, board: str) -> None:
+    the_board = Board(board)
+    totals = [
+        Total(board, "ada", 7, 1, 10, LogPosition(0, 1), updated_at_us=10),
+        Total(board, "bob", 9, 1, 11, LogPosition(0, 2), updated_at_us=11),
+        Total(board, "ada", 12, 2, 12, LogPosition(0, 3), updated_at_us=12),
+    ]
+    feed = OneBatchFeed([Change(t.position, t) for t in totals])
+    index = MemoryRankIndex()  # outlives the crashed worker, as Redis does
+    boards: Any = OneBoard(the_board)
+    failing = FailingOnce(history)
+    crashed = RankWorker(feed, index, boards, LocalVisibility(index), RankWorkerSettings(), history=failing)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        await crashed.run_once()
+    assert await history.points(board, "ada", from_us=None, to_us=None, limit=10) == []
+    restarted = RankWorker(feed, index, boards, LocalVisibility(index), RankWorkerSettings(), history=history)
+    assert await restarted.run_once() == 0  # the redelivered batch: the index holds it all
+    ada = await history.points(board, "ada", from_us=None, to_us=None, limit=10)
+    assert [(p.version, p.score, p.rank) for p in ada] == [(2, 12, 1), (1, 7, 2)]
+    bob = await history.points(board, "bob", from_us=None, to_us=None, limit=10)
+    assert [(p.version, p.score, p.rank) for p in bob] == [(1, 9, 2)]
+    # A repeat of an older change than the index holds writes nothing.
+    stale = OneBatchFeed([Change(totals[0].position, totals[0])])
+    again = RankWorker(stale, index, boards, LocalVisibility(index), RankWorkerSettings(), history=history)
+    assert await again.run_once() == 0
+    assert len(await history.points(board, "ada", from_us=None, to_us=None, limit=10)) == 2

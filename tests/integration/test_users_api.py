@@ -121,8 +121,12 @@ def test_a_privacy_delete_removes_the_user_everywhere(client: TestClient, b: Boa
     put_friends(client, b.cy, [b.ada])
     friends_board(client, b.arena, b.bob, [(b.ada, 30), (b.bob, 20), (b.cy, 10)])
 
+    assert client.get(f"/v1/boards/{b.arena}/users/{b.ada}/history").json()["points"] != []
     answer = client.delete(f"/v1/users/{b.ada}")
     assert answer.status_code == 200, answer.text
+    for board in (b.arena, b.golf):  # the rank history goes with the user
+        assert client.get(f"/v1/boards/{board}/users/{b.ada}/history").json()["points"] == []
+    assert client.get(f"/v1/boards/{b.arena}/users/{b.bob}/history").json()["points"] != []
     # Two on ada's own list, and ada on bob's and cy's.
     assert answer.json() == {"user_id": b.ada, "boards": sorted([b.arena, b.golf]), "friends_removed": 4}
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from podium.settings import Settings
 from podium.store.cassandra import BATCH_BYTES
-from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, row_from_total
+from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, later_row_from_total
 from podium.tools.bench.index import make_totals
 
 ROUND = 1000  # rows in flight together: one db-worker batch
@@ -43,9 +43,11 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
         f"CREATE TABLE {ks}.{table} (board text, slot int, user_id text, total bigint, version bigint, "
         "reached_at_us bigint, log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
         "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, region text, "
-        "PRIMARY KEY ((board, slot), user_id))",
+        "steps text, PRIMARY KEY ((board, slot), user_id))",
         timeout=60,
     )
+    from cassandra.query import UNSET_VALUE
+
     try:
         insert = session.prepare(
             f"INSERT INTO {ks}.{table} (slot, {TOTAL_COLUMNS}) VALUES (?, {PLACEHOLDERS}) USING TIMESTAMP ?"
@@ -57,7 +59,7 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
             by_partition: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
             for t in totals[i : i + ROUND]:
                 slot = zlib.crc32(t.user_id.encode()) % SLOTS
-                by_partition[slot].append((slot, *row_from_total(t), t.version))
+                by_partition[slot].append((slot, *later_row_from_total(t, UNSET_VALUE), t.version))
             futures = []
             for batch_rows in (b for part in by_partition.values() for b in batches_by_size(part, BATCH_BYTES)):
                 batch = BatchStatement(batch_type=BatchType.UNLOGGED)
