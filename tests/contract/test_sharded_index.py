@@ -327,6 +327,48 @@ async def test_members_added_by_an_attempt_that_never_committed_are_cleaned(shar
         await index.close()
 
 
+@pytest.mark.parametrize("other_path", ["general", "single_bucket"])
+async def test_a_writer_alone_at_its_begin_still_sees_a_commit_that_came_before_its_own(
+    shards: list[str], other_path: str
+) -> None:
+    """A writer that held the board's only lease at its begin commits without reading the
+    states again, unless the board's change number moved since: another writer began (the
+    general path) or wrote the one bucket in one script meanwhile. Here the other writer's
+    newer totals land between the first writer's move and its commit: they must stay."""
+    policy = SplitPolicy(max_members=1000, max_writes_per_s=1e9)
+    one = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    two = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    one.single_bucket_path = False
+    two.single_bucket_path = other_path == "single_bucket"
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        first = totals(b, 20)
+        await one.apply(b, first)
+        reference.apply_now(b, first)
+        older, newer = totals(b, 20, seed=7, version=2), totals(b, 20, seed=8, version=3)
+        scripts = one._commit
+
+        class AfterTheOther:
+            def __init__(self, script: Any) -> None:
+                self.script = script
+
+            async def __call__(self, **kwargs: Any) -> Any:
+                await two.apply(b, newer)  # between one's begin (alone) and its commit
+                return await self.script(**kwargs)
+
+        one._commit = [AfterTheOther(s) for s in scripts]
+        await one.apply(b, older)
+        one._commit = scripts
+        reference.apply_now(b, newer)
+        assert one.commits_overtaken == 20  # every user's older total refused at the commit
+        await same_answers(one, reference, b, 20)
+        assert sum(x.members for x in await one.buckets(b)) == 20
+    finally:
+        await one.close()
+        await two.close()
+
+
 async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str]) -> None:
     """Boards keep their home shard; buckets move to the new shard until it is even."""
     policy = SplitPolicy(max_members=10, max_writes_per_s=1e9)

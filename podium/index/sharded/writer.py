@@ -225,9 +225,11 @@ class Writer(Mover, Reads):
             names.intents_key(board.name),
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
+            names.board_changes_key(board.name),
         ]
         commit_args: list[str | int | bytes] = [self._writer_id, map_.epoch, dense_sign(board)]
-        commit_args.append(orjson.dumps(commit_rows))
+        # BEGIN's change number, if this writer was alone: the commit then trusts the states it read.
+        commit_args += [orjson.dumps(commit_rows), begun[2]]
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
