@@ -327,6 +327,86 @@ async def test_members_added_by_an_attempt_that_never_committed_are_cleaned(shar
         await index.close()
 
 
+@pytest.mark.parametrize("other_path", ["general", "single_bucket"])
+async def test_a_writer_alone_at_its_begin_still_sees_a_commit_that_came_before_its_own(
+    shards: list[str], other_path: str
+) -> None:
+    """A writer that held the board's only lease at its begin commits without reading the
+    states again, unless the board's change number moved since: another writer began (the
+    general path) or wrote the one bucket in one script meanwhile. Here the other writer's
+    newer totals land between the first writer's move and its commit: they must stay."""
+    policy = SplitPolicy(max_members=1000, max_writes_per_s=1e9)
+    one = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    two = ShardedRedisRankIndex.from_urls(shards, policy=policy)
+    one.single_bucket_path = False
+    two.single_bucket_path = other_path == "single_bucket"
+    reference = MemoryRankIndex()
+    b = board()
+    try:
+        first = totals(b, 20)
+        await one.apply(b, first)
+        reference.apply_now(b, first)
+        older, newer = totals(b, 20, seed=7, version=2), totals(b, 20, seed=8, version=3)
+        scripts = one._commit
+
+        class AfterTheOther:
+            def __init__(self, script: Any) -> None:
+                self.script = script
+
+            async def __call__(self, **kwargs: Any) -> Any:
+                await two.apply(b, newer)  # between one's begin (alone) and its commit
+                return await self.script(**kwargs)
+
+        one._commit = [AfterTheOther(s) for s in scripts]
+        await one.apply(b, older)
+        one._commit = scripts
+        reference.apply_now(b, newer)
+        assert one.commits_overtaken == 20  # every user's older total refused at the commit
+        await same_answers(one, reference, b, 20)
+        assert sum(x.members for x in await one.buckets(b)) == 20
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_writer_counts_the_buckets_only_when_its_additions_may_call_for_a_split(
+    shards: list[str],
+) -> None:
+    """After a batch, a writer counts every segment (for a split) only if the last count plus
+    what it added since may be over the threshold: batches well under it count nothing, and the
+    batch that takes a bucket over it still splits it at once."""
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=30, max_writes_per_s=float("inf")))
+    index.single_bucket_path = False
+    reference = MemoryRankIndex()
+    b = board()
+    counting = index._count
+    counts = 0
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal counts
+        counts += 1
+        return await counting(*args, **kwargs)
+
+    index._count = counted  # type: ignore[method-assign]
+    try:
+        batches = [
+            [Total(b.name, f"u{i}", i, 1, 0, LogPosition(0, i)) for i in range(first, first + 6)]
+            for first in range(0, 36, 6)
+        ]
+        for batch in batches[:5]:  # 30 members: at the threshold, not over it
+            await index.apply(b, batch)
+            reference.apply_now(b, batch)
+        assert counts == 1  # the first batch's count (no count known yet), then none
+        assert len(await index.buckets(b)) == 1
+        await index.apply(b, batches[5])  # 36: over
+        reference.apply_now(b, batches[5])
+        assert len(await index.buckets(b)) == 2
+        await index.finish_moves(b)
+        await same_answers(index, reference, b, 36)
+    finally:
+        await index.close()
+
+
 async def test_a_shard_added_to_the_config_takes_a_fair_share(shards: list[str]) -> None:
     """Boards keep their home shard; buckets move to the new shard until it is even."""
     policy = SplitPolicy(max_members=10, max_writes_per_s=1e9)
@@ -400,8 +480,12 @@ async def test_a_split_check_that_meets_a_trim_goes_on_with_the_new_map(
 ) -> None:
     """A writer's split check counts the buckets just as another process's mover trims
     one and moves a bucket away: it must go on with the new map, not the old one. (The
-    general path checks after every batch; the single-bucket one only when a split is due.)"""
+    general path checks when its batches may have taken a bucket over the threshold, or its
+    last count is old: here always; the single-bucket one only when a split is due.)"""
+    from podium.index.sharded import mover
     from podium.index.sharded.read_steps import Trimmed
+
+    monkeypatch.setattr(mover, "RECOUNT_EVERY_S", 0.0)
 
     index = ShardedRedisRankIndex.from_urls(
         shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), background_mover=False

@@ -105,6 +105,7 @@ class ShardedRedisRankIndex(Writer, Repair):
         await call(lambda: self._shards[0].hdel(names.homes_key(), board.name))
         self._homes.pop(board.name, None)
         self._written_maps.pop(board.name, None)
+        self._counted.pop(board.name, None)
         self._maps.forget(board.name)
 
     async def close(self) -> None:

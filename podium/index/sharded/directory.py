@@ -113,6 +113,9 @@ class Directory:
         # Each board's map as this writer's last batch saw it: whether the next batch may
         # take the single-bucket path (the script checks the map is still that one).
         self._written_maps: dict[str, BucketMap] = {}
+        # Each board's members per bucket as this process last counted them (for a split
+        # check), with the buckets' ranges then and when: see Mover._maybe_split_after.
+        self._counted: dict[str, Counted] = {}
         self.single_bucket_path = True  # tests turn it off to drive the general path
         self._runners = [ScriptRunner(s, POOL_SIZE) for s in self._shards]  # the reads' connections
         self._maps = Maps()  # each board's map as the reads last found it
@@ -249,6 +252,24 @@ class Directory:
         home = self._shards[self.home(board)]
         raw = await call(lambda: home.hgetall(names.bucket_writes_key(board, last)))
         return {int(k): float(v) for k, v in raw.items()}
+
+
+@dataclass(slots=True)
+class Counted:
+    """A board's members per bucket id as last counted, at `at_s` (monotonic), under a map
+    whose buckets were `ranges` (each bucket's id and lower key), plus what this process's
+    batches added and removed since."""
+
+    ranges: tuple[tuple[int, SortKey | None], ...]
+    members: dict[int, int]
+    at_s: float
+
+
+def bucket_ranges(map_: BucketMap) -> tuple[tuple[int, SortKey | None], ...]:
+    """Each bucket's id and lower key: what decides which bucket a member belongs to. A
+    mover's batch changes the map (a transit's cursor, its end) but not these: it carries
+    members between the two sets of one bucket."""
+    return tuple((b.id, b.lower) for b in map_.buckets)
 
 
 def decode_map(raw: bytes | str | None) -> BucketMap | None:

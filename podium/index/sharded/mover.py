@@ -6,14 +6,14 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from podium.domain.boards import Board
 from podium.domain.buckets import Bucket, BucketMap, least_loaded, rebalancing_move, shard_loads
 from podium.errors import BackendUnavailable
 from podium.index.redis import call, key_from_member
-from podium.index.sharded.directory import Directory
+from podium.index.sharded.directory import Counted, Directory, bucket_ranges
 from podium.index.sharded.read_steps import Trimmed, bound
 from podium.plumbing import names
 
@@ -24,10 +24,47 @@ log = logging.getLogger("podium.index.sharded")
 # holder that dies blocks the board's writers for at most this long.
 LOCK_TTL_MS = 3000
 
+# A writer that counted a board's buckets this long ago counts them again after its next batch
+# even if its own additions cannot have put a bucket over the threshold: other processes (a
+# rebuild, a repair) add members it does not see.
+RECOUNT_EVERY_S = 1.0
+
 
 class Mover(Directory):
     """Splits and moves: a hot bucket split by one map change, and the background mover
     carrying a bucket in transit over a batch at a time, under the board's lock."""
+
+    async def _maybe_split_after(self, board: str, added: Mapping[int, int]) -> None:
+        """After a writer's batch that changed each bucket in `added` by that many members
+        (added less removed): `_maybe_split`, unless none of those buckets can be over a
+        threshold. Counting every segment on every shard after each batch cost the rank shards
+        1-2 µs a user and was most of a batch's wait on a settled board. The last count plus
+        this process's changes since is the buckets' members while their ranges are the ones
+        counted (a split or a move makes a new bucket; a mover's batch carries members within
+        one) and no other process writes the board; what others add is counted again within
+        RECOUNT_EVERY_S. Rates are read as before (one small read) when the policy has a rate
+        threshold at all."""
+        if self._under_member_threshold(board, added):
+            if self.policy.max_writes_per_s == float("inf"):
+                return
+            rates = await self._write_rates(board)
+            if all(rates.get(b, 0.0) <= self.policy.max_writes_per_s for b in added):
+                return
+        await self._maybe_split(board, set(added))
+
+    def _under_member_threshold(self, board: str, added: Mapping[int, int]) -> bool:
+        """Whether every bucket in `added` is at most the member threshold by the last count
+        (recent, its buckets' ranges those of the map this writer last wrote with) and this
+        process's changes since, which this adds to it."""
+        counted = self._counted.get(board)
+        map_ = self._written_maps.get(board)
+        if counted is None or map_ is None or counted.ranges != bucket_ranges(map_):
+            return False
+        if time.monotonic() - counted.at_s >= RECOUNT_EVERY_S:
+            return False
+        for bucket_id, n in added.items():
+            counted.members[bucket_id] = counted.members.get(bucket_id, 0) + n
+        return all(counted.members.get(b, 0) <= self.policy.max_members for b in added)
 
     async def _maybe_split(self, board: str, touched: set[int]) -> None:
         """Split the board's settled buckets that are over a threshold, then even out the
@@ -45,7 +82,10 @@ class Mover(Directory):
                 if map_.settled(b)
                 and self.policy.needs_split(members[b.id], rates.get(b.id, 0.0) if b.id in touched else 0.0)
             ]
-            if not hot or not await self._start(board, hot[0].id, shard=None):
+            if not hot:
+                self._counted[board] = Counted(bucket_ranges(map_), dict(members), time.monotonic())
+                break
+            if not await self._start(board, hot[0].id, shard=None):
                 break
             rates.pop(hot[0].id, None)  # its writes now spread over the two halves
             next_map = await self._map(board)

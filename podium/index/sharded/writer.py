@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -125,7 +125,7 @@ class Writer(Mover, Reads):
         """BEGIN, MOVE per shard, COMMIT: a batch over buckets on any shards, in transit or not."""
         done: list[Total] = []
         tried_again: list[Total] = []
-        touched: set[int] = set()  # the buckets written (their write rates count toward a split)
+        added: Counter[int] = Counter()  # members added less removed, per bucket written
         for attempt in range(300):
             result = await self._apply_once(board, newest)
             if result is None:
@@ -134,12 +134,12 @@ class Writer(Mover, Reads):
             applied, newest, buckets = result
             done += applied
             tried_again += newest
-            touched |= buckets
+            added.update(buckets)
             if not newest:
                 if overtaken := [t for t in tried_again if t not in done]:
                     # A third writer got ahead while we tried again: our member is a stray now.
                     await self._drop_refused(board, overtaken, await self._states(board.name, overtaken))
-                await self._maybe_split(board.name, touched)
+                await self._maybe_split_after(board.name, added)
                 return done
         raise BackendUnavailable(f"redis: board {board.name!r} stayed locked")
 
@@ -149,10 +149,12 @@ class Writer(Mover, Reads):
         raw = await call(lambda: home.hmget(names.users_key(board), users))
         return {u: _text(r) if r is not None else "" for u, r in zip(users, raw, strict=True)}
 
-    async def _apply_once(self, board: Board, totals: list[Total]) -> tuple[list[Total], list[Total], set[int]] | None:
+    async def _apply_once(
+        self, board: Board, totals: list[Total]
+    ) -> tuple[list[Total], list[Total], Counter[int]] | None:
         """One attempt: None to retry it whole; else the totals applied, those to try again
-        (another writer committed an older total for their users meanwhile), and the
-        buckets written."""
+        (another writer committed an older total for their users meanwhile), and per
+        bucket written the members added less those removed."""
         home = await self._home(board.name, create=True)
         assert home is not None
         keys = [
@@ -191,7 +193,7 @@ class Writer(Mover, Reads):
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
         commit_rows: list[list[str | int]] = []
         applied: list[Total] = []
-        touched: set[int] = set()
+        touched: Counter[int] = Counter()
         for t, mem, raw in zip(totals, members, begun[1], strict=True):
             current = parse_state(raw) if raw else None
             if current is not None and current[0] >= t.version:
@@ -200,11 +202,12 @@ class Writer(Mover, Reads):
                 _, _, old_member, old_total = current
                 old = map_.locate(key_from_member(zscore(board.order, old_total), old_member))
                 moves[old.shard].append((old.set_id, "r", old_member, 0))
+                touched[old.bucket.id] -= 1
             bucket_id = ""
             if t.ranked:
                 new = map_.locate(total_key(board, t))
                 moves[new.shard].append((new.set_id, "a", mem, zscore(board.order, t.total)))
-                touched.add(new.bucket.id)
+                touched[new.bucket.id] += 1
                 bucket_id = str(new.bucket.id)
             commit_rows.append([t.user_id, current[0] if current is not None else -1, state_of(t, mem), bucket_id])
             applied.append(t)
@@ -225,9 +228,11 @@ class Writer(Mover, Reads):
             names.intents_key(board.name),
             names.group_sizes_key(board.name),
             names.groups_key(board.name),
+            names.board_changes_key(board.name),
         ]
         commit_args: list[str | int | bytes] = [self._writer_id, map_.epoch, dense_sign(board)]
-        commit_args.append(orjson.dumps(commit_rows))
+        # BEGIN's change number, if this writer was alone: the commit then trusts the states it read.
+        commit_args += [orjson.dumps(commit_rows), begun[2]]
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch

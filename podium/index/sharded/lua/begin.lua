@@ -4,9 +4,13 @@
 -- that never committed left its intent (a writer with no lease, or this writer's own earlier
 -- attempt): the writer cleans those under the board's lock, then begins again. Else it takes a
 -- lease, records the batch as this writer's intent (one field, not one a user: a crash between
--- move and commit leaves the members it names to be found), and returns the map and each
--- user's state. The change number rises before any member moves; the lease then marks the
--- board busy until the commit, so a reader never keeps counts taken while this batch is under way.
+-- move and commit leaves the members it names to be found), and returns the map, each user's
+-- state, and the board's change number as this begin raised it if no other writer holds a lease
+-- entry, live or lapsed ('' if one does): while that number stays, no other writer has begun and
+-- no one-bucket write has run, so the states read here are still the ones stored and the commit
+-- need not read them again. The change number rises before any member moves; the lease then
+-- marks the board busy until the commit, so a reader never keeps counts taken while this batch
+-- is under way.
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local now = redis.call('TIME')
 local now_ms = now[1] * 1000 + math.floor(now[2] / 1000)
@@ -21,8 +25,10 @@ if redis.call('HLEN', KEYS[5]) > 0 then
 end
 raise_changes(KEYS[6], now_ms)
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
+local alone = ''
+if redis.call('ZCARD', KEYS[2]) == 1 then alone = redis.call('GET', KEYS[6]) end
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
 local batch = cjson.decode(ARGV[3])
 local users = {}
 for i, u in ipairs(batch) do users[i] = u[1] end
-return {redis.call('GET', KEYS[4]) or '', hmget_all(KEYS[3], users)}
+return {redis.call('GET', KEYS[4]) or '', hmget_all(KEYS[3], users), alone}

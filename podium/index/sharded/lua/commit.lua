@@ -1,6 +1,11 @@
--- KEYS: writers, users, map, writes, intents, group sizes, groups. ARGV: writer id, map epoch,
--- dense sign ('' unless the board has dense ties; see groups.lua), then the batch as JSON: per
--- user [user, expected version (-1: none), new state, bucket id ('' if removed)]. Returns -1 if the
+-- KEYS: writers, users, map, writes, intents, group sizes, groups, the board's change number.
+-- ARGV: writer id, map epoch, dense sign ('' unless the board has dense ties; see groups.lua),
+-- the batch as JSON: per user [user, expected version (-1: none), new state, bucket id ('' if
+-- removed)], then the change number BEGIN returned ('' if another writer held a lease then).
+-- If that number is still the board's, nothing has written a state since the begin (every
+-- other begin and every one-bucket write raises it; a repair runs only under the board's lock,
+-- which waits for this lease and drops it once lapsed), so the expected versions are the
+-- stored ones: the states are not read again (one HMGET and a parse a user). Returns -1 if the
 -- lease lapsed or the map changed (the intent stays, for the next begin to clean); else {0,
 -- then per user another writer committed first: user, its state} — the members this attempt
 -- added for those users are strays to remove: the intent stays until they are.
@@ -15,12 +20,18 @@ local writes = {}  -- per bucket: one HINCRBY each, not one a user
 local batch = cjson.decode(ARGV[4])
 local users = {}
 for i, u in ipairs(batch) do users[i] = u[1] end
-local got = hmget_all(KEYS[2], users)
+local alone = ARGV[5] ~= '' and sign == '' and redis.call('GET', KEYS[8]) == ARGV[5]
+local got = {}
+if not alone then got = hmget_all(KEYS[2], users) end
 local stored = {}
 for i, u in ipairs(batch) do
   local current = got[i]
   local version = -1
-  if current then version = tonumber(string.match(current, '^(%d+)|')) end
+  if alone then
+    version = u[2]
+  elseif current then
+    version = tonumber(string.match(current, '^(%d+)|'))
+  end
   if version == u[2] then
     if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, u[3]) end
     stored[#stored + 1] = u[1]
