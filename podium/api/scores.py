@@ -130,7 +130,8 @@ def check_metadata(value: Any, max_bytes: int, max_depth: int) -> str | None:
 async def submit_score(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
-    wait = bool_param(request.query_params, "wait")
+    # Most submissions have no query: no parse of an empty one.
+    wait = bool_param(request.query_params, "wait") if request.scope["query_string"] else False
     raw = await read_body(request, svc.settings.max_body_bytes)
     item = decode(
         contract_of(request).decode_submission, raw, lambda: parse_submission(svc, board, parse_json(raw), "body")
