@@ -43,6 +43,9 @@ from podium.usecases.user_regions import check_entered, refuse_elsewhere
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
+# A single submission's usual answer, built once: a Response holds nothing of a request,
+# and sending it changes nothing of it.
+ACCEPTED = answer(Accepted(accepted=True), 202)
 
 
 def accepted_submission(svc: ApiServices, board: Board, item: declared.Submission, where: str) -> Submission:
@@ -142,7 +145,7 @@ async def submit_score(request: Request) -> Response:
     await svc.tournaments.enforce(board, [sub], batch=False)  # last: it counts the attempt
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
-        return answer(Accepted(accepted=True), 202)
+        return ACCEPTED
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
     if result is None:
         await refused_meanwhile(svc, board, [sub.user_id])
