@@ -39,12 +39,35 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK_S  # utime, stime of every thread
 
 
-async def measure(port: int, pid: int, requests: list[bytes], connections: int, seconds: float) -> dict[str, float]:
-    before = cpu_s(pid)
+def threads_s(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (threads of one name summed; the event loop's: "main")."""
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = "main" if task.name == str(pid) else (task / "comm").read_text().strip()
+            found[name] = found.get(name, 0.0) + cpu_s_of(task / "stat")
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
+
+
+def cpu_s_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_S
+
+
+async def measure(port: int, pid: int, requests: list[bytes], connections: int, seconds: float) -> dict[str, object]:
+    before, threads_before = cpu_s(pid), threads_s(pid)
     load = await closed_loop(port, requests, connections=connections, seconds=seconds)
-    used = cpu_s(pid) - before
+    used, threads_after = cpu_s(pid) - before, threads_s(pid)
     assert not load.failed, load.statuses
-    return {"per_s": round(load.per_s), "cpu_us": round(1e6 * used / max(load.ok, 1), 1)}
+    per = max(load.ok, 1)
+    by_thread = {n: round(1e6 * (t - threads_before.get(n, 0.0)) / per, 1) for n, t in threads_after.items()}
+    return {
+        "per_s": round(load.per_s),
+        "cpu_us": round(1e6 * used / per, 1),
+        "threads_us": {n: us for n, us in sorted(by_thread.items(), key=lambda x: -x[1]) if us >= 1},
+    }
 
 
 async def main() -> None:
@@ -106,7 +129,7 @@ async def run(ours: Process, bare: Process, board: str, args: argparse.Namespace
                         await asyncio.sleep(0.5)
                     row[name] = await measure(proc.port, proc.proc.pid, requests, c, args.seconds)
                 api, bare_ = row["api"], row["bare"]
-                row["ratio"] = round(api["per_s"] / bare_["per_s"], 3)  # type: ignore[index]
+                row["ratio"] = round(api["per_s"] / bare_["per_s"], 3)  # type: ignore[index, operator]
                 print(json.dumps(row), flush=True)
         await client.delete(f"{base}/v1/boards/{board}")
 
