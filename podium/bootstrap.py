@@ -567,7 +567,7 @@ def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:
             return aioredis.Redis.from_url(url, **settings.redis_auth)
         return redis_directory(settings)
 
-    return RedisRateLimiter(client()), RedisSubmissionCounter(client())
+    return RedisRateLimiter(client(), lease_s=settings.rate_lease_ms / 1000), RedisSubmissionCounter(client())
 
 
 def redis_social_index(settings: Settings) -> SocialIndex:

@@ -53,6 +53,9 @@ class Settings:
     rate_key_burst: int = 2000
     rate_address_per_s: float = 20.0
     rate_address_burst: int = 60
+    # Distributed: a limit high enough is taken from Redis in blocks, each spent in its api
+    # process for at most this long (podium/limits/redis.py); 0: every request checked in Redis.
+    rate_lease_ms: float = 50.0
     wait_timeout_s: float = 10.0
     idempotency_window_s: float = 24 * 3600
     log_retention_s: float = 24 * 3600
@@ -217,6 +220,8 @@ class Settings:
             raise InvalidInput(
                 "PODIUM_RATE_KEY_BURST, PODIUM_RATE_ADDRESS_BURST and PODIUM_MAX_JSON_DEPTH must be positive"
             )
+        if not 0 <= self.rate_lease_ms <= 10_000:
+            raise InvalidInput("PODIUM_RATE_LEASE_MS must be from 0 to 10000")
         if not 0 <= self.port <= 65535:
             raise InvalidInput(f"port {self.port} is out of range")
         # Region names end up in Kafka topic names and metric labels.

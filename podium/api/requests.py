@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from podium.domain.boards import MAX_SCORE, MIN_SCORE, is_valid_id, is_valid_score
 from podium.errors import BodyTooLarge, InvalidInput, shown
@@ -27,18 +27,35 @@ def digits(raw: str, max_value: int = MAX_INT64) -> int | None:
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The request body's bytes; refused early when larger than `max_bytes` (by its
-    Content-Length, before reading; else while reading)."""
-    declared = request.headers.get("content-length")
+    Content-Length, before reading; else while reading). Read straight from the server's
+    messages, as Starlette's `Request.stream` does, without its async generator or a
+    `Headers` object: a body in one message (any small one) is returned as it came. These
+    were a tenth of the event loop's time under single submissions (py-spy)."""
+    declared = content_length(request.scope["headers"])
     if declared is not None and declared.isascii() and declared.isdigit() and digits(declared, max_bytes) is None:
         raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > max_bytes:
             raise BodyTooLarge(f"the body is larger than {max_bytes} bytes")
+        if not message.get("more_body", False):
+            return chunk if not chunks else b"".join([*chunks, chunk])
         chunks.append(chunk)
-    return b"".join(chunks)
+
+
+def content_length(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The Content-Length header's value, as Starlette's `Headers.get` finds it (the first)."""
+    for name, value in headers:
+        if name == b"content-length":
+            return value.decode("latin-1")
+    return None
 
 
 def parse_json(body: bytes, *, allow_empty: bool = False) -> Any:

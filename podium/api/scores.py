@@ -43,6 +43,9 @@ from podium.usecases.user_regions import check_entered, refuse_elsewhere
 
 OPERATORS = tuple(o.value for o in Operator)
 FIELDS = ("key", "operator", "subscore", "metadata", "display_name")
+# A single submission's usual answer, built once: a Response holds nothing of a request,
+# and sending it changes nothing of it.
+ACCEPTED = answer(Accepted(accepted=True), 202)
 
 
 def accepted_submission(svc: ApiServices, board: Board, item: declared.Submission, where: str) -> Submission:
@@ -130,7 +133,8 @@ def check_metadata(value: Any, max_bytes: int, max_depth: int) -> str | None:
 async def submit_score(request: Request) -> Response:
     svc = services(request)
     board = await board_of(request)
-    wait = bool_param(request.query_params, "wait")
+    # Most submissions have no query: no parse of an empty one.
+    wait = bool_param(request.query_params, "wait") if request.scope["query_string"] else False
     raw = await read_body(request, svc.settings.max_body_bytes)
     item = decode(
         contract_of(request).decode_submission, raw, lambda: parse_submission(svc, board, parse_json(raw), "body")
@@ -141,7 +145,7 @@ async def submit_score(request: Request) -> Response:
     await svc.tournaments.enforce(board, [sub], batch=False)  # last: it counts the attempt
     [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
-        return answer(Accepted(accepted=True), 202)
+        return ACCEPTED
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
     if result is None:
         await refused_meanwhile(svc, board, [sub.user_id])

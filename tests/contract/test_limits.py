@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from podium.domain.limits import Rate
 from podium.limits.base import RateLimiter, SubmissionCounter
 from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
-from podium.limits.redis import RedisRateLimiter, RedisSubmissionCounter
+from podium.limits.redis import MAX_BLOCK, RedisRateLimiter, RedisSubmissionCounter, block_of
 
 
 @pytest.fixture(scope="module")
@@ -116,4 +116,47 @@ async def test_two_processes_share_one_limit_in_redis(limits_redis: str) -> None
         assert await counters[1].record(board, {"ann": ["k:a", "n:2", "n:3"]}, 3, 60.0) == {"ann": 2}
     finally:
         for each in (first, second, *counters):
+            await each.close()
+
+
+def test_a_block_is_what_a_lease_allows_and_never_most_of_the_burst() -> None:
+    assert block_of(Rate(per_s=20.0, burst=60), 0.05) == 1  # the address limit: request by request
+    assert block_of(Rate(per_s=1000.0, burst=2000), 0.05) == 50  # the key limit: 50 ms of it
+    assert block_of(Rate(per_s=1000.0, burst=100), 0.05) == 10  # a tenth of the burst
+    assert block_of(Rate(per_s=1e9, burst=10**9), 0.05) == MAX_BLOCK
+
+
+async def test_leased_blocks_let_through_no_more_than_redis_counted(limits_redis: str) -> None:
+    """Two api processes leasing blocks of one limit: together they let through the burst
+    (at most a block a process short of it), and Redis refuses a third that leases none."""
+    leasing = [RedisRateLimiter(aioredis.Redis.from_url(limits_redis), lease_s=1.0) for _ in range(2)]
+    plain = RedisRateLimiter(aioredis.Redis.from_url(limits_redis))
+    try:
+        name, rate = fresh("key:k"), Rate(per_s=10.0, burst=100)  # blocks of 10
+        waits = await asyncio.gather(*(leasing[i % 2].take(name, rate) for i in range(300)))
+        allowed = sum(1 for w in waits if w == 0.0)
+        assert 100 - 2 * 10 <= allowed <= 100 + 2  # + what 10 a second refills meanwhile
+        assert all(0 < w <= 0.1 + 0.01 for w in waits if w != 0.0)
+        assert await plain.take(name, rate) > 0  # the blocks were counted in Redis
+        assert await leasing[0].take(name, rate) > 0  # refused here without asking Redis again
+    finally:
+        for each in (*leasing, plain):
+            await each.close()
+
+
+async def test_a_leased_block_is_dropped_when_its_time_is_over(limits_redis: str) -> None:
+    """What a block has left past its lease is not spent: the next request asks Redis, and
+    Redis counts a new block."""
+    limiter = RedisRateLimiter(aioredis.Redis.from_url(limits_redis), lease_s=0.2)
+    plain = RedisRateLimiter(aioredis.Redis.from_url(limits_redis))
+    try:
+        name, rate = fresh("key:k"), Rate(per_s=50.0, burst=200)  # blocks of 10
+        assert await limiter.take(name, rate) == 0.0  # a block of 10 counted, 9 left here
+        await asyncio.sleep(0.25)  # the lease is over; Redis refilled 12 meanwhile
+        assert await limiter.take(name, rate) == 0.0  # a new block: 10 more counted
+        # Redis counted 20 in all (minus the refill): the plain limiter finds 180 + refill left.
+        allowed = sum([await plain.take(name, rate) == 0.0 for _ in range(200)])
+        assert 180 <= allowed <= 180 + 12 + 3
+    finally:
+        for each in (limiter, plain):
             await each.close()
