@@ -26,6 +26,7 @@ from podium.limits.memory import MemoryRateLimiter, MemorySubmissionCounter
 from podium.live.base import LiveHub
 from podium.live.memory import MemoryLiveHub
 from podium.log.base import Log
+from podium.log.watermark import SqliteWatermark, Watermark
 from podium.pipeline.db_worker import DbWorker, DbWorkerSettings
 from podium.pipeline.ingest import Ingest
 from podium.pipeline.rank_worker import RankWorker, RankWorkerSettings
@@ -42,6 +43,7 @@ from podium.tournaments.sqlite import SqliteTournamentStore
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
+from podium.usecases.deliveries import Deliveries, DeliverySettings
 from podium.usecases.friends import Friends
 from podium.usecases.jobs import Jobs
 from podium.usecases.period_boards import drop_expired_periods
@@ -55,6 +57,9 @@ from podium.usecases.users import Users
 from podium.visibility.base import Visibility
 from podium.visibility.local import LocalVisibility
 from podium.visibility.polling import PollingVisibility
+from podium.webhooks.base import KEPT_S as DELIVERIES_KEPT_S
+from podium.webhooks.base import WebhookStore
+from podium.webhooks.sqlite import SqliteWebhookStore
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
@@ -113,6 +118,7 @@ class Parts:
         tournament_store: TournamentStore,
         *,
         history: RankHistory | None,
+        deliveries: Deliveries,
         reads_replicas: bool = False,
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
@@ -151,6 +157,7 @@ class Parts:
             submission_counter=submission_counter,
             tournaments=Tournaments(tournament_store, self.boards),
             history=History(history, ranks, points=settings.history_points),
+            deliveries=deliveries,
             reads_replicas=reads_replicas,
         )
 
@@ -203,6 +210,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         score_log = SqliteLog(settings.data / "log.db", synchronous=settings.sqlite_sync)
         opened.push_async_callback(score_log.close)  # closes its consumers too
         await score_log.open()
+        webhook_store = SqliteWebhookStore(settings.data / "webhooks.db")
+        opened.push_async_callback(webhook_store.close)
+        await webhook_store.open()
         boards = Boards(store)
         memory = MemoryRankIndex()
         social = MemorySocialIndex(fan_out_cap=settings.friends_fan_out_cap)
@@ -235,6 +245,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
             await feed.prune(settings.changes_kept)
             await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+            await webhook_store.forget(int((time.time() - DELIVERIES_KEPT_S) * 1_000_000))
 
         async def housekeeping(stop: asyncio.Event) -> None:
             await periodic(stop, settings.housekeeping_interval_s, housekeep)
@@ -263,9 +274,17 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
         opened.push_async_callback(tournament_store.close)
         await tournament_store.open()
+        watermark = SqliteWatermark(settings.data / "log.db", "db-worker")
+        opened.push_async_callback(watermark.close)
+        deliveries = start_deliveries(settings, webhook_store, boards, store, watermark, workers, opened)
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
         yield parts.api_services(
-            score_log, keys, (rate_limiter, submission_counter), tournament_store, history=rank_history
+            score_log,
+            keys,
+            (rate_limiter, submission_counter),
+            tournament_store,
+            history=rank_history,
+            deliveries=deliveries,
         )
 
 
@@ -351,8 +370,22 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
 
         tournament_store = CassandraTournamentStore(store)
         await tournament_store.prepare()
+        from podium.log.watermark import KafkaWatermark
+        from podium.webhooks.cassandra import CassandraWebhookStore
+
+        webhook_store = CassandraWebhookStore(store)
+        await webhook_store.prepare()
+        watermark = KafkaWatermark(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
+        opened.push_async_callback(watermark.close)
+        deliveries = start_deliveries(settings, webhook_store, boards, store, watermark, workers, opened)
         yield parts.api_services(
-            score_log, keys, limits, tournament_store, history=rank_history, reads_replicas=replicas
+            score_log,
+            keys,
+            limits,
+            tournament_store,
+            history=rank_history,
+            deliveries=deliveries,
+            reads_replicas=replicas,
         )
 
 
@@ -479,6 +512,43 @@ def start_reconciler(
 
         workers.start("reconciler", scheduled_runs, nothing_to_recover)
     return reconciler
+
+
+def start_deliveries(
+    settings: Settings,
+    hooks: WebhookStore,
+    boards: Boards,
+    store: Store,
+    watermark: Watermark,
+    workers: Workers,
+    opened: contextlib.AsyncExitStack,
+) -> Deliveries:
+    """Webhooks and their deliveries; every api process announces ended periods and sends
+    what is due (podium/usecases/deliveries.py), as a supervised worker."""
+    deliveries = Deliveries(
+        hooks,
+        boards,
+        store,
+        watermark,
+        DeliverySettings(
+            allow=tuple(settings.webhook_allow_list),
+            top_n=settings.webhook_top_n,
+            check_s=settings.webhook_check_s,
+            timeout_s=settings.webhook_timeout_s,
+            lease_s=settings.webhook_lease_s,
+            first_backoff_s=settings.webhook_first_backoff_s,
+            max_backoff_s=settings.webhook_max_backoff_s,
+            retry_for_s=settings.webhook_retry_for_s,
+            grace_s=settings.results_grace_s,
+        ),
+    )
+    opened.push_async_callback(deliveries.close)
+
+    async def nothing_to_recover() -> None:
+        return None
+
+    workers.start("webhooks", deliveries.run, nothing_to_recover)
+    return deliveries
 
 
 def start_expiry(

@@ -476,7 +476,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     from podium.api.app import create_app
 
-    settings = replace(settings, rate_address_per_s=0)  # the simulated players and the browser share one address
+    # The simulated players and the browser share one address; a webhook on this machine is
+    # allowed unless the operator's allow-list says otherwise (the README's examples set one).
+    settings = replace(settings, rate_address_per_s=0, webhook_allow=settings.webhook_allow or "127.0.0.1,localhost")
     base = f"http://{settings.host}:{settings.port}"
 
     async def both() -> None:

@@ -22,6 +22,13 @@ class InvalidInput(PodiumError):
     code = "invalid_input"
 
 
+class Unprocessable(PodiumError):
+    """A well-formed request that this deployment's settings refuse (a webhook URL outside
+    the allow-list); nothing was changed."""
+
+    code = "unprocessable"
+
+
 class BodyTooLarge(InvalidInput):
     code = "body_too_large"
 

@@ -121,6 +121,22 @@ class Settings:
     live_max_top: int = 100
     live_hub: str = ""
     live_redis_url: str = ""
+    # Webhooks (podium/usecases/deliveries.py, docs/operations.md). `webhook_allow`: the hosts
+    # ("hooks.example.com", "*.example.com") and URL prefixes ("https://x.example/podium/") a
+    # webhook's URL may name, comma-separated; empty: none. A finished period is announced once
+    # the db-worker consumed every record appended before its end + `results_grace_s`; each
+    # delivery carries the top `webhook_top_n`, is tried every `webhook_check_s` while due, held
+    # by its sender for `webhook_lease_s`, waits 2, 4, 8 … s (at most `webhook_max_backoff_s`)
+    # after a failure, and is given up `webhook_retry_for_s` after it was recorded.
+    webhook_allow: str = ""
+    webhook_top_n: int = 10
+    webhook_check_s: float = 1.0
+    webhook_timeout_s: float = 10.0
+    webhook_lease_s: float = 30.0
+    webhook_first_backoff_s: float = 2.0
+    webhook_max_backoff_s: float = 3600.0
+    webhook_retry_for_s: float = 86400.0
+    results_grace_s: float = 1.0
     # A worker process (`podium db-worker`, `podium rank-worker`) serves /metrics and /healthz here.
     metrics_port: int = 0
     # A global player base (docs/global.md). `region`: where this process runs, stamped on every
@@ -196,6 +212,10 @@ class Settings:
         return found
 
     @property
+    def webhook_allow_list(self) -> list[str]:
+        return [a.strip() for a in self.webhook_allow.split(",") if a.strip()]
+
+    @property
     def region_list(self) -> list[str]:
         return [r.strip() for r in self.regions.split(",") if r.strip()]
 
@@ -241,6 +261,13 @@ class Settings:
             raise InvalidInput("PODIUM_HISTORY_POINTS must not be negative")
         if self.key_cache_s < 0:
             raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
+        if not 0 < self.webhook_timeout_s < self.webhook_lease_s:
+            # A sender must hear back (or give up) while it still holds the delivery.
+            raise InvalidInput("PODIUM_WEBHOOK_TIMEOUT_S must be positive and below PODIUM_WEBHOOK_LEASE_S")
+        if not 1 <= self.webhook_top_n <= 1000 or not self.webhook_check_s > 0 or self.results_grace_s < 0:
+            raise InvalidInput(
+                "PODIUM_WEBHOOK_TOP_N must be 1-1000, PODIUM_WEBHOOK_CHECK_S positive, PODIUM_RESULTS_GRACE_S >= 0"
+            )
 
     def _check_live_hub(self) -> None:
         if self.live_hub and self.live_redis_url and self.live_hub != self.live_redis_url:

@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from podium.api import admin as admin_jobs
-from podium.api import boards, friends, history, live, reads, routes, scores, tournaments, users, web
+from podium.api import boards, friends, history, live, reads, routes, scores, tournaments, users, web, webhooks
 from podium.api.auth import Authenticate, admin, read, read_with_key, write
 from podium.api.context import contract_of
 from podium.api.contract.build import Contract
@@ -72,6 +72,12 @@ ROUTES = [
     Route("/v1/boards/{board}/players/{user_id}", write(tournaments.join), methods=["POST"]),
     Route("/v1/boards/{board}/players/{user_id}", write(tournaments.leave), methods=["DELETE"]),
     Route("/v1/tournaments", read(tournaments.list_tournaments), methods=["GET"]),
+    # Results delivered (issue 22): webhooks are an operator's; a finished period's results anyone's who reads.
+    Route("/v1/boards/{board}/results", read(webhooks.results), methods=["GET"]),
+    Route("/v1/webhooks", admin(webhooks.list_webhooks), methods=["GET"]),
+    Route("/v1/webhooks/{name}", admin(home_only(webhooks.put_webhook)), methods=["PUT"]),
+    Route("/v1/webhooks/{name}", admin(webhooks.get_webhook), methods=["GET"]),
+    Route("/v1/webhooks/{name}", admin(home_only(webhooks.delete_webhook)), methods=["DELETE"]),
     Route("/v1/admin/boards/{board}/buckets", admin(routes.buckets), methods=["GET"]),
     Route("/v1/admin/reconcile", admin(home_only(routes.reconcile)), methods=["POST"]),
     Route("/v1/admin/rebuild", admin(home_only(admin_jobs.start_rebuild)), methods=["POST"]),

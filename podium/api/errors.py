@@ -26,6 +26,7 @@ from podium.errors import (
     PodiumError,
     ScoreRuleBroken,
     Unauthorized,
+    Unprocessable,
     WrongRegion,
     public_message,
 )
@@ -42,6 +43,7 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     # RFC 9110's Misdirected Request: this server cannot answer for it; the home region's can.
     (NotHomeRegion, 421),
     (ScoreRuleBroken, 422),
+    (Unprocessable, 422),
     (BackendUnavailable, 503),
 ]
 

@@ -15,6 +15,7 @@ from podium.api import (
     openapi_reads,
     openapi_tournaments,
     openapi_users,
+    openapi_webhooks,
 )
 from podium.api.contract.build import Contract
 from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
@@ -167,7 +168,10 @@ def document(contract: Contract) -> dict[str, Any]:
             **openapi_users.PATHS,
             **openapi_tournaments.PATHS,
             **openapi_history.PATHS,
+            **openapi_webhooks.PATHS,
         },
+        # OpenAPI 3.1: what Podium POSTs to a webhook (api/contract/webhooks.py).
+        "webhooks": openapi_webhooks.WEBHOOKS,
         "components": {
             "schemas": {
                 **components(contract.types()),

@@ -1,7 +1,8 @@
 """Time windows of a board: which period a score falls in, and where each period is kept.
 
 A board declares the windows it keeps ("all", "day", "week", "month" or
-"cron:<minute hour day-of-month month day-of-week>"), a time zone and how many
+"cron:<minute hour day-of-month month day-of-week>", or with a leading seconds field,
+"cron:<second minute hour day-of-month month day-of-week>"), a time zone and how many
 finished periods stay readable. One score submission updates the current period
 of each window; each period is stored as a board of its own (`period_board`).
 
@@ -32,7 +33,9 @@ so they sort in time order as strings.
 
 Cron follows cronie (Vixie cron): names (JAN-DEC, SUN-SAT) in any case, 0 or 7 for
 Sunday, lists, ranges, steps ("*/15", "1-30/5", and "5/15" meaning 5-max/15),
-"@hourly"/"@daily"/"@midnight"/"@weekly"/"@monthly"/"@yearly"/"@annually". If the
+"@hourly"/"@daily"/"@midnight"/"@weekly"/"@monthly"/"@yearly"/"@annually". Six fields
+put a second first, as Quartz and Spring do ("*/2 * * * * *": every two seconds): short
+periods for tests and demos, whose ids carry the second ("2026-03-01T09:30:02"). If the
 day-of-month or the day-of-week field starts with "*", a day must match both;
 otherwise either ("0 0 1,15 * MON": the 1st, the 15th and every Monday). An
 expression that can never fire (Feb 30) is refused.
@@ -77,6 +80,7 @@ SEPARATOR = "~"
 ALL_ID = "all"
 
 _US = timedelta(microseconds=1)
+_SECOND = timedelta(seconds=1)
 _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)
 
@@ -139,6 +143,7 @@ class _Field:
     names: dict[str, int] | None = None
 
 
+_SECONDS = _Field("second", 0, 59)
 _FIELDS = (
     _Field("minute", 0, 59),
     _Field("hour", 0, 23),
@@ -150,7 +155,7 @@ _FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class Cron:
-    """A parsed 5-field cron expression, evaluated on naive local wall times."""
+    """A parsed cron expression, evaluated on naive local wall times."""
 
     minutes: tuple[int, ...]  # sorted, as are the others
     hours: tuple[int, ...]
@@ -158,6 +163,12 @@ class Cron:
     months: tuple[int, ...]
     weekdays: tuple[int, ...]  # 0 = Sunday … 6 = Saturday
     either_day: bool  # both day fields restricted: a day matches if either does
+    seconds: tuple[int, ...] = (0,)  # a 5-field expression fires at second 0
+
+    @property
+    def has_seconds(self) -> bool:
+        """Written with a seconds field that fires other than once a minute at :00."""
+        return self.seconds != (0,)
 
     def day_matches(self, day: date) -> bool:
         by_date = day.day in self.days
@@ -166,7 +177,7 @@ class Cron:
 
     def matches(self, wall: datetime) -> bool:
         return (
-            wall.second == 0
+            wall.second in self.seconds
             and wall.microsecond == 0
             and wall.minute in self.minutes
             and wall.hour in self.hours
@@ -176,8 +187,8 @@ class Cron:
 
     def next_after(self, wall: datetime) -> datetime:
         """The first fire time strictly after `wall`. Walks field by field (month, day,
-        hour, minute), so a long gap costs a few steps per skipped month, not per minute."""
-        t = wall.replace(second=0, microsecond=0, fold=0) + _MINUTE
+        hour, minute, second), so a long gap costs a few steps per skipped month, not per minute."""
+        t = wall.replace(microsecond=0, fold=0) + _SECOND
         while True:
             if t.month not in self.months:
                 i = bisect.bisect_right(self.months, t.month)
@@ -191,36 +202,46 @@ class Cron:
             elif t.hour not in self.hours:
                 i = bisect.bisect_right(self.hours, t.hour)
                 t = (
-                    t.replace(hour=self.hours[i], minute=0)
+                    t.replace(hour=self.hours[i], minute=0, second=0)
                     if i < len(self.hours)
                     else datetime(t.year, t.month, t.day) + _DAY
                 )
             elif t.minute not in self.minutes:
                 i = bisect.bisect_right(self.minutes, t.minute)
                 t = (
-                    t.replace(minute=self.minutes[i])
+                    t.replace(minute=self.minutes[i], second=0)
                     if i < len(self.minutes)
-                    else t.replace(minute=0) + timedelta(hours=1)
+                    else t.replace(minute=0, second=0) + timedelta(hours=1)
                 )
+            elif t.second not in self.seconds:
+                i = bisect.bisect_right(self.seconds, t.second)
+                t = t.replace(second=self.seconds[i]) if i < len(self.seconds) else t.replace(second=0) + _MINUTE
             else:
                 return t
 
     def at_or_before(self, wall: datetime) -> datetime:
         """The last fire time at or before `wall` (the mirror of `next_after`)."""
-        t = wall.replace(second=0, microsecond=0, fold=0)
+        t = wall.replace(microsecond=0, fold=0)
         while True:
             if t.month not in self.months:
                 i = bisect.bisect_left(self.months, t.month) - 1
                 year, month = (t.year, self.months[i]) if i >= 0 else (t.year - 1, self.months[-1])
-                t = datetime(year, month, calendar.monthrange(year, month)[1], 23, 59)
+                t = datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59)
             elif not self.day_matches(t.date()):
-                t = datetime(t.year, t.month, t.day) - _MINUTE
+                t = datetime(t.year, t.month, t.day) - _SECOND
             elif t.hour not in self.hours:
                 i = bisect.bisect_left(self.hours, t.hour) - 1
-                t = t.replace(hour=self.hours[i], minute=59) if i >= 0 else datetime(t.year, t.month, t.day) - _MINUTE
+                t = (
+                    t.replace(hour=self.hours[i], minute=59, second=59)
+                    if i >= 0
+                    else datetime(t.year, t.month, t.day) - _SECOND
+                )
             elif t.minute not in self.minutes:
                 i = bisect.bisect_left(self.minutes, t.minute) - 1
-                t = t.replace(minute=self.minutes[i]) if i >= 0 else t.replace(minute=0) - _MINUTE
+                t = t.replace(minute=self.minutes[i], second=59) if i >= 0 else t.replace(minute=0, second=0) - _SECOND
+            elif t.second not in self.seconds:
+                i = bisect.bisect_left(self.seconds, t.second) - 1
+                t = t.replace(second=self.seconds[i]) if i >= 0 else t.replace(second=0) - _SECOND
             else:
                 return t
 
@@ -232,7 +253,9 @@ class Cron:
         if either and (days == _full(2) or weekdays == _full(4)):
             days, weekdays, either = _full(2), _full(4), False  # every day, however spelled
         fields = (self.minutes, self.hours, days, self.months, weekdays)
-        return " ".join(",".join(map(str, f)) for f in fields) + (" or" if either else " and")
+        text = " ".join(",".join(map(str, f)) for f in fields) + (" or" if either else " and")
+        # Seconds only when they say more than ":00": every 5-field schedule keeps its name.
+        return f"{','.join(map(str, self.seconds))} {text}" if self.has_seconds else text
 
 
 def _full(index: int) -> tuple[int, ...]:
@@ -280,13 +303,20 @@ def _cron_field(text: str, field: _Field, expr: str) -> tuple[int, ...]:
 def parse_cron(expr: str) -> Cron:
     text = _ALIASES.get(expr.strip().lower(), expr)
     parts = text.split()
+    seconds: tuple[int, ...] = (0,)
+    if len(parts) == 6:
+        seconds = _cron_field(parts[0], _SECONDS, expr)
+        parts = parts[1:]
     if len(parts) != 5:
-        raise WindowError(f"cron expression {expr!r} needs 5 fields (minute hour day-of-month month day-of-week)")
+        raise WindowError(
+            f"cron expression {expr!r} needs 5 fields (minute hour day-of-month month day-of-week), "
+            "or 6 with a second first"
+        )
     fields = [_cron_field(part, field, expr) for part, field in zip(parts, _FIELDS, strict=True)]
     # cronie: a day field written starting with "*" does not widen the other one.
     either = not parts[2].startswith("*") and not parts[4].startswith("*")
     minutes, hours, days, months, weekdays = fields
-    cron = Cron(minutes, hours, days, months, weekdays, either_day=either)
+    cron = Cron(minutes, hours, days, months, weekdays, either_day=either, seconds=seconds)
     if not either and not any(d <= _MONTH_MAX_DAYS[m] for m in cron.months for d in cron.days):
         raise WindowError(f"cron expression {expr!r} never fires: no such day in those months")
     return cron
@@ -446,7 +476,9 @@ def _format(window: Window, label: datetime) -> str:
         return f"{iso.year:04d}-W{iso.week:02d}"
     if window.kind is WindowKind.MONTH:
         return f"{label.year:04d}-{label.month:02d}"
-    return f"{label.year:04d}-{label.month:02d}-{label.day:02d}T{label.hour:02d}:{label.minute:02d}"
+    minute = f"{label.year:04d}-{label.month:02d}-{label.day:02d}T{label.hour:02d}:{label.minute:02d}"
+    assert window.cron is not None
+    return f"{minute}:{label.second:02d}" if window.cron.has_seconds else minute
 
 
 # The shape of each kind's period ids; all within boards.ID_PATTERN.
@@ -455,7 +487,7 @@ _ID_SHAPES = {
     WindowKind.DAY: re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
     WindowKind.WEEK: re.compile(r"(\d{4})-W(\d{2})"),
     WindowKind.MONTH: re.compile(r"(\d{4})-(\d{2})"),
-    WindowKind.CRON: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})"),
+    WindowKind.CRON: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?"),
 }
 _CRON_CODE = re.compile(r"cron[0-9a-f]{10}")
 
@@ -465,7 +497,7 @@ def _label_of(window: Window, period_id: str) -> datetime | None:
     shape = _ID_SHAPES[window.kind].fullmatch(period_id)
     if shape is None:
         return None
-    numbers = [int(g) for g in shape.groups()]
+    numbers = [int(g) for g in shape.groups() if g is not None]
     try:
         if window.kind is WindowKind.WEEK:
             return datetime.combine(date.fromisocalendar(numbers[0], numbers[1], 1), datetime.min.time())
@@ -549,7 +581,7 @@ def period_board(board: str, window: Window | str, period_id: str) -> str:
     """The internal board a window's period is stored as: "<board>~<window code>~<period id>".
     Window "all" is the board itself, so boards from before windows keep their data.
     Characters: the id charset plus '~' — fit for a Redis key (inside its {hash tag}),
-    a Kafka key and a Cassandra text value; at most 128 + 1 + 14 + 1 + 16 = 160 characters."""
+    a Kafka key and a Cassandra text value; at most 128 + 1 + 14 + 1 + 19 = 163 characters."""
     w = parse_window(window) if isinstance(window, str) else window
     if not is_valid_id(board):
         raise WindowError(f"board {board!r} is not a valid board id")

@@ -29,6 +29,9 @@ TOURNAMENT_PLAYERS_TABLE = "tournament_players"
 TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
 # Rank history (podium/history/): each user's points on each stored board, newest first.
 RANK_HISTORY_TABLE = "rank_history"
+# Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.
+WEBHOOKS_TABLE = "webhooks"
+WEBHOOK_DELIVERIES_TABLE = "webhook_deliveries"
 
 # Debezium writes each table's changes to "<topic prefix>.<keyspace>.<table>".
 CHANGES_TOPIC_PREFIX = "scores.changes"

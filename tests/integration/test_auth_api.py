@@ -58,7 +58,7 @@ def bearer(key: str) -> dict[str, str]:
 
 
 def concrete(path: str) -> str:
-    return path.format(board="secret", user_id="ada", friend_id="bob", job_id="nope")
+    return path.format(board="secret", user_id="ada", friend_id="bob", job_id="nope", name="hook")
 
 
 def refusals(reason: str) -> float:

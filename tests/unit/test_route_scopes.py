@@ -48,6 +48,12 @@ EXPECTED = {
     ("POST", "/v1/boards/{board}/players/{user_id}"): WRITE,
     ("DELETE", "/v1/boards/{board}/players/{user_id}"): WRITE,
     ("GET", "/v1/tournaments"): READ,
+    # Results delivered (issue 22): the webhooks are the operator's; a period's results are read like a board.
+    ("GET", "/v1/boards/{board}/results"): READ,
+    ("GET", "/v1/webhooks"): ADMIN,
+    ("PUT", "/v1/webhooks/{name}"): ADMIN,
+    ("GET", "/v1/webhooks/{name}"): ADMIN,
+    ("DELETE", "/v1/webhooks/{name}"): ADMIN,
     ("GET", "/v1/admin/boards/{board}/buckets"): ADMIN,
     ("POST", "/v1/admin/reconcile"): ADMIN,
     ("POST", "/v1/admin/rebuild"): ADMIN,

@@ -84,7 +84,8 @@ def test_valid_specs_parse_and_normalise_their_whitespace(spec: str, normalised:
         "cron",
         "cron:",
         "cron:* * * *",  # 4 fields
-        "cron:* * * * * *",  # 6 fields (seconds are not cron)
+        "cron:* * * * * * *",  # 7 fields
+        "cron:60 * * * * *",  # a second out of range
         "cron:60 * * * *",
         "cron:* 24 * * *",
         "cron:* * 0 * *",
@@ -464,6 +465,11 @@ def cron_exprs(draw: st.DrawFn) -> str:
     return " ".join(draw(cron_field(*bounds)) for bounds in CRON_FIELD.values())
 
 
+@st.composite
+def cron_exprs_with_seconds(draw: st.DrawFn) -> str:
+    return f"{draw(cron_field(0, 59))} {draw(cron_exprs())}"
+
+
 def naive_walls() -> st.SearchStrategy[datetime]:
     return st.datetimes(min_value=datetime(1975, 1, 1), max_value=datetime(2090, 1, 1))
 
@@ -638,3 +644,50 @@ def test_period_boards_round_trip_and_never_collide_with_user_boards(
 @given(name=user_ids)
 def test_no_user_board_name_is_taken_for_a_period_board(name: str) -> None:
     assert split_period_board(name) is None
+
+
+# --- a seconds field (six fields, the second first) -----------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(expr=cron_exprs_with_seconds(), wall=naive_walls())
+def test_a_cron_with_seconds_walks_like_brute_force(expr: str, wall: datetime) -> None:
+    try:
+        cron = parse_cron(expr)
+    except WindowError:
+        assume(False)
+        return
+    nxt, prev = cron.next_after(wall), cron.at_or_before(wall)
+    assert cron.matches(nxt) and cron.matches(prev)
+    assert prev <= wall.replace(microsecond=0) and wall < nxt
+    assert cron.at_or_before(nxt - timedelta(seconds=1)) == prev
+    assert cron.next_after(prev) == nxt
+    if nxt - prev <= timedelta(hours=2):  # small enough to check every second
+        t = prev + timedelta(seconds=1)
+        while t < nxt:
+            assert not cron.matches(t), t
+            t += timedelta(seconds=1)
+
+
+def test_a_two_second_cron_window_has_two_second_periods_with_second_ids() -> None:
+    window = parse_window("cron:*/2 * * * * *")
+    period = period_at(window, "UTC", us("2026-03-01T09:30:03Z"))
+    assert period.id == "2026-03-01T09:30:02"
+    assert (period.start_us, period.end_us) == (us("2026-03-01T09:30:02Z"), us("2026-03-01T09:30:04Z"))
+    assert parse_period(window, "UTC", period.id) == period
+    with pytest.raises(WindowError):
+        parse_period(window, "UTC", "2026-03-01T09:30:03")  # not a fire time
+    with pytest.raises(WindowError):
+        parse_period(window, "UTC", "2026-03-01T09:30")  # a minute id names no period here
+    stored = period_board("arena", window, period.id)
+    assert split_period_board(stored) == ("arena", window.code, period.id)
+    [before] = previous_periods(window, "UTC", period.start_us, 1)
+    assert before.id == "2026-03-01T09:30:00" and before.end_us == period.start_us
+
+
+def test_a_seconds_field_of_zero_is_the_five_field_schedule() -> None:
+    # Same periods, same ids, same storage code: "0 <five fields>" adds nothing.
+    five, six = parse_window("cron:0 18 * * *"), parse_window("cron:0 0 18 * * *")
+    assert six.code == five.code == "cron5a52d50e0b"
+    at = us("2026-11-27T19:00Z")
+    assert period_at(six, "UTC", at) == period_at(five, "UTC", at)

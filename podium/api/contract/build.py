@@ -19,6 +19,7 @@ from podium.api.contract import (
     tournaments,
     upkeep,
     users,
+    webhooks,
 )
 from podium.settings import Settings
 
@@ -41,6 +42,7 @@ class Contract:
         self.decode_rebuild = msgspec.json.Decoder(jobs.RebuildRequest)
         self.decode_replay = msgspec.json.Decoder(jobs.ReplayRequest)
         self.events_query = live.sized(settings)
+        self.decode_webhook = msgspec.json.Decoder(webhooks.WebhookSettings)
 
     def types(self) -> list[Any]:
         """Every declared type, for the document's components."""
@@ -61,4 +63,5 @@ class Contract:
             *jobs.REQUESTS,
             *jobs.ANSWERS,
             *history.TYPES,
+            *webhooks.TYPES,
         ]

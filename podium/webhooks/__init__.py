@@ -1,0 +1,1 @@
+"""The webhook store port: webhooks and their deliveries (podium/webhooks/base.py)."""
