@@ -77,7 +77,7 @@ PATHS: dict[str, Any] = {
             "webhook's delivery waits for). A one-shot tournament's results: window=all, period=once.",
             "parameters": [RESULTS_WINDOW, RESULTS_PERIOD, *query_parameters(ResultsQuery)],
             "responses": {
-                "200": answer("The standings", "Results"),
+                "200": answer("The standings", "PeriodResults"),
                 "409": answer("period_not_ended: the period is still running", "Error"),
                 **ERRORS,
             },

@@ -100,7 +100,7 @@ async def results(request: Request) -> Response:
     limit = int_query(params, typed.ResultsQuery, "limit")
     found = await final_standings(svc.store, board, stored, spec, period, offset + 1, limit)
     return answer(
-        typed.Results(
+        typed.PeriodResults(
             board=board.name,
             window=spec,
             period=period.id,

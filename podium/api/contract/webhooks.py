@@ -64,7 +64,7 @@ class ResultsQuery(Struct):
     limit: Annotated[int, Meta(ge=1, le=1000, description="At most this many entries")] = 100
 
 
-class Results(Struct, kw_only=True):
+class PeriodResults(Struct, kw_only=True):
     """A finished period's standings, read from the store."""
 
     board: Id
@@ -113,4 +113,4 @@ class TierChanged(Struct, kw_only=True):
     at_us: int
 
 
-TYPES = (WebhookSettings, Webhook, WebhookList, Results, PeriodEnded, TierChanged)
+TYPES = (WebhookSettings, Webhook, WebhookList, PeriodResults, PeriodEnded, TierChanged)
