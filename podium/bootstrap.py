@@ -216,7 +216,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             score_log.consumer("db-worker"),
             store,
             boards,
-            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
+            DbWorkerSettings(batch_size=settings.db_worker_batch, idempotency_window_s=settings.idempotency_window_s),
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -310,7 +310,9 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 store,
                 boards,
                 DbWorkerSettings(
-                    idempotency_window_s=settings.idempotency_window_s, topic_regions=topic_regions(settings)
+                    batch_size=settings.db_worker_batch,
+                    idempotency_window_s=settings.idempotency_window_s,
+                    topic_regions=topic_regions(settings),
                 ),
             )
         rank_history = await open_history(settings, store)
