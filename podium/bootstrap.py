@@ -227,7 +227,11 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             score_log.consumer("db-worker"),
             store,
             boards,
-            DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s, keep_steps=settings.history_points),
+            DbWorkerSettings(
+                batch_size=settings.db_worker_batch,
+                idempotency_window_s=settings.idempotency_window_s,
+                keep_steps=settings.history_points,
+            ),
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -330,6 +334,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 store,
                 boards,
                 DbWorkerSettings(
+                    batch_size=settings.db_worker_batch,
                     idempotency_window_s=settings.idempotency_window_s,
                     topic_regions=topic_regions(settings),
                     keep_steps=settings.history_points,

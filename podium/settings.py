@@ -63,6 +63,9 @@ class Settings:
     # Rank history (podium/history/): the points kept per user per board, newest first; 0
     # turns history off (the rank-worker then writes none and reads answer none).
     history_points: int = 100
+    # Records a db-worker takes in one poll at most: only what is already fetched, so big
+    # batches come only when it is behind, where they cost fewer store requests a score.
+    db_worker_batch: int = 5000
     housekeeping_interval_s: float = 60.0
     log_level: str = "info"
     # Distributed profile: where the engines are (defaults: `podium stack up`).
@@ -257,6 +260,8 @@ class Settings:
             )
         if not self.job_lease_s > 0:
             raise InvalidInput("PODIUM_JOB_LEASE_S must be positive")
+        if self.db_worker_batch < 1:
+            raise InvalidInput("PODIUM_DB_WORKER_BATCH must be at least 1")
         if self.history_points < 0:
             raise InvalidInput("PODIUM_HISTORY_POINTS must not be negative")
         if self.key_cache_s < 0:

@@ -52,7 +52,12 @@ log = logging.getLogger("podium.pipeline.db_worker")
 
 @dataclass(frozen=True, slots=True)
 class DbWorkerSettings:
-    batch_size: int = 1000
+    # Records a poll takes at most. A poll takes only what is already fetched, so a worker
+    # keeping up writes small batches (latency unchanged), and one behind writes big ones:
+    # its Cassandra requests are one a partition a batch (reads and writes), so 5,000
+    # records cost about as many requests as 1,000 (docs/benchmarks.md, "The db stage: one
+    # request a partition").
+    batch_size: int = 5000
     poll_timeout_s: float = 0.5
     idempotency_window_s: float = 24 * 3600
     known_users: int = MAX_USERS  # totals kept between batches (0: read every user each batch)

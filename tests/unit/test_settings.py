@@ -28,6 +28,7 @@ def test_env_then_flags() -> None:
         {"PODIUM_SQLITE_SYNC": "y"},
         {"PODIUM_JOB_LEASE_S": "0"},  # a job no process could hold
         {"PODIUM_JOB_LEASE_S": "nan"},
+        {"PODIUM_DB_WORKER_BATCH": "0"},  # a db-worker that could take nothing
     ],
 )
 def test_bad_settings_are_refused_clearly(env: dict[str, str]) -> None:
@@ -166,3 +167,8 @@ def test_the_live_hub_is_the_adapter_its_url_names() -> None:
     assert isinstance(live_hub(Settings()), MemoryLiveHub)
     assert isinstance(live_hub(Settings(live_hub="redis://127.0.0.1:1/0")), RedisLiveHub)  # opens nothing yet
     assert isinstance(live_hub(Settings(live_redis_url="redis://127.0.0.1:1/0")), RedisLiveHub)
+
+
+def test_the_db_worker_batch_is_a_setting() -> None:
+    assert Settings.from_env({}).db_worker_batch == 5000
+    assert Settings.from_env({"PODIUM_DB_WORKER_BATCH": "1000"}).db_worker_batch == 1000

@@ -5,9 +5,10 @@ The loop writes N totals rows (N new users of one board, as the `new` workload's
 scratch table made like the totals table (same columns and key, no CDC: nothing reads it),
 through the same driver session the db-worker uses (`connect_store`: protocol, token-aware
 routing, the same default consistency), with the same prepared INSERT … USING TIMESTAMP
-and the same concurrency: each 1,000 rows go as one unlogged batch per (board, slot)
-partition (cut at the store's batch size), all of them in flight at once, the next 1,000
-when they are done — what one db-worker batch of new users writes to the totals table.
+and the same concurrency: each round of the db-worker's batch size (5,000) goes as one unlogged
+batch per (board, slot) partition (cut at the store's size for one partition), all in
+flight at once, the next round when they are done — what one full db-worker batch of new
+users writes to the totals table (a worker behind takes up to its batch size at once; the loop mirrors it).
 What it leaves out is the db-worker's work: reading the log, reading the users' totals
 before writing, the user_boards rows, committing offsets.
 """
@@ -20,12 +21,13 @@ import zlib
 from collections import defaultdict
 from typing import Any
 
+from podium.pipeline.db_worker import DbWorkerSettings
 from podium.settings import Settings
-from podium.store.cassandra import BATCH_BYTES
+from podium.store.cassandra import PARTITION_BATCH_BYTES
 from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, later_row_from_total
 from podium.tools.bench.index import make_totals
 
-ROUND = 1000  # rows in flight together: one db-worker batch
+ROUND = DbWorkerSettings().batch_size  # rows in flight together: one db-worker batch, at most
 SLOTS = 64  # the store's partitions of a board (podium/store/cassandra.py)
 
 
@@ -61,7 +63,9 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
                 slot = zlib.crc32(t.user_id.encode()) % SLOTS
                 by_partition[slot].append((slot, *later_row_from_total(t, UNSET_VALUE), t.version))
             futures = []
-            for batch_rows in (b for part in by_partition.values() for b in batches_by_size(part, BATCH_BYTES)):
+            for batch_rows in (
+                b for part in by_partition.values() for b in batches_by_size(part, PARTITION_BATCH_BYTES)
+            ):
                 batch = BatchStatement(batch_type=BatchType.UNLOGGED)
                 for params in batch_rows:
                     batch.add(insert, params)
