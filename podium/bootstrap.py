@@ -318,7 +318,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
         if score_log is not None:
             opened.push_async_callback(score_log.close)
-        visibility = PollingVisibility(index)
+        visibility = PollingVisibility(index, beside_a_worker="rank-worker" in roles)
         live = live_hub(settings)
         opened.push_async_callback(live.close)
         if "api" in roles:

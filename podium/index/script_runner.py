@@ -19,8 +19,11 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from podium.errors import BackendUnavailable
+from podium.index.resp import ScriptCall
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import redis.asyncio as aioredis
     from redis.asyncio.connection import AbstractConnection
 
@@ -85,6 +88,13 @@ class ScriptRunner:
                 raise failed
             return reply
 
+    async def call(self, call: ScriptCall) -> Any:
+        """A script call packed ahead (`resp`); its reply."""
+        [reply] = await run_each([(self, call)])
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
     def _connection(self) -> AbstractConnection:
         conn: AbstractConnection = self._make(**self._settings)
         self._made.add(conn)
@@ -103,3 +113,69 @@ class ScriptRunner:
 
 def sha1(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()
+
+
+async def run_each(calls: Sequence[tuple[ScriptRunner, ScriptCall]]) -> list[Any]:
+    """Script calls on several shards at once: every command is sent before any reply is
+    read, a shard's calls in one write on one connection; no task per call (`gather`'s cost
+    a call is that of packing it). Each call's reply, or the script error it raised; a
+    connection's failure raises for all. A script the server lost is sent again by source."""
+    if not calls:
+        return []
+    replies: list[Any] = [None] * len(calls)
+    by_runner: dict[int, tuple[ScriptRunner, list[int]]] = {}
+    for i, (runner, _) in enumerate(calls):
+        by_runner.setdefault(id(runner), (runner, []))[1].append(i)
+    lost = await _exchange_each(calls, list(by_runner.values()), replies, by_source=False)
+    if lost:  # the server restarted or its scripts were flushed: EVAL loads them again
+        again = {id(calls[i][0]): (calls[i][0], [j for j in lost if calls[j][0] is calls[i][0]]) for i in lost}
+        await _exchange_each(calls, list(again.values()), replies, by_source=True)
+    return replies
+
+
+async def _exchange_each(
+    calls: Sequence[tuple[ScriptRunner, ScriptCall]],
+    groups: list[tuple[ScriptRunner, list[int]]],
+    replies: list[Any],
+    *,
+    by_source: bool,
+) -> list[int]:
+    """Send each group's calls on a connection of its runner, then read them all into
+    `replies`; the calls whose script the server did not have."""
+    import redis.exceptions
+
+    taken: list[tuple[ScriptRunner, AbstractConnection, list[int]]] = []
+    lost: list[int] = []
+    try:
+        for runner, which in groups:
+            await runner._slots.acquire()
+            conn = runner._free.pop() if runner._free else runner._connection()
+            taken.append((runner, conn, which))
+        async with asyncio.timeout(max(r._timeout_s for r, _, _ in taken)):
+            for _, conn, which in taken:
+                if not conn.is_connected:
+                    await conn.connect()  # type: ignore[no-untyped-call]
+                packed = b"".join(calls[i][1].command(by_source=by_source) for i in which)
+                await conn.send_packed_command(packed, check_health=False)
+            for _, conn, which in taken:
+                for i in which:
+                    try:
+                        replies[i] = await conn.read_response()
+                    except redis.exceptions.NoScriptError:
+                        lost.append(i)
+                    except redis.exceptions.ResponseError as exc:  # read whole: read on
+                        replies[i] = exc
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError, OSError) as exc:
+        for runner, conn, _ in taken:
+            await runner._drop(conn)
+            runner._slots.release()
+        raise BackendUnavailable(f"redis: {exc}") from exc
+    except BaseException:  # cancelled mid-reply: the connections' state is unknown
+        for runner, conn, _ in taken:
+            await runner._drop(conn)
+            runner._slots.release()
+        raise
+    for runner, conn, _ in taken:
+        runner._free.append(conn)
+        runner._slots.release()
+    return lost

@@ -18,18 +18,29 @@ class LocalVisibility:
         self._index = index
         self._waiters: dict[tuple[str, str], list[tuple[LogPosition, asyncio.Future[None]]]] = {}
 
-    async def wait(self, board: Board, user_id: str, position: LogPosition, timeout_s: float) -> bool:
+    async def wait(
+        self, board: Board, user_id: str, position: LogPosition, timeout_s: float, *, ask_every_s: float | None = None
+    ) -> bool:
+        """True once this process's rank-worker has applied the user's total from `position`
+        (or later), or the index shows it; `ask_every_s`: also ask the index that often, for
+        totals another process's rank-worker applies."""
         user = (board.name, user_id)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        future: asyncio.Future[None] = loop.create_future()
         self._waiters.setdefault(user, []).append((position, future))
         try:
             # Registered first, then checked: an apply in between still wakes us.
-            if covers(await self._index.position(board, user_id), position):
-                return True
-            await asyncio.wait_for(asyncio.shield(future), timeout_s)
+            while not covers(await self._index.position(board, user_id), position):
+                left_s = deadline - loop.time()
+                if left_s <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(asyncio.shield(future), min(left_s, ask_every_s or left_s))
+                    return True
+                except TimeoutError:
+                    continue
             return True
-        except TimeoutError:
-            return False
         finally:
             waiters = self._waiters.get(user, [])
             waiters[:] = [w for w in waiters if w[1] is not future]

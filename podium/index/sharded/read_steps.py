@@ -33,6 +33,7 @@ from podium.domain.buckets import BucketMap, Segment
 from podium.domain.ordering import SortKey, subscore_of
 from podium.index.base import Entry
 from podium.index.redis import HIDDEN, State, key_from_member, zscore
+from podium.index.resp import Packed, ScriptCall, join, pack
 from podium.index.script_runner import ScriptRunner
 from podium.index.sharded.scripts import script
 from podium.plumbing import names
@@ -59,24 +60,45 @@ class ShardPart:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A board's map, cut into what each shard's scripts are sent (built once per map)."""
+    """A board's map, cut into what each shard's scripts are sent (built once per map), with
+    the parts of the reads' script calls that hold while the map does, packed (`resp`)."""
 
     map: BucketMap
     raw: bytes  # the map as stored
     home: int
     parts: dict[int, ShardPart]
+    entry_keys: Packed  # entry_home's number of keys and keys
+    counts_head: Packed  # counts_home's number of keys, keys and the map's epoch
+    home_ranges: Packed  # the home shard's segments' ranges, the last arguments of both
+    segment_heads: list[Packed]  # per segment: slice's and place_in's keys, epoch and bound
+    numbers: dict[int, int]  # id of each of the map's segments → its number
 
     @classmethod
     def of(cls, board: str, raw: bytes, map_: BucketMap, home: int) -> Plan:
         parts: dict[int, ShardPart] = {}
+        heads = []
         for i, seg in enumerate(map_.segments()):
             part = parts.setdefault(seg.shard, ShardPart([], [], [], []))
             part.numbers.append(i)
             part.sets.append(names.bucket_key(board, seg.set_id))
             part.trims.append(names.bucket_trim_key(board, seg.set_id))
             part.ranges.extend([*bound(map_, seg.low), *bound(map_, seg.high)])
-        parts.setdefault(home, ShardPart([], [], [], []))
-        return cls(map_, raw, home, parts)
+            heads.append(pack([2, part.sets[-1], part.trims[-1], map_.epoch, *bound(map_, seg.low)]))
+        here = parts.setdefault(home, ShardPart([], [], [], []))
+        watched = [names.board_changes_key(board), names.writers_key(board), names.split_lock_key(board)]
+        entry_keys = [names.users_key(board), names.bucket_map_key(board), *watched, *here.sets]
+        counts_keys = [names.bucket_map_key(board), names.details_flag_key(board), *watched, *here.sets]
+        return cls(
+            map_,
+            raw,
+            home,
+            parts,
+            pack([len(entry_keys), *entry_keys]),
+            pack([len(counts_keys), *counts_keys, map_.epoch]),
+            pack(here.ranges),
+            heads,
+            {id(seg): i for i, seg in enumerate(map_.segments())},
+        )
 
     @property
     def single(self) -> Segment | None:
@@ -147,16 +169,8 @@ async def rank_of(
     home, name = plan.home, board.name
     here = plan.parts[home]
     kept = maps.kept(name, plan)
-    keys = [
-        names.users_key(name),
-        names.bucket_map_key(name),
-        names.board_changes_key(name),
-        names.writers_key(name),
-        names.split_lock_key(name),
-        *here.sets,
-    ]
-    args = [user_id, plan.map.epoch, sign(board), kept.changes if kept else "", *here.ranges]
-    got = await run(runners[home], "entry_home", keys, args)
+    asked = pack([user_id, plan.map.epoch, sign(board), kept.changes if kept else ""])
+    got = await runners[home].call(call_of("entry_home", plan.entry_keys, asked, plan.home_ranges))
     if len(got) == 1:
         return ("none",)
     if len(got) == 2:
@@ -170,13 +184,8 @@ async def rank_of(
         counts = kept.counts
         seg = plan.map.segments()[segment]
         if seg.shard != home:
-            k = [names.bucket_key(name, seg.set_id), names.bucket_trim_key(name, seg.set_id)]
-            found = await run(
-                runners[seg.shard],
-                "place_in",
-                k,
-                [plan.map.epoch, *bound(plan.map, seg.low), key[0], state.member, phantom],
-            )
+            wanted = pack([key[0], state.member, phantom])
+            found = await runners[seg.shard].call(call_of("place_in", plan.segment_heads[segment], wanted))
             if found is None:
                 raise Trimmed
             place = found
@@ -203,23 +212,28 @@ async def rank_of(
     return ("rank", state, key, sum(counts[:segment]) + place + 1)
 
 
+def counts_call(maps: Maps, board: str, plan: Plan) -> tuple[ScriptCall, Kept | None]:
+    """The home shard's check of the map and of the counts kept (`counts_home`), and those
+    counts, to hand `counts_from` with its reply."""
+    kept = maps.kept(board, plan)
+    return call_of("counts_home", plan.counts_head, pack([kept.changes if kept else ""]), plan.home_ranges), kept
+
+
 async def counts_of(runners: Sequence[ScriptRunner], maps: Maps, board: str, plan: Plan) -> tuple[Any, ...]:
-    """One attempt at every segment's in-range count under `plan`: the home shard's check
-    (and counts), then, unless the kept counts are good, the other shards'. ('map', raw map)
-    when the plan's map is not current, else ('counts', per segment counts, whether any user
-    has details)."""
+    """One attempt at every segment's in-range count under `plan`: `counts_call`, then
+    `counts_from`."""
+    call, kept = counts_call(maps, board, plan)
+    return await counts_from(runners, maps, board, plan, kept, await runners[plan.home].call(call))
+
+
+async def counts_from(
+    runners: Sequence[ScriptRunner], maps: Maps, board: str, plan: Plan, kept: Kept | None, got: Any
+) -> tuple[Any, ...]:
+    """The counts from the home shard's check (`got`), and, unless the kept counts are good,
+    from the other shards'. ('map', raw map) when the plan's map is not current, else
+    ('counts', per segment counts, whether any user has details)."""
     home = plan.home
     here = plan.parts[home]
-    kept = maps.kept(board, plan)
-    keys = [
-        names.bucket_map_key(board),
-        names.details_flag_key(board),
-        names.board_changes_key(board),
-        names.writers_key(board),
-        names.split_lock_key(board),
-        *here.sets,
-    ]
-    got = await run(runners[home], "counts_home", keys, [plan.map.epoch, kept.changes if kept else "", *here.ranges])
     if len(got) == 1:
         return ("map", got[0])
     flagged, changes, quiet = bool(got[1]), got[2], got[3]
@@ -243,12 +257,22 @@ async def counts_of(runners: Sequence[ScriptRunner], maps: Maps, board: str, pla
     return ("counts", counts, flagged)
 
 
-async def slice_of(runner: ScriptRunner, board: str, map_: BucketMap, seg: Segment, start: int, count: int) -> Any:
-    keys = [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
-    rows = await run(runner, "slice", keys, [map_.epoch, *bound(map_, seg.low), start, start + count - 1])
-    if rows is None:
+def slice_call(plan: Plan, segment: Segment, start: int, count: int) -> ScriptCall:
+    """A segment's members with scores at positions start … start + count − 1 (`slice`);
+    its reply through `rows_of`."""
+    return call_of("slice", plan.segment_heads[plan.numbers[id(segment)]], pack([start, start + count - 1]))
+
+
+def rows_of(reply: Any) -> Any:
+    """A slice's rows; Trimmed if the mover trimmed its set for a newer map."""
+    if reply is None:
         raise Trimmed
-    return rows
+    return reply
+
+
+def call_of(name: str, *parts: Packed) -> ScriptCall:
+    lua = script(name)
+    return ScriptCall(lua.sha, lua.source, join(*parts))
 
 
 async def page_one(runner: ScriptRunner, board: str, plan: Plan, start: int, count: int) -> tuple[Any, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from podium.domain.boards import Board
@@ -15,17 +15,21 @@ from podium.domain.totals import LogPosition
 from podium.errors import BackendUnavailable
 from podium.index.base import BucketInfo, Entry
 from podium.index.redis import HIDDEN, State, call, key_from_member, zscore
+from podium.index.resp import ScriptCall
+from podium.index.script_runner import ScriptRunner, run_each
 from podium.index.sharded.directory import Counts, Directory, decode_map
 from podium.index.sharded.read_steps import (
     Plan,
     Trimmed,
     bound,
-    counts_of,
+    counts_call,
+    counts_from,
     keys_of,
     page_entries,
     page_one,
     rank_of,
-    slice_of,
+    rows_of,
+    slice_call,
 )
 from podium.plumbing import names
 
@@ -202,35 +206,34 @@ class Reads(Directory):
                     keys, with_details = keys_of(got[1]), got[2]
                     shown = await self._details(board.name, [k[2] for k in keys]) if with_details else {}
                     return page_entries(board, [(start + 1, keys)], shown)
-                kept = self._maps.kept(board.name, plan)
+                call, kept = counts_call(self._maps, board.name, plan)
                 if kept is not None:
-                    # The slices the kept counts call for, read beside the check that they still
+                    # The slices the kept counts call for, sent beside the check that they still
                     # hold: one round trip, not two, on a board read more often than written.
                     # Should the check find them stale, the slices are dropped.
-                    slices, reads = self._slices(board.name, plan.map, kept.counts, first_rank, count)
-                    checked, *guessed = await asyncio.gather(
-                        counts_of(self._runners, self._maps, board.name, plan), *reads, return_exceptions=True
-                    )
+                    slices = plan.map.page(kept.counts, first_rank, count)
+                    checked, *guessed = await run_each([(self._runners[home], call), *self._slice_calls(plan, slices)])
                     if isinstance(checked, BaseException):
                         raise checked
-                    counted = checked
+                    counted = await counts_from(self._runners, self._maps, board.name, plan, kept, checked)
                     if counted[0] == "map":
                         self._keep_map(board.name, home, counted[1])
                         continue
-                    # A slice the mover trimmed under it: the check may have come first; read again.
-                    if failed := [r for r in guessed if isinstance(r, BaseException) and not isinstance(r, Trimmed)]:
+                    if failed := [r for r in guessed if isinstance(r, BaseException)]:
                         raise failed[0]
+                    # A slice the mover trimmed under it (None): the check may have come first.
                     results = guessed
-                    if counted[1] != kept.counts or any(isinstance(r, Trimmed) for r in guessed):
-                        slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
-                        results = list(await asyncio.gather(*reads))
+                    if counted[1] != kept.counts or any(r is None for r in guessed):
+                        slices = plan.map.page(counted[1], first_rank, count)
+                        results = await self._slices(plan, slices)
                 else:
-                    counted = await counts_of(self._runners, self._maps, board.name, plan)
+                    checked = await self._runners[home].call(call)
+                    counted = await counts_from(self._runners, self._maps, board.name, plan, None, checked)
                     if counted[0] == "map":
                         self._keep_map(board.name, home, counted[1])
                         continue
-                    slices, reads = self._slices(board.name, plan.map, counted[1], first_rank, count)
-                    results = list(await asyncio.gather(*reads))
+                    slices = plan.map.page(counted[1], first_rank, count)
+                    results = await self._slices(plan, slices)
                 with_details = counted[2]
                 runs = [(s.first_rank, keys_of(rows)) for s, rows in zip(slices, results, strict=True)]
                 shown = await self._details(board.name, [k[2] for _, ks in runs for k in ks]) if with_details else {}
@@ -239,13 +242,15 @@ class Reads(Directory):
 
         return await self._read(read)
 
-    def _slices(
-        self, board: str, map_: BucketMap, members: list[int], first_rank: int, count: int
-    ) -> tuple[list[Slice], list[Coroutine[Any, Any, Any]]]:
-        """A page's slices under these segment counts, and their reads (not yet awaited)."""
-        slices = map_.page(members, first_rank, count)
-        reads = [slice_of(self._runners[s.segment.shard], board, map_, s.segment, s.start, s.count) for s in slices]
-        return slices, reads
+    def _slice_calls(self, plan: Plan, slices: list[Slice]) -> list[tuple[ScriptRunner, ScriptCall]]:
+        return [(self._runners[s.segment.shard], slice_call(plan, s.segment, s.start, s.count)) for s in slices]
+
+    async def _slices(self, plan: Plan, slices: list[Slice]) -> list[Any]:
+        """The slices' rows, read at once."""
+        replies = await run_each(self._slice_calls(plan, slices))
+        if failed := [r for r in replies if isinstance(r, BaseException)]:
+            raise failed[0]
+        return [rows_of(r) for r in replies]
 
     async def _details(self, board: str, users: list[str]) -> dict[str, tuple[str, str]]:
         if not users:

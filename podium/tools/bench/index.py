@@ -4,7 +4,8 @@ several shards), all on the same Redis servers in the same run; and what a user 
 in Redis memory.
 
 Each query figure is our median latency ÷ the plain sorted-set command's (ZREVRANK for
-a rank, ZREVRANGE for a page of 100 or a window of 11); the loads give totals applied a
+a rank, ZREVRANGE for a page of 100 or a window of 11), the two called in pairs so that
+both see the machine as it is at that moment; the loads give totals applied a
 second (batches of 1,000, `WAIT` for a replica when the shards have one) ÷
 `redis-benchmark`'s pipelined ZADDs a second on the first shard.
 """
@@ -49,16 +50,6 @@ def default_bucket_members(users: int) -> int:
     return min(100_000, max(500, users // 10))
 
 
-async def samples_of(op: Callable[[int], Awaitable[Any]], runs: int = QUERIES) -> list[float]:
-    """Milliseconds of `runs` calls, call i given i."""
-    found = []
-    for i in range(runs):
-        started = time.perf_counter()
-        await op(i)
-        found.append((time.perf_counter() - started) * 1e3)
-    return found
-
-
 async def replicas_of(urls: Sequence[str]) -> int:
     """The fewest connected replicas any of the shards has (what WAIT can ask for)."""
     import redis.asyncio as aioredis
@@ -73,6 +64,21 @@ async def replicas_of(urls: Sequence[str]) -> int:
         got = int(info.get("connected_slaves", 0))
         fewest = got if fewest is None else min(fewest, got)
     return min(fewest or 0, 1)
+
+
+async def paired_samples_of(
+    plain: Callable[[int], Awaitable[Any]], ours: Callable[[int], Awaitable[Any]], runs: int = QUERIES
+) -> tuple[list[float], list[float]]:
+    """Milliseconds of `runs` calls of each, call i of `ours` right after call i of `plain`."""
+    base, found = [], []
+    for i in range(runs):
+        started = time.perf_counter()
+        await plain(i)
+        middle = time.perf_counter()
+        await ours(i)
+        base.append((middle - started) * 1e3)
+        found.append((time.perf_counter() - middle) * 1e3)
+    return base, found
 
 
 @dataclass
@@ -152,20 +158,23 @@ class IndexBench:
         return len(totals) / (time.perf_counter() - started), slowest
 
     async def queries(self) -> list[Figure]:
+        """Each query against its plain command, in pairs: call i of ours right after call i
+        of the plain one, so that both medians come from the same moments of the machine (on
+        a shared machine a baseline taken a second apart swung 0.16–0.39 ms between runs)."""
         raw, key, probes, offsets = self.raw, self.plain_key, self.probes, self.offsets
         self._say(0.7, "queries")
-        base = {
-            "rank": await samples_of(lambda i: raw.zrevrank(key, probes[i])),
-            "page": await samples_of(lambda i: raw.zrevrange(key, offsets[i], offsets[i] + PAGE - 1)),
-            "window": await samples_of(lambda i: raw.zrevrange(key, offsets[i], offsets[i] + WINDOW - 1)),
+        plain: dict[str, Callable[[int], Awaitable[Any]]] = {
+            "rank": lambda i: raw.zrevrank(key, probes[i]),
+            "page": lambda i: raw.zrevrange(key, offsets[i], offsets[i] + PAGE - 1),
+            "window": lambda i: raw.zrevrange(key, offsets[i], offsets[i] + WINDOW - 1),
         }
         buckets = len(await self.sharded.buckets(self.bn))
         figures: list[Figure] = []
         for layout, index, board in (("1_bucket", self.single, self.b1), ("sharded", self.sharded, self.bn)):
-            ours = {
-                "rank": await samples_of(lambda i, x=index, b=board: x.entry(b, probes[i])),  # type: ignore[misc]
-                "page": await samples_of(lambda i, x=index, b=board: x.page(b, offsets[i] + 1, PAGE)),  # type: ignore[misc]
-                "window": await samples_of(lambda i, x=index, b=board: x.page(b, offsets[i] + 1, WINDOW)),  # type: ignore[misc]
+            ours: dict[str, Callable[[int], Awaitable[Any]]] = {
+                "rank": lambda i, x=index, b=board: x.entry(b, probes[i]),  # type: ignore[misc]
+                "page": lambda i, x=index, b=board: x.page(b, offsets[i] + 1, PAGE),  # type: ignore[misc]
+                "window": lambda i, x=index, b=board: x.page(b, offsets[i] + 1, WINDOW),  # type: ignore[misc]
             }  # fmt: skip
             suffix = "" if layout == "sharded" else "_1_bucket"
             detail: dict[str, Any] = {
@@ -175,26 +184,28 @@ class IndexBench:
                 "shards": len(self.shard_urls) if layout == "sharded" else 1,
                 "queries": QUERIES,
                 "statistic": "median",
+                "method": "ours and the plain command in pairs, call by call",
             }
             for name, op, extra in (
                 ("rank_query_vs_zrevrank", "rank", {}),
                 ("top_page_vs_zrevrange", "page", {"page": PAGE}),
                 ("around_query_vs_zrevrange", "window", {"window": WINDOW}),
             ):
+                base, found = await paired_samples_of(plain[op], ours[op])
                 figures.append(
                     measured(
                         name + suffix,
-                        statistics.median(ours[op]),
+                        statistics.median(found),
                         "ms",
-                        statistics.median(base[op]),
+                        statistics.median(base),
                         **detail,
                         **extra,
-                        p99_ms=round(sorted(ours[op])[int(len(ours[op]) * 0.99)], 3),
+                        p99_ms=round(sorted(found)[int(len(found) * 0.99)], 3),
                     )
                 )
-                self.series[f"{op} {layout}"] = ours[op]
-        for op, values in base.items():
-            self.series[f"{op} plain sorted set"] = values
+                self.series[f"{op} {layout}"] = found
+                if layout == "sharded":
+                    self.series[f"{op} plain sorted set"] = base
         return figures
 
     def apply_figures(self, rates: dict[str, float], raw_zadd_per_s: float) -> list[Figure]:
