@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from podium.cohorts.base import CohortStore
+from podium.cohorts.sqlite import SqliteCohortStore
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.history.base import RankHistory
@@ -42,6 +44,7 @@ from podium.tournaments.sqlite import SqliteTournamentStore
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
+from podium.usecases.cohorts import Cohorts, Placement
 from podium.usecases.friends import Friends
 from podium.usecases.jobs import Jobs
 from podium.usecases.period_boards import drop_expired_periods
@@ -113,6 +116,7 @@ class Parts:
         tournament_store: TournamentStore,
         *,
         history: RankHistory | None,
+        cohort_store: CohortStore,
         reads_replicas: bool = False,
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
@@ -150,6 +154,7 @@ class Parts:
             submission_counter=submission_counter,
             tournaments=Tournaments(tournament_store, self.boards),
             history=History(history, ranks, points=settings.history_points),
+            cohorts=Cohorts(cohort_store, ranks),
             reads_replicas=reads_replicas,
         )
 
@@ -212,11 +217,15 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         feed = OutboxChangeFeed(store, after_seq=after_seq)
         opened.push_async_callback(feed.close)
         visibility = LocalVisibility(index)
+        cohort_store = SqliteCohortStore(settings.data / "cohorts.db")
+        opened.push_async_callback(cohort_store.close)
+        await cohort_store.open()
         db_worker = DbWorker(
             score_log.consumer("db-worker"),
             store,
             boards,
             DbWorkerSettings(idempotency_window_s=settings.idempotency_window_s),
+            Placement(cohort_store),
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -264,7 +273,12 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         await tournament_store.open()
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
         yield parts.api_services(
-            score_log, keys, (rate_limiter, submission_counter), tournament_store, history=rank_history
+            score_log,
+            keys,
+            (rate_limiter, submission_counter),
+            tournament_store,
+            history=rank_history,
+            cohort_store=cohort_store,
         )
 
 
@@ -302,6 +316,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             for limit in limits:
                 opened.push_async_callback(limit.close)
         workers = Workers()
+        from podium.cohorts.cassandra import CassandraCohortStore
+
+        cohort_store = CassandraCohortStore(store)
+        await cohort_store.prepare()
         if "db-worker" in roles:
             consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
             opened.push_async_callback(consumer.close)
@@ -312,6 +330,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 DbWorkerSettings(
                     idempotency_window_s=settings.idempotency_window_s, topic_regions=topic_regions(settings)
                 ),
+                Placement(cohort_store),
             )
         rank_history = await open_history(settings, store)
         if "rank-worker" in roles:
@@ -349,7 +368,13 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         tournament_store = CassandraTournamentStore(store)
         await tournament_store.prepare()
         yield parts.api_services(
-            score_log, keys, limits, tournament_store, history=rank_history, reads_replicas=replicas
+            score_log,
+            keys,
+            limits,
+            tournament_store,
+            history=rank_history,
+            cohort_store=cohort_store,
+            reads_replicas=replicas,
         )
 
 

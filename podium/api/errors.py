@@ -25,6 +25,7 @@ from podium.errors import (
     NotHomeRegion,
     PodiumError,
     ScoreRuleBroken,
+    SettingRefused,
     Unauthorized,
     WrongRegion,
     public_message,
@@ -42,6 +43,7 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     # RFC 9110's Misdirected Request: this server cannot answer for it; the home region's can.
     (NotHomeRegion, 421),
     (ScoreRuleBroken, 422),
+    (SettingRefused, 422),
     (BackendUnavailable, 503),
 ]
 
