@@ -217,7 +217,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         feed = OutboxChangeFeed(store, after_seq=after_seq)
         opened.push_async_callback(feed.close)
         visibility = LocalVisibility(index)
-        cohort_store = SqliteCohortStore(settings.data / "cohorts.db")
+        cohort_store = SqliteCohortStore(settings.data / "cohorts.db", synchronous=settings.sqlite_sync)
         opened.push_async_callback(cohort_store.close)
         await cohort_store.open()
         db_worker = DbWorker(

@@ -9,6 +9,7 @@ retried score never places anyone twice."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -16,6 +17,10 @@ class CohortStore(Protocol):
     async def place(self, board: str, user_id: str, size: int) -> int:
         """The user's cohort (1-based) on the board: the one it was placed in before, or else
         the first with fewer than `size` members, which it now joins."""
+        ...
+
+    async def place_all(self, board: str, user_ids: Sequence[str], size: int) -> dict[str, int]:
+        """`place` each user, in the order given (a db-worker's batch): each user's cohort."""
         ...
 
     async def cohort_of(self, board: str, user_id: str) -> int | None:

@@ -20,6 +20,7 @@ the tournament store (podium/tournaments/cassandra.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from podium.errors import BackendUnavailable
@@ -84,6 +85,10 @@ class CassandraCohortStore:
                 await self._store.execute(f"UPDATE {FILL} SET cohort = ? WHERE board = ?", (cohort, board))
             return cohort
         raise BackendUnavailable(f"cohorts of board {board!r}: too many placements at once; try again")
+
+    async def place_all(self, board: str, user_ids: Sequence[str], size: int) -> dict[str, int]:
+        """One after another: each seat is a lightweight transaction of its own."""
+        return {user_id: await self.place(board, user_id, size) for user_id in user_ids}
 
     async def _placed_twice(self, board: str, user_id: str, cohort: int, seat: int) -> int:
         """The user was placed by another placement meanwhile: its seat stands; this one's is

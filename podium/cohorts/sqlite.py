@@ -6,6 +6,7 @@ count. Seats are numbered 0, 1, … in arrival order; seat s is in cohort s // s
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from podium.domain.cohorts import cohort_of_seat
@@ -20,8 +21,8 @@ SCHEMA = (
 
 
 class SqliteCohortStore:
-    def __init__(self, path: Path) -> None:
-        self._db = SqliteThread(path, name="cohorts")
+    def __init__(self, path: Path, *, synchronous: str = "full") -> None:
+        self._db = SqliteThread(path, synchronous=synchronous, name="cohorts")
 
     async def open(self) -> None:
         def prepare(conn: sqlite3.Connection) -> None:
@@ -31,20 +32,28 @@ class SqliteCohortStore:
         await self._db.run(prepare)
 
     async def place(self, board: str, user_id: str, size: int) -> int:
-        def take(conn: sqlite3.Connection) -> int:
+        return (await self.place_all(board, [user_id], size))[user_id]
+
+    async def place_all(self, board: str, user_ids: Sequence[str], size: int) -> dict[str, int]:
+        """One transaction for them all: one commit (and sync) a db-worker batch, not one a user."""
+
+        def take(conn: sqlite3.Connection) -> dict[str, int]:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                held = _cohort(conn, board, user_id)
-                if held is not None:
-                    return held
+                placed: dict[str, int] = {}
                 last = conn.execute("SELECT MAX(seat) FROM cohort_seats WHERE board = ?", (board,)).fetchone()[0]
                 seat = 0 if last is None else int(last) + 1
-                cohort = cohort_of_seat(seat, size)
-                conn.execute(
-                    "INSERT INTO cohort_seats (board, seat, user_id, cohort) VALUES (?, ?, ?, ?)",
-                    (board, seat, user_id, cohort),
-                )
-                return cohort
+                for user_id in user_ids:
+                    held = placed.get(user_id, _cohort(conn, board, user_id))
+                    if held is None:
+                        held = cohort_of_seat(seat, size)
+                        conn.execute(
+                            "INSERT INTO cohort_seats (board, seat, user_id, cohort) VALUES (?, ?, ?, ?)",
+                            (board, seat, user_id, held),
+                        )
+                        seat += 1
+                    placed[user_id] = held
+                return placed
             finally:
                 conn.execute("COMMIT")
 

@@ -49,17 +49,21 @@ class Placement:
         self._placed: set[tuple[str, str]] = set()  # placed for sure: no store call again
 
     async def place(self, arrivals: Sequence[tuple[Board, str]]) -> None:
-        """Place each (board, user) of a score, in the order given; a user placed before stays put."""
+        """Place each (board, user) of a score, in the order given; a user placed before stays
+        put. A board's users of the batch are placed together (one transaction in SQLite)."""
+        waiting: dict[str, tuple[int, dict[str, None]]] = {}  # board → (cohort size, its new users in order)
         for board, user_id in arrivals:
             if board.cohort_size is None:
                 continue
-            placed = (base_name(board), user_id)
-            if placed in self._placed:
+            name = base_name(board)
+            if (name, user_id) in self._placed:
                 continue
-            await self._store.place(placed[0], user_id, board.cohort_size)
-            if len(self._placed) >= self._remembered:
+            waiting.setdefault(name, (board.cohort_size, {}))[1][user_id] = None
+        for name, (size, users) in waiting.items():
+            await self._store.place_all(name, list(users), size)
+            if len(self._placed) + len(users) > self._remembered:
                 self._placed.clear()
-            self._placed.add(placed)
+            self._placed.update((name, u) for u in users)
 
     def forget_board(self, name: str) -> None:
         """A board deleted in this process: made again, its users are placed afresh."""

@@ -74,6 +74,15 @@ async def test_a_user_placed_before_stays_put(stores: list[CohortStore], board: 
     assert await store.place(f"{board}-other", "ada", 2) == 1  # each board places its own
 
 
+async def test_a_batch_is_placed_in_its_order_and_keeps_who_was_placed(stores: list[CohortStore], board: str) -> None:
+    store = stores[0]
+    assert await store.place(board, "bob", 2) == 1
+    placed = await store.place_all(board, ["ada", "bob", "cy", "ada", "dee", "eve"], 2)
+    assert placed == {"ada": 1, "bob": 1, "cy": 2, "dee": 2, "eve": 3}
+    assert await stores[1].members(board, 2) == ["cy", "dee"]
+    assert await stores[1].place_all(board, ["eve", "fay"], 2) == {"eve": 3, "fay": 3}
+
+
 async def test_a_dropped_board_places_afresh(stores: list[CohortStore], board: str) -> None:
     store = stores[0]
     for user in ("ada", "bob", "cy"):
