@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from podium.cohorts.base import CohortStore
+from podium.cohorts.sqlite import SqliteCohortStore
 from podium.domain.totals import Total
 from podium.errors import BackendUnavailable, InvalidInput
 from podium.history.base import RankHistory
@@ -43,6 +45,7 @@ from podium.tournaments.sqlite import SqliteTournamentStore
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
+from podium.usecases.cohorts import Cohorts, Placement
 from podium.usecases.deliveries import Deliveries, DeliverySettings
 from podium.usecases.friends import Friends
 from podium.usecases.jobs import Jobs
@@ -119,6 +122,7 @@ class Parts:
         *,
         history: RankHistory | None,
         deliveries: Deliveries,
+        cohort_store: CohortStore,
         reads_replicas: bool = False,
     ) -> ApiServices:
         """The one place the API's services are put together, in either profile."""
@@ -158,6 +162,7 @@ class Parts:
             tournaments=Tournaments(tournament_store, self.boards),
             history=History(history, ranks, points=settings.history_points),
             deliveries=deliveries,
+            cohorts=Cohorts(cohort_store, ranks),
             reads_replicas=reads_replicas,
         )
 
@@ -223,6 +228,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         feed = OutboxChangeFeed(store, after_seq=after_seq)
         opened.push_async_callback(feed.close)
         visibility = LocalVisibility(index)
+        cohort_store = SqliteCohortStore(settings.data / "cohorts.db", synchronous=settings.sqlite_sync)
+        opened.push_async_callback(cohort_store.close)
+        await cohort_store.open()
         db_worker = DbWorker(
             score_log.consumer("db-worker"),
             store,
@@ -232,6 +240,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
                 idempotency_window_s=settings.idempotency_window_s,
                 keep_steps=settings.history_points,
             ),
+            Placement(cohort_store),
         )
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -289,6 +298,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             tournament_store,
             history=rank_history,
             deliveries=deliveries,
+            cohort_store=cohort_store,
         )
 
 
@@ -326,6 +336,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             for limit in limits:
                 opened.push_async_callback(limit.close)
         workers = Workers()
+        from podium.cohorts.cassandra import CassandraCohortStore
+
+        cohort_store = CassandraCohortStore(store)
+        await cohort_store.prepare()
         if "db-worker" in roles:
             consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
             opened.push_async_callback(consumer.close)
@@ -339,6 +353,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                     topic_regions=topic_regions(settings),
                     keep_steps=settings.history_points,
                 ),
+                Placement(cohort_store),
             )
         rank_history = await open_history(settings, store)
         if "rank-worker" in roles:
@@ -390,6 +405,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             tournament_store,
             history=rank_history,
             deliveries=deliveries,
+            cohort_store=cohort_store,
             reads_replicas=replicas,
         )
 

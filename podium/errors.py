@@ -44,6 +44,13 @@ class ScoreRuleBroken(PodiumError):
         self.index = index  # in a batch: the first breaking item's
 
 
+class SettingRefused(PodiumError):
+    """A board's cohort or tier setting that cannot be (a bad value, or a change to one fixed
+    at creation): 422, as issue 22 asks; the older settings keep their 400 (invalid_input)."""
+
+    code = "invalid_setting"
+
+
 class NotFound(PodiumError):
     code = "not_found"
 
@@ -113,7 +120,17 @@ class InvalidRecord(PodiumError):
 def public_message(exc: BaseException) -> str:
     """What an answer may say about `exc`: Podium's own words about the request, never a
     driver's (hosts, addresses, queries) nor a traceback. The log keeps those."""
-    if isinstance(exc, InvalidInput | NotFound | Conflict | ScoreRuleBroken | Unauthorized | Forbidden | NotHomeRegion):
+    if isinstance(
+        exc,
+        InvalidInput
+        | NotFound
+        | Conflict
+        | ScoreRuleBroken
+        | SettingRefused
+        | Unauthorized
+        | Forbidden
+        | NotHomeRegion,
+    ):
         return exc.message
     if isinstance(exc, BackendUnavailable):
         return "a backend is unavailable; try again shortly"

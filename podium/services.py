@@ -18,6 +18,7 @@ from podium.store.base import Store
 from podium.usecases.admin_jobs import Admin
 from podium.usecases.api_keys import Keys
 from podium.usecases.board_settings import Boards
+from podium.usecases.cohorts import Cohorts
 from podium.usecases.deliveries import Deliveries
 from podium.usecases.friends import Friends
 from podium.usecases.rank_history import History
@@ -59,6 +60,7 @@ class ApiServices:
     tournaments: Tournaments  # joins, attempts and periods of tournaments' boards (podium/usecases/tournaments.py)
     history: History  # users' rank history (podium/usecases/rank_history.py)
     deliveries: Deliveries  # webhooks and their deliveries (podium/usecases/deliveries.py)
+    cohorts: Cohorts  # users' cohorts and reads within one (podium/usecases/cohorts.py)
     # The rank index is read from this region's read-only replicas (docs/global.md): changes
     # of boards and of the index are the home region's api's (podium/api/regions.py).
     reads_replicas: bool = False

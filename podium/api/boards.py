@@ -19,10 +19,11 @@ from podium.api.contract.tournaments import Tournament
 from podium.api.requests import check_choice, check_id, fields, parse_json, read_body
 from podium.api.responses import answer
 from podium.domain.boards import MAX_KEEP_PERIODS, MUTABLE_SETTINGS, Board, Operator, Order, Reads, Rules, Tie
+from podium.domain.cohorts import Tier, check_cohort_size, check_tiers
 from podium.domain.keys import Scope
 from podium.domain.rules import check_rules
 from podium.domain.windows import MAX_WINDOWS
-from podium.errors import InvalidInput
+from podium.errors import InvalidInput, SettingRefused
 from podium.services import ApiServices
 from podium.usecases import period_boards
 from podium.usecases.period_boards import check_window, stored_boards
@@ -43,6 +44,8 @@ SETTINGS = (
     "reads",
     "rules",
     "tournament",  # fixed at creation (api/tournaments.py)
+    "cohort_size",  # fixed at creation (domain/cohorts.py)
+    "tiers",
 )
 
 
@@ -79,6 +82,20 @@ def check_rules_setting(value: Any) -> Rules:
     return checked
 
 
+def check_cohort_setting(value: Any) -> int | None:
+    checked = check_cohort_size(value)
+    if isinstance(checked, str):
+        raise SettingRefused(checked, code="invalid_cohort_size")
+    return checked
+
+
+def check_tiers_setting(value: Any) -> tuple[Tier, ...]:
+    checked = check_tiers(value)
+    if isinstance(checked, str):
+        raise SettingRefused(checked, code="invalid_tiers")
+    return checked
+
+
 def board_from_body(name: str, body: dict[str, Any]) -> Board:
     sub = body.get("subscore_order")
     board = Board(
@@ -93,6 +110,9 @@ def board_from_body(name: str, body: dict[str, Any]) -> Board:
         check_flag(body.get("allow_operator_override", False), "allow_operator_override"),
         Reads(check_choice(body.get("reads", "key"), "reads", READS)),
         check_rules_setting(body.get("rules", {})),
+    )
+    board = replace(
+        board, cohort_size=check_cohort_setting(body.get("cohort_size")), tiers=check_tiers_setting(body.get("tiers"))
     )
     return tournaments.with_setting(board, body.get("tournament"))
 
@@ -132,6 +152,11 @@ def changed_board(board: Board, body: Any) -> Board:
     """`board` with the mutable settings of `body` (parsed JSON) changed, checked field by field."""
     if isinstance(body, dict):
         fixed = sorted(set(body) & (set(SETTINGS) - set(MUTABLE_SETTINGS)))
+        if "cohort_size" in fixed:  # users are placed in cohorts of this size: never resized
+            raise SettingRefused(
+                "cohort_size cannot change once a board is created: its users are placed in cohorts of that size",
+                code="immutable_setting",
+            )
         if fixed:
             raise InvalidInput(
                 f"{fixed[0]} cannot change once a board is created (mutable: {', '.join(MUTABLE_SETTINGS)})",
@@ -151,6 +176,8 @@ def changed_board(board: Board, body: Any) -> Board:
         changed = replace(changed, reads=Reads(check_choice(body["reads"], "reads", READS)))
     if "rules" in body:  # the whole set of rules: a rule left out is off
         changed = replace(changed, rules=check_rules_setting(body["rules"]))
+    if "tiers" in body:  # the whole list: [] or null, none
+        changed = replace(changed, tiers=check_tiers_setting(body["tiers"]))
     return tournaments.checked_board(changed)  # a tournament's reset window stays kept
 
 
@@ -173,6 +200,7 @@ async def delete_board(request: Request) -> Response:
     await svc.boards.delete([b.name for b in stored])
     for each in stored:
         await svc.index.drop_board(each)
+    await svc.cohorts.drop(board)
     return Response(status_code=204)
 
 
@@ -194,4 +222,6 @@ async def board_json(svc: ApiServices, board: Board, *, rules: bool = True) -> t
         rules=typed.Rules(**board.rules.to_json()) if rules else msgspec.UNSET,
         users=await svc.standings.count(board),
         tournament=msgspec.convert(shown["tournament"], Tournament) if shown else msgspec.UNSET,
+        cohort_size=board.cohort_size if board.cohort_size is not None else msgspec.UNSET,
+        tiers=[typed.TierSetting(**t.to_json()) for t in board.tiers] if board.tiers else msgspec.UNSET,
     )

@@ -25,6 +25,7 @@ from podium.errors import (
     NotHomeRegion,
     PodiumError,
     ScoreRuleBroken,
+    SettingRefused,
     Unauthorized,
     Unprocessable,
     WrongRegion,
@@ -44,6 +45,7 @@ STATUS: list[tuple[type[PodiumError], int]] = [
     (NotHomeRegion, 421),
     (ScoreRuleBroken, 422),
     (Unprocessable, 422),
+    (SettingRefused, 422),
     (BackendUnavailable, 503),
 ]
 

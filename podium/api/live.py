@@ -39,6 +39,9 @@ async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession
     params = conn.query_params
     user_id = check_id(params["user_id"], "user_id") if params.get("user_id") else None
     top = int_query(params, contract_of(conn).events_query, "top")
+    cohort = await svc.cohorts.chosen(board, params.get("cohort"), user_id)
+    if cohort is not None:
+        await svc.cohorts.view(board, cohort)  # an unknown cohort: a 404 before anything is sent
     return LiveSession(
         svc.live,
         svc.standings,
@@ -48,6 +51,7 @@ async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession
         top=top,
         max_fps=svc.settings.live_max_fps,
         resume_from=resume_from,
+        cohort=(svc.cohorts, cohort) if cohort is not None else None,
     )
 
 

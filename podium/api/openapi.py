@@ -18,8 +18,8 @@ from podium.api import (
     openapi_webhooks,
 )
 from podium.api.contract.build import Contract
-from podium.api.contract.operations import BOARD, ERRORS, USER, answer, body
-from podium.api.contract.reads import AroundQuery, TopQuery
+from podium.api.contract.operations import BOARD, ERRORS, SETTING_REFUSED, USER, answer, body
+from podium.api.contract.reads import AroundQuery, TopQuery, UserQuery
 from podium.api.contract.schema import components, query_parameters
 from podium.api.contract.scores import WaitQuery
 
@@ -64,6 +64,7 @@ def document(contract: Contract) -> dict[str, Any]:
                         "201": answer("Created", "Board"),
                         "200": answer("Exists already", "Board"),
                         "409": answer("Exists with other settings", "Error"),
+                        **SETTING_REFUSED,
                         **ERRORS,
                     },
                 },
@@ -119,6 +120,7 @@ def document(contract: Contract) -> dict[str, Any]:
                 "get": {
                     "summary": "A user's rank and score",
                     "operationId": "getUser",
+                    "parameters": query_parameters(UserQuery),
                     "responses": {"200": answer("The entry", "Entry"), **ERRORS},
                 },
                 "delete": {

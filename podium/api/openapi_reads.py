@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.api.contract.operations import BOARD, ERRORS, PERIOD, WINDOW, answer, body
+from podium.api.contract.operations import BOARD, ERRORS, PERIOD, SETTING_REFUSED, WINDOW, answer, body
 from podium.api.contract.reads import CountQuery, RangeQuery, ScoreForRankQuery, TopQuery
 from podium.api.contract.schema import query_parameters
 
@@ -67,7 +67,7 @@ def extend(paths: dict[str, Any]) -> dict[str, Any]:
         "summary": "Change a board's mutable settings",
         "operationId": "updateBoard",
         "requestBody": body("BoardChanges"),
-        "responses": {"200": answer("The board", "Board"), **ERRORS},
+        "responses": {"200": answer("The board", "Board"), **SETTING_REFUSED, **ERRORS},
     }
     board["delete"] = {
         "summary": "Delete a board, its windows' periods, totals and ranks",

@@ -12,7 +12,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api import cursors
+from podium.api import cohort_reads, cursors
 from podium.api.context import board_of, contract_of, read_board, services, user_of
 from podium.api.contract import reads as typed
 from podium.api.contract.decoding import decode
@@ -25,6 +25,7 @@ from podium.domain.targets import needed_total, one_better
 from podium.errors import InvalidInput, UserNotFound
 from podium.index.base import Entry
 from podium.usecases import period_boards
+from podium.usecases.cohorts import tiers_of
 from podium.usecases.period_boards import default_window, periods_json, where
 from podium.usecases.standings import Standings
 
@@ -37,6 +38,12 @@ async def top(request: Request) -> Response:
     cursor = params.get("cursor")
     if cursor is not None and "offset" in params:
         raise InvalidInput("give offset or cursor, not both", code="invalid_parameter")
+    asker = check_id(params["user_id"], "user_id") if "user_id" in params else None  # whose cohort=me
+    cohort = await cohort_reads.view_of(svc, request, board, asker)
+    if cohort is not None:  # ranked within one cohort (usecases/cohorts.py)
+        entries = cohort.page(int_query(params, TopQuery, "offset") + 1, limit)
+        tiered = shown(entries, board, cohort.count())
+        return answer(typed.TopPage(**where(board), users=cohort.count(), entries=tiered, cohort=cohort.cohort))
     if cursor is not None:
         # The page after the cursor's key, wherever its user has moved since: no entry is
         # seen twice or skipped because others changed in between.
@@ -46,11 +53,18 @@ async def top(request: Request) -> Response:
     entries = await svc.standings.page(board, first, limit)
     next_cursor = cursors.encode(board_key(entries[-1])) if len(entries) == limit else None
     users = await svc.standings.count(board)
-    return answer(typed.TopPage(**where(board), users=users, entries=shown(entries), next_cursor=next_cursor))
+    return answer(
+        typed.TopPage(**where(board), users=users, entries=shown(entries, board, users), next_cursor=next_cursor)
+    )
 
 
-def shown(entries: list[Entry]) -> list[typed.Entry]:
-    return [entry_of(e) for e in entries]
+def shown(entries: list[Entry], board: Board | None = None, users: int | None = None) -> list[typed.Entry]:
+    """The entries as answers show them; on a board with tiers each with its tier (one by
+    place measured among `users`, where the entries rank)."""
+    tiers = tiers_of(board, entries, users) if board is not None else None
+    if tiers is None:
+        return [entry_of(e) for e in entries]
+    return [entry_of(e, tier=t) for e, t in zip(entries, tiers, strict=True)]
 
 
 def entry_of(e: Entry, **more: Any) -> typed.Entry:
@@ -76,6 +90,15 @@ async def get_user(request: Request) -> Response:
     svc = services(request)
     board = await read_board(request)
     user_id = user_of(request)
+    cohort = await cohort_reads.view_of(svc, request, board, user_id)
+    if cohort is not None:  # ranked within one cohort (usecases/cohorts.py)
+        found = cohort.entry(user_id)
+        if found is None:
+            raise UserNotFound(f"user {user_id!r} has no score in cohort {cohort.cohort} of board {board.name!r}")
+        [shown_entry] = shown([found], board, cohort.count())
+        shown_entry.users, shown_entry.cohort = cohort.count(), cohort.cohort
+        shown_entry.percentile = percentile(cohort.better_than(board, found), cohort.count())
+        return answer(shown_entry)
     entry = await svc.standings.entry(board, user_id)
     if entry is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
@@ -83,7 +106,11 @@ async def get_user(request: Request) -> Response:
     better = await svc.standings.count_before(board, tie_floor(board, entry.score, entry.subscore))
     # Hidden: the rest of the board plus itself, as it would be.
     seen = users + 1 if entry.hidden else users
-    return answer(entry_of(entry, users=seen, percentile=percentile(better, seen)))
+    [answered] = shown([entry], board, seen)
+    answered.users, answered.percentile = seen, percentile(better, seen)
+    if board.cohort_size is not None:  # which cohort the user plays in (issue 22)
+        answered.cohort = await svc.cohorts.cohort_of(board, user_id) or msgspec.UNSET
+    return answer(answered)
 
 
 def percentile(better: int, users: int) -> float:
@@ -97,10 +124,18 @@ async def around(request: Request) -> Response:
     board = await read_board(request)
     user_id = user_of(request)
     radius = int_query(request.query_params, AroundQuery, "radius")
+    cohort = await cohort_reads.view_of(svc, request, board, user_id)
+    if cohort is not None:  # ranked within one cohort (usecases/cohorts.py)
+        near = cohort.around(user_id, radius)
+        if near is None:
+            raise UserNotFound(f"user {user_id!r} has no score in cohort {cohort.cohort} of board {board.name!r}")
+        tiered = shown(near, board, cohort.count())
+        return answer(typed.Around(**where(board), user_id=user_id, entries=tiered, cohort=cohort.cohort))
     entries = await svc.standings.around(board, user_id, radius)
     if entries is None:
         raise UserNotFound(f"user {user_id!r} has no score on board {board.name!r}")
-    return answer(typed.Around(**where(board), user_id=user_id, entries=shown(entries)))
+    users = await cohort_reads.users_for_tiers(svc, board)
+    return answer(typed.Around(**where(board), user_id=user_id, entries=shown(entries, board, users)))
 
 
 async def lookup(request: Request) -> Response:
@@ -117,7 +152,8 @@ async def lookup(request: Request) -> Response:
         entries.sort(key=board_key)  # as `top` lists them: equals by subscore, then who came first
     found_ids = {e.user_id for e in entries}
     missing = [u for u in wanted if u not in found_ids]
-    return answer(typed.LookupResult(**where(board), entries=shown(entries), missing=missing))
+    users = await cohort_reads.users_for_tiers(svc, board)
+    return answer(typed.LookupResult(**where(board), entries=shown(entries, board, users), missing=missing))
 
 
 def lookup_request(body: Any) -> tuple[list[str], str]:
@@ -161,7 +197,8 @@ async def score_range(request: Request) -> Response:
     take = max(0, min(limit, stop - first - offset))
     entries = await svc.standings.page(board, first + offset + 1, take) if take else []
     count = max(0, stop - first)
-    return answer(typed.Range(**where(board), min=low, max=high, count=count, entries=shown(entries)))
+    tiered = shown(entries, board, await cohort_reads.users_for_tiers(svc, board))
+    return answer(typed.Range(**where(board), min=low, max=high, count=count, entries=tiered))
 
 
 async def score_count(request: Request) -> Response:

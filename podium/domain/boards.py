@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from podium.domain.cohorts import Tier
 from podium.domain.tournaments import Tournament
 
 # Ids and idempotency keys: short, URL- and key-safe, so they can be used
@@ -81,7 +82,8 @@ class Rules:
 
 # What PATCH may change: the rest shapes what is stored (order, operator, subscore,
 # windows' time zone) or how it is indexed (dense ties), so it is fixed at creation.
-MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override", "reads", "rules")
+# Tiers are worked out at each read, so they may change too; cohorts are placed once, so not.
+MUTABLE_SETTINGS = ("windows", "keep_periods", "allow_operator_override", "reads", "rules", "tiers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ class Board:
     reads: Reads = Reads.KEY
     rules: Rules = Rules()
     tournament: Tournament | None = None  # None: an ordinary board (domain/tournaments.py)
+    cohort_size: int | None = None  # None: one ranking; N: users placed in cohorts of N (domain/cohorts.py)
+    tiers: tuple[Tier, ...] = ()  # () : entries carry no tier
     # Set on the board a window's period is stored as (domain.windows): the board the
     # user created, whose settings it shares.
     parent: str | None = field(default=None, compare=False)
@@ -117,6 +121,9 @@ class Board:
             "rules": self.rules.to_json(),
             # Only on a tournament's board: every other board's settings read as before.
             **({"tournament": self.tournament.to_json()} if self.tournament is not None else {}),
+            # Likewise only where set: a board without them reads as before.
+            **({"cohort_size": self.cohort_size} if self.cohort_size is not None else {}),
+            **({"tiers": [t.to_json() for t in self.tiers]} if self.tiers else {}),
         }
 
     def settings_json(self) -> dict[str, Any]:
@@ -141,6 +148,8 @@ class Board:
             Reads(settings.get("reads", "key")),  # boards made before the setting: key-only
             Rules.from_json(settings.get("rules") or {}),
             Tournament.from_json(settings["tournament"]) if settings.get("tournament") else None,
+            settings.get("cohort_size"),
+            tuple(Tier.from_json(t) for t in settings.get("tiers") or ()),
         )
 
     def renamed(self, name: str) -> Board:

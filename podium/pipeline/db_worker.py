@@ -45,6 +45,7 @@ from podium.pipeline.known_totals import MAX_USERS, KnownTotals
 from podium.plumbing import metrics
 from podium.store.base import AppliedKey, IdempotencyKey, Store, UserKey
 from podium.usecases.board_settings import Boards
+from podium.usecases.cohorts import Placement
 from podium.usecases.period_boards import kept_period_boards, period_boards_of
 
 log = logging.getLogger("podium.pipeline.db_worker")
@@ -88,7 +89,17 @@ class BatchResult:
 
 
 class DbWorker:
-    def __init__(self, consumer: LogConsumer, store: Store, boards: Boards, settings: DbWorkerSettings) -> None:
+    def __init__(
+        self,
+        consumer: LogConsumer,
+        store: Store,
+        boards: Boards,
+        settings: DbWorkerSettings,
+        cohorts: Placement | None = None,
+    ) -> None:
+        self._cohorts = cohorts  # places new users of boards with cohorts (usecases/cohorts.py)
+        if cohorts is not None:
+            boards.on_delete(cohorts.forget_board)
         self._consumer = consumer
         self._store = store
         self._boards = boards
@@ -156,6 +167,9 @@ class DbWorker:
                 log.error("skipping record for unknown board", extra={"board": event.board})
                 continue
             targets.append((record, event, await self._stored_boards(board, event)))
+        if self._cohorts is not None:
+            # Before any total is written: a user ranked on a board with cohorts has one. In log order.
+            await self._cohorts.place([(bs[0], e.user_id) for _, e, bs in targets if isinstance(e, ScoreSubmitted)])
         users: list[UserKey] = [(b.name, e.user_id) for _, e, boards in targets for b in boards]
         keys: list[IdempotencyKey] = [
             (e.board, e.key) for _, e, _ in targets if isinstance(e, ScoreSubmitted) and e.key

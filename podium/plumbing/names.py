@@ -27,6 +27,10 @@ JOBS_TABLE = "jobs"
 TOURNAMENT_SLOTS_TABLE = "tournament_slots"
 TOURNAMENT_PLAYERS_TABLE = "tournament_players"
 TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
+# Cohorts (podium/cohorts/): each cohort's numbered seats, each user's seat, the first cohort with room.
+COHORT_SEATS_TABLE = "cohort_seats"
+COHORT_USERS_TABLE = "cohort_users"
+COHORT_FILL_TABLE = "cohort_fill"
 # Rank history (podium/history/): each user's points on each stored board, newest first.
 RANK_HISTORY_TABLE = "rank_history"
 # Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 from podium.domain.boards import Board, Order
+from podium.domain.cohorts import needs_count
 from podium.index.base import Entry
 from podium.live.base import Change, LiveHub
+from podium.usecases.cohorts import Cohorts, CohortView, tiers_of
 from podium.usecases.friends import Friends
 from podium.usecases.standings import Standings
 
@@ -36,7 +39,12 @@ class LiveSession:
         max_fps: float,
         resume_from: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        cohort: tuple[Cohorts, int] | None = None,
     ) -> None:
+        # Followed within one cohort (issue 22): its top and the subscriber's entry rank the
+        # cohort's members, and only their changes are sent, with their ranks in it.
+        self._cohort = cohort
+        self._view: tuple[int, CohortView] | None = None  # the cohort as read at a seq: once a frame
         self._hub = hub
         self._standings = standings  # every rank sent, numbered under the board's tie policy
         self._friends = friends if user_id is not None else None
@@ -84,7 +92,9 @@ class LiveSession:
                         continue
                     fresh = filled
                 if fresh:
-                    yield await self._delta(fresh)
+                    frame = await self._delta(fresh)
+                    if frame is not None:  # None: none of the changes is the followed cohort's
+                        yield frame
         finally:
             self._hub.unsubscribe(sub)
 
@@ -98,7 +108,9 @@ class LiveSession:
             return await self._snapshot("resume_too_old")
         self._last_seq = self._resume_from
         await self._read_ranks()
-        return await self._delta(missed)
+        resumed = await self._delta(missed, always=True)
+        assert resumed is not None
+        return resumed
 
     async def _snapshot(self, reason: str) -> Json:
         # The sequence number first: the state read after it reflects at least its changes;
@@ -115,9 +127,13 @@ class LiveSession:
             frame["friends"] = self._friends_board
         return self._stamp(frame)
 
-    async def _delta(self, changes: list[Change]) -> Json:
+    async def _delta(self, changes: list[Change], *, always: bool = False) -> Json | None:
         self._last_seq = changes[-1].seq if changes else self._last_seq
         changes = [c.seen_by(self._user_id) for c in changes]  # a shadow-banned user's: only its own
+        if self._cohort is not None:
+            changes = await self._cohort_changes(changes)
+            if not changes and not always:
+                return None
         frame: Json = {"type": "delta", "changes": [c.to_json() for c in changes]}
         top = await self._read_top()
         if top != self._top:
@@ -144,7 +160,39 @@ class LiveSession:
 
     def _stamp(self, frame: Json) -> Json:
         self._sent_at = self._clock()
-        return {**frame, "board": self._board.name, "seq": self._last_seq, "at_ms": int(time.time() * 1000)}
+        followed = {"cohort": self._cohort[1]} if self._cohort is not None else {}
+        return {
+            **frame,
+            "board": self._board.name,
+            **followed,
+            "seq": self._last_seq,
+            "at_ms": int(time.time() * 1000),
+        }
+
+    async def _cohort_view(self) -> CohortView:
+        assert self._cohort is not None
+        if self._view is not None and self._view[0] == self._last_seq:
+            return self._view[1]
+        cohorts, number = self._cohort
+        view = await cohorts.view(self._board, number, viewer=self._user_id)
+        self._view = (self._last_seq, view)
+        return view
+
+    async def _shown(self, entries: list[Entry], cohort: CohortView | None) -> list[Json]:
+        """Entries as frames carry them; on a board with tiers, each with its tier."""
+        users = None
+        if needs_count(self._board.tiers):
+            users = cohort.count() if cohort is not None else await self._standings.count(self._board)
+        tiers = tiers_of(self._board, entries, users)
+        if tiers is None:
+            return [e.to_json() for e in entries]
+        return [{**e.to_json(), "tier": t} for e, t in zip(entries, tiers, strict=True)]
+
+    async def _cohort_changes(self, changes: list[Change]) -> list[Change]:
+        """The changes of the cohort's members, each with its rank within the cohort now."""
+        view = await self._cohort_view()
+        ranks = {e.user_id: e.rank for e in view.entries}
+        return [replace(c, rank=ranks.get(c.user_id)) for c in changes if c.user_id in view.members]
 
     def _better(self, score: int, than: int | None) -> bool:
         return than is None or (score > than if self._board.order is Order.DESC else score < than)
@@ -188,6 +236,9 @@ class LiveSession:
 
     async def _read_entries(self, users: list[str]) -> dict[str, Entry | None]:
         """The users' entries; a shadow-banned friend has none (only its own view ranks it)."""
+        if self._cohort is not None:  # ranked within the cohort: a friend outside it has none
+            view = await self._cohort_view()
+            return {u: view.entry(u) for u in users}
         entries = await self._standings.entries(self._board, users)
         return {
             u: e if e is None or not e.hidden or u == self._user_id else None
@@ -195,13 +246,20 @@ class LiveSession:
         }
 
     async def _read_top(self) -> list[Json]:
-        return [e.to_json() for e in await self._standings.page(self._board, 1, self._top_n)]
+        if self._cohort is not None:
+            view = await self._cohort_view()
+            return await self._shown(view.page(1, self._top_n), view)
+        return await self._shown(await self._standings.page(self._board, 1, self._top_n), None)
 
     async def _read_me(self) -> Json | None:
         if self._user_id is None:
             return None
+        if self._cohort is not None:
+            view = await self._cohort_view()
+            mine = view.entry(self._user_id)
+            return (await self._shown([mine], view))[0] if mine is not None else None
         entry = await self._standings.entry(self._board, self._user_id)
-        return entry.to_json() if entry is not None else None
+        return (await self._shown([entry], None))[0] if entry is not None else None
 
     async def _read_friends_board(self) -> list[Json] | None:
         self._friends_read_at = self._clock()

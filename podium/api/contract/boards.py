@@ -11,6 +11,7 @@ from podium.api.contract.fields import Id, Score
 from podium.api.contract.tournaments import Tournament, TournamentSettings
 from podium.domain import boards as domain
 from podium.domain.boards import MAX_KEEP_PERIODS, MAX_SCORE, Operator, Order, Reads, Tie
+from podium.domain.cohorts import MAX_COHORT_SIZE, MAX_TIER_NAME_CHARS, MAX_TIERS
 from podium.domain.rules import MAX_SUBMISSIONS_PER_MINUTE
 from podium.domain.windows import MAX_WINDOWS
 
@@ -49,6 +50,29 @@ class Rules(Struct, forbid_unknown_fields=True, omit_defaults=True):
     ) = None
 
 
+CohortSize = Annotated[
+    int,
+    Meta(
+        ge=2,
+        le=MAX_COHORT_SIZE,
+        description="Users per cohort, fixed at creation: each new user joins the first cohort with room, "
+        "in arrival order; reads take cohort=me (with user_id) or cohort=<id> and rank within it",
+    ),
+]
+
+
+class TierSetting(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A named cut-off: by score (min_score: the total reaches it by the board's order) or by place
+    (top_percent: rank <= ceil(users x p / 100), within the cohort on a board with cohorts). An
+    entry's tier is the first in the list it reaches; none: null."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=MAX_TIER_NAME_CHARS)]
+    min_score: Score | None = None
+    top_percent: Annotated[float, Meta(gt=0, le=100)] | None = None
+
+
+Tiers = Annotated[list[TierSetting], Meta(max_length=MAX_TIERS)]
+
 NEW = domain.Board("")  # a board as the domain makes it: the settings' defaults
 
 
@@ -69,6 +93,8 @@ class BoardSettings(Struct, forbid_unknown_fields=True):
     reads: ReadsSetting = NEW.reads
     rules: Rules = msgspec.field(default_factory=Rules)
     tournament: TournamentSettings | None = None
+    cohort_size: CohortSize | None = None
+    tiers: Tiers | None = None
 
 
 class BoardChanges(Struct, forbid_unknown_fields=True):
@@ -79,6 +105,7 @@ class BoardChanges(Struct, forbid_unknown_fields=True):
     allow_operator_override: bool | UnsetType = UNSET
     reads: ReadsSetting | UnsetType = UNSET
     rules: Rules | UnsetType = UNSET
+    tiers: Tiers | UnsetType | None = UNSET
 
 
 class Board(Struct, kw_only=True):
@@ -102,10 +129,12 @@ class Board(Struct, kw_only=True):
     ) = UNSET
     users: Annotated[int, Meta(ge=0)]
     tournament: Tournament | UnsetType = UNSET
+    cohort_size: CohortSize | UnsetType = UNSET
+    tiers: Tiers | UnsetType = UNSET
 
 
 class BoardList(Struct):
     boards: list[Id]
 
 
-TYPES = (BoardSettings, BoardChanges, Board, BoardList)
+TYPES = (TierSetting, BoardSettings, BoardChanges, Board, BoardList)

@@ -9,7 +9,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 
 from podium.api.contract.fields import Id
 from podium.api.contract.friends import FriendsBoardEntry
-from podium.api.contract.reads import Entry
+from podium.api.contract.reads import Cohort, Entry
 from podium.api.contract.schema import REF
 from podium.domain.boards import ID_PATTERN, MAX_ID_CHARS
 from podium.settings import Settings
@@ -33,6 +33,7 @@ class EventsQuery(Struct):
         | UnsetType
     ) = UNSET
     top: int = DEFAULT_TOP  # sized by `sized`
+    cohort: Cohort | UnsetType = UNSET
     last_event_id: (
         Annotated[Seq, Meta(description="Resume after this seq (as the Last-Event-ID header does).")] | UnsetType
     ) = UNSET
@@ -86,6 +87,7 @@ class LiveSnapshot(Struct, tag="snapshot", tag_field="type", kw_only=True):
         Annotated[list[FriendsBoardEntry] | None, Meta(description="The subscriber's friends board")] | UnsetType
     ) = UNSET
     board: Id
+    cohort: Annotated[int, Meta(ge=1, description="Followed with cohort=: the cohort")] | UnsetType = UNSET
     seq: Annotated[Seq, Meta(description="The board's newest change the state includes")]
     at_ms: int
 
@@ -97,7 +99,8 @@ class LiveDelta(Struct, tag="delta", tag_field="type", kw_only=True):
     friends: Annotated[list[FriendsBoardEntry] | None, Meta(description="Only when it changed")] | UnsetType = UNSET
     events: list[LiveEvent]
     board: Id
-    seq: Annotated[Seq, Meta(description="The last change's")]
+    cohort: Annotated[int, Meta(ge=1, description="Followed with cohort=: the cohort")] | UnsetType = UNSET
+    seq: Annotated[Seq, Meta(description="The last change's (a cohort's stream skips others' seqs)")]
     at_ms: int
 
 

@@ -26,11 +26,16 @@ def answer(description: str, schema: str | None = None) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
+# A board's cohort or tier setting refused (issue 22): invalid_cohort_size, invalid_tiers, or
+# immutable_setting for a change of cohort_size.
 ERRORS = {
     "400": answer("Invalid input; nothing was changed", "Error"),
     "404": answer("Unknown board or user", "Error"),
     "413": answer("Body too large", "Error"),
 }
+# A board's cohort or tier setting refused (issue 22): invalid_cohort_size, invalid_tiers, or
+# immutable_setting for a change of cohort_size.
+SETTING_REFUSED = {"422": answer("A cohort or tier setting refused; nothing was changed", "Error")}
 
 
 def path_param(name: str) -> dict[str, Any]:

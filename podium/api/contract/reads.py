@@ -24,6 +24,16 @@ Bound = Annotated[int, Meta(ge=MIN_SCORE, le=MAX_SCORE)]
 # ones by the bounds declared here (api/requests.int_query), so the document and the checks agree.
 
 
+Cohort = Annotated[
+    str,
+    Meta(
+        pattern="^(me|[1-9][0-9]{0,8})$",
+        description="On a board with cohort_size: rank within one cohort, me (the cohort of user_id, or of the "
+        "path's user) or its number",
+    ),
+]
+
+
 class TopQuery(Struct):
     limit: PageSize = 10
     offset: Annotated[int, Meta(ge=0, le=MAX_OFFSET)] = 0
@@ -31,10 +41,17 @@ class TopQuery(Struct):
         Annotated[str, Meta(max_length=MAX_CURSOR_CHARS, description="From a page's next_cursor (not with offset)")]
         | UnsetType
     ) = UNSET
+    cohort: Cohort | UnsetType = UNSET
+    user_id: Annotated[Id, Meta(description="Whose cohort cohort=me reads")] | UnsetType = UNSET
 
 
 class AroundQuery(Struct):
     radius: Annotated[int, Meta(ge=0, le=MAX_RADIUS)] = 5
+    cohort: Cohort | UnsetType = UNSET
+
+
+class UserQuery(Struct):
+    cohort: Cohort | UnsetType = UNSET
 
 
 class RangeQuery(Struct):
@@ -83,6 +100,17 @@ class Entry(Struct, kw_only=True):
         Annotated[float, Meta(description="A single user's entry: % of ranked users whose total is not better")]
         | UnsetType
     ) = UNSET
+    tier: (
+        Annotated[str | None, Meta(description="On a board with tiers: the first tier the entry reaches (null: none)")]
+        | UnsetType
+    ) = UNSET
+    cohort: (
+        Annotated[int, Meta(ge=1, description="A single user's entry on a board with cohorts: the user's cohort")]
+        | UnsetType
+    ) = UNSET
+
+
+CohortNumber = Annotated[int, Meta(ge=1, description="Read with cohort=: the cohort ranked")]
 
 
 class TopPage(Struct, kw_only=True):
@@ -91,6 +119,7 @@ class TopPage(Struct, kw_only=True):
     period: str | UnsetType = UNSET
     users: int
     entries: list[Entry]
+    cohort: CohortNumber | UnsetType = UNSET
     next_cursor: Annotated[str, Meta(description="Pass as cursor= for the next page")] | UnsetType | None = UNSET
 
 
@@ -100,6 +129,7 @@ class Around(Struct, kw_only=True):
     period: Annotated[str, Meta(description="A window's period board: the period")] | UnsetType = UNSET
     user_id: Id | UnsetType = UNSET
     entries: list[Entry]
+    cohort: CohortNumber | UnsetType = UNSET
 
 
 class LookupResult(Struct, kw_only=True):

@@ -1,0 +1,1 @@
+"""The cohort store port (podium/cohorts/base.py) and its adapters."""
