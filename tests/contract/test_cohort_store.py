@@ -6,44 +6,32 @@ placements from two connections (two db-workers)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from podium.cohorts.base import CohortStore
-from tests.distributed.stack import stack_store
-
-
-@contextlib.asynccontextmanager
-async def two_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[CohortStore]]:
-    """Two adapters on one store, each on its own connection, as two db-workers have."""
-    if kind == "sqlite":
-        from podium.cohorts.sqlite import SqliteCohortStore
-
-        both = [SqliteCohortStore(tmp_path / "cohorts.db") for _ in range(2)]
-        for each in both:
-            await each.open()
-        try:
-            yield list(both)
-        finally:
-            for each in both:
-                await each.close()
-        return
-    from podium.cohorts.cassandra import CassandraCohortStore
-
-    async with stack_store(request) as first, stack_store(request) as second:
-        adapters = [CassandraCohortStore(first), CassandraCohortStore(second)]
-        await adapters[0].prepare()
-        yield list(adapters)
+from tests.distributed.stack import two_connections
 
 
 @pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[CohortStore]]:
-    async with two_stores(request.param, request, tmp_path) as both:
+    # Two connections to one store, as two db-workers have.
+    def sqlite() -> CohortStore:
+        from podium.cohorts.sqlite import SqliteCohortStore
+
+        return SqliteCohortStore(tmp_path / "cohorts.db")
+
+    def cassandra(store: Any) -> CohortStore:
+        from podium.cohorts.cassandra import CassandraCohortStore
+
+        return CassandraCohortStore(store)
+
+    async with two_connections(request.param, request, sqlite, cassandra) as both:
         yield both
 
 

@@ -5,43 +5,31 @@ two connections (two api processes); attempts counted once per id, up to the lim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from podium.tournaments.base import Attempt, Joined, TournamentStore
-from tests.distributed.stack import stack_store
-
-
-@contextlib.asynccontextmanager
-async def two_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[TournamentStore]]:
-    """Two adapters on one store, each on its own connection, as two api processes have."""
-    if kind == "sqlite":
-        from podium.tournaments.sqlite import SqliteTournamentStore
-
-        both = [SqliteTournamentStore(tmp_path / "tournaments.db") for _ in range(2)]
-        for each in both:
-            await each.open()
-        try:
-            yield list(both)
-        finally:
-            for each in both:
-                await each.close()
-        return
-    from podium.tournaments.cassandra import CassandraTournamentStore
-
-    async with stack_store(request) as first, stack_store(request) as second:
-        adapters = [CassandraTournamentStore(first), CassandraTournamentStore(second)]
-        await adapters[0].prepare()
-        yield list(adapters)
+from tests.distributed.stack import two_connections
 
 
 @pytest.fixture(params=["sqlite", pytest.param("cassandra", id="distributed", marks=pytest.mark.distributed)])
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[TournamentStore]]:
-    async with two_stores(request.param, request, tmp_path) as both:
+    # Two connections to one store, as two api processes have.
+    def sqlite() -> TournamentStore:
+        from podium.tournaments.sqlite import SqliteTournamentStore
+
+        return SqliteTournamentStore(tmp_path / "tournaments.db")
+
+    def cassandra(store: Any) -> TournamentStore:
+        from podium.tournaments.cassandra import CassandraTournamentStore
+
+        return CassandraTournamentStore(store)
+
+    async with two_connections(request.param, request, sqlite, cassandra) as both:
         yield both
 
 

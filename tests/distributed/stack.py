@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +108,29 @@ async def stack_store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         yield store
     finally:
         await store.close()
+
+
+@contextlib.asynccontextmanager
+async def two_connections(
+    kind: str, request: pytest.FixtureRequest, sqlite: Callable[[], Any], cassandra: Callable[[Any], Any]
+) -> AsyncIterator[list[Any]]:
+    """Two adapters of one port on one store, each on a connection of its own (as two processes
+    have): `sqlite()` makes one on the embedded store; `cassandra(store)` one riding on a
+    session to the stack's Cassandra (the first prepares the schema)."""
+    if kind == "sqlite":
+        both = [sqlite(), sqlite()]
+        for each in both:
+            await each.open()
+        try:
+            yield both
+        finally:
+            for each in both:
+                await each.close()
+        return
+    async with stack_store(request) as first, stack_store(request) as second:
+        adapters = [cassandra(first), cassandra(second)]
+        await adapters[0].prepare()
+        yield adapters
 
 
 @pytest.fixture
