@@ -117,7 +117,7 @@ class Cohorts:
     async def chosen(self, board: Board, asked: str | None, user_id: str | None) -> int | None:
         """The cohort a read's `cohort=` names: `me`, the caller's (`user_id`), or a cohort's
         number. None: the read is of the whole board."""
-        if asked is None or asked == "":
+        if asked is None:  # an empty one is refused, as the document says (its pattern)
             return None
         if board.cohort_size is None:
             raise InvalidInput(f"board {base_name(board)!r} has no cohorts (set cohort_size)", code="no_cohorts")

@@ -106,6 +106,8 @@ def test_new_users_fill_cohorts_in_arrival_order_and_reads_rank_within_one(clien
     refused(client.get(f"{users}/u1", params={"cohort": "3"}), 404, "user_not_found")  # u1 is in cohort 1
     refused(client.get(f"{users}/nobody", params={"cohort": "me"}), 404, "unknown_cohort")
     assert client.get(f"/v1/boards/{b.league}/top", params={"cohort": "0"}).status_code == 400
+    # An empty cohort= is refused as the document's pattern says, not read as the whole board.
+    refused(client.get(f"/v1/boards/{b.league}/top", params={"cohort": ""}), 400, "invalid_cohort")
     made(client, b.plain, {})
     refused(client.get(f"/v1/boards/{b.plain}/top", params={"cohort": "1"}), 400, "no_cohorts")
 
