@@ -99,12 +99,14 @@ class PodiumApp(Starlette):
         self.settings = settings
 
     def build_middleware_stack(self) -> ASGIApp:
-        settings = self.settings
-        return SubmissionsFirst(
-            super().build_middleware_stack(),
-            SUBMIT_SCORE,
-            lambda route: Authenticate(RateLimits(route, settings=settings)),
-        )
+        return SubmissionsFirst(super().build_middleware_stack(), SUBMIT_SCORE, self._wrapped)
+
+    def _wrapped(self, route: ASGIApp) -> ASGIApp:
+        """The route's app in the app's own middleware, outermost first, as Starlette wraps
+        it: one list (create_app's), so a middleware added there is never skipped here."""
+        for cls, args, kwargs in reversed(self.user_middleware):
+            route = cls(route, *args, **kwargs)
+        return route
 
 
 def create_app(settings: Settings, roles: Collection[str] = ROLES) -> PodiumApp:
