@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium.domain.boards import Board
 from podium.index.redis import call, key_from_member
-from podium.index.sharded.directory import POOL_SIZE
+from podium.index.sharded.directory import POOL_SIZE, SOCKET_TIMEOUT_S
 from podium.index.sharded.read_steps import Trimmed, bound
 from podium.index.sharded.repair import Repair
 from podium.index.sharded.writer import StaleMap, Writer
@@ -85,9 +85,20 @@ class ShardedRedisRankIndex(Writer, Repair):
         import redis.asyncio as aioredis  # the driver is needed only by this profile
 
         # A blocking pool: a burst of reads waits for a connection instead of failing with
-        # "Too many connections" once the pool's size is reached.
+        # "Too many connections" once the pool's size is reached. A socket timeout as the
+        # Sentinel clients have (bootstrap.py): a shard that stops answering without closing
+        # its connections (a paused VM, a dropped route) fails a call after 5 s, as
+        # BackendUnavailable, instead of holding it, and every caller behind it, for ever.
+        # A URL's own socket_timeout wins.
         pools = [
-            aioredis.BlockingConnectionPool.from_url(u, max_connections=POOL_SIZE, timeout=20, **(auth or {}))
+            aioredis.BlockingConnectionPool.from_url(
+                u,
+                max_connections=POOL_SIZE,
+                timeout=20,
+                socket_timeout=SOCKET_TIMEOUT_S,
+                socket_connect_timeout=SOCKET_TIMEOUT_S,
+                **(auth or {}),
+            )
             for u in urls
         ]
         return cls([aioredis.Redis(connection_pool=p) for p in pools], **kwargs)

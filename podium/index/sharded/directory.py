@@ -36,6 +36,7 @@ _T = TypeVar("_T")
 
 
 POOL_SIZE = 200  # connections per shard and process
+SOCKET_TIMEOUT_S = 5.0  # a call to a shard that does not answer (as the Sentinel clients in bootstrap.py)
 
 
 def dense_sign(board: Board) -> str:
