@@ -51,11 +51,11 @@ class CountedIndex:
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self.inner, name)
 
-        async def counted(board: Board, *args: Any) -> Any:
+        async def counted(*args: Any) -> Any:
             self.calls[name] += 1
-            if args and isinstance(args[0], list):
-                self.users_asked += args[0]
-            return await method(board, *args)
+            if len(args) > 1 and isinstance(args[1], list):  # (board, user ids)
+                self.users_asked += args[1]
+            return await method(*args)
 
         return counted
 
