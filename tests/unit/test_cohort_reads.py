@@ -2,12 +2,14 @@
 (a dict of the members' totals, sorted and numbered by hand) under every tie policy, with
 ties, subscores, hidden and removed members; and they cost the cohort, never the board: the
 embedded index, counted, is asked for the cohort's members once and for nothing else, on a
-board where nearly everyone is outside the cohort. The full cohort's member list is kept a
-moment; one with a free seat is read each time."""
+board where nearly everyone is outside the cohort; the live stream reads the cohort's totals
+only for a frame with a member's change. The full cohort's member list is kept a moment; one
+with a free seat is read each time."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -18,7 +20,10 @@ from hypothesis import strategies as st
 from podium.domain.boards import Board, Order, Tie
 from podium.domain.totals import LogPosition, Total
 from podium.index.memory import MemoryRankIndex
+from podium.live.base import Applied
+from podium.live.memory import MemoryLiveHub
 from podium.usecases.cohorts import Cohorts, KeptMembers
+from podium.usecases.live_session import LiveSession
 from podium.usecases.standings import Standings
 
 
@@ -193,3 +198,36 @@ def test_kept_members_expire_and_the_least_recently_read_go_first() -> None:
     assert kept.get("b", 3) is None and kept.get("b", 1) == ["x", "y"]
     now[0] = 2.0
     assert kept.get("b", 1) is None and kept.get("b", 4) is None
+
+
+async def test_the_live_stream_reads_a_cohorts_totals_only_for_its_members_changes() -> None:
+    board = Board("busy", cohort_size=3)
+    inner = MemoryRankIndex()
+    inner.apply_now(board, [total(board, u, 5) for u in ("a", "b", "x", "y")])
+    index = CountedIndex(inner)
+    store = ListedCohorts({1: ["a", "b"], 2: ["x", "y"]})  # cohort 1 has a free seat: read each frame
+    standings = Standings(index)  # type: ignore[arg-type]
+    hub = MemoryLiveHub()
+    session = LiveSession(
+        hub, standings, None, board, user_id=None, top=5, max_fps=1000, cohort=(Cohorts(store, standings), 1)
+    )
+    frames = session.frames()
+    snapshot = await anext(frames)
+    assert [e["user_id"] for e in snapshot["top"]] == ["a", "b"]
+    index.calls.clear()
+    next_frame = asyncio.ensure_future(anext(frames))
+
+    read_before = store.member_reads
+    await hub.publish(board.name, [Applied("x", 50, 1, 2), Applied("y", 40, 2, 2)])  # cohort 2's
+    for _ in range(1000):  # until the session has looked at them: its member list read
+        if store.member_reads > read_before:
+            break
+        await asyncio.sleep(0.001)
+    assert store.member_reads > read_before and index.calls == Counter()  # no frame, no totals read
+
+    inner.apply_now(board, [dataclasses.replace(total(board, "b", 9), version=2)])
+    await hub.publish(board.name, [Applied("b", 9, 3, 2)])
+    frame = await asyncio.wait_for(next_frame, 5)
+    assert [(c["user_id"], c["rank"]) for c in frame["changes"]] == [("b", 1)]
+    assert index.calls == Counter({"unplaced": 1})  # the cohort, read once for the frame
+    await frames.aclose()
