@@ -177,11 +177,16 @@ class Cohorts:
     async def view(self, board: Board, cohort: int, viewer: str | None = None) -> CohortView:
         """The cohort's members ranked on `board` (a window's period board ranks the period).
         A shadow-banned member is left out, but for its own view (`viewer`)."""
+        members = await self.known(board, cohort)
+        ranked = await self._standings.ranked_apart(board, members, viewer)
+        return CohortView(cohort, ranked, frozenset(members))
+
+    async def known(self, board: Board, cohort: int) -> list[str]:
+        """The cohort's members; a cohort nobody is placed in yet is refused (a 404)."""
         members = await self.members(board, cohort)
         if not members:
             raise UnknownCohort(f"board {base_name(board)!r} has no cohort {cohort}")
-        ranked = await self._standings.ranked_apart(board, members, viewer)
-        return CohortView(cohort, ranked, frozenset(members))
+        return members
 
     async def members(self, board: Board, cohort: int) -> list[str]:
         """The cohort's users (empty: no such cohort): a full one's as kept, if lately read."""
