@@ -41,7 +41,7 @@ async def _session(conn: HTTPConnection, resume_from: int | None) -> LiveSession
     top = int_query(params, contract_of(conn).events_query, "top")
     cohort = await svc.cohorts.chosen(board, params.get("cohort"), user_id)
     if cohort is not None:
-        await svc.cohorts.view(board, cohort)  # an unknown cohort: a 404 before anything is sent
+        await svc.cohorts.known(board, cohort)  # an unknown cohort: a 404 before anything is sent
     return LiveSession(
         svc.live,
         svc.standings,

@@ -100,6 +100,13 @@ class RankIndex(Protocol):
         """`entry` for many users at once (in their order), in a few round trips."""
         ...
 
+    async def unplaced(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        """`entries` without their places on the board (each `rank` 0): the users' totals,
+        subscores, details, hidden flags and rank keys, read in one round trip whatever the
+        board's size. For a list that is ranked among itself alone (a cohort), where a
+        place on the whole board would be read only to be thrown away."""
+        ...
+
     async def count_before(self, board: Board, key: SortKey) -> int:
         """How many ranked users sort before rank key `key` (which need not be a user's):
         a range's start, a cursor's place, the first of equals."""

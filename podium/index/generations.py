@@ -249,6 +249,9 @@ class GenerationalRankIndex:
     async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
         return await self.inner.entries(await self._reading(board), user_ids)
 
+    async def unplaced(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        return await self.inner.unplaced(await self._reading(board), user_ids)
+
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         return await self.inner.page(await self._reading(board), first_rank, count)
 

@@ -110,6 +110,13 @@ class MemoryRankIndex:
     async def entries(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
         return [await self.entry(board, u) for u in user_ids]
 
+    async def unplaced(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        idx = self._boards.get(board.name)
+        if idx is None:
+            return [None] * len(user_ids)
+        found = (idx.totals.get(u) for u in user_ids)
+        return [None if t is None or t.removed else idx.entry(0, t, hidden=t.hidden) for t in found]
+
     async def page(self, board: Board, first_rank: int, count: int) -> list[Entry]:
         idx = self._boards.get(board.name)
         if idx is None or count <= 0:

@@ -7,28 +7,36 @@ log's order is the arrival order. Each placement is one conditional write in the
 store (podium/cohorts/); a user placed before is answered its cohort, so a redelivered
 batch or a retried score places no one twice.
 
-A cohort's ranking is read, not stored: its members' entries on the board (or on the
+A cohort's ranking is read, not stored: its members' totals on the board (or on the
 window's period board the read names) ranked among themselves by the board's own rule
-(`Standings.among`), as a friends board is. A cohort holds at most
-`domain.cohorts.MAX_COHORT_SIZE` users, so a read is one lookup of that many at most; and
-every window of the board ranks its cohorts without a stored board of their own.
+(`Standings.ranked_apart`). A read costs the cohort, never the board: the member list (kept
+a moment once the cohort is full, `KeptMembers`), then one lookup of those members' totals
+without their places on the board (`RankIndex.unplaced`), ranked in Python. A cohort holds
+at most `domain.cohorts.MAX_COHORT_SIZE` users, so that is at most a lookup of that many;
+and every window of the board ranks its cohorts without a stored board of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from podium.cohorts.base import CohortStore
 from podium.domain.boards import Board, Order
 from podium.domain.cohorts import needs_count, tier_of
-from podium.domain.ordering import SortKey
 from podium.errors import InvalidInput, NotFound
 from podium.index.base import Entry
 from podium.usecases.ranks import tie_group
 from podium.usecases.standings import Standings
 
 REMEMBERED = 100_000  # users the db-worker knows placed, before it forgets them all (then reads again)
+# A full cohort's members, kept this long by a reader. Its seats never change but for a seat
+# given back (two placements of one user at once, podium/cohorts/cassandra.py) or a board
+# deleted in another process and made again: a few seconds bound how long either shows.
+FULL_KEPT_S = 2.0
+KEPT_COHORTS = 1_000  # full cohorts kept at most, the least recently read dropped first
 
 
 class UnknownCohort(NotFound):
@@ -99,14 +107,47 @@ class CohortView:
         return self.entries[max(0, at - radius) : at + radius + 1]
 
 
+class KeptMembers:
+    """Full cohorts' member lists as last read, each for `kept_s`, at most `size` of them. A
+    cohort with a free seat is never kept: the next user placed would be missed."""
+
+    def __init__(self, kept_s: float, size: int = KEPT_COHORTS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._kept_s, self._size, self._clock = kept_s, size, clock
+        self._kept: OrderedDict[tuple[str, int], tuple[float, list[str]]] = OrderedDict()
+
+    def get(self, board: str, cohort: int) -> list[str] | None:
+        found = self._kept.get((board, cohort))
+        if found is None:
+            return None
+        if found[0] <= self._clock():
+            del self._kept[(board, cohort)]
+            return None
+        self._kept.move_to_end((board, cohort))
+        return found[1]
+
+    def put(self, board: str, cohort: int, members: list[str], size: int) -> None:
+        if self._kept_s <= 0 or len(members) < size:
+            return
+        self._kept[(board, cohort)] = (self._clock() + self._kept_s, members)
+        self._kept.move_to_end((board, cohort))
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
+    def forget(self, board: str) -> None:
+        for key in [k for k in self._kept if k[0] == board]:
+            del self._kept[key]
+
+
 class Cohorts:
-    def __init__(self, store: CohortStore, standings: Standings) -> None:
+    def __init__(self, store: CohortStore, standings: Standings, *, full_kept_s: float = FULL_KEPT_S) -> None:
         self._store = store
         self._standings = standings
+        self._kept = KeptMembers(full_kept_s)
 
     async def drop(self, board: Board) -> None:
         """Forget the deleted board's cohorts: made again, it places its users afresh."""
         if board.cohort_size is not None:
+            self._kept.forget(base_name(board))
             await self._store.drop(base_name(board))
 
     async def cohort_of(self, board: Board, user_id: str) -> int | None:
@@ -136,20 +177,27 @@ class Cohorts:
     async def view(self, board: Board, cohort: int, viewer: str | None = None) -> CohortView:
         """The cohort's members ranked on `board` (a window's period board ranks the period).
         A shadow-banned member is left out, but for its own view (`viewer`)."""
-        members = await self._store.members(base_name(board), cohort)
-        if not members:
-            raise UnknownCohort(f"board {base_name(board)!r} has no cohort {cohort}")
-        found = await self._standings.entries(board, members)
-        shown = [e for e in found if e is not None and (not e.hidden or e.user_id == viewer)]
-        shown.sort(key=_rank_key)
-        places = self._standings.among(board, [(e.score, e.subscore) for e in shown])
-        ranked = [replace(e, rank=p) for e, p in zip(shown, places, strict=True)]
+        members = await self.known(board, cohort)
+        ranked = await self._standings.ranked_apart(board, members, viewer)
         return CohortView(cohort, ranked, frozenset(members))
 
+    async def known(self, board: Board, cohort: int) -> list[str]:
+        """The cohort's members; a cohort nobody is placed in yet is refused (a 404)."""
+        members = await self.members(board, cohort)
+        if not members:
+            raise UnknownCohort(f"board {base_name(board)!r} has no cohort {cohort}")
+        return members
 
-def _rank_key(e: Entry) -> SortKey:
-    assert e.key is not None, "every index gives its entries' keys"
-    return e.key
+    async def members(self, board: Board, cohort: int) -> list[str]:
+        """The cohort's users (empty: no such cohort): a full one's as kept, if lately read."""
+        name = base_name(board)
+        kept = self._kept.get(name, cohort)
+        if kept is not None:
+            return kept
+        members = await self._store.members(name, cohort)
+        if board.cohort_size is not None:
+            self._kept.put(name, cohort, members, board.cohort_size)
+        return members
 
 
 def tiers_of(board: Board, entries: Sequence[Entry], users: int | None) -> list[str | None] | None:

@@ -189,10 +189,18 @@ class LiveSession:
         return [{**e.to_json(), "tier": t} for e, t in zip(entries, tiers, strict=True)]
 
     async def _cohort_changes(self, changes: list[Change]) -> list[Change]:
-        """The changes of the cohort's members, each with its rank within the cohort now."""
+        """The changes of the cohort's members, each with its rank within the cohort now. The
+        member list first (kept, once the cohort is full): a frame of other cohorts' changes
+        alone, most frames on a busy board, reads no totals at all."""
+        assert self._cohort is not None
+        cohorts, number = self._cohort
+        members = set(await cohorts.members(self._board, number))
+        ours = [c for c in changes if c.user_id in members]
+        if not ours:
+            return []
         view = await self._cohort_view()
         ranks = {e.user_id: e.rank for e in view.entries}
-        return [replace(c, rank=ranks.get(c.user_id)) for c in changes if c.user_id in view.members]
+        return [replace(c, rank=ranks.get(c.user_id)) for c in ours]
 
     def _better(self, score: int, than: int | None) -> bool:
         return than is None or (score > than if self._board.order is Order.DESC else score < than)

@@ -61,6 +61,17 @@ class Standings:
         above = place + 1 - first
         return [*shown[:above], mine, *shown[above:]]
 
+    async def ranked_apart(self, board: Board, user_ids: Sequence[str], viewer: str | None = None) -> list[Entry]:
+        """The users ranked among themselves alone (a cohort), best first, under the board's
+        tie rule: one lookup of these users (`RankIndex.unplaced`), so the read costs as
+        many entries as there are users, never the board's. A hidden user is left out, but
+        for its own view (`viewer`)."""
+        found = await self._index.unplaced(board, user_ids)
+        shown = [e for e in found if e is not None and (not e.hidden or e.user_id == viewer)]
+        shown.sort(key=_rank_key)
+        places = ranks.among(board, [(e.score, e.subscore) for e in shown])
+        return [replace(e, rank=p) for e, p in zip(shown, places, strict=True)]
+
     def among(self, board: Board, pairs: Sequence[tuple[int, int]]) -> list[int]:
         """Ranks within a list of its own (a friends board) from its members' (total,
         subscore) pairs in rank order: the same rule as the whole board's."""
@@ -114,3 +125,8 @@ class Standings:
             )
             ahead = holders == 1
         return await self._index.groups_before(board, floor) + 1 - ahead
+
+
+def _rank_key(e: Entry) -> SortKey:
+    assert e.key is not None, "every index gives its entries' keys"
+    return e.key

@@ -154,12 +154,38 @@ def test_apply_ranked_gives_the_ranks_entries_read(
     asyncio.run(check())
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(delivered=histories_with_bans(), asked=st.lists(st.sampled_from([*USERS, "nobody"]), unique=True))
+def test_unplaced_reads_the_entries_without_their_places(
+    make_index: IndexFactory, delivered: list[Total], asked: list[str]
+) -> None:
+    """A cohort's lookup: the same totals, subscores, details, hidden flags and keys as
+    `entries`, in the order asked, only every rank 0 (no place on the board is read)."""
+    board = dataclasses.replace(fresh_board(), subscore_order=Order.ASC)
+    delivered = [dataclasses.replace(t, board=board.name, display_name=t.user_id) for t in delivered]
+
+    async def check() -> None:
+        index = await make_index()
+        try:
+            await index.apply(board, delivered)
+            placed = await index.entries(board, asked)
+            expected = [None if e is None else dataclasses.replace(e, rank=0) for e in placed]
+            got = await index.unplaced(board, asked)
+            assert got == expected
+            assert [e.key if e else None for e in got] == [e.key if e else None for e in expected]
+        finally:
+            await index.close()
+
+    asyncio.run(check())
+
+
 async def test_unknown_board_and_user(index: RankIndex) -> None:
     board = fresh_board()
     assert await index.entry(board, "u") is None
     assert await index.page(board, 1, 10) == []
     assert await index.count(board) == 0
     assert await index.position(board, "u") is None
+    assert await index.unplaced(board, ["u", "v"]) == [None, None]
 
 
 async def test_apply_reports_what_was_newer(index: RankIndex) -> None:

@@ -24,8 +24,11 @@ READERS = [
     "usecases/friends.py",
     "usecases/live_session.py",
     "usecases/users.py",
+    "usecases/cohorts.py",
+    "api/cohort_reads.py",
 ]
-RANK_READS = {"entry", "entries", "page", "count_before", "groups_before"}
+# `unplaced` too: its entries carry no rank (0) until Standings ranks them among themselves.
+RANK_READS = {"entry", "entries", "unplaced", "page", "count_before", "groups_before"}
 
 
 def index_reads(tree: ast.AST) -> list[str]:

@@ -162,6 +162,29 @@ class Reads(Directory):
 
         return await self._read(read)
 
+    async def unplaced(self, board: Board, user_ids: Sequence[str]) -> list[Entry | None]:
+        """The users' states from the home shard's hash, one HMGET: no bucket is counted, as
+        no place on the board is asked for (the totals are those `entries` reads)."""
+        if not user_ids:
+            return []
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return [None] * len(user_ids)
+        shard = self._shards[home]
+        users = list(user_ids)
+        raw_states = await call(lambda: shard.hmget(names.users_key(board.name), users))
+        out: list[Entry | None] = [None] * len(users)
+        for i, raw in enumerate(raw_states):
+            if raw is None:
+                continue
+            st = State(raw)
+            if st.in_sets or st.flag == HIDDEN:  # as `entries`: a removed user is not found
+                key = key_from_member(zscore(board.order, st.total), st.member)
+                name, metadata = st.display()
+                hidden = st.flag == HIDDEN
+                out[i] = Entry(0, users[i], st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+        return out
+
     async def count_before(self, board: Board, key: SortKey) -> int:
         async def read() -> int:
             map_ = await self._map(board.name)
