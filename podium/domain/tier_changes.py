@@ -16,9 +16,12 @@ whose tiers include one by place sends no `tier_changed` (README, "Results deliv
 
 What counts as a change, and why:
 
-- Totals are compared as the store wrote them (the db-worker keeps one total a user a
-  batch): a user who crosses a cut-off and back within one db-worker batch (milliseconds)
-  changed no tier anyone could read.
+- The store holds one total a user per db-worker batch; the totals the user passed through
+  in that batch ride along as its steps (`Total.steps`, kept while the rank history is on,
+  the default) and are compared too, so a change is told at the very total that made it
+  (100, not the 120 written after it in the same batch). Without steps
+  (PODIUM_HISTORY_POINTS=0), totals are compared as the store wrote them: a user who
+  crosses a cut-off and back within one db-worker batch (milliseconds) sends nothing.
 - A removal is no tier change (the user left the board; nothing is sent), and a user
   coming back is measured from no tier (null).
 - A shadow-banned user's total still changes and so does its tier: the event goes to the
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 
 from podium.domain.boards import Board, Order
 from podium.domain.cohorts import needs_count, tier_of
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, steps_of
 from podium.domain.windows import parse_window, split_period_board
 
 
@@ -84,9 +87,12 @@ def is_newer(position: LogPosition, held: LogPosition | None) -> bool:
 
 def changes(board: Board, held: Held, totals: Sequence[Total]) -> list[TierChange]:
     """The tier changes of one user's `totals` (from the change feed, any order, repeats
-    allowed) after what the index `held`: each total newer than it, in version order,
-    against the one before it. Only for boards where `sends_changes`."""
-    newer = {t.version: t for t in totals if is_newer(t.position, held.position)}
+    allowed) after what the index `held`: each total newer than it, and each of its steps,
+    in version order, against the one before it. Only for boards where `sends_changes`."""
+    fresh = [t for t in totals if is_newer(t.position, held.position)]
+    # A step shares its total's position (it is part of that write): newer with it or not at all.
+    newer = {s.version: s for t in fresh for s in steps_of(t)}
+    newer.update((t.version, t) for t in fresh)  # a total as written wins over a step of the same version
     before = tier_by_score(board, held.score) if held.score is not None else None
     out = []
     for version in sorted(newer):

@@ -4,6 +4,8 @@ holds already change nothing; a removal sends nothing; boards with a tier by pla
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import msgspec
 
 import podium.domain.windows as w
@@ -12,7 +14,7 @@ from podium.domain import tier_changes as tc
 from podium.domain import webhooks as wh
 from podium.domain.boards import Board, Order
 from podium.domain.cohorts import Tier
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, with_step
 from podium.usecases.tier_changes import body_of
 
 TIERS = (Tier("gold", min_score=100), Tier("silver", min_score=50))
@@ -103,3 +105,12 @@ def test_the_body_is_what_the_contract_declares() -> None:
     told = msgspec.convert(body, TierChanged)
     assert (told.tier, told.previous_tier, told.cohort, told.score, told.version) == ("gold", "silver", "3", 130, 2)
     assert (told.window, told.period, told.at_us) == ("day", "2026-12-07", 1002)
+
+
+def test_a_change_inside_one_db_worker_batch_is_told_at_the_total_that_made_it() -> None:
+    """The store wrote 120 (version 3); 60 and 100 were its steps in the same batch."""
+    written = with_step(with_step(total(1, 60), total(2, 100), 100), total(3, 120), 100)
+    assert moves(BOARD, NOTHING, [written]) == [(1, None, "silver"), (2, "silver", "gold")]
+    assert moves(BOARD, tc.Held(written.position, 120), [written]) == []  # applied already: steps too
+    without = moves(BOARD, NOTHING, [replace(written, steps="")])  # PODIUM_HISTORY_POINTS=0
+    assert without == [(3, None, "gold")]
