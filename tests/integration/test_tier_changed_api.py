@@ -5,6 +5,7 @@ score that leaves the tier as it was sends nothing, and so does a board with a t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,10 +32,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def hooked(client: TestClient, name: str, url: str) -> None:
+@contextlib.contextmanager
+def hooked(client: TestClient, name: str, url: str) -> Iterator[None]:
+    """A webhook that wants tier_changed, deleted after (the stack's store is shared)."""
     answer = client.put(f"/v1/webhooks/{name}", json={"url": url, "events": ["tier_changed"], "secret": SECRET})
     assert answer.status_code == 201, answer.text
     time.sleep(HOOKS_EVERY_S + 0.2)  # the rank-worker reads the list of webhooks again within this
+    try:
+        yield
+    finally:
+        client.delete(f"/v1/webhooks/{name}")
 
 
 def arrived(receiver: Receiver, board: str, count: int, timeout_s: float = 30.0) -> list[Arrival]:
@@ -57,8 +64,7 @@ def told(arrival: Arrival) -> dict[str, Any]:
 def test_a_crossed_cut_off_is_delivered_signed_once_and_a_kept_tier_sends_nothing(
     client: TestClient, b: BoardNames
 ) -> None:
-    with Receiver() as receiver:
-        hooked(client, b.hook, receiver.url)
+    with Receiver() as receiver, hooked(client, b.hook, receiver.url):
         made = client.put(f"/v1/boards/{b.league}", json={"cohort_size": 2, "tiers": TIERS})
         assert made.status_code == 201, made.text
         submit(client, b.league, "ada", 30)  # no tier: nothing
@@ -84,12 +90,10 @@ def test_a_crossed_cut_off_is_delivered_signed_once_and_a_kept_tier_sends_nothin
         shown = client.get(f"/v1/webhooks/{b.hook}").json()["deliveries"]
         subjects = {d["subject"] for d in shown if d["event"] == "tier_changed" and d["subject"].startswith(b.league)}
         assert subjects == {f"{b.league}/all/ada/2", f"{b.league}/all/ada/4", f"{b.league}/all/bob/1"}
-        client.delete(f"/v1/webhooks/{b.hook}")
 
 
 def test_each_window_tells_its_own_change_and_a_tier_by_place_sends_none(client: TestClient, b: BoardNames) -> None:
-    with Receiver() as receiver:
-        hooked(client, b.hook, receiver.url)
+    with Receiver() as receiver, hooked(client, b.hook, receiver.url):
         assert client.put(f"/v1/boards/{b.season}", json={"windows": ["all", "day"], "tiers": TIERS}).status_code == 201
         placed = [{"name": "top", "top_percent": 50}, *TIERS]
         assert client.put(f"/v1/boards/{b.placed}", json={"tiers": placed}).status_code == 201
@@ -100,4 +104,3 @@ def test_each_window_tells_its_own_change_and_a_tier_by_place_sends_none(client:
         assert windows == [("all", "gold", True), ("day", "gold", False)]
         time.sleep(1.0)
         assert not [a for a in receiver.arrivals if a.body["board"] == b.placed]
-        client.delete(f"/v1/webhooks/{b.hook}")

@@ -6,6 +6,7 @@ read of the index."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -67,32 +68,47 @@ async def recorded(hooks: WebhookStore, hook: str, board: str) -> list[dict[str,
     return sorted((orjson.loads(d.body) for d in mine), key=lambda body: body["version"])
 
 
+@contextlib.asynccontextmanager
+async def webhook(hooks: WebhookStore, events: tuple[str, ...]) -> AsyncIterator[str]:
+    """A webhook of the test's own, deleted after (the stack's store is shared)."""
+    name = unique("hook")
+    await hooks.put_webhook(wh.Webhook(name, "http://127.0.0.1:9/x", events, "s" * 20, 1))
+    try:
+        yield name
+    finally:
+        await hooks.delete_webhook(name)
+
+
 async def test_a_batch_read_again_before_or_after_its_apply_records_each_change_once(
     engines: tuple[WebhookStore, RankIndex],
 ) -> None:
     hooks, index = engines
-    hook, board = unique("hook"), Board(unique("arena"), tiers=TIERS)
-    await hooks.put_webhook(wh.Webhook(hook, "http://127.0.0.1:9/x", (wh.TIER_CHANGED,), "s" * 20, 1))
+    board = Board(unique("arena"), tiers=TIERS)
     tiers = TierChanges(hooks, index)
-    batch = totals(board.name, [30, 30, 10, 50])  # 30, 60 silver, 70, 120 gold
-    assert await tiers.record(board, batch) == 2
-    first = await recorded(hooks, hook, board.name)
-    assert [(b["previous_tier"], b["tier"], b["version"]) for b in first] == [
-        (None, "silver", 2),
-        ("silver", "gold", 4),
-    ]
-    # Killed before the apply: read again, in other batches, the same changes under the same ids.
-    assert await tiers.record(board, batch[:3]) == 0
-    assert await tiers.record(board, [*reversed(batch), *batch]) == 0
-    await index.apply(board, batch)
-    # Killed after the apply: the index holds every total of the batch; nothing is new.
-    assert await tiers.record(board, batch) == 0
-    assert await recorded(hooks, hook, board.name) == first
-    # The next batch is measured from what the index holds: a kept tier sends nothing.
-    more = totals(board.name, [30, 30, 10, 50, 5, -100])  # 125 gold, then 25: none
-    assert await tiers.record(board, more[4:]) == 1
-    last = (await recorded(hooks, hook, board.name))[-1]
-    assert (last["previous_tier"], last["tier"], last["score"], last["version"]) == ("gold", None, 25, 6)
+    async with webhook(hooks, (wh.TIER_CHANGED,)) as hook:
+        batch = totals(board.name, [30, 30, 10, 50])  # 30, 60 silver, 70, 120 gold
+        await tiers.record(board, batch)
+        first = await recorded(hooks, hook, board.name)
+        changed = [(b["previous_tier"], b["tier"], b["version"]) for b in first]
+        assert changed == [(None, "silver", 2), ("silver", "gold", 4)]
+        # Killed before the apply: read again, in other batches, the same changes under the same ids.
+        await tiers.record(board, batch[:3])
+        await tiers.record(board, [*reversed(batch), *batch])
+        await index.apply(board, batch)
+        # Killed after the apply: the index holds every total of the batch; nothing is new.
+        assert await tiers.record(board, batch) == 0
+        assert await recorded(hooks, hook, board.name) == first
+        # The next batch is measured from what the index holds: a kept tier sends nothing.
+        more = totals(board.name, [30, 30, 10, 50, 5, -100])  # 125 gold, then 25: none
+        await tiers.record(board, more[4:])
+        last = await recorded(hooks, hook, board.name)
+        assert len(last) == 3
+        assert (last[-1]["previous_tier"], last[-1]["tier"], last[-1]["score"], last[-1]["version"]) == (
+            "gold",
+            None,
+            25,
+            6,
+        )
 
 
 class CountingIndex(MemoryRankIndex):
@@ -110,10 +126,10 @@ async def test_no_webhook_wanting_it_or_no_tiers_reads_nothing(engines: tuple[We
     index = CountingIndex()
     tiers = TierChanges(hooks, index)
     name = unique("arena")
-    await hooks.put_webhook(wh.Webhook(unique("hook"), "http://127.0.0.1:9/x", (wh.PERIOD_ENDED,), "s" * 20, 1))
-    wanting = [h for h in await hooks.webhooks() if h.wants(wh.TIER_CHANGED)]
-    assert await tiers.record(Board(name), totals(name, [500])) == 0
-    if not wanting:  # the stack's store is shared: another test's webhook may want it
-        assert await tiers.record(Board(name, tiers=TIERS), totals(name, [500])) == 0
-    assert await tiers.record(Board(name, tiers=(Tier("top", top_percent=10),)), totals(name, [500])) == 0
+    async with webhook(hooks, (wh.PERIOD_ENDED,)):
+        wanting = [h for h in await hooks.webhooks() if h.wants(wh.TIER_CHANGED)]
+        assert await tiers.record(Board(name), totals(name, [500])) == 0
+        if not wanting:  # the stack's store is shared: another test's webhook may want it
+            assert await tiers.record(Board(name, tiers=TIERS), totals(name, [500])) == 0
+        assert await tiers.record(Board(name, tiers=(Tier("top", top_percent=10),)), totals(name, [500])) == 0
     assert index.reads == 0
