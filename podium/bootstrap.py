@@ -55,6 +55,7 @@ from podium.usecases.rebuild import end_abandoned_rebuild
 from podium.usecases.reconcile import Reconciler, ReconcileSettings
 from podium.usecases.reconcile_schedule import run_every
 from podium.usecases.standings import Standings
+from podium.usecases.tier_changes import TierChanges
 from podium.usecases.tournaments import Tournaments
 from podium.usecases.users import Users
 from podium.visibility.base import Visibility
@@ -251,7 +252,10 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             rank_history = SqliteRankHistory(settings.data / "history.db", points=settings.history_points)
             opened.push_async_callback(rank_history.close)
             await rank_history.open()
-        rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history)
+        tiers = TierChanges(webhook_store, index, cohort_store)
+        rank_worker = RankWorker(
+            feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history, tiers
+        )
 
         async def housekeep() -> None:
             await score_log.prune(settings.log_retention_s)
@@ -340,6 +344,11 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
 
         cohort_store = CassandraCohortStore(store)
         await cohort_store.prepare()
+        from podium.webhooks.cassandra import CassandraWebhookStore
+
+        # The api processes send deliveries; a rank-worker records tier_changed ones.
+        webhook_store = CassandraWebhookStore(store)
+        await webhook_store.prepare()
         if "db-worker" in roles:
             consumer = KafkaLogConsumer(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
             opened.push_async_callback(consumer.close)
@@ -361,7 +370,10 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                 settings.kafka_bootstrap, names.changes_topic(settings.cassandra_keyspace), names.RANK_WORKER_GROUP
             )
             opened.push_async_callback(feed.close)
-            rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history)
+            tiers = TierChanges(webhook_store, index, cohort_store)
+            rank_worker = RankWorker(
+                feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history, tiers
+            )
         opened.push_async_callback(workers.stop)  # the workers stop before what they use closes
         if "db-worker" in roles:
             workers.start("db-worker", db_worker.run, db_worker.recover)
@@ -391,10 +403,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         tournament_store = CassandraTournamentStore(store)
         await tournament_store.prepare()
         from podium.log.watermark import KafkaWatermark
-        from podium.webhooks.cassandra import CassandraWebhookStore
 
-        webhook_store = CassandraWebhookStore(store)
-        await webhook_store.prepare()
         watermark = KafkaWatermark(settings.kafka_bootstrap, ingest_topics(settings), names.DB_WORKER_GROUP)
         opened.push_async_callback(watermark.close)
         deliveries = start_deliveries(settings, webhook_store, boards, store, watermark, workers, opened)

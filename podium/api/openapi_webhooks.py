@@ -100,5 +100,8 @@ def posted(summary: str, schema: str) -> dict[str, Any]:
 WEBHOOKS: dict[str, Any] = {
     "period_ended": posted("A period of a board's window ended; its final standings", "PeriodEnded"),
     "tournament_ended": posted("An active period of a tournament ended; its final standings", "PeriodEnded"),
-    "tier_changed": posted("A user's tier changed (defined; not sent yet)", "TierChanged"),
+    "tier_changed": posted(
+        "A user's own total moved it across a tier's score cut-off (boards whose tiers are all by min_score)",
+        "TierChanged",
+    ),
 }

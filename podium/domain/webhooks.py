@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from podium.domain.totals import LogPosition
 from podium.errors import InvalidInput, Unprocessable
 
 PERIOD_ENDED = "period_ended"  # a period of a board's window ended: its final standings
 TOURNAMENT_ENDED = "tournament_ended"  # an active period of a tournament ended: its final standings
-TIER_CHANGED = "tier_changed"  # a user's tier on a board changed (defined; sent once tiers exist)
+TIER_CHANGED = "tier_changed"  # a user's own total moved it across a tier's score cut-off (domain/tier_changes.py)
 EVENTS = (PERIOD_ENDED, TOURNAMENT_ENDED, TIER_CHANGED)
 
 MAX_URL_CHARS = 2000
@@ -115,6 +116,13 @@ def delivery_id(hook: Webhook, event: str, subject: str) -> str:
     drops a repeat by it."""
     text = json.dumps([hook.name, hook.created_at_us, event, subject])
     return "dlv_" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def tier_delivery_id(hook: Webhook, subject: str, position: LogPosition) -> str:
+    """The id of a tier_changed delivery: the subject names the board, user and version, and
+    the log position of the total that made the change tells a board deleted and made again
+    (its versions start again at 1) from the old one."""
+    return delivery_id(hook, TIER_CHANGED, f"{subject}@{position.partition}:{position.offset}")
 
 
 def backoff_s(attempts: int, first_s: float, max_s: float) -> float:

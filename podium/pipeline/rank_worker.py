@@ -27,6 +27,7 @@ from podium.plumbing.together import together
 from podium.social.base import SocialIndex
 from podium.usecases.board_settings import Boards
 from podium.usecases.standings import Standings
+from podium.usecases.tier_changes import TierChanges
 from podium.visibility.base import Visibility
 
 log = logging.getLogger("podium.pipeline.rank_worker")
@@ -49,8 +50,10 @@ class RankWorker:
         social: SocialIndex | None = None,
         live: LiveHub | None = None,
         history: RankHistory | None = None,
+        tiers: TierChanges | None = None,
     ) -> None:
         self._feed = feed
+        self._tiers = tiers  # None: no webhook store here, no tier_changed recorded
         self._history = history  # None: history is off (PODIUM_HISTORY_POINTS=0), nothing read for it
         self._live = live
         self._social = social
@@ -80,6 +83,10 @@ class RankWorker:
             if board is None:
                 log.error("skipping changes for unknown board", extra={"board": name})
                 continue
+            if self._tiers is not None:
+                # Before the apply, which is what tells a change from one applied already
+                # (podium/usecases/tier_changes.py): a failure here fails the batch, read again.
+                await self._tiers.record(board, totals)
             live = self._live if board.parent is None else None  # live follows all-time
             ranked = live is not None or self._history is not None
             if self._social is not None:

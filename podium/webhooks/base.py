@@ -22,7 +22,7 @@ class Delivery:
     id: str
     webhook: str  # the webhook's name; its URL and secret are read when it is sent
     event: str
-    subject: str  # what it is about: "<board>/<window>/<period>"
+    subject: str  # "<board>/<window>/<period>"; tier_changed: "<board>/<window>[/<period>]/<user>/<version>"
     body: str  # the JSON sent, fixed when recorded: every try sends the same bytes
     created_at_us: int
     state: str = "pending"  # pending → delivered | failed (gave up, or the webhook was deleted)

@@ -36,7 +36,13 @@ class WebhookSettings(Struct, forbid_unknown_fields=True):
 class DeliveryShown(Struct, kw_only=True):
     id: Annotated[str, Meta(description="The id the receiver drops repeats by (X-Podium-Delivery)")]
     event: Event
-    subject: Annotated[str, Meta(description="<board>/<window>/<period>")]
+    subject: Annotated[
+        str,
+        Meta(
+            description="What it is about: <board>/<window>/<period> (period_ended, tournament_ended); "
+            "<board>/<window>[/<period>]/<user>/<version> (tier_changed)"
+        ),
+    ]
     state: Literal["pending", "delivered", "failed"]
     attempts: Annotated[int, Meta(ge=0)]
     created_at_us: int
@@ -101,16 +107,30 @@ class PeriodEnded(Struct, kw_only=True):
 
 
 class TierChanged(Struct, kw_only=True):
-    """The body of tier_changed (defined; not sent yet: see the README): a user's tier on a board changed."""
+    """The body POSTed when a user's own total moved it across a tier's score cut-off: one
+    delivery per change (per window of the board), with its id, as a score reached it.
 
-    id: str
+    Sent for boards whose tiers are all by score (`min_score`). A tier by place
+    (`top_percent`) moves when others score: those passive changes are not sent, and a board
+    with any tier by place sends none (README, "Results delivered"). A removal sends nothing;
+    a user's return is measured from no tier. The tier is the board's, not the cohort's (a
+    tier by score is the same in both)."""
+
+    id: Annotated[str, Meta(description="The delivery's id, also in X-Podium-Delivery: drop a repeat by it")]
     event: Literal["tier_changed"]
     board: Id
     user_id: Id
-    cohort: str | None
-    tier: str | None
-    previous_tier: str | None
-    at_us: int
+    cohort: Annotated[
+        str | None, Meta(description="On a board with cohorts: the user's cohort, as cohort= takes it; else null")
+    ]
+    tier: Annotated[str | None, Meta(description="The tier the new total reaches (null: none)")]
+    previous_tier: Annotated[str | None, Meta(description="The tier of the user's total before (null: none)")]
+    at_us: Annotated[int, Meta(description="When the score that changed it was submitted (UTC microseconds)")]
+    window: Annotated[str, Meta(description="The window the change is in (all, day, week, month, cron:...)")]
+    period: Annotated[str | None, Meta(description="The window's period (null for all)")]
+    score: Annotated[int, Meta(description="The user's total after the change")]
+    subscore: int
+    version: Annotated[int, Meta(ge=1, description="The total's version: one change, one version")]
 
 
 TYPES = (WebhookSettings, Webhook, WebhookList, PeriodResults, PeriodEnded, TierChanged)
