@@ -257,7 +257,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             await score_log.prune(settings.log_retention_s)
             await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
             await feed.prune(settings.changes_kept)
-            await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+            await drop_expired_periods(store, boards, index, time.time_ns() // 1000, rank_history)
             await webhook_store.forget(int((time.time() - DELIVERIES_KEPT_S) * 1_000_000))
 
         async def housekeeping(stop: asyncio.Event) -> None:
@@ -378,7 +378,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             settings, store, boards, index, workers, jobs, scheduled="rank-worker" in roles, social=social
         )
         if "rank-worker" in roles:
-            start_expiry(settings, store, boards, index, workers)
+            start_expiry(settings, store, boards, index, workers, rank_history)
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
         if score_log is None:
             yield parts.worker_services()
@@ -573,12 +573,17 @@ def start_deliveries(
 
 
 def start_expiry(
-    settings: Settings, store: Store, boards: Boards, index: GenerationalRankIndex, workers: Workers
+    settings: Settings,
+    store: Store,
+    boards: Boards,
+    index: GenerationalRankIndex,
+    workers: Workers,
+    history: RankHistory | None,
 ) -> None:
     """Drop the windows' periods boards no longer keep, every `housekeeping_interval_s`."""
 
     async def drop_expired() -> None:
-        await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+        await drop_expired_periods(store, boards, index, time.time_ns() // 1000, history)
 
     async def expire(stop: asyncio.Event) -> None:
         await periodic(stop, settings.housekeeping_interval_s, drop_expired)

@@ -45,4 +45,9 @@ class TournamentStore(Protocol):
         """Uncount an attempt counted by a request that was then refused as a whole."""
         ...
 
+    async def drop(self, board: str) -> None:
+        """Forget every place and attempt of the board, in every period (it is deleted: made
+        again under the name, it starts with no players and no attempts)."""
+        ...
+
     async def close(self) -> None: ...

@@ -17,6 +17,12 @@ That a retried attempt is found, not counted again, needs the read to see the ro
 send took: true on the stack's one node; on a cluster of several, these reads should be made
 at SERIAL consistency, which the store's `execute` does not offer yet (left for later).
 
+Partitions cannot be found by board alone, so two more tables name what a deleted board
+drops: the periods of a board that have rows (one partition a board), and the users with
+attempts in a period (one partition a period). Each is written before the rows it names, so
+a crash leaves a name without rows, never rows without a name. (Rows written before these
+tables existed are not named: a board deleted then keeps them.)
+
 A place taken and not yet recorded by user (a crash between the two writes) is found again
 when the user joins again; a place given up and not yet freed (a crash in a leave) stays
 taken until the user joins and leaves again."""
@@ -24,10 +30,11 @@ taken until the user joins and leaves again."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from podium.errors import BackendUnavailable
-from podium.plumbing import names
+from podium.plumbing import bounded, names
 from podium.tournaments.base import Attempt, Joined
 
 if TYPE_CHECKING:
@@ -36,6 +43,8 @@ if TYPE_CHECKING:
 SLOTS = "{ks}." + names.TOURNAMENT_SLOTS_TABLE
 PLAYERS = "{ks}." + names.TOURNAMENT_PLAYERS_TABLE
 ATTEMPTS = "{ks}." + names.TOURNAMENT_ATTEMPTS_TABLE
+PERIODS = "{ks}." + names.TOURNAMENT_PERIODS_TABLE
+ATTEMPTERS = "{ks}." + names.TOURNAMENT_ATTEMPTERS_TABLE
 SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {SLOTS} (board text, period text, slot int, user_id text, "
     "PRIMARY KEY ((board, period), slot))",
@@ -43,7 +52,12 @@ SCHEMA = (
     "joined_at_us bigint, PRIMARY KEY ((board, period, user_id)))",
     f"CREATE TABLE IF NOT EXISTS {ATTEMPTS} (board text, period text, user_id text, slot int, attempt text, "
     "PRIMARY KEY ((board, period, user_id), slot))",
+    f"CREATE TABLE IF NOT EXISTS {PERIODS} (board text, period text, PRIMARY KEY ((board), period))",
+    f"CREATE TABLE IF NOT EXISTS {ATTEMPTERS} (board text, period text, user_id text, "
+    "PRIMARY KEY ((board, period), user_id))",
 )
+DROP_PLAYER = f"DELETE FROM {PLAYERS} WHERE board = ? AND period = ? AND user_id = ?"
+DROP_ATTEMPTS = f"DELETE FROM {ATTEMPTS} WHERE board = ? AND period = ? AND user_id = ?"
 MAX_TRIES = 200  # lost races in a row before a join or an attempt gives up (a 503: retry)
 
 
@@ -59,6 +73,7 @@ class CassandraTournamentStore:
     async def join(self, board: str, period: str, user_id: str, max_players: int | None) -> Joined:
         if await self.has_joined(board, period, user_id):
             return Joined.ALREADY
+        await self._name_period(board, period)
         for _ in range(MAX_TRIES):
             rows = await self._store.execute(
                 f"SELECT slot, user_id FROM {SLOTS} WHERE board = ? AND period = ?", (board, period)
@@ -122,6 +137,11 @@ class CassandraTournamentStore:
                 return Attempt.REPEATED
             if len(made) >= max_attempts:
                 return Attempt.OVER
+            if not made:  # the user's first attempt in the period: named before it is taken
+                await self._name_period(board, period)
+                await self._store.execute(
+                    f"INSERT INTO {ATTEMPTERS} (board, period, user_id) VALUES (?, ?, ?)", (board, period, user_id)
+                )
             won = await self._store.execute(
                 f"INSERT INTO {ATTEMPTS} (board, period, user_id, slot, attempt) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
                 (board, period, user_id, _lowest_free(made), attempt_id),
@@ -143,6 +163,30 @@ class CassandraTournamentStore:
                     "IF attempt = ?",
                     (board, period, user_id, slot, attempt_id),
                 )
+
+    async def drop(self, board: str) -> None:
+        """Each named period's places, players and attempters' attempts, then the names: a
+        crash midway leaves names whose rows a second drop deletes."""
+        periods = await self._store.execute(f"SELECT period FROM {PERIODS} WHERE board = ?", (board,))
+        for (period,) in periods:
+            placed = await self._store.execute(
+                f"SELECT user_id FROM {SLOTS} WHERE board = ? AND period = ?", (board, period)
+            )
+            attempted = await self._store.execute(
+                f"SELECT user_id FROM {ATTEMPTERS} WHERE board = ? AND period = ?", (board, period)
+            )
+            await bounded.gather(
+                [
+                    *(partial(self._store.execute, DROP_PLAYER, (board, period, u)) for (u,) in placed),
+                    *(partial(self._store.execute, DROP_ATTEMPTS, (board, period, u)) for (u,) in attempted),
+                ]
+            )
+            await self._store.execute(f"DELETE FROM {SLOTS} WHERE board = ? AND period = ?", (board, period))
+            await self._store.execute(f"DELETE FROM {ATTEMPTERS} WHERE board = ? AND period = ?", (board, period))
+        await self._store.execute(f"DELETE FROM {PERIODS} WHERE board = ?", (board,))
+
+    async def _name_period(self, board: str, period: str) -> None:
+        await self._store.execute(f"INSERT INTO {PERIODS} (board, period) VALUES (?, ?)", (board, period))
 
     async def close(self) -> None:
         return None

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from podium.plumbing.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread, transaction
 from podium.tournaments.base import Attempt, Joined
 
 SCHEMA = (
@@ -115,6 +115,13 @@ class SqliteTournamentStore:
             )
 
         await self._db.run(forget)
+
+    async def drop(self, board: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM tournament_players WHERE board = ?", (board,))
+            conn.execute("DELETE FROM tournament_attempts WHERE board = ?", (board,))
+
+        await self._db.run(lambda conn: transaction(conn, delete))
 
     async def close(self) -> None:
         await self._db.close()

@@ -64,6 +64,11 @@ class Tournaments:
         _, period = self._open_period(board)
         return await self._store.leave(board.name, period.id, user_id)
 
+    async def drop(self, board: Board) -> None:
+        """Forget the deleted board's joins and attempts: made again, its periods start empty."""
+        if board.tournament is not None:
+            await self._store.drop(board.name)
+
     def _open_period(self, board: Board) -> tuple[Tournament, TournamentPeriod]:
         tournament = _tournament_of(board)
         period = active_period(tournament, board.timezone, now_us())

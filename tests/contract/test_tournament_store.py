@@ -87,6 +87,27 @@ async def test_an_attempt_counts_once_whatever_its_retries(stores: list[Tourname
     assert await store.attempt(board, "p1", "ada", "k:3", 2) is Attempt.COUNTED
 
 
+async def test_a_dropped_board_has_no_players_and_no_attempts_in_any_period(
+    stores: list[TournamentStore], board: str
+) -> None:
+    store, other = stores[0], f"{board}-other"
+    for period in ("p1", "p2"):
+        assert await store.join(board, period, "ada", 2) is Joined.JOINED
+        assert await store.join(board, period, "bob", 2) is Joined.JOINED
+        assert await store.attempt(board, period, "cy", "k:1", 1) is Attempt.COUNTED  # no join needed
+    assert await store.join(other, "p1", "ada", 2) is Joined.JOINED
+    assert await store.attempt(other, "p1", "ada", "k:1", 1) is Attempt.COUNTED
+    await stores[1].drop(board)
+    for period in ("p1", "p2"):
+        assert await store.players(board, period) == 0
+        assert not await store.has_joined(board, period, "ada")
+        assert await store.join(board, period, "dee", 1) is Joined.JOINED  # the first place is free
+        assert await store.attempt(board, period, "cy", "k:2", 1) is Attempt.COUNTED  # none made before
+    assert await store.players(other, "p1") == 1  # another board keeps its own
+    assert await store.attempt(other, "p1", "ada", "k:2", 1) is Attempt.OVER
+    await store.drop(f"{board}-never")  # a board that never had a tournament row
+
+
 async def test_racing_retries_of_one_attempt_count_it_once(stores: list[TournamentStore], board: str) -> None:
     # Each attempt sent four times at once, through both connections: counted once each.
     outcomes = await asyncio.gather(
