@@ -30,10 +30,12 @@ TOURNAMENT_PLAYERS_TABLE = "tournament_players"
 TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
 TOURNAMENT_PERIODS_TABLE = "tournament_periods"
 TOURNAMENT_ATTEMPTERS_TABLE = "tournament_attempters"
-# Cohorts (podium/cohorts/): each cohort's numbered seats, each user's seat, the first cohort with room.
+# Cohorts (podium/cohorts/): each cohort's numbered seats, each user's seat, the first cohort with
+# room, and every cohort of a board that took a seat.
 COHORT_SEATS_TABLE = "cohort_seats"
 COHORT_USERS_TABLE = "cohort_users"
 COHORT_FILL_TABLE = "cohort_fill"
+COHORT_LIST_TABLE = "cohort_list"
 # Rank history (podium/history/): each user's points on each stored board, newest first.
 RANK_HISTORY_TABLE = "rank_history"
 # Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.
