@@ -159,7 +159,7 @@ class Parts:
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
-            tournaments=Tournaments(tournament_store, self.boards),
+            tournaments=Tournaments(tournament_store, self.boards, rows_kept_s=settings.tournament_rows_kept_s),
             history=History(history, ranks, points=settings.history_points),
             deliveries=deliveries,
             cohorts=Cohorts(cohort_store, ranks),
@@ -252,6 +252,9 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             opened.push_async_callback(rank_history.close)
             await rank_history.open()
         rank_worker = RankWorker(feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history)
+        tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
+        opened.push_async_callback(tournament_store.close)
+        await tournament_store.open()
 
         async def housekeep() -> None:
             await score_log.prune(settings.log_retention_s)
@@ -259,6 +262,7 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
             await feed.prune(settings.changes_kept)
             await drop_expired_periods(store, boards, index, time.time_ns() // 1000, rank_history)
             await webhook_store.forget(int((time.time() - DELIVERIES_KEPT_S) * 1_000_000))
+            await tournament_store.forget_expired(time.time_ns() // 1000)
 
         async def housekeeping(stop: asyncio.Event) -> None:
             await periodic(stop, settings.housekeeping_interval_s, housekeep)
@@ -284,9 +288,6 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         keys = await open_keys(settings)
         if keys is not None:
             opened.push_async_callback(keys.close)
-        tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
-        opened.push_async_callback(tournament_store.close)
-        await tournament_store.open()
         watermark = SqliteWatermark(settings.data / "log.db", "db-worker")
         opened.push_async_callback(watermark.close)
         deliveries = start_deliveries(settings, webhook_store, boards, store, watermark, workers, opened)
