@@ -160,7 +160,7 @@ class Parts:
             keys=keys,
             rate_limiter=rate_limiter,
             submission_counter=submission_counter,
-            tournaments=Tournaments(tournament_store, self.boards),
+            tournaments=Tournaments(tournament_store, self.boards, rows_kept_s=settings.tournament_rows_kept_s),
             history=History(history, ranks, points=settings.history_points),
             deliveries=deliveries,
             cohorts=Cohorts(cohort_store, ranks),
@@ -256,13 +256,17 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         rank_worker = RankWorker(
             feed, index, boards, visibility, RankWorkerSettings(), social, live, rank_history, tiers
         )
+        tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
+        opened.push_async_callback(tournament_store.close)
+        await tournament_store.open()
 
         async def housekeep() -> None:
             await score_log.prune(settings.log_retention_s)
             await store.forget_keys(int((time.time() - settings.idempotency_window_s) * 1_000_000))
             await feed.prune(settings.changes_kept)
-            await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+            await drop_expired_periods(store, boards, index, time.time_ns() // 1000, rank_history)
             await webhook_store.forget(int((time.time() - DELIVERIES_KEPT_S) * 1_000_000))
+            await tournament_store.forget_expired(time.time_ns() // 1000)
 
         async def housekeeping(stop: asyncio.Event) -> None:
             await periodic(stop, settings.housekeeping_interval_s, housekeep)
@@ -288,9 +292,6 @@ async def _embedded(settings: Settings) -> AsyncIterator[ApiServices]:
         keys = await open_keys(settings)
         if keys is not None:
             opened.push_async_callback(keys.close)
-        tournament_store = SqliteTournamentStore(settings.data / "tournaments.db")
-        opened.push_async_callback(tournament_store.close)
-        await tournament_store.open()
         watermark = SqliteWatermark(settings.data / "log.db", "db-worker")
         opened.push_async_callback(watermark.close)
         deliveries = start_deliveries(settings, webhook_store, boards, store, watermark, workers, opened)
@@ -390,7 +391,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
             settings, store, boards, index, workers, jobs, scheduled="rank-worker" in roles, social=social
         )
         if "rank-worker" in roles:
-            start_expiry(settings, store, boards, index, workers)
+            start_expiry(settings, store, boards, index, workers, rank_history)
         parts = Parts(settings, store, boards, index, visibility, social, live, workers, admin, reconciler)
         if score_log is None:
             yield parts.worker_services()
@@ -582,12 +583,17 @@ def start_deliveries(
 
 
 def start_expiry(
-    settings: Settings, store: Store, boards: Boards, index: GenerationalRankIndex, workers: Workers
+    settings: Settings,
+    store: Store,
+    boards: Boards,
+    index: GenerationalRankIndex,
+    workers: Workers,
+    history: RankHistory | None,
 ) -> None:
     """Drop the windows' periods boards no longer keep, every `housekeeping_interval_s`."""
 
     async def drop_expired() -> None:
-        await drop_expired_periods(store, boards, index, time.time_ns() // 1000)
+        await drop_expired_periods(store, boards, index, time.time_ns() // 1000, history)
 
     async def expire(stop: asyncio.Event) -> None:
         await periodic(stop, settings.housekeeping_interval_s, drop_expired)

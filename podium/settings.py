@@ -63,6 +63,9 @@ class Settings:
     # Rank history (podium/history/): the points kept per user per board, newest first; 0
     # turns history off (the rank-worker then writes none and reads answer none).
     history_points: int = 100
+    # Tournaments (podium/tournaments/): a period's joins and attempts are kept this long after
+    # the period ends, then expire (read only while it is active; its results come from totals).
+    tournament_rows_kept_s: float = 24 * 3600
     # Records a db-worker takes in one poll at most: only what is already fetched, so big
     # batches come only when it is behind, where they cost fewer store requests a score.
     db_worker_batch: int = 5000
@@ -264,6 +267,8 @@ class Settings:
             raise InvalidInput("PODIUM_DB_WORKER_BATCH must be at least 1")
         if self.history_points < 0:
             raise InvalidInput("PODIUM_HISTORY_POINTS must not be negative")
+        if not 0 <= self.tournament_rows_kept_s <= 10 * 366 * 86_400:
+            raise InvalidInput("PODIUM_TOURNAMENT_ROWS_KEPT_S must be from 0 to ten years")
         if self.key_cache_s < 0:
             raise InvalidInput("PODIUM_KEY_CACHE_S must not be negative")
         if not 0 < self.webhook_timeout_s < self.webhook_lease_s:

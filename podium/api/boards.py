@@ -193,11 +193,17 @@ async def get_board(request: Request) -> Response:
 
 
 async def delete_board(request: Request) -> Response:
-    """Delete the board, its windows' periods, their totals and their rank index."""
+    """Delete the board, its windows' periods, their totals and rank index, and what else is
+    kept for it: its users' rank history, its cohorts, its tournament's joins and attempts.
+    A board made again under the name starts with none of them. (Webhook deliveries stay:
+    they record what was sent.)"""
     svc = services(request)
     board = await board_of(request)
     stored = stored_boards(board, period_boards.now_us())
-    await svc.boards.delete([b.name for b in stored])
+    names = [b.name for b in stored]
+    await svc.history.forget_boards(svc.store, names)  # before the totals: they name the users
+    await svc.tournaments.drop(board)
+    await svc.boards.delete(names)
     for each in stored:
         await svc.index.drop_board(each)
     await svc.cohorts.drop(board)

@@ -39,6 +39,11 @@ class RankHistory(Protocol):
         """Drop every point of the user on these stored boards (a privacy delete)."""
         ...
 
+    async def forget_users(self, board: str, user_ids: Sequence[str]) -> None:
+        """Drop every point of these users on the stored board (the board is deleted, or its
+        period expired: the caller names the users with a total there, a chunk at a time)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -9,11 +9,12 @@ filters one small partition (ALLOW FILTERING within it, never across the table).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from podium.history.base import Point, due_for_trim
-from podium.plumbing import names
+from podium.plumbing import bounded, names
 
 if TYPE_CHECKING:
     from podium.store.cassandra import CassandraStore
@@ -65,6 +66,10 @@ class CassandraRankHistory:
 
     async def forget(self, user_id: str, boards: Sequence[str]) -> None:
         await asyncio.gather(*(self._store.execute(FORGET, (board, user_id)) for board in boards))
+
+    async def forget_users(self, board: str, user_ids: Sequence[str]) -> None:
+        # A partition a user: one delete each, a bounded number in flight.
+        await bounded.gather(functools.partial(self._store.execute, FORGET, (board, u)) for u in user_ids)
 
     async def close(self) -> None:
         return None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from podium.history.base import Point, due_for_trim
-from podium.plumbing.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread, transaction
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS rank_history (
     board TEXT NOT NULL, user_id TEXT NOT NULL, at_us INTEGER NOT NULL, version INTEGER NOT NULL,
@@ -67,6 +67,12 @@ class SqliteRankHistory:
                 )
 
         await self._db.run(delete)
+
+    async def forget_users(self, board: str, user_ids: Sequence[str]) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM rank_history WHERE board = ? AND user_id = ?", [(board, u) for u in user_ids])
+
+        await self._db.run(lambda conn: transaction(conn, delete))  # one commit a chunk
 
     async def close(self) -> None:
         await self._db.close()

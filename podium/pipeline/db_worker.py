@@ -32,6 +32,7 @@ from podium.domain.totals import (
     ScoreSubmitted,
     Total,
     UserHidden,
+    UserRemoved,
     apply_event,
     entered_elsewhere,
     is_redelivery,
@@ -168,8 +169,15 @@ class DbWorker:
                 continue
             targets.append((record, event, await self._stored_boards(board, event)))
         if self._cohorts is not None:
-            # Before any total is written: a user ranked on a board with cohorts has one. In log order.
-            await self._cohorts.place([(bs[0], e.user_id) for _, e, bs in targets if isinstance(e, ScoreSubmitted)])
+            # Before any total is written: a user ranked on a board with cohorts has one, a user
+            # removed gives its seat to the next new one. In log order.
+            await self._cohorts.seat(
+                [
+                    (bs[0], e.user_id, isinstance(e, ScoreSubmitted))
+                    for _, e, bs in targets
+                    if isinstance(e, ScoreSubmitted | UserRemoved)
+                ]
+            )
         users: list[UserKey] = [(b.name, e.user_id) for _, e, boards in targets for b in boards]
         keys: list[IdempotencyKey] = [
             (e.board, e.key) for _, e, _ in targets if isinstance(e, ScoreSubmitted) and e.key

@@ -23,14 +23,19 @@ FRIENDS_TABLE = "friends"
 USER_BOARDS_TABLE = "user_boards"
 KEYS_TABLE = "api_keys"
 JOBS_TABLE = "jobs"
-# Tournaments (podium/tournaments/): who holds a place in a period, and each player's attempts.
+# Tournaments (podium/tournaments/): who holds a place in a period, and each player's attempts;
+# which periods of a board and which users of a period have rows (what a deleted board drops).
 TOURNAMENT_SLOTS_TABLE = "tournament_slots"
 TOURNAMENT_PLAYERS_TABLE = "tournament_players"
 TOURNAMENT_ATTEMPTS_TABLE = "tournament_attempts"
-# Cohorts (podium/cohorts/): each cohort's numbered seats, each user's seat, the first cohort with room.
+TOURNAMENT_PERIODS_TABLE = "tournament_periods"
+TOURNAMENT_ATTEMPTERS_TABLE = "tournament_attempters"
+# Cohorts (podium/cohorts/): each cohort's numbered seats, each user's seat, the first cohort with
+# room, and every cohort of a board that took a seat.
 COHORT_SEATS_TABLE = "cohort_seats"
 COHORT_USERS_TABLE = "cohort_users"
 COHORT_FILL_TABLE = "cohort_fill"
+COHORT_LIST_TABLE = "cohort_list"
 # Rank history (podium/history/): each user's points on each stored board, newest first.
 RANK_HISTORY_TABLE = "rank_history"
 # Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.

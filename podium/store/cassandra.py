@@ -48,6 +48,9 @@ ADDED_COLUMNS = {
         "region text",
         "steps text",
     ],
+    # A port's table (podium/cohorts/cassandra.py): made by the port with every column when
+    # missing, so only a keyspace that has it gets the column here.
+    names.COHORT_FILL_TABLE: ["frees int"],
 }
 
 
@@ -169,8 +172,11 @@ class CassandraStore:
 
         for statement in schema(self._ks, replication, self._key_ttl_s):
             self._session.execute(statement, timeout=60)
+        tables = self._session.cluster.metadata.keyspaces[self._ks].tables
         for table, columns in ADDED_COLUMNS.items():
-            meta = self._session.cluster.metadata.keyspaces[self._ks].tables[table].columns
+            if table not in tables:
+                continue  # a port's table not made yet: it is made with every column
+            meta = tables[table].columns
             for column in columns:
                 if column.split()[0] in meta:
                     continue

@@ -9,17 +9,18 @@ import sqlite3
 import time
 from pathlib import Path
 
-from podium.plumbing.sqlite_thread import SqliteThread
+from podium.plumbing.sqlite_thread import SqliteThread, transaction
 from podium.tournaments.base import Attempt, Joined
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tournament_players (
         board TEXT NOT NULL, period TEXT NOT NULL, user_id TEXT NOT NULL, joined_at_us INTEGER NOT NULL,
-        PRIMARY KEY (board, period, user_id))""",
+        expires_at_us INTEGER, PRIMARY KEY (board, period, user_id))""",
     """CREATE TABLE IF NOT EXISTS tournament_attempts (
         board TEXT NOT NULL, period TEXT NOT NULL, user_id TEXT NOT NULL, attempt_id TEXT NOT NULL,
-        PRIMARY KEY (board, period, user_id, attempt_id))""",
+        expires_at_us INTEGER, PRIMARY KEY (board, period, user_id, attempt_id))""",
 )
+TABLES = ("tournament_players", "tournament_attempts")
 
 
 class SqliteTournamentStore:
@@ -30,10 +31,17 @@ class SqliteTournamentStore:
         def prepare(conn: sqlite3.Connection) -> None:
             for statement in SCHEMA:
                 conn.execute(statement)
+            for table in TABLES:  # a file made before rows expired gets the column (its rows: kept)
+                if "expires_at_us" not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN expires_at_us INTEGER")
+            for table in TABLES:
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_expiry ON {table} (expires_at_us)")
 
         await self._db.run(prepare)
 
-    async def join(self, board: str, period: str, user_id: str, max_players: int | None) -> Joined:
+    async def join(
+        self, board: str, period: str, user_id: str, max_players: int | None, *, expires_at_us: int | None = None
+    ) -> Joined:
         def take(conn: sqlite3.Connection) -> Joined:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -46,8 +54,9 @@ class SqliteTournamentStore:
                 if max_players is not None and _count(conn, "tournament_players", board, period) >= max_players:
                     return Joined.FULL
                 conn.execute(
-                    "INSERT INTO tournament_players (board, period, user_id, joined_at_us) VALUES (?, ?, ?, ?)",
-                    (board, period, user_id, time.time_ns() // 1000),
+                    "INSERT INTO tournament_players (board, period, user_id, joined_at_us, expires_at_us) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (board, period, user_id, time.time_ns() // 1000, expires_at_us),
                 )
                 return Joined.JOINED
             finally:
@@ -81,7 +90,16 @@ class SqliteTournamentStore:
 
         return await self._db.run(count)
 
-    async def attempt(self, board: str, period: str, user_id: str, attempt_id: str, max_attempts: int) -> Attempt:
+    async def attempt(
+        self,
+        board: str,
+        period: str,
+        user_id: str,
+        attempt_id: str,
+        max_attempts: int,
+        *,
+        expires_at_us: int | None = None,
+    ) -> Attempt:
         def count(conn: sqlite3.Connection) -> Attempt:
             where = "board = ? AND period = ? AND user_id = ?"
             conn.execute("BEGIN IMMEDIATE")
@@ -98,8 +116,9 @@ class SqliteTournamentStore:
                 if made >= max_attempts:
                     return Attempt.OVER
                 conn.execute(
-                    "INSERT INTO tournament_attempts (board, period, user_id, attempt_id) VALUES (?, ?, ?, ?)",
-                    (board, period, user_id, attempt_id),
+                    "INSERT INTO tournament_attempts (board, period, user_id, attempt_id, expires_at_us) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (board, period, user_id, attempt_id, expires_at_us),
                 )
                 return Attempt.COUNTED
             finally:
@@ -115,6 +134,21 @@ class SqliteTournamentStore:
             )
 
         await self._db.run(forget)
+
+    async def drop(self, board: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM tournament_players WHERE board = ?", (board,))
+            conn.execute("DELETE FROM tournament_attempts WHERE board = ?", (board,))
+
+        await self._db.run(lambda conn: transaction(conn, delete))
+
+    async def forget_expired(self, now_us: int) -> int:
+        def delete(conn: sqlite3.Connection) -> int:
+            return sum(
+                conn.execute(f"DELETE FROM {table} WHERE expires_at_us <= ?", (now_us,)).rowcount for table in TABLES
+            )
+
+        return await self._db.run(lambda conn: transaction(conn, delete))
 
     async def close(self) -> None:
         await self._db.close()

@@ -5,7 +5,9 @@ Placing is the db-worker's (`Placement`): it meets a user's scores in log order,
 user's first total is written, so a user ranked on the board always has a cohort, and the
 log's order is the arrival order. Each placement is one conditional write in the cohort
 store (podium/cohorts/); a user placed before is answered its cohort, so a redelivered
-batch or a retried score places no one twice.
+batch or a retried score places no one twice. A user removed from the board (a removal, or
+a privacy delete's) gives its seat up when the db-worker meets the removal, in the same log
+order: the next new user of the board takes it, so cohorts stay exactly N.
 
 A cohort's ranking is read, not stored: its members' totals on the board (or on the
 window's period board the read names) ranked among themselves by the board's own rule
@@ -55,6 +57,28 @@ class Placement:
         self._store = store
         self._remembered = remembered
         self._placed: set[tuple[str, str]] = set()  # placed for sure: no store call again
+
+    async def seat(self, moves: Sequence[tuple[Board, str, bool]]) -> None:
+        """Each (board, user, arrives) in log order: a score (True) places a new user, a
+        removal (False) gives the user's seat up. Scores between two removals are placed
+        together (`place`); removals are rare (a player leaving, a privacy delete)."""
+        arrivals: list[tuple[Board, str]] = []
+        for board, user_id, arrives in moves:
+            if board.cohort_size is None:
+                continue
+            if arrives:
+                arrivals.append((board, user_id))
+                continue
+            await self.place(arrivals)
+            arrivals = []
+            await self.free(board, user_id)
+        await self.place(arrivals)
+
+    async def free(self, board: Board, user_id: str) -> None:
+        """Give the removed user's seat up: if it scores again, it is a new user."""
+        name = base_name(board)
+        self._placed.discard((name, user_id))
+        await self._store.free(name, user_id)
 
     async def place(self, arrivals: Sequence[tuple[Board, str]]) -> None:
         """Place each (board, user) of a score, in the order given; a user placed before stays

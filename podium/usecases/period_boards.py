@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 import podium.domain.windows as w
 from podium.domain.boards import Board
 from podium.errors import InvalidInput, NotFound
+from podium.usecases.rank_history import forget_boards
 
 if TYPE_CHECKING:
+    from podium.history.base import RankHistory
     from podium.index.generations import GenerationalRankIndex
     from podium.store.base import Store
     from podium.usecases.board_settings import Boards
@@ -161,8 +163,11 @@ def expired_period_boards(board: Board, at_us: int, *, reach: int = 2) -> list[s
     return out
 
 
-async def drop_expired_periods(store: Store, boards: Boards, index: GenerationalRankIndex, at_us: int) -> int:
-    """Delete the totals and rank index of every board's periods that are no longer kept."""
+async def drop_expired_periods(
+    store: Store, boards: Boards, index: GenerationalRankIndex, at_us: int, history: RankHistory | None = None
+) -> int:
+    """Delete the totals, rank index and rank history points of every board's periods that
+    are no longer kept."""
     dropped = 0
     for name in await boards.names():
         board = await boards.find(name)
@@ -171,6 +176,8 @@ async def drop_expired_periods(store: Store, boards: Boards, index: Generational
         expired = expired_period_boards(board, at_us)
         if not expired:
             continue
+        if history is not None:
+            await forget_boards(history, store, expired)  # first: the totals name the users
         await store.delete_board(expired)
         for stored in expired:
             await index.drop_board(board.renamed(stored))

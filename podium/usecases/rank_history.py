@@ -7,17 +7,19 @@ current period and of the finished periods the board keeps, newest first. A fini
 takes no more submissions, so its rank index holds the final standings until expiry drops
 it: its final rank is read from there at read time (one index read per kept period), never
 written by a job at the period's end, and so never missed by a process that was down then.
-A period older than the `keep_periods` kept is dropped with its final rank; its points stay
-until trimmed (PODIUM_HISTORY_POINTS)."""
+A period older than the `keep_periods` kept is dropped with its final rank and its points;
+a deleted board, with every point on it (`forget_boards`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import podium.domain.windows as w
 from podium.domain.boards import Board
 from podium.domain.tournaments import instant_text
 from podium.history.base import RankHistory
+from podium.store.base import Store
 from podium.usecases.standings import Standings
 
 
@@ -48,6 +50,11 @@ class History:
         self._standings = standings
         self._points = points
 
+    async def forget_boards(self, store: Store, names: Sequence[str]) -> None:
+        """Drop every point on these stored boards (the board is deleted): see `forget_boards`."""
+        if self._kept is not None:
+            await forget_boards(self._kept, store, names)
+
     async def read(
         self, board: Board, spec: str, user_id: str, *, from_us: int | None, to_us: int | None, limit: int, now_us: int
     ) -> list[HistoryPoint]:
@@ -74,6 +81,16 @@ class History:
             if len(out) >= limit:
                 break
         return out[:limit]
+
+
+async def forget_boards(kept: RankHistory, store: Store, names: Sequence[str], *, chunk_size: int = 1000) -> None:
+    """Drop every point on these stored boards, before their totals are deleted: the users
+    with a total there are the users with points there (a point is written for a change of
+    a total), and the distributed history finds a point by its user. A board made again
+    under the name, or a period that comes round again, then shows none of the old points."""
+    for name in names:
+        async for chunk in store.totals_of(name, chunk_size):
+            await kept.forget_users(name, [t.user_id for t in chunk])
 
 
 def _within(at_us: int, from_us: int | None, to_us: int | None) -> bool:

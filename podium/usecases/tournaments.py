@@ -43,15 +43,18 @@ class Counted:
 
 
 class Tournaments:
-    def __init__(self, store: TournamentStore, boards: Boards) -> None:
+    def __init__(self, store: TournamentStore, boards: Boards, *, rows_kept_s: float = 24 * 3600) -> None:
         self._store = store
         self._boards = boards
+        self._rows_kept_us = int(rows_kept_s * 1_000_000)  # a period's rows, after its end
 
     async def join(self, board: Board, user_id: str) -> Joined:
         """Take a place for the user in the period active now: 409 `closed` outside one,
         409 `full` when `max_players` hold a place (first come, first served)."""
         tournament, period = self._open_period(board)
-        joined = await self._store.join(board.name, period.id, user_id, tournament.max_players)
+        joined = await self._store.join(
+            board.name, period.id, user_id, tournament.max_players, expires_at_us=self._expiry(period)
+        )
         if joined is Joined.FULL:
             raise Conflict(
                 f"tournament {board.name!r} is full: {tournament.max_players} players joined period {period.id}",
@@ -63,6 +66,15 @@ class Tournaments:
         """Give up the user's place in the period active now (False: it held none)."""
         _, period = self._open_period(board)
         return await self._store.leave(board.name, period.id, user_id)
+
+    async def drop(self, board: Board) -> None:
+        """Forget the deleted board's joins and attempts: made again, its periods start empty."""
+        if board.tournament is not None:
+            await self._store.drop(board.name)
+
+    def _expiry(self, period: TournamentPeriod) -> int:
+        """When a period's rows expire: read only while it is active, kept a while after."""
+        return period.end_us + self._rows_kept_us
 
     def _open_period(self, board: Board) -> tuple[Tournament, TournamentPeriod]:
         tournament = _tournament_of(board)
@@ -103,7 +115,9 @@ class Tournaments:
         counted: list[Counted] = []
         for i, sub in enumerate(subs):
             attempt_id = f"k:{sub.key}" if sub.key is not None else f"n:{uuid.uuid4().hex}"
-            outcome = await self._store.attempt(board.name, period.id, sub.user_id, attempt_id, limit)
+            outcome = await self._store.attempt(
+                board.name, period.id, sub.user_id, attempt_id, limit, expires_at_us=self._expiry(period)
+            )
             if outcome is Attempt.COUNTED:
                 counted.append(Counted(period.id, sub.user_id, attempt_id))
             elif outcome is Attempt.OVER:

@@ -77,6 +77,18 @@ async def test_a_forgotten_user_keeps_no_point_on_the_boards_named(history: Rank
     assert [p.version for p in await history.points(board, "bob", from_us=None, to_us=None, limit=10)] == [1]
 
 
+async def test_forgotten_users_keep_no_point_on_the_board_named(history: RankHistory, board: str) -> None:
+    other = f"{board}-other"
+    users = ("ada", "bob", "cy")
+    await history.record([point(b, v, u) for b in (board, other) for u in users for v in (1, 2)])
+    await history.forget_users(board, ["ada", "bob", "never"])
+    for user in ("ada", "bob"):
+        assert await history.points(board, user, from_us=None, to_us=None, limit=10) == []
+        assert [p.version for p in await history.points(other, user, from_us=None, to_us=None, limit=10)] == [2, 1]
+    assert [p.version for p in await history.points(board, "cy", from_us=None, to_us=None, limit=10)] == [2, 1]
+    await history.forget_users(board, [])  # an empty chunk is nothing to do
+
+
 async def test_reads_are_newest_first_within_from_to_and_limit(history: RankHistory, board: str) -> None:
     await history.record([point(board, v) for v in range(1, 5)] + [point(board, 1, user="bob")])
     every = await history.points(board, "ada", from_us=None, to_us=None, limit=10)

@@ -1,10 +1,12 @@
 """The tournament store port's contract, for every adapter (Cassandra's needs the local
 stack): places first come first served up to the size, exactly, under racing joiners from
-two connections (two api processes); attempts counted once per id, up to the limit."""
+two connections (two api processes); attempts counted once per id, up to the limit; a
+board's rows dropped in every period; a finished period's rows expired."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -87,6 +89,27 @@ async def test_an_attempt_counts_once_whatever_its_retries(stores: list[Tourname
     assert await store.attempt(board, "p1", "ada", "k:3", 2) is Attempt.COUNTED
 
 
+async def test_a_dropped_board_has_no_players_and_no_attempts_in_any_period(
+    stores: list[TournamentStore], board: str
+) -> None:
+    store, other = stores[0], f"{board}-other"
+    for period in ("p1", "p2"):
+        assert await store.join(board, period, "ada", 2) is Joined.JOINED
+        assert await store.join(board, period, "bob", 2) is Joined.JOINED
+        assert await store.attempt(board, period, "cy", "k:1", 1) is Attempt.COUNTED  # no join needed
+    assert await store.join(other, "p1", "ada", 2) is Joined.JOINED
+    assert await store.attempt(other, "p1", "ada", "k:1", 1) is Attempt.COUNTED
+    await stores[1].drop(board)
+    for period in ("p1", "p2"):
+        assert await store.players(board, period) == 0
+        assert not await store.has_joined(board, period, "ada")
+        assert await store.join(board, period, "dee", 1) is Joined.JOINED  # the first place is free
+        assert await store.attempt(board, period, "cy", "k:2", 1) is Attempt.COUNTED  # none made before
+    assert await store.players(other, "p1") == 1  # another board keeps its own
+    assert await store.attempt(other, "p1", "ada", "k:2", 1) is Attempt.OVER
+    await store.drop(f"{board}-never")  # a board that never had a tournament row
+
+
 async def test_racing_retries_of_one_attempt_count_it_once(stores: list[TournamentStore], board: str) -> None:
     # Each attempt sent four times at once, through both connections: counted once each.
     outcomes = await asyncio.gather(
@@ -100,3 +123,22 @@ async def test_racing_retries_of_one_attempt_count_it_once(stores: list[Tourname
             assert each.count(Attempt.COUNTED) == 1 and each.count(Attempt.OVER) == 0
         else:
             assert set(each) == {Attempt.OVER}
+
+
+async def test_a_periods_rows_expire_when_it_says(stores: list[TournamentStore], board: str) -> None:
+    store = stores[0]
+    now_us = time.time_ns() // 1000
+    soon, later = now_us + 1_500_000, now_us + 3600 * 1_000_000
+    assert await store.join(board, "p1", "ada", 2, expires_at_us=soon) is Joined.JOINED
+    assert await store.attempt(board, "p1", "ada", "k:1", 1, expires_at_us=soon) is Attempt.COUNTED
+    assert await store.join(board, "p2", "bob", 2, expires_at_us=later) is Joined.JOINED
+    assert await store.attempt(board, "p2", "bob", "k:1", 1, expires_at_us=later) is Attempt.COUNTED
+    assert await store.join(board, "p3", "cy", 2) is Joined.JOINED  # no expiry: kept
+    assert await store.forget_expired(now_us) == 0  # nothing expired yet: SQLite deletes none
+    await asyncio.sleep(2.5)  # past `soon` (a Cassandra TTL is whole seconds, rounded up)
+    await stores[1].forget_expired(time.time_ns() // 1000)  # SQLite's housekeeping; Cassandra's TTL did it
+    assert await store.players(board, "p1") == 0 and not await store.has_joined(board, "p1", "ada")
+    assert await store.attempt(board, "p1", "ada", "k:2", 1, expires_at_us=later) is Attempt.COUNTED
+    assert await store.players(board, "p2") == 1 and await store.has_joined(board, "p2", "bob")
+    assert await store.attempt(board, "p2", "bob", "k:2", 1, expires_at_us=later) is Attempt.OVER
+    assert await store.players(board, "p3") == 1

@@ -1,6 +1,7 @@
 """The db-worker's side of cohorts (usecases/cohorts.Placement) on the embedded cohort store:
-a batch's new users placed in arrival order, each once, only on boards with cohorts, and a
-board deleted in this process placed afresh."""
+a batch's new users placed in arrival order, each once, only on boards with cohorts, a
+removed user's seat given to the next new one in log order, and a board deleted in this
+process placed afresh."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ async def test_a_batch_places_its_new_users_in_arrival_order_once(cohorts: Sqlit
     # A redelivered batch, from a worker that forgot what it placed (a restart): no one moves.
     await Placement(cohorts).place([(league, "cy"), (league, "bob"), (league, "dee")])
     assert await cohorts.members("league", 2) == ["cy", "dee"]
+
+
+async def test_a_removed_users_seat_goes_to_the_next_new_one_in_log_order(cohorts: SqliteCohortStore) -> None:
+    league = Board("league", cohort_size=2)
+    weekly = league.renamed("league~week~2026-W50")
+    placement = Placement(cohorts)
+    await placement.seat([(league, "ada", True), (league, "bob", True), (league, "cy", True)])
+    # One batch: bob leaves (a privacy delete reaches a period's board too), dee arrives, bob
+    # comes back; a score of ada, placed before, moves no one.
+    await placement.seat([(weekly, "bob", False), (league, "dee", True), (league, "bob", True), (league, "ada", True)])
+    assert await cohorts.members("league", 1) == ["ada", "dee"]
+    assert await cohorts.members("league", 2) == ["cy", "bob"]
+    await placement.seat([(Board("plain"), "zed", False)])  # no cohorts there: nothing to give up
 
 
 async def test_a_board_deleted_in_this_process_is_placed_afresh(cohorts: SqliteCohortStore) -> None:

@@ -1,6 +1,7 @@
 """Cohorts and tiers over HTTP, in both profiles (issue 22): `cohort_size` fixed at creation
 (422 to change it or to set a bad one), each new user placed in the first cohort with room in
-arrival order and exactly N a cohort under concurrent first scores, reads ranked within a
+arrival order and exactly N a cohort under concurrent first scores, a seat given up by a
+user removed (from the board, or everywhere for privacy) taken by the next new user, reads ranked within a
 cohort with `cohort=me|<n>` (400 for me without a user, 404 for an unknown cohort), a user's
 entry showing its cohort, `tiers` on every entry (within the cohort when there is one), and
 the live stream following a cohort like a board."""
@@ -202,3 +203,34 @@ def test_the_live_stream_follows_a_cohort(client: TestClient, b: BoardNames) -> 
         ]
         assert core(frame["me"]) == {"rank": 1, "user_id": "bob", "score": 13}
     refused(client.get(f"/v1/boards/{b.league}/events", params={"cohort": "7"}), 404, "unknown_cohort")
+
+
+def gone(client: TestClient, user_path: str) -> None:
+    """Wait until the user's removal is applied: the db-worker applies it, maybe from another
+    log partition than the next user's score, which must come after it."""
+    deadline = time.monotonic() + 30
+    while client.get(user_path).status_code != 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get(user_path).status_code == 404
+
+
+def test_a_removed_user_gives_its_seat_to_the_next_new_user(client: TestClient, b: BoardNames) -> None:
+    made(client, b.league, {"cohort_size": 2, "windows": ["all", "week"]})
+    ann, bob, cy, fay, dee, eve = b.ann, b.bob, b.cy, b.fay, b.dee, b.eve  # user ids of this test's own
+    for user, score in ((ann, 10), (bob, 20), (cy, 30), (fay, 35)):
+        submit(client, b.league, user, score)
+    forgotten = client.delete(f"/v1/users/{ann}")  # a privacy delete: from every board and period
+    assert forgotten.status_code in (200, 202), forgotten.text  # 202: accepted, not yet visible
+    users = f"/v1/boards/{b.league}/users"
+    gone(client, f"{users}/{ann}")  # applied (the seat is given up first), before dee comes
+    submit(client, b.league, dee, 40)
+    assert [read(client, f"{users}/{u}")["cohort"] for u in (bob, cy, fay, dee)] == [1, 2, 2, 1]  # ann's seat
+    first = read(client, f"/v1/boards/{b.league}/top", cohort="1")
+    assert [e["user_id"] for e in first["entries"]] == [dee, bob] and first["users"] == 2
+    assert client.delete(f"{users}/{cy}").status_code == 204  # removed from this board alone
+    gone(client, f"{users}/{cy}")
+    submit(client, b.league, eve, 50)
+    assert read(client, f"{users}/{eve}")["cohort"] == 2  # cy's seat
+    submit(client, b.league, ann, 5)  # back after the delete: a new user, in the next cohort with room
+    assert read(client, f"{users}/{ann}")["cohort"] == 3
+    assert [e["user_id"] for e in read(client, f"/v1/boards/{b.league}/top", cohort="2")["entries"]] == [eve, fay]

@@ -1,10 +1,12 @@
 """A webhook receiver on 127.0.0.1 for tests: it keeps every POST it got (headers and body),
 answers 200, or holds chosen requests until released (a receiver that has the request and
-has not answered yet: when a test kills the sender)."""
+has not answered yet: when a test kills the sender). On the shared stack other tests' boards
+end periods too: `only` keeps the test's own (the others are answered and not kept)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,10 +28,11 @@ class Arrival:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, only: Callable[[Arrival], bool] | None = None) -> None:
         self.arrivals: list[Arrival] = []
         self.changed = threading.Condition()
         self.hold_next = 0  # hold this many of the next new deliveries unanswered
+        self.hold_if: Callable[[Arrival], bool] = lambda _: True  # ... of those it holds
         self.held: set[str] = set()
         self._release = threading.Event()
         receiver = self
@@ -38,9 +41,16 @@ class Receiver:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", "0")))
                 arrival = Arrival(self.headers.get(DELIVERY_HEADER, ""), self.headers.get(SIGNATURE_HEADER, ""), raw)
+                if only is not None and not only(arrival):
+                    self.send_response(200)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 with receiver.changed:
                     receiver.arrivals.append(arrival)
-                    hold = receiver.hold_next > 0 and arrival.delivery not in receiver.held
+                    hold = (
+                        receiver.hold_next > 0 and arrival.delivery not in receiver.held and receiver.hold_if(arrival)
+                    )
                     if hold:
                         receiver.hold_next -= 1
                         receiver.held.add(arrival.delivery)
@@ -73,6 +83,12 @@ class Receiver:
         """The arrivals, once there are at least `count` distinct delivery ids (or the time is up)."""
         with self.changed:
             self.changed.wait_for(lambda: len({a.delivery for a in self.arrivals}) >= count, timeout_s)
+            return list(self.arrivals)
+
+    def wait_until(self, done: Callable[[list[Arrival]], bool], timeout_s: float) -> list[Arrival]:
+        """The arrivals, once `done(arrivals)` (or the time is up)."""
+        with self.changed:
+            self.changed.wait_for(lambda: done(self.arrivals), timeout_s)
             return list(self.arrivals)
 
     def wait_held(self, timeout_s: float) -> bool:
