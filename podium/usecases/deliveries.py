@@ -181,13 +181,13 @@ class Deliveries:
 
     async def _boards_with_periods(self) -> list[Board]:
         """The boards with windows or a tournament, read again every BOARDS_EVERY_S: listing
-        every board on every check would read the whole boards table each second."""
+        every board on every check would read the whole boards table each second. One read of
+        the table: a read a board (names, then each board) kept an idle api's loop half busy
+        on a store of 1,100 boards, and took that from the requests it serves (issue 19)."""
         if time.monotonic() - self._boards_at < BOARDS_EVERY_S:
             return self._with_periods
-        names = await self._boards.names()
-        found = await gather([lambda n=n: self._boards.find(n) for n in names], BOARDS_AT_ONCE)  # type: ignore[misc]
         self._with_periods = [
-            b for b in found if b is not None and b.parent is None and (b.windows != ("all",) or b.tournament)
+            b for b in await self._boards.all() if b.parent is None and (b.windows != ("all",) or b.tournament)
         ]
         self._boards_at = time.monotonic()
         return self._with_periods

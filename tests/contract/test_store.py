@@ -142,6 +142,16 @@ async def test_a_board_is_read_back_in_chunks(store: Store, n: Names) -> None:
     assert [c async for c in store.totals_of(n.nope, chunk_size=10)] == []
 
 
+async def test_every_board_is_read_with_its_settings_in_one_call(store: Store, n: Names) -> None:
+    weekly = Board(n.b, order=Order.ASC, operator=Operator.BEST, windows=("all", "week"), keep_periods=3)
+    await store.create_board(weekly)
+    await store.create_board(Board(n.a))
+    found = [b for b in await store.boards() if b.name in (n.a, n.b, n.other)]
+    assert found == [Board(n.a), weekly]  # sorted by name, each as get_board reads it
+    assert found == [await store.get_board(n.a), await store.get_board(n.b)]
+    assert [b.windows for b in found] == [("all",), ("all", "week")]
+
+
 async def test_a_user_s_boards_are_found(store: Store, n: Names) -> None:
     user = n.ada
     await store.write_totals(
