@@ -78,6 +78,11 @@ class Store(Protocol):
         """How many totals (tombstones included) the board holds."""
         ...
 
+    async def has_totals(self, board: str) -> bool:
+        """Whether the board holds any total (tombstones included), in one read: most ended
+        periods the webhook loop looks at were never played."""
+        ...
+
     def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:
         """Every total of the board (tombstones included), `chunk_size` at a time, never all
         in memory at once: what a rebuild refills the rank index from."""
