@@ -32,19 +32,22 @@ class SqliteRankHistory:
             return
         keep = self._points
 
+        # An explicit transaction: the connection is in autocommit mode (SqliteThread), where
+        # `with conn:` begins none, and each row of an executemany was a transaction and a
+        # sync of its own (335 µs a point here: the embedded rank-worker fell behind at a
+        # few thousand scores a second).
         def write(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO rank_history (board, user_id, at_us, version, score, rank) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(p.board, p.user_id, p.at_us, p.version, p.score, p.rank) for p in points],
-                )
-                conn.executemany(
-                    "DELETE FROM rank_history WHERE board = ? AND user_id = ? AND version <= ?",
-                    [(p.board, p.user_id, p.version - keep) for p in points if due_for_trim(p.version, keep)],
-                )
+            conn.executemany(
+                "INSERT OR REPLACE INTO rank_history (board, user_id, at_us, version, score, rank) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.board, p.user_id, p.at_us, p.version, p.score, p.rank) for p in points],
+            )
+            conn.executemany(
+                "DELETE FROM rank_history WHERE board = ? AND user_id = ? AND version <= ?",
+                [(p.board, p.user_id, p.version - keep) for p in points if due_for_trim(p.version, keep)],
+            )
 
-        await self._db.run(write)
+        await self._db.run(lambda conn: transaction(conn, write))
 
     async def points(
         self, board: str, user_id: str, *, from_us: int | None, to_us: int | None, limit: int
@@ -61,12 +64,9 @@ class SqliteRankHistory:
 
     async def forget(self, user_id: str, boards: Sequence[str]) -> None:
         def delete(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.executemany(
-                    "DELETE FROM rank_history WHERE board = ? AND user_id = ?", [(b, user_id) for b in boards]
-                )
+            conn.executemany("DELETE FROM rank_history WHERE board = ? AND user_id = ?", [(b, user_id) for b in boards])
 
-        await self._db.run(delete)
+        await self._db.run(lambda conn: transaction(conn, delete))
 
     async def forget_users(self, board: str, user_ids: Sequence[str]) -> None:
         def delete(conn: sqlite3.Connection) -> None:

@@ -69,8 +69,18 @@ class Store(Protocol):
         """Every board's name (a rebuild of all boards)."""
         ...
 
+    async def boards(self) -> list[Board]:
+        """Every board with its settings, by name: one read of the boards table, where a
+        `get_board` a name would be one read a board (what the webhook loop lists)."""
+        ...
+
     async def count_totals(self, board: str) -> int:
         """How many totals (tombstones included) the board holds."""
+        ...
+
+    async def has_totals(self, board: str) -> bool:
+        """Whether the board holds any total (tombstones included), in one read: most ended
+        periods the webhook loop looks at were never played."""
         ...
 
     def totals_of(self, board: str, chunk_size: int) -> AsyncIterator[list[Total]]:

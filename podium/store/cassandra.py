@@ -378,6 +378,16 @@ class CassandraStore:
     async def board_names(self) -> list[str]:
         return sorted(row[0] for row in await self._execute("SELECT board FROM {ks}.boards"))
 
+    async def boards(self) -> list[Board]:
+        rows = await self._execute("SELECT board, sort_order, operator, settings FROM {ks}.boards")
+        return sorted((board_from_row(*row) for row in rows), key=lambda b: b.name)
+
+    async def has_totals(self, board: str) -> bool:
+        # One request for the board's SLOTS partitions (the coordinator reads them), where
+        # totals_of makes SLOTS requests from here even for an empty board.
+        cql = "SELECT user_id FROM {ks}.totals WHERE board = ? AND slot IN ? LIMIT 1"
+        return bool(await self._execute(cql, (board, list(range(SLOTS)))))
+
     async def count_totals(self, board: str) -> int:
         cql = "SELECT COUNT(*) FROM {ks}.totals WHERE board = ? AND slot = ?"
         counts = await asyncio.gather(*(self._execute(cql, (board, slot)) for slot in range(SLOTS)))

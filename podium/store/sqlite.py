@@ -218,6 +218,14 @@ class SqliteStore:
     async def board_names(self) -> list[str]:
         return await self._db.run(lambda conn: [r[0] for r in conn.execute("SELECT board FROM boards ORDER BY board")])
 
+    async def boards(self) -> list[Board]:
+        sql = "SELECT board, sort_order, operator, settings FROM boards ORDER BY board"
+        return await self._db.run(lambda conn: [board_from_row(*row) for row in conn.execute(sql)])
+
+    async def has_totals(self, board: str) -> bool:
+        sql = "SELECT 1 FROM totals WHERE board = ? LIMIT 1"
+        return await self._db.run(lambda conn: conn.execute(sql, (board,)).fetchone() is not None)
+
     async def count_totals(self, board: str) -> int:
         def count(conn: sqlite3.Connection) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM totals WHERE board = ?", (board,)).fetchone()[0])

@@ -103,6 +103,14 @@ class Boards:
         """Every board's name, sorted (the web page's board picker)."""
         return await self._store.board_names()
 
+    async def all(self) -> list[Board]:
+        """Every board, sorted by name, read from the store in one read (and cached as `find`
+        caches them)."""
+        boards = await self._store.boards()
+        for board in boards:
+            self._remember(board)
+        return boards
+
     async def public_names(self) -> list[str]:
         """The names of the boards anyone may read, sorted. Kept `cache_s` like the boards
         themselves: anonymous callers ask for it, and each answer reads every board."""

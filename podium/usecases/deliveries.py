@@ -181,13 +181,13 @@ class Deliveries:
 
     async def _boards_with_periods(self) -> list[Board]:
         """The boards with windows or a tournament, read again every BOARDS_EVERY_S: listing
-        every board on every check would read the whole boards table each second."""
+        every board on every check would read the whole boards table each second. One read of
+        the table: a read a board (names, then each board) kept an idle api's loop half busy
+        on a store of 1,100 boards, and took that from the requests it serves (issue 19)."""
         if time.monotonic() - self._boards_at < BOARDS_EVERY_S:
             return self._with_periods
-        names = await self._boards.names()
-        found = await gather([lambda n=n: self._boards.find(n) for n in names], BOARDS_AT_ONCE)  # type: ignore[misc]
         self._with_periods = [
-            b for b in found if b is not None and b.parent is None and (b.windows != ("all",) or b.tournament)
+            b for b in await self._boards.all() if b.parent is None and (b.windows != ("all",) or b.tournament)
         ]
         self._boards_at = time.monotonic()
         return self._with_periods
@@ -211,10 +211,14 @@ class Deliveries:
                 finals[end_us] = asyncio.ensure_future(self.final(end_us))
             if not await asyncio.shield(finals[end_us]):
                 continue  # the db-worker has not consumed everything before the end yet
-            results = await final_standings(
-                self._store, board, ended.stored, ended.window, ended.period, 1, self._settings.top_n
-            )
-            if results.count == 0:
+            # A period nobody played is told apart in one read: ranking it reads every
+            # partition of its board (64 reads on Cassandra), and a fresh api process met
+            # 190 such periods on the shared stack, half a core for its first 15 s (issue 19).
+            results = None
+            if await self._store.has_totals(ended.stored.name):
+                top_n = self._settings.top_n
+                results = await final_standings(self._store, board, ended.stored, ended.window, ended.period, 1, top_n)
+            if results is None or results.count == 0:
                 # Nobody played: nothing to tell (a minutely window would send 1,440 empty
                 # results a day). Its results still read at /results, count 0.
                 for hook in owed:

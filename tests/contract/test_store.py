@@ -136,10 +136,28 @@ async def test_a_board_is_read_back_in_chunks(store: Store, n: Names) -> None:
     assert [name for name in await store.board_names() if name in (n.a, n.b, n.other)] == [n.a, n.b]
     assert await store.count_totals(n.b) == 25
     assert await store.count_totals(n.nope) == 0
+    assert await store.has_totals(n.b) and await store.has_totals(n.other)
+    assert not await store.has_totals(n.nope)
     chunks = [chunk async for chunk in store.totals_of(n.b, chunk_size=10)]
     assert all(0 < len(c) <= 10 for c in chunks)  # how a store cuts the chunks is its own
     assert sorted((t for c in chunks for t in c), key=lambda t: t.user_id) == written  # tombstones too
     assert [c async for c in store.totals_of(n.nope, chunk_size=10)] == []
+
+
+async def test_a_board_holding_only_a_tombstone_has_totals(store: Store, n: Names) -> None:
+    await store.write_totals([Total(n.b, "gone", 0, 1, 2, LogPosition(0, 1), removed=True)], [])
+    assert await store.has_totals(n.b)  # as count_totals counts it: tombstones included
+    assert await store.count_totals(n.b) == 1
+
+
+async def test_every_board_is_read_with_its_settings_in_one_call(store: Store, n: Names) -> None:
+    weekly = Board(n.b, order=Order.ASC, operator=Operator.BEST, windows=("all", "week"), keep_periods=3)
+    await store.create_board(weekly)
+    await store.create_board(Board(n.a))
+    found = [b for b in await store.boards() if b.name in (n.a, n.b, n.other)]
+    assert found == [Board(n.a), weekly]  # sorted by name, each as get_board reads it
+    assert found == [await store.get_board(n.a), await store.get_board(n.b)]
+    assert [b.windows for b in found] == [("all",), ("all", "week")]
 
 
 async def test_a_user_s_boards_are_found(store: Store, n: Names) -> None:
