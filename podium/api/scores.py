@@ -176,9 +176,10 @@ async def submit_batch(request: Request) -> Response:
     before = await previous(svc, board, [s.user_id for s in parsed]) if wait else {}
     await enforce(svc, board, parsed, batch=True)
     await svc.tournaments.enforce(board, parsed, batch=True)  # last: it counts the attempts
-    stamped = await svc.ingest.submit_timed(parsed)
     if not wait:
+        await svc.ingest.submit_without_positions(parsed)
         return answer(Accepted(accepted=True, count=len(parsed)), 202)
+    stamped = await svc.ingest.submit_timed(parsed)
     submitted = [(s.user_id, p, at) for s, (p, at) in zip(parsed, stamped, strict=True)]
     results = await visible_results(svc, board, submitted, before)
     if any(r is None for r in results):

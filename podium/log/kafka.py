@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -76,6 +77,15 @@ class KafkaLog:
             self._produce(key, value, functools.partial(delivery.done, i))
         return await delivery.future
 
+    async def append_without_positions(self, records: Sequence[tuple[str, bytes]]) -> None:
+        # One bound method reports every record of the append: no callable built a record, no
+        # position built a report (the reports come on the poll thread, one a record).
+        acks = _Acks(self._settler_of(asyncio.get_running_loop()), len(records))
+        acked = acks.acked
+        for key, value in records:
+            self._produce(key, value, acked)
+        await acks.future
+
     def _settler_of(self, loop: asyncio.AbstractEventLoop) -> _Settler:
         if self._settler is None or self._settler.loop is not loop:
             self._settler = _Settler(loop)
@@ -84,7 +94,8 @@ class KafkaLog:
     def _produce(self, key: str, value: bytes, on_delivery: Callable[[Any, Any], None]) -> None:
         while True:
             try:
-                self._producer.produce(self.topic, value=value, key=key.encode(), on_delivery=on_delivery)
+                # A str key goes out as its UTF-8 bytes: no bytes object made here for it.
+                self._producer.produce(self.topic, value, key, on_delivery=on_delivery)
                 return
             except BufferError:
                 self._producer.poll(0.01)  # local queue full: let deliveries drain
@@ -109,9 +120,9 @@ class _Settler:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._lock = threading.Lock()
-        self._ready: list[_Delivery] = []
+        self._ready: list[_Delivery | _Acks] = []
 
-    def ready(self, delivery: _Delivery) -> None:
+    def ready(self, delivery: _Delivery | _Acks) -> None:
         with self._lock:
             first = not self._ready
             self._ready.append(delivery)
@@ -160,6 +171,38 @@ class _Delivery:
             self.future.set_exception(BackendUnavailable(f"kafka delivery failed: {self._error}"))
         else:
             self.future.set_result(self._positions)  # type: ignore[arg-type]
+
+
+class _Acks:
+    """The acknowledgements of an append that wants no positions: counted, not placed. The
+    future is settled (on the event loop) once the last record is acknowledged; a failed
+    record fails it."""
+
+    def __init__(self, settler: _Settler, count: int) -> None:
+        self._settler = settler
+        self._count = count
+        # `next` on a count is one C call, which the GIL makes atomic: reports come from the
+        # poll thread and from the appending thread when a full queue makes it poll, and no
+        # lock is taken a record.
+        self._reported = itertools.count(1)
+        self._error: Any = None
+        self.future: asyncio.Future[None] = settler.loop.create_future()
+        if count == 0:
+            self.future.set_result(None)
+
+    def acked(self, err: Any, msg: Any) -> None:
+        if err is not None:
+            self._error = err  # before this record is counted: the last count sees it
+        if next(self._reported) == self._count:
+            self._settler.ready(self)
+
+    def settle(self) -> None:
+        if self.future.done():  # the appending request was cancelled
+            return
+        if self._error is not None:
+            self.future.set_exception(BackendUnavailable(f"kafka delivery failed: {self._error}"))
+        else:
+            self.future.set_result(None)
 
 
 class KafkaLogConsumer:

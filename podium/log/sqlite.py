@@ -60,6 +60,10 @@ class SqliteLog:
             self._flusher = asyncio.create_task(self._flush())
         return await future
 
+    async def append_without_positions(self, records: Sequence[tuple[str, bytes]]) -> None:
+        # One transaction places them all at once: nothing to save by not placing them.
+        await self.append(records)
+
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []

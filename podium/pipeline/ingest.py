@@ -59,10 +59,21 @@ class Ingest:
 
     async def submit_timed(self, items: Sequence[Submission]) -> list[tuple[LogPosition, int]]:
         """As `submit`, with the time each was stamped with (it picks its windows' periods)."""
+        stamps = self._clock.stamps(len(items))
+        positions = await self._log.append(self._records(items, stamps))
+        metrics.SUBMISSIONS.inc(len(items))
+        return list(zip(positions, stamps, strict=True))
+
+    async def submit_without_positions(self, items: Sequence[Submission]) -> None:
+        """Append submissions; returns once every one is durable. For a caller that waits for
+        none of them to be visible: the log need not say where each landed."""
+        await self._log.append_without_positions(self._records(items, self._clock.stamps(len(items))))
+        metrics.SUBMISSIONS.inc(len(items))
+
+    def _records(self, items: Sequence[Submission], stamps: range) -> list[tuple[str, bytes]]:
         # Encoded straight from the submissions: the same record encode_event writes for
         # a ScoreSubmitted, without building one per score on the hot path.
-        stamps = self._clock.stamps(len(items))
-        records = [
+        return [
             (
                 log_key(s.board, s.user_id),
                 encode_score(
@@ -80,9 +91,6 @@ class Ingest:
             )
             for s, at_us in zip(items, stamps, strict=True)
         ]
-        positions = await self._log.append(records)
-        metrics.SUBMISSIONS.inc(len(records))
-        return list(zip(positions, stamps, strict=True))
 
     async def remove(self, board: str, user_id: str) -> LogPosition:
         [position] = await self._append([UserRemoved(board, user_id, self._clock.now_us(), self._region)])

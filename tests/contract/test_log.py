@@ -98,6 +98,29 @@ async def test_concurrent_appends_each_get_their_own_records_positions(lut: LogU
         assert [where[p] for p in positions] == [value for _, value in batch]
 
 
+async def test_appends_without_positions_land_in_order_among_the_others(lut: LogUnderTest) -> None:
+    # A batch submitted without wait: only acknowledged, never placed. Its records are in the
+    # log once it returns, one key's in the order given, between the appends around it.
+    await lut.log.append([("k", b"before")])
+    assert await lut.log.append_without_positions([("k", f"{i}".encode()) for i in range(300)]) is None
+    await lut.log.append_without_positions([])
+    await lut.log.append([("k", b"after")])
+    records = await lut.take(lut.consumer("g"), 302)
+    assert values(records) == [b"before", *(f"{i}".encode() for i in range(300)), b"after"]
+
+
+async def test_concurrent_appends_without_positions_each_return_once_theirs_are_in(lut: LogUnderTest) -> None:
+    batches = [[(f"k{i % 7}", f"{i}.{j}".encode()) for j in range(i % 5 + 1)] for i in range(40)]
+    await asyncio.gather(*(lut.log.append_without_positions(batch) for batch in batches))
+    records = await lut.take(lut.consumer("g"), sum(len(b) for b in batches))
+    assert sorted(values(records)) == sorted(value for batch in batches for _, value in batch)
+    by_key: dict[str, list[bytes]] = {}
+    for r in records:
+        by_key.setdefault(r.key, []).append(r.value)
+    for key, landed in by_key.items():  # one key's records in the order they were appended
+        assert landed == [value for batch in batches for k, value in batch if k == key]
+
+
 async def test_poll_times_out_empty_then_wakes_on_append(lut: LogUnderTest) -> None:
     consumer = lut.consumer("g")
     assert await consumer.poll(10, 0.05) == []

@@ -68,3 +68,31 @@ def test_records_from_before_regions_still_decode(raw: bytes, event: Event) -> N
 
 def test_an_event_without_a_region_is_encoded_as_before() -> None:
     assert b"region" not in encode_event(ScoreSubmitted("b", "u", 3, None, 1))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"type": "score", "board": "b", "user_id": "u", "score": -5, "at_us": 1},
+        {"type": "score", "board": "b:1", "user_id": 'u\n"é\\', "score": 2**62, "at_us": 2**53 + 1, "key": "k"},
+        {
+            "type": "score",
+            "board": "b",
+            "user_id": "Zoë\u2028",
+            "score": 0,
+            "at_us": 3,
+            "subscore": -1,
+            "operator": "decr",
+            "display_name": "\u0001 \U0001f600",
+            "metadata": '{"a":"\\u0001"}',
+            "region": "eu",
+        },
+        {"type": "hide", "board": "b", "user_id": "u", "hidden": True, "at_us": 4},
+        {"type": "remove", "board": "b", "user_id": "u", "at_us": 5, "region": "ap"},
+    ],
+)
+def test_records_are_the_bytes_orjson_wrote(fields: dict[str, object]) -> None:
+    """The writer changed from orjson to msgspec (cheaper for a batch's records): the log's
+    bytes did not, so a record is the same whoever wrote it, before or after."""
+    event = decode_event(orjson.dumps(fields))
+    assert encode_event(event) == orjson.dumps(fields)
