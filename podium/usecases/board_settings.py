@@ -116,7 +116,7 @@ class Boards:
         themselves: anonymous callers ask for it, and each answer reads every board."""
         if self._public is not None and self._public[0] > time.monotonic():
             return self._public[1]
-        public = [name for name in await self.names() if (b := await self.find(name)) and b.reads is Reads.PUBLIC]
+        public = [b.name for b in await self.all() if b.reads is Reads.PUBLIC]  # one read, not one a board
         self._public = (time.monotonic() + self._cache_s, public)
         return public
 
