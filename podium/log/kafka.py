@@ -165,12 +165,7 @@ class _Delivery:
             self._settler.ready(self)
 
     def settle(self) -> None:
-        if self.future.done():  # the appending request was cancelled
-            return
-        if self._error is not None:
-            self.future.set_exception(BackendUnavailable(f"kafka delivery failed: {self._error}"))
-        else:
-            self.future.set_result(self._positions)  # type: ignore[arg-type]
+        _settle(self.future, self._error, self._positions)
 
 
 class _Acks:
@@ -197,12 +192,17 @@ class _Acks:
             self._settler.ready(self)
 
     def settle(self) -> None:
-        if self.future.done():  # the appending request was cancelled
-            return
-        if self._error is not None:
-            self.future.set_exception(BackendUnavailable(f"kafka delivery failed: {self._error}"))
-        else:
-            self.future.set_result(None)
+        _settle(self.future, self._error, None)
+
+
+def _settle(future: asyncio.Future[Any], error: Any, result: Any) -> None:
+    """An append's answer, on the event loop: its result, or the first delivery error."""
+    if future.done():  # the appending request was cancelled
+        return
+    if error is not None:
+        future.set_exception(BackendUnavailable(f"kafka delivery failed: {error}"))
+    else:
+        future.set_result(result)
 
 
 class KafkaLogConsumer:

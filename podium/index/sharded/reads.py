@@ -60,10 +60,7 @@ class Reads(Directory):
                 if got[0] == "none" or got[3] == 0:
                     return None  # not ranked, or between a write's steps: the member is moving
                 _, st, key, rank = got
-                name, metadata = st.display()
-                return Entry(
-                    rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, st.flag == HIDDEN, key
-                )
+                return _entry_of(board, rank, user_id, st, key)
             raise BackendUnavailable("redis: the bucket map kept changing under a read")
 
         return await self._read(read)
@@ -111,14 +108,8 @@ class Reads(Directory):
                 return [None] * len(users)
             segments = map_.segments()
             number = {id(seg): i for i, seg in enumerate(segments)}
-            found: list[tuple[int, State, SortKey, int]] = []  # user index, state, key, segment
-            for i, raw in enumerate(raw_states):
-                if raw is None:
-                    continue
-                st = State(raw)
-                if st.in_sets or st.flag == HIDDEN:
-                    key = key_from_member(zscore(board.order, st.total), st.member)
-                    found.append((i, st, key, number[id(map_.locate(key))]))
+            # user index, state, key, segment
+            found = [(i, st, key, number[id(map_.locate(key))]) for i, st, key in _found(board, raw_states)]
             on_shard: dict[int, list[int]] = defaultdict(list)
             for i, seg in enumerate(segments):
                 on_shard[seg.shard].append(i)
@@ -154,10 +145,7 @@ class Reads(Directory):
                         position[i] = next(placed)
             out: list[Entry | None] = [None] * len(users)
             for i, st, key, seg_no in found:
-                name, metadata = st.display()
-                rank = map_.rank(members, seg_no, position[i])
-                hidden = st.flag == HIDDEN
-                out[i] = Entry(rank, users[i], st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+                out[i] = _entry_of(board, map_.rank(members, seg_no, position[i]), users[i], st, key)
             return out
 
         return await self._read(read)
@@ -174,15 +162,8 @@ class Reads(Directory):
         users = list(user_ids)
         raw_states = await call(lambda: shard.hmget(names.users_key(board.name), users))
         out: list[Entry | None] = [None] * len(users)
-        for i, raw in enumerate(raw_states):
-            if raw is None:
-                continue
-            st = State(raw)
-            if st.in_sets or st.flag == HIDDEN:  # as `entries`: a removed user is not found
-                key = key_from_member(zscore(board.order, st.total), st.member)
-                name, metadata = st.display()
-                hidden = st.flag == HIDDEN
-                out[i] = Entry(0, users[i], st.total, subscore_of(board, key[1]), name, metadata, hidden, key)
+        for i, st, key in _found(board, raw_states):
+            out[i] = _entry_of(board, 0, users[i], st, key)
         return out
 
     async def count_before(self, board: Board, key: SortKey) -> int:
@@ -314,3 +295,21 @@ class Reads(Directory):
         return [
             BucketInfo(b.id, b.lower, b.shard, members[b.id], rates.get(b.id, 0.0), moving[b.id]) for b in map_.buckets
         ]
+
+
+def _found(board: Board, raw_states: Sequence[Any]) -> list[tuple[int, State, SortKey]]:
+    """The users (by their place in `raw_states`, an HMGET of the users hash) that a read
+    finds, with their states and rank keys: ranked ones and hidden ones, not removed ones."""
+    found = []
+    for i, raw in enumerate(raw_states):
+        if raw is None:
+            continue
+        st = State(raw)
+        if st.in_sets or st.flag == HIDDEN:
+            found.append((i, st, key_from_member(zscore(board.order, st.total), st.member)))
+    return found
+
+
+def _entry_of(board: Board, rank: int, user_id: str, st: State, key: SortKey) -> Entry:
+    name, metadata = st.display()
+    return Entry(rank, user_id, st.total, subscore_of(board, key[1]), name, metadata, st.flag == HIDDEN, key)
