@@ -97,8 +97,16 @@ class MemoryRankIndex:
 
     async def apply_ranked(self, board: Board, totals: Sequence[Total]) -> tuple[list[Total], dict[str, int]]:
         applied = self.apply_now(board, totals)
-        found = await self.entries(board, [t.user_id for t in applied if not t.removed])
-        return applied, {e.user_id: e.rank for e in found if e is not None}
+        # The rank `entry` gives each applied user, read straight from the sorted keys: the
+        # rank-worker asks this for every change, and an Entry built a user only for its rank
+        # was a tenth of the embedded rank-worker's time (docs/benchmarks.md).
+        idx = self._board(board)
+        ranks: dict[str, int] = {}
+        for t in applied:
+            now = idx.totals.get(t.user_id)
+            if not t.removed and now is not None and not now.removed:
+                ranks[t.user_id] = idx.ranked.bisect_left(idx.key(now)) + 1
+        return applied, ranks
 
     async def entry(self, board: Board, user_id: str) -> Entry | None:
         idx = self._boards.get(board.name)

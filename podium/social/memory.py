@@ -1,13 +1,16 @@
 """The embedded social index: dicts of sets, and a sorted list of rank keys per
 (board, user) friends board. Rebuilt from the store at start (bootstrap), like the
-in-memory rank index; it is the reference the Redis adapter is tested against."""
+in-memory rank index; it is the reference the Redis adapter is tested against.
+
+A friends board holds its owner and at most `max_friends` others: a plain list kept sorted
+with `bisect` is cheaper there than a SortedList, whose making was most of this index's
+time when every score made its user's own board (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-
-from sortedcontainers import SortedList
 
 from podium.domain.boards import Board
 from podium.domain.ordering import SortKey, total_key
@@ -23,7 +26,7 @@ class MemorySocialIndex:
         self._heavy: set[str] = set()
         self._orders: dict[str, Board] = {}
         self._totals: dict[str, dict[str, Total]] = defaultdict(dict)  # board → user → newest (tombstones too)
-        self._boards: dict[tuple[str, str], SortedList] = defaultdict(SortedList)  # (board, owner) → rank keys
+        self._boards: dict[tuple[str, str], list[SortKey]] = defaultdict(list)  # (board, owner) → rank keys, sorted
 
     async def friends(self, user_id: str) -> list[str]:
         return sorted(self._friends.get(user_id, ()))
@@ -65,9 +68,9 @@ class MemorySocialIndex:
             key = total_key(self._orders[board], t)
             for owner in owners:
                 if add:
-                    self._boards[(board, owner)].add(key)
+                    bisect.insort(self._boards[(board, owner)], key)
                 else:
-                    self._boards[(board, owner)].discard(key)
+                    _discard(self._boards[(board, owner)], key)
 
     async def apply(self, board: Board, totals: Sequence[Total]) -> list[Total]:
         return self.apply_now(board, totals)
@@ -84,18 +87,20 @@ class MemorySocialIndex:
             owners = [t.user_id]  # a user is always on their own friends board
             if t.user_id not in self._heavy:
                 owners += self._followers.get(t.user_id, ())
+            old = total_key(board, current) if current is not None and current.ranked else None
+            new = total_key(board, t) if t.ranked else None
             for owner in owners:
                 entries = self._boards[(board.name, owner)]
-                if current is not None and current.ranked:
-                    entries.discard(total_key(board, current))
-                if t.ranked:
-                    entries.add(total_key(board, t))
+                if old is not None:
+                    _discard(entries, old)
+                if new is not None:
+                    bisect.insort(entries, new)
             applied.append(t)
         return applied
 
     async def friends_board(self, board: Board, user_id: str, count: int) -> list[FriendEntry]:
         held = self._totals.get(board.name, {})
-        keys: list[SortKey] = list(self._boards.get((board.name, user_id), SortedList())[:count])
+        keys: list[SortKey] = self._boards.get((board.name, user_id), [])[:count]
         for friend in self._friends.get(user_id, set()) & self._heavy:  # fan-out on read
             t = held.get(friend)
             if t is not None and t.ranked:
@@ -107,7 +112,13 @@ class MemorySocialIndex:
         held = self._totals.get(board.name, {})
         owners = {user_id} | (self._friends.get(user_id, set()) - self._heavy)
         live = [t for u in owners if (t := held.get(u)) is not None and t.ranked]
-        self._boards[(board.name, user_id)] = SortedList(total_key(board, t) for t in live)
+        self._boards[(board.name, user_id)] = sorted(total_key(board, t) for t in live)
 
     async def close(self) -> None:
         self._boards.clear()
+
+
+def _discard(keys: list[SortKey], key: SortKey) -> None:
+    at = bisect.bisect_left(keys, key)
+    if at < len(keys) and keys[at] == key:
+        del keys[at]

@@ -39,8 +39,11 @@ PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
 
 def total_from_row(row: Sequence[Any]) -> Total:
     board, user_id, total, version, reached, partition, offset, removed, updated, *rest = row
-    # Rows written before a column existed read it as NULL: the column's default.
-    sub, best, hidden, name, metadata, region, steps = (list(rest) + [None] * 7)[:7]
+    # A row without the later columns, or with them NULL (written before they existed), reads
+    # each as its default. Padded only when short: the change feed decodes a row a change.
+    if len(rest) != len(OPTIONAL):
+        rest = (rest + [None] * len(OPTIONAL))[: len(OPTIONAL)]
+    sub, best, hidden, name, metadata, region, steps = rest
     return Total(
         board,
         user_id,
