@@ -18,7 +18,11 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS rank_history (
 
 class SqliteRankHistory:
     def __init__(self, path: Path, *, points: int) -> None:
-        self._db = SqliteThread(path, name="history")
+        # Not synced: in WAL mode a batch's points survive a crash of the process; a power loss
+        # may take back the last few batches, as a crash before their write does. The history is
+        # kept beside the ranking, best effort (podium/pipeline/rank_worker.py), and a sync a batch was
+        # one of the four the embedded pipeline paid a batch (docs/benchmarks.md).
+        self._db = SqliteThread(path, synchronous="normal", name="history")
         self._points = points
 
     async def open(self) -> None:

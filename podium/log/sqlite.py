@@ -166,7 +166,13 @@ class SqliteLogConsumer:
     def __init__(self, log: SqliteLog, group: str) -> None:
         self._log = log
         self._group = group
-        self._reader = SqliteThread(log._path, synchronous=log._synchronous, name=f"log-{group}")
+        # Its commits are offsets, never records: not synced (at most `normal`). In WAL mode an
+        # offset written so survives a crash of the process; a power loss may take back the
+        # last few, and the group re-reads those records: redeliveries, which the db-worker
+        # recognises by the position stored with each total (podium/pipeline/db_worker.py).
+        # A sync an offset was one of the four a batch cost (docs/benchmarks.md).
+        sync = "normal" if log._synchronous == "full" else log._synchronous
+        self._reader = SqliteThread(log._path, synchronous=sync, name=f"log-{group}")
         self._next_seq: int | None = None
         self._tenure = 0
 
