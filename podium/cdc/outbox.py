@@ -1,7 +1,8 @@
 """The embedded change feed: the store's outbox table, tailed in sequence order.
 
 The store writes each change in the same transaction as the total, so this
-feed sees exactly what the store committed, in commit order.
+feed sees exactly what the store committed, in commit order. What the store in this
+process wrote last is taken from its memory (`SqliteStore.recent_changes`), the rest read.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class OutboxChangeFeed:
                     (start, max_changes),
                 ).fetchall()
 
+            first, kept = self._store.recent_changes.read(self._next_seq, max_changes)
+            if kept:
+                self._next_seq = first + len(kept)
+                return [Change(LogPosition(0, first + i), t) for i, t in enumerate(kept)]
             rows = await self._reader.run(read)
             if rows:
                 self._next_seq = rows[-1][0] + 1

@@ -3,6 +3,9 @@
 Appends from concurrent requests are grouped into one transaction (group
 commit), so each acknowledged record is on disk while the cost of the sync
 is shared.
+
+The records this process appended last are also kept in memory (podium/plumbing/tail.py),
+so its consumers read a busy log without a query a poll.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from pathlib import Path
 from podium.domain.totals import LogPosition
 from podium.log.base import LogRecord
 from podium.plumbing.sqlite_thread import SqliteThread, transaction
+from podium.plumbing.tail import Tail
 
 PARTITION = 0
+TAIL_RECORDS = 20_000  # records kept in memory for this process's consumers (a few MB of scores)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -49,6 +54,7 @@ class SqliteLog:
         self._flusher: asyncio.Task[None] | None = None
         self._appended = asyncio.Event()
         self._consumers: list[SqliteLogConsumer] = []
+        self._tail: Tail[LogRecord] = Tail(TAIL_RECORDS)
 
     async def open(self) -> None:
         await self._writer.run(lambda conn: conn.executescript(SCHEMA))
@@ -74,7 +80,10 @@ class SqliteLog:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), positions in zip(batch, results, strict=True):
+            for (records, future), positions in zip(batch, results, strict=True):
+                if positions:
+                    kept = (LogRecord(p, key, value) for (key, value), p in zip(records, positions, strict=True))
+                    self._tail.extend(positions[0].offset, kept)
                 if not future.done():
                     future.set_result(positions)
             self._wake_consumers()
@@ -98,6 +107,7 @@ class SqliteLog:
             )
 
         await self._writer.run(lambda conn: transaction(conn, insert))
+        self._tail.clear()  # placed without positions here: read from the table until the next append
         self._wake_consumers()
 
     async def mirrored_next(self, source: str) -> int:
@@ -200,6 +210,10 @@ class SqliteLogConsumer:
                     "SELECT seq, key, value FROM records WHERE seq >= ? ORDER BY seq LIMIT ?", (start, max_records)
                 ).fetchall()
 
+            _, kept = self._log._tail.read(self._next_seq, max_records)
+            if kept:
+                self._next_seq = kept[-1].position.offset + 1
+                return kept
             rows = await self._reader.run(read)
             if rows:
                 self._next_seq = rows[-1][0] + 1

@@ -2,7 +2,9 @@
 
 Each write of totals also appends the same rows to the `changes` table in the
 same transaction: that outbox is the embedded form of CDC (see cdc/outbox.py),
-so the change feed can never miss or invent a change.
+so the change feed can never miss or invent a change. The changes this process wrote last
+are kept in memory too (`recent_changes`, podium/plumbing/tail.py): the feed in the same
+process takes them from there, not from a query a poll.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import orjson
 from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.plumbing.sqlite_thread import SqliteThread, transaction
+from podium.plumbing.tail import Tail
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
 from podium.store.rows import COLUMNS, PLACEHOLDERS, TOTAL_COLUMNS, board_from_row, row_from_total, total_from_row
 
@@ -35,6 +38,7 @@ ADDED_COLUMNS = {
     ],
 }
 ADDED_COLUMNS["changes"] = ADDED_COLUMNS["totals"]
+RECENT_CHANGES = 20_000  # changes kept in memory for the feed in this process
 UPSERT_TOTALS = (
     f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (board, user_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("board", "user_id"))
@@ -119,6 +123,7 @@ class SqliteStore:
         self._db = SqliteThread(path, synchronous=synchronous, name="store")
         # Set (and replaced) after every write, to wake the outbox feed at once.
         self.written = asyncio.Event()
+        self.recent_changes: Tail[Total] = Tail(RECENT_CHANGES)
 
     async def open(self) -> None:
         def prepare(conn: sqlite3.Connection) -> None:
@@ -194,9 +199,12 @@ class SqliteStore:
         rows = [row_from_total(t) for t in totals]
         key_rows = [(k.board, k.key, k.applied_at_us, k.position.partition, k.position.offset) for k in keys]
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> int:
             conn.executemany(UPSERT_TOTALS, rows)
             conn.executemany(f"INSERT INTO changes ({TOTAL_COLUMNS}) VALUES ({PLACEHOLDERS})", rows)
+            # In this one write transaction AUTOINCREMENT gave the changes consecutive seqs,
+            # ending at the table's sequence.
+            last = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
             conn.executemany(
                 "INSERT INTO applied_keys (board, key, applied_at_us, log_partition, log_offset) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (board, key) DO UPDATE SET "
@@ -204,8 +212,11 @@ class SqliteStore:
                 "log_offset = excluded.log_offset",
                 key_rows,
             )
+            return int(last[0]) if last else 0
 
-        await self._db.run(lambda conn: transaction(conn, write))
+        last = await self._db.run(lambda conn: transaction(conn, write))
+        if totals:
+            self.recent_changes.extend(last - len(totals) + 1, totals)
         self.written.set()
         self.written = asyncio.Event()
 

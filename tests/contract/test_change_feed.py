@@ -193,3 +193,35 @@ async def test_a_rewind_with_no_commit_goes_back_to_the_start(fut: FeedUnderTest
     assert sorted(c.total.user_id for c in await fut.take(feed, 2)) == ["ada", "bob"]
     await feed.rewind()
     assert sorted(c.total.user_id for c in await fut.take(feed, 2)) == ["ada", "bob"]
+
+
+async def test_sqlite_the_changes_taken_from_memory_are_the_table_s(tmp_path: Path) -> None:
+    """SQLite only: the feed takes what the store in its process wrote last from memory, and
+    a feed reading the table (a new one, from the start) gets the same changes at the same
+    positions; what another writer of the file wrote is read from the table."""
+    from podium.cdc.outbox import OutboxChangeFeed
+    from podium.store.sqlite import SqliteStore
+
+    store, other = SqliteStore(tmp_path / "store.db"), SqliteStore(tmp_path / "store.db")
+    await store.open()
+    await other.open()
+    feeds = [OutboxChangeFeed(store, after_seq=0)]
+    try:
+        mine = [Total("b", f"u{i}", i, 1, i, LogPosition(0, i), best_total=i, metadata='{"a":1}') for i in range(3)]
+        await store.write_totals(mine, [])
+        from_memory = await feeds[0].poll(10, 0.1)
+        assert from_memory[0].total is mine[0]  # the very total written: taken from memory
+        theirs = Total("b", "eve", 9, 1, 9, LogPosition(0, 9), best_total=9)
+        await other.write_totals([theirs], [])
+        later = Total("b", "u0", 5, 2, 10, LogPosition(0, 10), best_total=5)
+        await store.write_totals([later], [])
+        from_memory += await feeds[0].poll(10, 0.1)
+        feeds.append(OutboxChangeFeed(other, after_seq=0))  # its store wrote only `theirs`
+        from_table = await feeds[1].poll(10, 0.1)
+        assert [(c.cursor, c.total) for c in from_memory] == [(c.cursor, c.total) for c in from_table]
+        assert [c.total for c in from_table] == [*mine, theirs, later]
+    finally:
+        for feed in feeds:
+            await feed.close()
+        await other.close()
+        await store.close()

@@ -167,3 +167,24 @@ async def test_sqlite_prune_keeps_what_a_group_has_not_committed(tmp_path: Path)
         assert values(await log.consumer("g").poll(10, 0.1)) == [b"2", b"3"]
     finally:
         await log.close()
+
+
+async def test_sqlite_records_another_writer_appended_are_read_from_the_table(tmp_path: Path) -> None:
+    """SQLite only: a consumer reads this process's last appends from memory (the log's
+    tail), and what another writer of the same file appended, between them or after, from
+    the table: every record once, in order."""
+    log, other = SqliteLog(tmp_path / "log.db"), SqliteLog(tmp_path / "log.db")
+    await log.open()
+    await other.open()
+    try:
+        consumer = log.consumer("g")
+        await log.append([("k", b"1"), ("k", b"2")])
+        assert values(await consumer.poll(10, 0.1)) == [b"1", b"2"]
+        await other.append([("k", b"3")])
+        await log.append([("k", b"4")])
+        assert values(await consumer.poll(10, 0.1)) == [b"3", b"4"]
+        await other.append([("k", b"5")])
+        assert values(await consumer.poll(10, 0.1)) == [b"5"]
+    finally:
+        await other.close()
+        await log.close()
