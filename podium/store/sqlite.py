@@ -38,6 +38,7 @@ ADDED_COLUMNS = {
     ],
 }
 ADDED_COLUMNS["changes"] = ADDED_COLUMNS["totals"]
+LOAD_CHUNK = 500  # users a read of totals: under every SQLite's limit of parameters
 RECENT_CHANGES = 20_000  # changes kept in memory for the feed in this process
 UPSERT_TOTALS = (
     f"INSERT INTO totals ({TOTAL_COLUMNS}) VALUES ({PLACEHOLDERS}) ON CONFLICT (board, user_id) DO UPDATE SET "
@@ -168,14 +169,22 @@ class SqliteStore:
         return await self._db.run(lambda conn: [r[0] for r in conn.execute(sql, (user_id,))])
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
+        by_board: dict[str, list[str]] = {}
+        for board, user_id in set(users):
+            by_board.setdefault(board, []).append(user_id)
+
         def load(conn: sqlite3.Connection) -> dict[UserKey, Total]:
+            # One statement a board and chunk of users, not one a user: the db-worker reads
+            # every user it has not seen (each new one), and a statement a user held the GIL
+            # between statements, beside the api's loop (docs/benchmarks.md).
             found: dict[UserKey, Total] = {}
-            for board, user_id in set(users):
-                row = conn.execute(
-                    f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ? AND user_id = ?", (board, user_id)
-                ).fetchone()
-                if row is not None:
-                    found[(board, user_id)] = total_from_row(row)
+            for board, user_ids in by_board.items():
+                for at in range(0, len(user_ids), LOAD_CHUNK):
+                    chunk = user_ids[at : at + LOAD_CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    sql = f"SELECT {TOTAL_COLUMNS} FROM totals WHERE board = ? AND user_id IN ({marks})"
+                    for row in conn.execute(sql, (board, *chunk)):
+                        found[(row[0], row[1])] = total_from_row(row)
             return found
 
         return await self._db.run(load)

@@ -105,6 +105,15 @@ async def test_totals_are_written_and_read_back(store: Store, n: Names) -> None:
     assert (await store.load_totals([(n.b, "u1")]))[(n.b, "u1")] == t1b
 
 
+async def test_many_users_totals_on_several_boards_are_read_at_once(store: Store, n: Names) -> None:
+    """The db-worker reads every user it has not seen in one call: thousands after a start."""
+    written = [Total(n.b, f"u{i:04d}", i, 1, i, LogPosition(0, i)) for i in range(1100)]
+    written += [Total(n.c, f"u{i:04d}", -i, 1, i, LogPosition(0, 2000 + i)) for i in range(0, 1100, 500)]
+    await store.write_totals(written, [])
+    asked = [(t.board, t.user_id) for t in written] + [(n.b, "nobody"), (n.c, "u0001"), (n.d, "u0000")]
+    assert await store.load_totals(asked) == {(t.board, t.user_id): t for t in written}
+
+
 async def test_idempotency_keys_are_remembered_within_the_window(store: Store, n: Names) -> None:
     t = Total(n.b, "u", 1, 1, 1, LogPosition(0, 1))
     p1, p2 = LogPosition(0, 1), LogPosition(1, 7)
