@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local Podium stack on 127.0.0.1: redis (3 rank shards and 2 social shards, each a primary + a replica, and 3 Sentinels), kafka (KRaft, 9092/9093),
 # cassandra 5.0 (9042, CDC on), schema (`podium schema`: the DDL and the topics), debezium
-# (Cassandra 5 CDC connector, standalone, http 8089).
+# (Cassandra 5 CDC connector, standalone, http 8089), warm (`podium stack warm`: scores through the
+# whole pipeline until it answers warm, then deleted; PODIUM_STACK_WARM=0 skips it).
 #
 #   infra/stack.sh up     [component...]   start in order, waiting for each to be ready
 #   infra/stack.sh down   [component...]   stop (reverse order) only what this script started (pidfiles)
@@ -9,7 +10,7 @@
 #   infra/stack.sh render                  only render configs into var/conf
 #   infra/stack.sh kill   kafka3-<1|2|3>   SIGKILL one node of the kafka3 cluster (`up kafka3` restarts it)
 #
-# Components: redis kafka cassandra schema debezium (default: all). State, pidfiles, logs: var/.
+# Components: redis kafka cassandra schema debezium warm (default: all). State, pidfiles, logs: var/.
 # Passwords: var/secrets.toml (0600), made on the first `up` and kept; every engine listens on
 # 127.0.0.1 only, Redis (and its Sentinels) and Cassandra ask for a password (docs/operations.md).
 # Optional, only when named: kafka3 (three combined broker+controller KRaft nodes, brokers
@@ -37,7 +38,7 @@ REDIS_SERVER="${REDIS_SERVER:-redis-server}"
 # The Python that has Podium and its drivers: the one `podium stack` runs under (it sets
 # PODIUM_PYTHON), else the one beside PODIUM_BIN, else the checkout's .venv.
 PY="${PODIUM_PYTHON:-$(dirname "${PODIUM_BIN:-$ROOT/.venv/bin/podium}")/python}"
-ALL=(redis kafka cassandra schema debezium)
+ALL=(redis kafka cassandra schema debezium warm)
 OPTIONAL=(kafka3)  # started only when named
 KNOWN=("${ALL[@]}" "${OPTIONAL[@]}")
 
@@ -560,6 +561,22 @@ status_debezium() {
   else echo "debezium: stopped"; fi
 }
 
+# ---- warm -------------------------------------------------------------------------------------
+up_warm() {
+  # Scores through the whole pipeline (api → Kafka → Cassandra → Debezium → Kafka → Redis) on
+  # a board of its own, until it answers as a warm one, then deleted with its users: the
+  # JVMs' request paths compiled before the stack says ready (podium/tools/stack_warm.py;
+  # docs/operations.md). PODIUM_STACK_WARM=0 (`podium stack up --no-warm`) skips it.
+  if [ "${PODIUM_STACK_WARM:-1}" = 0 ]; then log "warm: skipped (PODIUM_STACK_WARM=0)"; return; fi
+  port_open 8089 || die "warm: debezium is not up (run: stack.sh up)"
+  local -a podium; local t0
+  if [ -n "${PODIUM_BIN:-}" ]; then podium=("$PODIUM_BIN"); else podium=("$PY" -m podium); fi
+  t0=$(now)
+  log "warm: sending scores through the pipeline (at most ${PODIUM_STACK_WARM_S:-90} s)"
+  PODIUM_PROFILE=distributed PODIUM_STACK_SECRETS="$SECRETS" "${podium[@]}" stack warm || die "warm: the warm-up failed"
+  log "warm: done in $(since "$t0")s"
+}
+
 # ---- main -------------------------------------------------------------------------------------
 cmd="${1:-}"; shift || true
 if [ "$cmd" = kill ]; then [ $# -eq 1 ] || die "usage: $0 kill kafka3-<1|2|3>"; kill_kafka3_node "$1"; exit 0; fi
@@ -575,8 +592,8 @@ ordered() {  # print requested components in canonical (or reverse) order
 }
 case "$cmd" in
   up)     ensure_secrets; render; T0=$(now); for c in $(ordered); do "up_$c"; done; log "up: done in $(since "$T0")s" ;;
-  down)   load_secrets; for c in $(ordered rev); do [ "$c" = schema ] || "down_$c"; done ;;
-  status) for c in $(ordered); do [ "$c" = schema ] || "status_$c"; done ;;
+  down)   load_secrets; for c in $(ordered rev); do [ "$c" = schema ] || [ "$c" = warm ] || "down_$c"; done ;;
+  status) for c in $(ordered); do [ "$c" = schema ] || [ "$c" = warm ] || "status_$c"; done ;;
   render) render; log "rendered into $RCONF" ;;
-  *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium kafka3] | kill kafka3-<1|2|3>" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|render [redis kafka cassandra schema debezium warm kafka3] | kill kafka3-<1|2|3>" >&2; exit 2 ;;
 esac

@@ -187,8 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
         "prune: once every shard serves, take moved users off their old homes",
     )
     stack = command("stack", "install, start and stop the local Kafka, Cassandra, Debezium and Redis", run_stack)
-    stack.add_argument("action", choices=["up", "down", "status"])
-    stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium (default: all)")
+    stack.add_argument(
+        "action",
+        choices=["up", "down", "status", "warm"],
+        help="warm: send scores through the whole pipeline until it answers as a warm one (`up` ends with it)",
+    )
+    stack.add_argument("components", nargs="*", help="redis kafka cassandra schema debezium warm (default: all)")
+    stack.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="`up` without its warm-up (tests that restart engines; PODIUM_STACK_WARM=0)",
+    )
+    stack.add_argument(
+        "--warm-s", type=number(1, 3600), help="the warm-up's most seconds (PODIUM_STACK_WARM_S, default 90)"
+    )
     return parser
 
 
@@ -465,10 +477,33 @@ def run_stack(settings: Settings, args: argparse.Namespace) -> int:
     if not script.exists():
         print(f"podium: {script} not found; `podium stack` runs from a source checkout", file=sys.stderr)
         return 2
-    # The engines' helpers (Cassandra's logins, `podium schema`) run under this very install,
-    # whichever virtualenv it is in, not only the checkout's .venv.
+    if args.action == "warm":
+        return run_stack_warm(settings, args)
+    # The engines' helpers (Cassandra's logins, `podium schema`, the warm-up) run under this
+    # very install, whichever virtualenv it is in, not only the checkout's .venv.
     env = {**os.environ, "PODIUM_PYTHON": sys.executable}
+    if args.no_warm:
+        env["PODIUM_STACK_WARM"] = "0"
+    if args.warm_s is not None:
+        env["PODIUM_STACK_WARM_S"] = str(args.warm_s)
     return subprocess.call(["bash", str(script), args.action, *args.components], env=env)
+
+
+def run_stack_warm(settings: Settings, args: argparse.Namespace) -> int:
+    """Scores through the whole pipeline until it answers as a warm one, then deleted
+    (podium/tools/stack_warm.py); `stack up` runs it last."""
+    from podium.tools import stack_warm
+
+    if settings.profile != "distributed":
+        print("podium: `podium stack warm` warms the distributed stack: --profile distributed", file=sys.stderr)
+        return 2
+    budget = args.warm_s if args.warm_s is not None else float(os.environ.get("PODIUM_STACK_WARM_S") or 90)
+    warm = stack_warm.WarmUp(budget_s=budget)
+    done = stack_warm.run(settings, warm, lambda line: print(f"podium: {line}", flush=True))
+    verdict = "warm" if done.settled else f"not settled within {budget:g} s (ready all the same)"
+    print(f"podium: warm-up: {sum(r.scores for r in done.rounds)} scores in {len(done.rounds)} rounds, "
+          f"{done.seconds:.1f} s, {verdict}; its board and users deleted", flush=True)  # fmt: skip
+    return 0
 
 
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
