@@ -100,11 +100,11 @@ IN_LIMIT = 100  # users in one partition read
 # Writes go in unlogged batches, each one request (the driver's cost is per request, and
 # it is most of a db-worker's CPU), kept under the sizes Cassandra warns about: a batch's
 # estimated size under batch_size_warn_threshold (5 KiB), and a batch of rows of several
-# partitions (user_boards, applied_keys: one partition a row), all on one replica, over no
+# partitions (applied_keys: one partition a row), all on one replica, over no
 # more than unlogged_batch_across_partitions_warn_threshold partitions. That threshold
 # (default 10) guards a coordinator from fanning one batch out to many replicas; these go
 # to one, so the stack raises it to 50 (infra/conf/cassandra/cassandra.yaml), and a
-# cluster running Podium should too: 1,000 new users' rows are 20 requests, not 100.
+# cluster running Podium should too: 1,000 keyed scores' key rows are 20 requests, not 100.
 BATCH_BYTES = 4096
 BATCH_PARTITIONS = 50
 # A batch of one partition's rows (the totals of one (board, slot)) is one mutation, and
