@@ -20,7 +20,8 @@ TOTALS_TABLE = "totals"
 BOARDS_TABLE = "boards"
 APPLIED_KEYS_TABLE = "applied_keys"
 FRIENDS_TABLE = "friends"
-USER_BOARDS_TABLE = "user_boards"
+# The storage-attached index on totals(user_id): which boards a user has a total on.
+TOTALS_BY_USER_INDEX = "totals_by_user"
 KEYS_TABLE = "api_keys"
 JOBS_TABLE = "jobs"
 # Tournaments (podium/tournaments/): who holds a place in a period, and each player's attempts;

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -66,9 +67,13 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
         "log_partition int, log_offset bigint, removed boolean, updated_at_us bigint, "
         "subscore bigint, best_total bigint, hidden boolean, display_name text, metadata text, region text, "
         "steps text, PRIMARY KEY ((board, slot), user_id)) WITH cdc = true",
-        # Which boards a user has a total on: a privacy request's delete and export find them here.
-        f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.USER_BOARDS_TABLE} "
-        "(user_id text, board text, PRIMARY KEY (user_id, board))",
+        # Which boards a user has a total on (a privacy request's delete and export): the totals
+        # themselves, found by a storage-attached index on the user. It replaced a user_boards
+        # table, one partition a user, whose row was a mutation and a request of its own with
+        # every new user's first total, and which Debezium deserialized with the commit-log
+        # segment (docs/benchmarks.md, "user_boards dropped from the write path").
+        f"CREATE INDEX IF NOT EXISTS {names.TOTALS_BY_USER_INDEX} ON {keyspace}.{names.TOTALS_TABLE} (user_id) "
+        "USING 'sai'",
         f"CREATE TABLE IF NOT EXISTS {keyspace}.{names.APPLIED_KEYS_TABLE} ("
         "board text, key text, applied_at_us bigint, log_partition int, log_offset bigint, "
         f"PRIMARY KEY ((board, key))) WITH default_time_to_live = {key_ttl_s}",
@@ -95,11 +100,11 @@ IN_LIMIT = 100  # users in one partition read
 # Writes go in unlogged batches, each one request (the driver's cost is per request, and
 # it is most of a db-worker's CPU), kept under the sizes Cassandra warns about: a batch's
 # estimated size under batch_size_warn_threshold (5 KiB), and a batch of rows of several
-# partitions (user_boards, applied_keys: one partition a row), all on one replica, over no
+# partitions (applied_keys: one partition a row), all on one replica, over no
 # more than unlogged_batch_across_partitions_warn_threshold partitions. That threshold
 # (default 10) guards a coordinator from fanning one batch out to many replicas; these go
 # to one, so the stack raises it to 50 (infra/conf/cassandra/cassandra.yaml), and a
-# cluster running Podium should too: 1,000 new users' rows are 20 requests, not 100.
+# cluster running Podium should too: 1,000 keyed scores' key rows are 20 requests, not 100.
 BATCH_BYTES = 4096
 BATCH_PARTITIONS = 50
 # A batch of one partition's rows (the totals of one (board, slot)) is one mutation, and
@@ -182,6 +187,23 @@ class CassandraStore:
                     continue
                 with contextlib.suppress(InvalidRequest):  # another process added it first
                     self._session.execute(f"ALTER TABLE {self._ks}.{table} ADD {column}", timeout=60)
+        self._wait_for_index()
+
+    def _wait_for_index(self, timeout_s: float = 300.0) -> None:
+        """Until the index on totals(user_id) answers: made on a keyspace that already held
+        totals, Cassandra builds it from them in the background, and a privacy request before
+        the end of the build would be refused."""
+        from cassandra import InvalidRequest, ReadFailure
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._session.execute(f"SELECT board FROM {self._ks}.{names.TOTALS_TABLE} WHERE user_id = '' LIMIT 1")
+                return
+            except (InvalidRequest, ReadFailure):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def _statement(self, cql: str) -> Any:
         prepared = self._prepared.get(cql)
@@ -227,8 +249,15 @@ class CassandraStore:
             else:
                 done.set_result(result or [])
 
+        pages: list[Any] = []
+
         def ok(rows: Any) -> None:  # on a driver thread
-            loop.call_soon_threadsafe(settle, list(rows or []), None)
+            # Every page: the driver hands a callback one page (5,000 rows) at a time.
+            pages.extend(rows or [])
+            if future.has_more_pages:
+                future.start_fetching_next_page()
+            else:
+                loop.call_soon_threadsafe(settle, pages, None)
 
         def failed(exc: BaseException) -> None:
             loop.call_soon_threadsafe(settle, None, BackendUnavailable(f"cassandra: {type(exc).__name__}: {exc}"))
@@ -273,8 +302,10 @@ class CassandraStore:
             )
 
     async def user_boards(self, user_id: str) -> list[str]:
-        rows = await self._execute("SELECT board FROM {ks}.user_boards WHERE user_id = ?", (user_id,))
-        return sorted(r[0] for r in rows)
+        # One query on the index: every node's token ranges (a privacy request is rare), each
+        # row a board the user has a total on (one slot a user on a board), every page read.
+        rows = await self._execute("SELECT board FROM {ks}.totals WHERE user_id = ?", (user_id,))
+        return sorted({r[0] for r in rows})
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
         # One query per partition (board, slot) with the users in it, not one per user: a
@@ -337,11 +368,6 @@ class CassandraStore:
                 ((k.board, k.key), (k.board, k.key, k.applied_at_us, k.position.partition, k.position.offset))
                 for k in keys
             ],
-        )
-        # A user's first total on a board: note the board under the user first.
-        await self._write_spread(
-            "INSERT INTO {ks}.user_boards (user_id, board) VALUES (?, ?)",
-            [((t.user_id,), (t.user_id, t.board)) for t in totals if t.version == 1],
         )
         # One unlogged batch per partition (board, slot), or several for a big one, each
         # write with its version as its timestamp. A first total leaves its defaults unwritten.

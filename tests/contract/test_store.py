@@ -15,6 +15,7 @@ import pytest
 
 from podium.domain.boards import Board, Operator, Order
 from podium.domain.totals import LogPosition, Total
+from podium.domain.windows import period_board
 from podium.store.base import AppliedKey, Store
 from podium.store.cassandra import CassandraStore
 from podium.store.sqlite import SqliteStore
@@ -177,6 +178,19 @@ async def test_a_user_s_boards_are_found(store: Store, n: Names) -> None:
     await store.write_totals([Total(n.b, user, 0, 2, 2, LogPosition(0, 3), removed=True)], [])  # tombstones too
     assert await store.user_boards(user) == [n.a, n.b]
     assert await store.user_boards(n.nobody) == []
+
+
+async def test_a_user_s_boards_are_those_holding_their_totals(store: Store, n: Names) -> None:
+    user = n.ada
+    period = period_board(n.b, "week", "2026-W49")  # a period board's totals are found like any board's
+    await store.create_board(Board(n.b))
+    await store.write_totals(
+        [Total(name, user, 1, 1, 1, LogPosition(0, i)) for i, name in enumerate([n.a, n.b, period, n.c])], []
+    )
+    await store.write_totals([Total(n.a, user, 5, 2, 2, LogPosition(0, 9))], [])  # a later total: listed once
+    assert await store.user_boards(user) == sorted([n.a, n.b, period, n.c])
+    await store.delete_board([n.b])  # a deleted board's totals go, and the board with them
+    assert await store.user_boards(user) == sorted([n.a, period, n.c])
 
 
 async def test_a_deleted_board_takes_its_totals(store: Store, n: Names) -> None:

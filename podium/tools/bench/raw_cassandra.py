@@ -10,7 +10,7 @@ batch per (board, slot) partition (cut at the store's size for one partition), a
 flight at once, the next round when they are done — what one full db-worker batch of new
 users writes to the totals table (a worker behind takes up to its batch size at once; the loop mirrors it).
 What it leaves out is the db-worker's work: reading the log, reading the users' totals
-before writing, the user_boards rows, committing offsets.
+before writing, the idempotency keys, committing offsets.
 """
 
 from __future__ import annotations
