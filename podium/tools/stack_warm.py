@@ -19,29 +19,24 @@ player's client waits on, measured as the bench's e2e stage measures them). It s
 once `SETTLED_ROUNDS` rounds in a row answered every single submission within
 `settle_ms`, after at least `min_rounds`, or at `budget_s` whatever the figures (a
 slow machine still gets its stack). Then it deletes the board (its totals, rank index,
-history) and the `user_boards` rows of every user it made: a privacy export of a real
-user never shows it, and no warm-up user is left in the store.
+history): its users' totals go with it, so a privacy export of a real user never shows
+it and no warm-up user is left in the store (which boards a user has a total on is read
+from the totals themselves).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import httpx
 
-from podium.plumbing import bounded, names
 from podium.settings import Settings
-
-if TYPE_CHECKING:
-    from podium.store.cassandra import CassandraStore
 
 SETTLED_ROUNDS = 2
 
@@ -95,14 +90,13 @@ def run(settings: Settings, warm: WarmUp, say: Callable[[str], None]) -> Warmed:
 async def _warm(settings: Settings, warm: WarmUp, say: Callable[[str], None], run_id: str, topic: str) -> Warmed:
     from podium.api.app import create_app
     from podium.api.serving import start, uvicorn_server
-    from podium.bootstrap import connect_store
     from podium.tools.bench import free_port
     from podium.tools.bench.processes import UNREFUSED_LIMITS
 
     # Like the bench, a dev api without keys or rate limits, on 127.0.0.1 only, for this step alone.
     settings = dataclasses.replace(settings, auth="off", dev=True, **UNREFUSED_LIMITS)
     board = f"stack-warm-{run_id}"
-    users: list[str] = []  # every user scored, filled as they are sent: all are forgotten after
+    users: list[str] = []  # every user scored, filled as they are sent (for the test: none left after)
     rounds: list[Round] = []
     started = time.monotonic()
     port = free_port()
@@ -123,15 +117,7 @@ async def _warm(settings: Settings, warm: WarmUp, say: Callable[[str], None], ru
                 (await client.delete(f"/v1/boards/{board}")).raise_for_status()
     finally:
         server.should_exit = True
-        try:
-            await serving
-        finally:
-            # Whatever failed above: no warm-up user stays behind.
-            store = await asyncio.to_thread(connect_store, settings)
-            try:
-                await forget_users(store, board, users)
-            finally:
-                await store.close()
+        await serving
     return Warmed(rounds, time.monotonic() - started, settled(rounds, warm), board, users, topic)
 
 
@@ -181,10 +167,3 @@ async def _round(
     taken.sort()
     slowest, median = (taken[-1], taken[len(taken) // 2]) if taken else (math.inf, math.inf)
     return Round(number, len(batch_users) + len(single_users), slowest, median, late)
-
-
-async def forget_users(store: CassandraStore, board: str, users: list[str]) -> None:
-    """Drop the `user_boards` rows (user, board) of the warm-up's users: deleting a board
-    removes its totals, not the row under each of its users that names it."""
-    cql = f"DELETE FROM {{ks}}.{names.USER_BOARDS_TABLE} WHERE user_id = ? AND board = ?"
-    await bounded.gather([functools.partial(store.execute, cql, (u, board)) for u in users], at_once=64)
