@@ -244,12 +244,28 @@ def _key(raw: object) -> SortKey | None:
     return (int(raw[0]), int(raw[1]), str(raw[2]))
 
 
-def split_point(keys: Sequence[SortKey]) -> SortKey:
-    """Where to split a bucket whose members' keys are `keys` (sorted): the median,
-    so both halves get as many members."""
-    if len(keys) < 2:
+# The share of its members a split bucket keeps; the rest, from the top of its range (the
+# split point and above), go to the new bucket and are copied by the mover. A quarter, not
+# half: while a board grows every member is copied about once at a median split (0.93 a user
+# over the bench's board, rebalancing included), ~0.5 a user at a quarter, for a few more
+# buckets (19 against 16 for 100,000 users at 10,000 a bucket); the copies were a quarter of
+# the rank shards' CPU a user (docs/benchmarks.md, "The rank shards' batches as rows").
+SPLIT_KEEPS = 0.75
+
+
+def split_position(members: int) -> int:
+    """Where to split a bucket of `members` (at least two) members: the position, from 0 in
+    the bucket's order, of the first member that goes to the new bucket. Both parts keep at
+    least one."""
+    if members < 2:
         raise ValueError("a bucket needs two members to be split")
-    return keys[len(keys) // 2]
+    return min(members - 1, max(1, int(members * SPLIT_KEEPS)))
+
+
+def split_point(keys: Sequence[SortKey]) -> SortKey:
+    """Where to split a bucket whose members' keys are `keys` (sorted): the key at
+    `split_position`."""
+    return keys[split_position(len(keys))]
 
 
 def rebalancing_move(map_: BucketMap, members: Mapping[int, int], shards: int) -> tuple[Bucket, int] | None:

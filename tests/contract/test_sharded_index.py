@@ -81,7 +81,7 @@ async def test_reads_are_exact_at_every_step_of_a_transit(shards: list[str]) -> 
     """A split is one map change; the mover then carries the members over a batch at a
     time. Between any two batches, and after writes made meanwhile, every answer is exact."""
     index = ShardedRedisRankIndex.from_urls(
-        shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), move_batch=3, background_mover=False
+        shards, policy=SplitPolicy(max_members=1000, max_writes_per_s=1e9), move_batch=2, background_mover=False
     )
     reference = MemoryRankIndex()
     b = board(Order.ASC)
@@ -92,7 +92,8 @@ async def test_reads_are_exact_at_every_step_of_a_transit(shards: list[str]) -> 
         [only] = await index.buckets(b)
         assert await index.split(b, only.id)
         first, new = await index.buckets(b)
-        assert (first.members, new.members, new.moving) == (20, 20, 20)  # nothing carried yet
+        # The split keeps three quarters (domain.buckets.split_position); nothing carried yet.
+        assert (first.members, new.members, new.moving) == (30, 10, 10)
         assert not await index.split(b, first.id)  # not before its mover ends
         steps = 0
         while (await index.buckets(b))[1].moving:
@@ -103,7 +104,7 @@ async def test_reads_are_exact_at_every_step_of_a_transit(shards: list[str]) -> 
                 more = totals(b, 40, seed=steps, version=steps + 1)[steps : steps + 5]
                 await index.apply(b, more)
                 reference.apply_now(b, more)
-        assert steps >= 20 // 3
+        assert steps >= 10 // 2
         assert await index.move_step(b.name)  # settles the bucket
         assert not await index.move_step(b.name)
         assert [x.moving for x in await index.buckets(b)] == [0, 0]

@@ -19,6 +19,7 @@ from podium.domain.buckets import (
     rebalancing_move,
     shard_loads,
     split_point,
+    split_position,
 )
 from podium.domain.ordering import SortKey
 
@@ -125,8 +126,12 @@ def test_a_split_point_must_fall_inside_the_bucket() -> None:
         map_.split(map_.buckets[0], (5, 0, "a"), shard=0)
 
 
-def test_split_point_is_the_median_and_needs_two_members() -> None:
-    assert split_point([(1, 0, "a"), (2, 0, "b"), (3, 0, "c")]) == (2, 0, "b")
+def test_a_split_keeps_three_quarters_and_needs_two_members() -> None:
+    keys = [(i, 0, f"u{i}") for i in range(8)]
+    assert split_point(keys) == (6, 0, "u6")  # 6 stay, 2 go to the new bucket
+    assert split_point(keys[:3]) == (2, 0, "u2")
+    assert split_point(keys[:2]) == (1, 0, "u1")  # both parts keep one
+    assert [split_position(n) for n in (2, 3, 4, 100, 10_001)] == [1, 2, 3, 75, 7500]
     with pytest.raises(ValueError):
         split_point([(1, 0, "a")])
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from podium.domain.boards import Board
-from podium.domain.buckets import Bucket, BucketMap, least_loaded, rebalancing_move, shard_loads
+from podium.domain.buckets import Bucket, BucketMap, least_loaded, rebalancing_move, shard_loads, split_position
 from podium.errors import BackendUnavailable
 from podium.index.redis import call, key_from_member
 from podium.index.sharded.directory import Counted, Directory, bucket_ranges
@@ -74,7 +74,7 @@ class Mover(Directory):
         if map_ is None:
             return
         rates = await self._write_rates(board)
-        for _ in range(64):  # a big batch may need a bucket split, then its halves again
+        for _ in range(64):  # a big batch may need a bucket split, then its parts again
             map_, members = await self._members(board, map_)
             hot = [
                 b
@@ -87,7 +87,7 @@ class Mover(Directory):
                 break
             if not await self._start(board, hot[0].id, shard=None):
                 break
-            rates.pop(hot[0].id, None)  # its writes now spread over the two halves
+            rates.pop(hot[0].id, None)  # its writes now spread over the two parts
             next_map = await self._map(board)
             if next_map is None:
                 return
@@ -136,9 +136,10 @@ class Mover(Directory):
         return moved
 
     async def split(self, board: Board, bucket_id: int) -> bool:
-        """Split a settled bucket at its median member: one map change puts the upper half
-        in a new bucket on the least-loaded shard, in transit; the mover carries its members
-        over. False if the board is locked, the bucket is in transit or has < 2 members."""
+        """Split a settled bucket (`domain.buckets.split_position`: it keeps three quarters of
+        its members): one map change puts the rest in a new bucket on the least-loaded shard,
+        in transit; the mover carries its members over. False if the board is locked, the
+        bucket is in transit or has < 2 members."""
         return await self._start(board.name, bucket_id, shard=None)
 
     async def move_bucket(self, board: Board, bucket_id: int, shard: int) -> bool:
@@ -165,7 +166,7 @@ class Mover(Directory):
             if size < 2:
                 return False
             key = names.bucket_key(board, bucket_id)
-            at_position = counts.below[index] + size // 2
+            at_position = counts.below[index] + split_position(size)
             client = self._shards[bucket.shard]
             rows: list[Any] = await call(lambda: client.zrange(key, at_position, at_position, withscores=True))
             at = key_from_member(rows[0][1], rows[0][0])

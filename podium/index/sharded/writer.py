@@ -174,7 +174,10 @@ class Writer(Mover, Reads):
             [t.user_id, t.version, f"{zscore(board.order, t.total)}|{m}" if t.ranked else ""]
             for t, m in zip(totals, members, strict=True)
         ]
-        args: list[str | int | bytes] = [self._writer_id, self._lease_ms, orjson.dumps(rows)]
+        # The intent is stored as JSON, read back only by a cleanup; the script reads the users
+        # from their own argument, a line each (see each.lua): decoding the JSON cost more.
+        users = "\n".join(t.user_id for t in totals)
+        args: list[str | int | bytes] = [self._writer_id, self._lease_ms, orjson.dumps(rows), users]
         await self._flag_details(board, totals, home)
         begun = await call(lambda: self._begin[home](keys=keys, args=args))
         if begun is None:
@@ -191,7 +194,7 @@ class Writer(Mover, Reads):
             await self._create_map(board)
             return None
         moves: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)  # shard → (set, op, member, score)
-        commit_rows: list[list[str | int]] = []
+        commit_rows: list[str] = []  # rows, as each.lua says
         applied: list[Total] = []
         touched: Counter[int] = Counter()
         for t, mem, raw in zip(totals, members, begun[1], strict=True):
@@ -209,7 +212,8 @@ class Writer(Mover, Reads):
                 moves[new.shard].append((new.set_id, "a", mem, zscore(board.order, t.total)))
                 touched[new.bucket.id] += 1
                 bucket_id = str(new.bucket.id)
-            commit_rows.append([t.user_id, current[0] if current is not None else -1, state_of(t, mem), bucket_id])
+            expected = current[0] if current is not None else -1
+            commit_rows.append(f"{t.user_id}\t{expected}\t{bucket_id}\t{state_of(t, mem)}")
             applied.append(t)
         if time.monotonic() - started > self._lease_ms / 3000:
             await self._release(board.name)  # too slow: the lease may lapse mid-move; start over
@@ -232,7 +236,7 @@ class Writer(Mover, Reads):
         ]
         commit_args: list[str | int | bytes] = [self._writer_id, map_.epoch, dense_sign(board)]
         # BEGIN's change number, if this writer was alone: the commit then trusts the states it read.
-        commit_args += [orjson.dumps(commit_rows), begun[2]]
+        commit_args += ["\n".join(commit_rows), begun[2]]
         done = await call(lambda: self._commit[home](keys=commit_keys, args=commit_args))
         if done == -1:
             return None  # the lease lapsed or the map changed: redo the (idempotent) batch
@@ -360,9 +364,11 @@ class Writer(Mover, Reads):
 
     async def _move(self, board: str, shard: int, epoch: int, ops: list[tuple[int, str, str, float]]) -> None:
         sets: dict[int, int] = {}  # set id → its place among the script's sets, from 1
-        rows = [[sets.setdefault(set_id, len(sets) + 1), op, mem, str(score)] for set_id, op, mem, score in ops]
+        rows = "\n".join(
+            f"{sets.setdefault(set_id, len(sets) + 1)}\t{op}\t{score}\t{mem}" for set_id, op, mem, score in ops
+        )
         keys = [names.bucket_key(board, s) for s in sets] + [names.bucket_fence_key(board, s) for s in sets]
-        args: list[str | int | bytes] = [epoch, orjson.dumps(rows)]
+        args: list[str | int | bytes] = [epoch, rows]
         if not await call(lambda: self._move_script[shard](keys=keys, args=args)):
             raise StaleMap
 
@@ -376,14 +382,15 @@ def _version(raw_state: str) -> int:
     return parse_state(raw_state)[0] if raw_state else -1
 
 
-def _single_batch(board: Board, totals: list[Total]) -> bytes:
-    """APPLY_SINGLE's batch: per user [user, version, state, flag, member, score], as JSON
-    (one argument, decoded by the script: packing thousands of arguments was most of the
-    writer's CPU)."""
+def _single_batch(board: Board, totals: list[Total]) -> str:
+    """APPLY_SINGLE's batch: per user user, version, flag, score, member, state, as rows (one
+    argument, read by the script as each.lua says: packing thousands of arguments was most of
+    the writer's CPU, and decoding JSON most of the script's own)."""
     width = tie_width(board)
     desc = board.order is Order.DESC
     rows = []
     for t in totals:
         mem = f"{tiebreak(board, t.subscore, t.reached_at_us):0{width}x}:{t.user_id}"
-        rows.append([t.user_id, t.version, state_of(t, mem), flag(t), mem, str(-t.total if desc else t.total)])
-    return orjson.dumps(rows)
+        score = -t.total if desc else t.total
+        rows.append(f"{t.user_id}\t{t.version}\t{flag(t)}\t{score}\t{mem}\t{state_of(t, mem)}")
+    return "\n".join(rows)

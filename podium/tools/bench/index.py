@@ -45,8 +45,8 @@ def make_totals(board: str, users: int, seed: int = 1) -> list[Total]:
 
 
 def default_bucket_members(users: int) -> int:
-    """About 16 buckets after the lazy splits, as 1 M users give at the profile's default
-    of 100,000 members; never more than that default."""
+    """About 16 buckets after the lazy splits (19 since a split keeps three quarters), as 1 M
+    users give at the profile's default of 100,000 members; never more than that default."""
     return min(100_000, max(500, users // 10))
 
 

@@ -4,8 +4,8 @@
 -- KEYS: split lock, map, users, intents, the bucket's set, its fence, writes (this second),
 -- writes (the last full second), group sizes, groups, the board's change number, writers.
 -- ARGV: the writer's map epoch, bucket id, dense sign (see groups.lua), '1' to rank the users
--- applied, the batch as JSON: per user [user, version, state, flag, member, score] (flag as in
--- the state), the writer's id, then '-1' on a desc board (the set's score is -total), else '1'.
+-- applied, the batch as rows (see each.lua): per user user, version, flag (as in the state),
+-- score, member, state; the writer's id, then '-1' on a desc board (the set's score is -total), else '1'.
 -- Returns 0 if the board is locked, -1 if the map or the set's fence moved past the writer's
 -- epoch (either way the general path takes the batch: it waits, and reads the map); else
 -- {positions (1-based) in the batch of the users applied, their ranks (0 for a removed user;
@@ -20,7 +20,12 @@ if tonumber(redis.call('GET', KEYS[6]) or '0') > tonumber(epoch) then return -1 
 local now = redis.call('TIME')
 raise_changes(KEYS[11], now[1] * 1000 + math.floor(now[2] / 1000))
 local set, sign = KEYS[5], ARGV[3]
-local batch = cjson.decode(ARGV[5])
+local users, versions, flags, scores, members, states, n = {}, {}, {}, {}, {}, {}, 0
+local row = '([^\t\n]+)\t(%d+)\t(%d)\t([^\t]*)\t([^\t]*)\t([^\n]*)'
+for user, version, f, score, mem, st in string.gmatch(ARGV[5], row) do
+  n = n + 1
+  users[n], versions[n], flags[n], scores[n], members[n], states[n] = user, tonumber(version), f, score, mem, st
+end
 -- A few commands of many arguments, not a few a user (each.lua). Members hold the user id, so
 -- one user's removal never meets another's addition; a user's own old member goes before its
 -- new one.
@@ -56,27 +61,25 @@ if redis.call('HLEN', KEYS[4]) > 0 then
     end
   end
 end
-local users = {}
-for i, u in ipairs(batch) do users[i] = u[1] end
-local states = hmget_all(KEYS[3], users)
+local got = hmget_all(KEYS[3], users)
 local applied, gone, added, stored = {}, {}, {}, {}
-for i, u in ipairs(batch) do
-  local current = states[i]
+for i = 1, n do
+  local current = got[i]
   local newer = true
   if current then
     local v, f, m = string.match(current, '^(%d+)|(%d)|([^|]*)|')
-    if tonumber(v) >= u[2] then newer = false elseif f == '0' then gone[#gone + 1] = m end
+    if tonumber(v) >= versions[i] then newer = false elseif f == '0' then gone[#gone + 1] = m end
   else
     current = nil
   end
   if newer then
-    if u[4] == '0' then
-      added[#added + 1] = u[6]
-      added[#added + 1] = u[5]
+    if flags[i] == '0' then
+      added[#added + 1] = scores[i]
+      added[#added + 1] = members[i]
     end
-    if sign ~= '' then regroup(KEYS[9], KEYS[10], sign, current, u[3]) end
-    stored[#stored + 1] = u[1]
-    stored[#stored + 1] = u[3]
+    if sign ~= '' then regroup(KEYS[9], KEYS[10], sign, current, states[i]) end
+    stored[#stored + 1] = users[i]
+    stored[#stored + 1] = states[i]
     applied[#applied + 1] = i
   end
 end
@@ -90,12 +93,11 @@ end
 local ranks = {}
 if ARGV[4] == '1' then  -- after the whole batch: each rank as a read right after it sees it
   for j, i in ipairs(applied) do
-    local u = batch[i]
     local rank = 0
-    if u[4] == '0' then
-      rank = redis.call('ZRANK', set, u[5]) + 1
-    elseif u[4] == '2' then
-      rank = count_lt(set, u[6], u[5]) + 1
+    if flags[i] == '0' then
+      rank = redis.call('ZRANK', set, members[i]) + 1
+    elseif flags[i] == '2' then
+      rank = count_lt(set, scores[i], members[i]) + 1
     end
     ranks[j] = rank
   end

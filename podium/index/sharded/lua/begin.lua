@@ -1,6 +1,7 @@
 -- KEYS: split lock, writers, users, map, intents, the board's change number. ARGV: writer id,
--- lease ms, then the batch as JSON: per user [user, version, 'score|member' of the member the
--- write will add ('' for a removal)]. Returns false if the board is locked; 0 if an attempt
+-- lease ms, the batch as JSON: per user [user, version, 'score|member' of the member the write
+-- will add ('' for a removal)] (the intent, stored as it is, never decoded here), then the
+-- batch's users, a line each (see each.lua). Returns false if the board is locked; 0 if an attempt
 -- that never committed left its intent (a writer with no lease, or this writer's own earlier
 -- attempt): the writer cleans those under the board's lock, then begins again. Else it takes a
 -- lease, records the batch as this writer's intent (one field, not one a user: a crash between
@@ -28,7 +29,9 @@ redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 local alone = ''
 if redis.call('ZCARD', KEYS[2]) == 1 then alone = redis.call('GET', KEYS[6]) end
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
-local batch = cjson.decode(ARGV[3])
-local users = {}
-for i, u in ipairs(batch) do users[i] = u[1] end
+local users, n = {}, 0
+for user in string.gmatch(ARGV[4], '[^\n]+') do
+  n = n + 1
+  users[n] = user
+end
 return {redis.call('GET', KEYS[4]) or '', hmget_all(KEYS[3], users), alone}

@@ -1,7 +1,7 @@
 -- KEYS: writers, users, map, writes, intents, group sizes, groups, the board's change number.
 -- ARGV: writer id, map epoch, dense sign ('' unless the board has dense ties; see groups.lua),
--- the batch as JSON: per user [user, expected version (-1: none), new state, bucket id ('' if
--- removed)], then the change number BEGIN returned ('' if another writer held a lease then).
+-- the batch as rows (see each.lua): per user user, expected version (-1: none), bucket id (''
+-- if removed), new state; then the change number BEGIN returned ('' if another writer held a lease then).
 -- If that number is still the board's, nothing has written a state since the begin (every
 -- other begin and every one-bucket write raises it; a repair runs only under the board's lock,
 -- which waits for this lease and drops it once lapsed), so the expected versions are the
@@ -17,28 +17,31 @@ if not current_map or not string.find(current_map, '"epoch":' .. ARGV[2] .. ',',
 local refused = {0}
 local sign = ARGV[3]
 local writes = {}  -- per bucket: one HINCRBY each, not one a user
-local batch = cjson.decode(ARGV[4])
-local users = {}
-for i, u in ipairs(batch) do users[i] = u[1] end
+local users, expected, buckets, states, n = {}, {}, {}, {}, 0
+for user, version, bucket, st in string.gmatch(ARGV[4], '([^\t\n]+)\t(-?%d+)\t(%d*)\t([^\n]*)') do
+  n = n + 1
+  users[n], expected[n], buckets[n], states[n] = user, tonumber(version), bucket, st
+end
 local alone = ARGV[5] ~= '' and sign == '' and redis.call('GET', KEYS[8]) == ARGV[5]
 local got = {}
 if not alone then got = hmget_all(KEYS[2], users) end
 local stored = {}
-for i, u in ipairs(batch) do
+for i = 1, n do
   local current = got[i]
   local version = -1
   if alone then
-    version = u[2]
+    version = expected[i]
   elseif current then
     version = tonumber(string.match(current, '^(%d+)|'))
   end
-  if version == u[2] then
-    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, u[3]) end
-    stored[#stored + 1] = u[1]
-    stored[#stored + 1] = u[3]
-    if u[4] ~= '' then writes[u[4]] = (writes[u[4]] or 0) + 1 end
+  if version == expected[i] then
+    if sign ~= '' then regroup(KEYS[6], KEYS[7], sign, current, states[i]) end
+    stored[#stored + 1] = users[i]
+    stored[#stored + 1] = states[i]
+    local bucket = buckets[i]
+    if bucket ~= '' then writes[bucket] = (writes[bucket] or 0) + 1 end
   else
-    refused[#refused + 1] = u[1]
+    refused[#refused + 1] = users[i]
     refused[#refused + 1] = current or ''
   end
 end

@@ -1,6 +1,6 @@
 -- KEYS: the sorted sets this batch changes on this shard, then each one's fence, in the same
--- order. ARGV: the writer's map epoch, then the ops as JSON: per op [set (its place among
--- the sets, from 1), 'a' (add) or 'r' (remove), member, score (a string)]. Refuses (returns 0)
+-- order. ARGV: the writer's map epoch, then the ops as rows (see each.lua): per op set (its
+-- place among the sets, from 1), 'a' (add) or 'r' (remove), score, member. Refuses (returns 0)
 -- before changing anything if any touched set's fence is newer than the writer's map. Each
 -- set and fence is named once, not once an op: a batch touches a few sets, a thousand times.
 local epoch = tonumber(ARGV[1])
@@ -13,15 +13,15 @@ end
 -- removal meets an addition.
 local gone, added = {}, {}
 for i = 1, sets do gone[i], added[i] = {}, {} end
-for _, op in ipairs(cjson.decode(ARGV[2])) do
-  local set = op[1]
-  if op[2] == 'a' then
+for set, op, score, mem in string.gmatch(ARGV[2], '(%d+)\t(%a)\t([^\t]*)\t([^\n]*)') do
+  set = tonumber(set)
+  if op == 'a' then
     local add = added[set]
-    add[#add + 1] = op[4]
-    add[#add + 1] = op[3]
+    add[#add + 1] = score
+    add[#add + 1] = mem
   else
     local drop = gone[set]
-    drop[#drop + 1] = op[3]
+    drop[#drop + 1] = mem
   end
 end
 for i = 1, sets do
