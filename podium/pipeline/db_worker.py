@@ -126,8 +126,14 @@ class DbWorker:
             while not stop.is_set():
                 await self.step()
             await self._land_all()
-        finally:
-            self._flights.cancel()  # a stop or a failure: nothing is left writing behind us
+        except asyncio.CancelledError:
+            self._flights.cancel()  # stopped: the writes not landed are dropped, uncommitted
+            raise
+        except BaseException:
+            # A poll or a read failed with writes in flight: they land or fail before the
+            # supervisor rewinds, so that none lands after the worker has read the store again.
+            await self._flights.settle()
+            raise
 
     def _forget(self) -> None:
         self._known.clear()
