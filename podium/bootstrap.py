@@ -362,6 +362,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
                     idempotency_window_s=settings.idempotency_window_s,
                     topic_regions=topic_regions(settings),
                     keep_steps=settings.history_points,
+                    # Cassandra keeps each total's highest version whatever order writes land in.
+                    depth=settings.db_worker_depth,
                 ),
                 Placement(cohort_store),
             )

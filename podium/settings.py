@@ -69,6 +69,11 @@ class Settings:
     # Records a db-worker takes in one poll at most: only what is already fetched, so big
     # batches come only when it is behind, where they cost fewer store requests a score.
     db_worker_batch: int = 5000
+    # Batches a db-worker holds at once in the distributed profile, the one being polled
+    # and read included: the next batch is decided while up to this many less one are
+    # written (podium/pipeline/in_flight.py). 1: each written and committed before the
+    # next poll. The embedded profile always writes one batch at a time.
+    db_worker_depth: int = 3
     housekeeping_interval_s: float = 60.0
     log_level: str = "info"
     # Distributed profile: where the engines are (defaults: `podium stack up`).
@@ -265,6 +270,8 @@ class Settings:
             raise InvalidInput("PODIUM_JOB_LEASE_S must be positive")
         if self.db_worker_batch < 1:
             raise InvalidInput("PODIUM_DB_WORKER_BATCH must be at least 1")
+        if self.db_worker_depth < 1:
+            raise InvalidInput("PODIUM_DB_WORKER_DEPTH must be at least 1")
         if self.history_points < 0:
             raise InvalidInput("PODIUM_HISTORY_POINTS must not be negative")
         if not 0 <= self.tournament_rows_kept_s <= 10 * 366 * 86_400:

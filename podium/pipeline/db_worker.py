@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from podium.domain.boards import Board
 from podium.domain.totals import (
     Event,
+    LogPosition,
     ScoreSubmitted,
     Total,
     UserHidden,
@@ -41,6 +42,7 @@ from podium.domain.totals import (
 from podium.errors import InvalidRecord
 from podium.log.base import LogConsumer, LogRecord
 from podium.pipeline.codec import decode_event
+from podium.pipeline.in_flight import BatchResult, Flight, InFlight
 from podium.pipeline.known_keys import MAX_KEYS, KnownKeys
 from podium.pipeline.known_totals import MAX_USERS, KnownTotals
 from podium.plumbing import metrics
@@ -77,16 +79,13 @@ class DbWorkerSettings:
     # The totals a user passed through within a batch, carried with the one written (at most
     # this many; 0: none): the rank history's points for every change (PODIUM_HISTORY_POINTS).
     keep_steps: int = 0
-
-
-@dataclass(slots=True)
-class BatchResult:
-    records: int = 0
-    written: int = 0
-    redelivered: int = 0
-    duplicate_keys: int = 0
-    invalid: int = 0
-    wrong_region: int = 0
+    # Batches a worker holds at once, the one being polled and read included: the next is
+    # polled, decoded and read while up to `depth - 1` earlier batches' writes fly, their
+    # offsets committed in log order once each is durable (podium/pipeline/in_flight.py).
+    # More than 1 only with a store whose writes settle by version whatever order they land
+    # in (Cassandra: `USING TIMESTAMP <version>`); 1: each batch written and committed
+    # before the next poll.
+    depth: int = 1
 
 
 class DbWorker:
@@ -107,7 +106,8 @@ class DbWorker:
         self._settings = settings
         self._known = KnownTotals(settings.known_users)
         self._keys = KnownKeys(settings.known_keys)
-        boards.on_delete(self._known.forget_board)
+        self._flights = InFlight()
+        boards.on_delete(self._forget_board)
         self._last_poll = time.monotonic()
 
     async def _stored_boards(self, board: Board, event: Event) -> list[Board]:
@@ -122,34 +122,143 @@ class DbWorker:
         return boards
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self.run_once()
+        try:
+            while not stop.is_set():
+                await self.step()
+            await self._land_all()
+        except asyncio.CancelledError:
+            self._flights.cancel()  # stopped: the writes not landed are dropped, uncommitted
+            raise
+        except BaseException:
+            # A poll or a read failed with writes in flight: they land or fail before the
+            # supervisor rewinds, so that none lands after the worker has read the store again.
+            await self._flights.settle()
+            raise
 
     def _forget(self) -> None:
         self._known.clear()
         self._keys.clear()
 
+    def _forget_board(self, board: str) -> None:
+        self._known.forget_board(board)
+        self._flights.forget_board(board)
+
     async def recover(self) -> None:
+        await self._flights.settle()
         self._forget()
         await self._consumer.rewind()
 
     async def run_once(self) -> BatchResult:
-        stalled = time.monotonic() - self._last_poll > self._settings.known_for_s
-        records = await self._consumer.poll(self._settings.batch_size, self._settings.poll_timeout_s)
-        self._last_poll = time.monotonic()
-        # Read after the poll: a rebalance is heard of inside it, before its records.
-        tenure = self._consumer.tenure()
-        if stalled or tenure != self._known.tenure:
-            self._forget()
-            self._known.tenure = tenure
+        """One batch polled, written and committed before it returns (tests, tools)."""
+        records = await self._poll()
         if not records:
             return BatchResult()
         result = await self.apply(records)
         await self._consumer.commit(records)  # only now: the store write above is durable
         return result
 
+    async def step(self) -> BatchResult:
+        """One batch polled and decided while the earlier batches' writes fly (at most
+        `depth` batches in all); its write started; the batches landed meanwhile committed,
+        in log order. Returns the batch's result as decided (its write may be in flight)."""
+        records = await self._poll()
+        if not records:
+            await self._land_all()  # nothing new: commit what is in flight now, not a poll later
+            return BatchResult()
+        flight = await self._decide(records)
+        # At most depth - 1 writes in flight once this one starts (depth 2: the writes one
+        # after another, each batch decided while the one before it is written).
+        while len(self._flights) and len(self._flights) >= self._settings.depth - 1:
+            await self._land_oldest()
+        flight.write = asyncio.create_task(self._write(flight, self._flights.guarding(flight.written)))
+        self._flights.add(flight)
+        if self._settings.depth <= 1:
+            await self._land_all()  # one batch at a time: written and committed before the next poll
+        else:
+            # The earlier writes done meanwhile: committed while this one flies.
+            while len(self._flights) > 1 and self._flights.oldest_written():
+                await self._land_oldest()
+        return flight.result
+
+    async def _poll(self) -> list[LogRecord]:
+        stalled = time.monotonic() - self._last_poll > self._settings.known_for_s
+        records = await self._consumer.poll(self._settings.batch_size, self._settings.poll_timeout_s)
+        self._last_poll = time.monotonic()
+        # Read after the poll: a rebalance is heard of inside it, before its records.
+        tenure = self._consumer.tenure()
+        if stalled or tenure != self._known.tenure:
+            # The batches in flight are written first (a failed one raises: a rewind), but
+            # not committed: their partitions may be another's now. Their records come again
+            # to whoever has them and are recognised by the positions written.
+            await self._land_all(commit=False)
+            self._forget()
+            self._known.tenure = tenure
+        return records
+
+    async def _land_oldest(self, *, commit: bool = True) -> None:
+        """Wait for the oldest write in flight; once it is durable, remember what it wrote and
+        commit its offsets (every earlier batch's are committed already). A failed write:
+        wait for the others to land or fail, forget everything, and raise (the supervisor
+        rewinds to the last commit, as after any failed batch)."""
+        flight = self._flights.oldest()
+        assert flight.write is not None
+        try:
+            await flight.write
+        except BaseException:
+            await self._flights.settle()
+            self._forget()  # some may be written and some not: read them all again
+            raise
+        self._flights.landed()
+        self._remember(flight)
+        if commit:
+            await self._consumer.commit(flight.records)
+
+    async def _land_all(self, *, commit: bool = True) -> None:
+        while len(self._flights):
+            await self._land_oldest(commit=commit)
+
     async def apply(self, records: Sequence[LogRecord]) -> BatchResult:
+        """Decide and write one batch, nothing in flight (no offsets committed)."""
+        flight = await self._decide(records)
+        try:
+            await self._write(flight, [])
+        except BaseException:
+            self._forget()  # some may be written and some not: read them all again
+            raise
+        self._remember(flight)
+        return flight.result
+
+    async def _write(self, flight: Flight, guards: Sequence[asyncio.Future[None]]) -> None:
+        if guards:
+            await asyncio.gather(*guards)  # one failed: this write must not land (it raises too)
+        if flight.written:
+            await self._store.write_totals(list(flight.written.values()), list(flight.new_keys.values()))
+
+    def _remember(self, flight: Flight) -> None:
+        """A batch's write is durable: what the store now holds of its users and keys."""
+        if flight.written:
+            self._keys.remember(list(flight.new_keys.values()))
+        if self._settings.known_users:
+            # What the store holds now of every user of the batch, written or only read.
+            self._known.remember([t for user, t in flight.read.items() if user not in flight.written])
+            self._known.remember(list(flight.written.values()))
+        result = flight.result
+        applied = result.records - result.redelivered - result.duplicate_keys - result.invalid - result.wrong_region
+        for outcome, count in (
+            ("applied", applied),
+            ("redelivered", result.redelivered),
+            ("duplicate_key", result.duplicate_keys),
+            ("invalid", result.invalid),
+            ("wrong_region", result.wrong_region),
+        ):
+            if count:
+                metrics.DB_WORKER_RECORDS.labels(outcome).inc(count)
+
+    async def _decide(self, records: Sequence[LogRecord]) -> Flight:
+        """What a batch writes, from each user's total before it: a batch in flight's, else
+        the one held, else the store's."""
         result = BatchResult(records=len(records))
+        flight = Flight(records, result)
         decoded = []
         for record in records:
             try:
@@ -163,7 +272,7 @@ class DbWorker:
         for record, event in decoded:
             board = await self._boards.find(event.board)
             if board is None:
-                self._known.forget_board(event.board)  # deleted: a board made again starts afresh
+                self._forget_board(event.board)  # deleted: a board made again starts afresh
                 result.invalid += 1
                 log.error("skipping record for unknown board", extra={"board": event.board})
                 continue
@@ -178,20 +287,38 @@ class DbWorker:
                     if isinstance(e, ScoreSubmitted | UserRemoved)
                 ]
             )
-        users: list[UserKey] = [(b.name, e.user_id) for _, e, boards in targets for b in boards]
+        users = dict.fromkeys((b.name, e.user_id) for _, e, boards in targets for b in boards)
         keys: list[IdempotencyKey] = [
             (e.board, e.key) for _, e, _ in targets if isinstance(e, ScoreSubmitted) and e.key
         ]
-        current, unknown = self._known.take(dict.fromkeys(users))
+        # A batch in flight's totals first: newer than what is held or stored.
+        current: dict[UserKey, Total] = {}
+        flying: set[UserKey] = set()
+        if len(self._flights):
+            for user in users:
+                t = self._flights.total(user)
+                if t is not None:
+                    current[user] = t
+            flying = set(current)
+        held, unknown = self._known.take(u for u in users if u not in flying)
+        current.update(held)
         if unknown:
             loaded = await self._store.load_totals(unknown)
             current.update(loaded)
         since_us = int((time.time() - self._settings.idempotency_window_s) * 1_000_000)
-        applied_keys, unread = self._keys.take(keys, since_us)
+        applied_keys: dict[IdempotencyKey, LogPosition] = {}
+        if len(self._flights):
+            for ikey in keys:
+                position = self._flights.key(ikey)
+                if position is not None:
+                    applied_keys[ikey] = position
+        known_keys, unread = self._keys.take([k for k in keys if k not in applied_keys], since_us)
+        applied_keys.update(known_keys)
         if unread:
             applied_keys.update(await self._store.applied_keys(unread, since_us))
-        written: dict[UserKey, Total] = {}
-        new_keys: dict[IdempotencyKey, AppliedKey] = {}
+        flight.read = current
+        written = flight.written
+        new_keys = flight.new_keys
         now_us = time.time_ns() // 1000
         for record, event, boards in targets:
             region = self._settings.topic_regions.get(record.topic, "")
@@ -233,9 +360,14 @@ class DbWorker:
                     result.duplicate_keys += 1
                 else:
                     new_keys[ikey] = AppliedKey(event.board, event.key, now_us, record.position)
+                    flight.guarded.update(users_here)
             for board in boards:
                 user = (board.name, event.user_id)
                 earlier = written.get(user)  # this batch's own: the user scored twice in it
+                if earlier is None and user in flying and self._settings.depth > 2:
+                    # A batch in flight's, whose write may land after ours: the change feed
+                    # may then drop it as stale, so ours carries it as a step.
+                    earlier = current[user]
                 before = earlier if earlier is not None else current.get(user)
                 new = apply_event(board, before, event, record.position, duplicate_key=duplicate, region=region)
                 if earlier is not None and self._settings.keep_steps:
@@ -243,26 +375,5 @@ class DbWorker:
                 elif new.steps:
                     new = replace(new, steps="")  # a stored row's steps were its own batch's
                 written[user] = new
-        if written:
-            try:
-                await self._store.write_totals(list(written.values()), list(new_keys.values()))
-            except BaseException:
-                self._forget()  # some may be written and some not: read them all again
-                raise
-            self._keys.remember(list(new_keys.values()))
-        if self._settings.known_users:
-            # What the store holds now of every user of the batch, written or only read.
-            self._known.remember([t for user, t in current.items() if user not in written])
-            self._known.remember(list(written.values()))
         result.written = len(written)
-        applied = result.records - result.redelivered - result.duplicate_keys - result.invalid - result.wrong_region
-        for outcome, count in (
-            ("applied", applied),
-            ("redelivered", result.redelivered),
-            ("duplicate_key", result.duplicate_keys),
-            ("invalid", result.invalid),
-            ("wrong_region", result.wrong_region),
-        ):
-            if count:
-                metrics.DB_WORKER_RECORDS.labels(outcome).inc(count)
-        return result
+        return flight
