@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from podium.log.sqlite import SqliteLog
 from podium.store.sqlite import SqliteStore
 
 
@@ -17,3 +18,12 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.open()
     yield s
     await s.close()
+
+
+@pytest.fixture
+async def log(tmp_path: Path) -> AsyncIterator[SqliteLog]:
+    """A fresh embedded log of the test's own."""
+    log = SqliteLog(tmp_path / "log.db")
+    await log.open()
+    yield log
+    await log.close()

@@ -40,14 +40,6 @@ class CountingStore(SqliteStore):
 
 
 @pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[SqliteLog]:
-    log = SqliteLog(tmp_path / "log.db")
-    await log.open()
-    yield log
-    await log.close()
-
-
-@pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[CountingStore]:
     store = CountingStore(tmp_path / "store.db")
     await store.open()

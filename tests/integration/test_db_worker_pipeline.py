@@ -109,14 +109,6 @@ async def until(check: Any, timeout_s: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[SqliteLog]:
-    log = SqliteLog(tmp_path / "log.db")
-    await log.open()
-    yield log
-    await log.close()
-
-
-@pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     store = SqliteStore(tmp_path / "store.db")
     await store.open()
