@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from podium.domain.boards import Board
+from podium.domain.boards import Board, is_valid_id
 from podium.domain.totals import (
     Event,
     LogPosition,
@@ -262,7 +262,12 @@ class DbWorker:
         decoded = []
         for record in records:
             try:
-                decoded.append((record, decode_event(record.value)))
+                event = decode_event(record.value)
+                # The api checks ids before it appends; a record put in the log some other way
+                # is checked here: the rank shards' scripts read users as tab-separated rows.
+                if not is_valid_id(event.user_id) or "\t" in event.board or "\n" in event.board:
+                    raise InvalidRecord(f"invalid user or board: {event.board!r} {event.user_id!r}")
+                decoded.append((record, event))
             except InvalidRecord as exc:
                 result.invalid += 1  # dead-lettered: logged and skipped, never retried forever
                 log.error("skipping invalid record", extra={"position": str(record.position), "error": str(exc)})

@@ -241,3 +241,15 @@ async def test_a_user_in_consecutive_batches_in_flight_ends_as_one_batch_at_a_ti
         await one_log.close()
         await two_log.close()
         await reference.close()
+
+
+async def test_a_record_whose_user_the_api_would_refuse_is_skipped(log: SqliteLog, store: SqliteStore) -> None:
+    # Put in the log past the api: the rank shards read users as tab-separated rows, so such
+    # a user must never reach them, and the records after it still apply.
+    await score(log, "u\tx", 1)
+    await score(log, "u", 2)
+    result = await DbWorker(
+        log.consumer("db-worker"), store, Boards(store), DbWorkerSettings(poll_timeout_s=0.05)
+    ).run_once()
+    assert (result.invalid, result.written) == (1, 1)
+    assert set(await store.load_totals([("b", "u\tx"), ("b", "u")])) == {("b", "u")}
