@@ -54,6 +54,9 @@ from podium.usecases.period_boards import kept_period_boards, period_boards_of
 log = logging.getLogger("podium.pipeline.db_worker")
 
 
+IN_FLIGHT_POLL_S = 0.005  # a poll's wait while writes fly (see DbWorker._poll)
+
+
 @dataclass(frozen=True, slots=True)
 class DbWorkerSettings:
     # Records a poll takes at most. A poll takes only what is already fetched, so a worker
@@ -182,7 +185,13 @@ class DbWorker:
 
     async def _poll(self) -> list[LogRecord]:
         stalled = time.monotonic() - self._last_poll > self._settings.known_for_s
-        records = await self._consumer.poll(self._settings.batch_size, self._settings.poll_timeout_s)
+        # With writes in flight the poll waits only a moment: if nothing comes, they are landed
+        # and committed now (`step`), not a whole poll timeout later. Their offsets, the
+        # records-applied metrics and the webhooks' watermark would otherwise lag the store.
+        wait_s = self._settings.poll_timeout_s
+        if len(self._flights):
+            wait_s = min(wait_s, IN_FLIGHT_POLL_S)
+        records = await self._consumer.poll(self._settings.batch_size, wait_s)
         self._last_poll = time.monotonic()
         # Read after the poll: a rebalance is heard of inside it, before its records.
         tenure = self._consumer.tenure()

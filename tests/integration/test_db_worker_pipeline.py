@@ -253,3 +253,24 @@ async def test_a_record_whose_user_the_api_would_refuse_is_skipped(log: SqliteLo
     ).run_once()
     assert (result.invalid, result.written) == (1, 1)
     assert set(await store.load_totals([("b", "u\tx"), ("b", "u")])) == {("b", "u")}
+
+
+async def test_a_landed_write_is_committed_without_waiting_out_a_poll(log: SqliteLog, store: SqliteStore) -> None:
+    # The last batch of a burst: once its write lands its offset is committed (and counted)
+    # at once, not when a poll of nothing ends, however long the poll timeout.
+    held = HeldWrites(store)
+    watch = CommitWatch(log.consumer("db-worker"), held)
+    settings = DbWorkerSettings(poll_timeout_s=4, depth=3)
+    worker = DbWorker(watch, held, Boards(store, cache_s=0), settings)  # type: ignore[arg-type]
+    await score(log, "u", 1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: held.waiting() == [0])
+        held.release(0)
+        await until(lambda: watch.committed != {}, timeout_s=1)
+    finally:
+        stop.set()
+        held.release_all()
+        await asyncio.wait_for(running, 10)
+    assert watch.faults == []
