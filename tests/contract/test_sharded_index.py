@@ -532,3 +532,22 @@ async def test_a_mover_that_fails_unexpectedly_tries_again(shards: list[str]) ->
         assert steps == ["b", "b"]
     finally:
         await index.close()
+
+
+async def test_dropping_a_board_stops_its_mover_at_once(shards: list[str]) -> None:
+    """A board deleted while its buckets are in transit: the drop cancels the mover and
+    waits for it, so the mover must end at the cancel, not carry the board to its end
+    first (a warm-up's board delete once waited past its client's 60 s for that)."""
+    index = ShardedRedisRankIndex.from_urls(shards, policy=SplitPolicy(max_members=10, max_writes_per_s=1e9))
+    b = board()
+    try:
+        for chunk in range(0, 2000, 200):
+            await index.apply(b, totals(b, 2000)[chunk : chunk + 200])
+        assert b.name in index._movers and not index._movers[b.name].done()
+        await asyncio.sleep(random.random() * 0.3)
+        began = asyncio.get_running_loop().time()
+        await asyncio.wait_for(index.drop(b), 10)
+        assert asyncio.get_running_loop().time() - began < 2.0
+        assert b.name not in index._movers and await index.count(b) == 0
+    finally:
+        await index.close()

@@ -106,8 +106,9 @@ class ShardedRedisRankIndex(Writer, Repair):
     async def drop(self, board: Board) -> None:
         """Delete every key of the board on every shard (UNLINK: Redis frees big sets in the
         background) and its home; its mover, if running here, stops first."""
-        mover = self._movers.pop(board.name, None)
-        if mover is not None:
+        # Until none is left: a mover ending its batch after the cancel may have started
+        # another (a split its batch called for).
+        while (mover := self._movers.pop(board.name, None)) is not None:
             mover.cancel()
             await asyncio.gather(mover, return_exceptions=True)
         pattern = names.board_keys_pattern(board.name)

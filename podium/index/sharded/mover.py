@@ -16,6 +16,7 @@ from podium.index.redis import call, key_from_member
 from podium.index.sharded.directory import Counted, Directory, bucket_ranges
 from podium.index.sharded.read_steps import Trimmed, bound
 from podium.plumbing import names
+from podium.plumbing.stopping import stop_requested
 
 log = logging.getLogger("podium.index.sharded")
 
@@ -193,8 +194,9 @@ class Mover(Directory):
 
     async def _mover(self, board: str) -> None:
         """Carry every transit of the board to its end, a batch at a time; between batches
-        the board is unlocked for as long as the batch took, so writes go on."""
-        while True:
+        the board is unlocked for as long as the batch took, so writes go on. It checks
+        for a cancel at each turn too: one can be swallowed (`plumbing.stopping`)."""
+        while not stop_requested():
             try:
                 started = time.monotonic()
                 if not await self._settle_step(board):
@@ -214,6 +216,8 @@ class Mover(Directory):
         (which start new transits). False when the board is settled and needs no split."""
         if await self.move_step(board):
             return True
+        if stop_requested():
+            return False  # no new split for a mover asked to stop (its board may be going)
         await self._maybe_split(board, set())
         map_ = await self._map(board)
         return map_ is not None and bool(map_.in_transit())
@@ -338,7 +342,7 @@ class Mover(Directory):
         """Renew the lock while held. A failed renewal is tried again, not the end of the
         renewing: one dropped connection must not let the lock lapse under a live holder
         (and should it lapse, the holder's map change is refused: see _set_map)."""
-        while True:
+        while not stop_requested():  # its holder awaits it after the cancel: it must end
             await asyncio.sleep(LOCK_TTL_MS / 3000)
             try:
                 await call(lambda: self._renew[home](keys=[lock], args=[token, LOCK_TTL_MS]))
