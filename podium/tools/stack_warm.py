@@ -27,6 +27,7 @@ from the totals themselves).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
 import time
@@ -114,8 +115,12 @@ async def _warm(settings: Settings, warm: WarmUp, say: Callable[[str], None], ru
                     rounds.append(await _round(client, board, number, f"warm-{run_id}-{number}", warm, users))
                     last_s = time.monotonic() - began
                     say(rounds[-1].line())
-            finally:
-                (await client.delete(f"/v1/boards/{board}")).raise_for_status()
+            except BaseException:
+                # Cleaned up all the same, but the round's failure is the one to tell.
+                with contextlib.suppress(Exception):
+                    await client.delete(f"/v1/boards/{board}")
+                raise
+            (await client.delete(f"/v1/boards/{board}")).raise_for_status()
     finally:
         server.should_exit = True
         await serving
