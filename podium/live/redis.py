@@ -23,6 +23,7 @@ import orjson
 from podium.errors import BackendUnavailable
 from podium.live.base import Applied, Change, Subscription, after
 from podium.plumbing import names
+from podium.plumbing.stopping import stop_requested
 
 log = logging.getLogger("podium.live.redis")
 
@@ -119,7 +120,7 @@ class RedisLiveHub:
         await self._redis.aclose()
 
     async def _read(self) -> None:
-        while True:
+        while not stop_requested():  # close() awaits it after the cancel (plumbing.stopping)
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:

@@ -27,6 +27,7 @@ import orjson
 
 from podium.errors import BackendUnavailable, Conflict, NotFound, public_message
 from podium.jobstore.base import JobRecord, JobStore
+from podium.plumbing.stopping import stop_requested
 
 log = logging.getLogger("podium.usecases.jobs")
 
@@ -335,7 +336,7 @@ class Jobs:
         return await self.store.save(ended, taken)
 
     async def _keep(self) -> None:
-        while True:
+        while not stop_requested():  # close() awaits it after the cancel (plumbing.stopping)
             await asyncio.sleep(self.lease_s / 3)
             try:
                 await self._renew()
