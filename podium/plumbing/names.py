@@ -189,8 +189,15 @@ def social_totals_key(board: str) -> str:
 
 
 def user_boards_key(user_id: str) -> str:
-    """Set: the boards the user holds a total on (what a new follower's boards need)."""
+    """Set: the boards the user held a total on, as a version before kept them (one key a
+    user, written with every total); still read beside board_lists_key, written no more."""
     return f"{SOCIAL_PREFIX}:boards:{{{user_id}}}"
+
+
+def board_lists_key() -> str:
+    """Hash: user → the boards they hold a live total on, space-separated (what a new
+    follower's boards need); written only when a board turns live or removed for the user."""
+    return f"{SOCIAL_PREFIX}:boardlists"
 
 
 def friends_board_key(board: str, user_id: str) -> str:
