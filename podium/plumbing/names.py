@@ -178,6 +178,18 @@ def joined_key() -> str:
     return f"{SOCIAL_PREFIX}:joined"
 
 
+def followed_key() -> str:
+    """Set: users someone on this shard follows (a user with a follower set here); kept by the
+    friend-list script, so an apply reads no follower set for anyone else."""
+    return f"{SOCIAL_PREFIX}:followed"
+
+
+def followed_known_key() -> str:
+    """String: set once followed_key is whole on this shard (learned from the follower sets
+    an index written before it was kept already holds)."""
+    return f"{SOCIAL_PREFIX}:followed:known"
+
+
 def heavy_key() -> str:
     """Set: users with more followers than the fan-out cap, read at query time."""
     return f"{SOCIAL_PREFIX}:heavy"
