@@ -178,6 +178,18 @@ def joined_key() -> str:
     return f"{SOCIAL_PREFIX}:joined"
 
 
+def followed_key() -> str:
+    """Set: users someone on this shard follows (a user with a follower set here); kept by the
+    friend-list script, so an apply reads no follower set for anyone else."""
+    return f"{SOCIAL_PREFIX}:followed"
+
+
+def followed_known_key() -> str:
+    """String: set once followed_key is whole on this shard (learned from the follower sets
+    an index written before it was kept already holds)."""
+    return f"{SOCIAL_PREFIX}:followed:known"
+
+
 def heavy_key() -> str:
     """Set: users with more followers than the fan-out cap, read at query time."""
     return f"{SOCIAL_PREFIX}:heavy"
@@ -189,8 +201,15 @@ def social_totals_key(board: str) -> str:
 
 
 def user_boards_key(user_id: str) -> str:
-    """Set: the boards the user holds a total on (what a new follower's boards need)."""
+    """Set: the boards the user held a total on, as a version before kept them (one key a
+    user, written with every total); still read beside board_lists_key, written no more."""
     return f"{SOCIAL_PREFIX}:boards:{{{user_id}}}"
+
+
+def board_lists_key() -> str:
+    """Hash: user → the boards they hold a live total on, space-separated (what a new
+    follower's boards need); written only when a board turns live or removed for the user."""
+    return f"{SOCIAL_PREFIX}:boardlists"
 
 
 def friends_board_key(board: str, user_id: str) -> str:

@@ -218,3 +218,82 @@ async def test_an_own_entry_left_by_the_old_layout_is_not_shown(redis_pair: tupl
     finally:
         await client.aclose()
         await social.close()
+
+
+async def test_boards_kept_by_the_old_layout_still_reach_a_new_follower(redis_pair: tuple[str, str]) -> None:
+    """A user's boards were once a set a user, written with every total; now a list in one
+    hash, written only when a board turns live or removed for them. A friend whose board
+    only the old set names still enters a new follower's friends board, and a total on a
+    board already listed writes no list."""
+    import redis.asyncio as aioredis
+
+    from podium.plumbing import names
+
+    run = next(_runs)
+    me, friend = f"me-b{run}", f"friend-b{run}"
+    old_board, new_board = Board(f"old-boards-r{run}", Order.DESC), Board(f"new-boards-r{run}", Order.DESC)
+    social = RedisSocialIndex.from_url(redis_pair[0], fan_out_cap=CAP)
+    client = aioredis.Redis.from_url(redis_pair[0])
+    try:
+        await social.apply(old_board, [Total(old_board.name, friend, 40, 1, 1, LogPosition(0, 1))])
+        # What the old layout held: the board in the friend's own set, not in the list.
+        await client.hdel(names.board_lists_key(), friend)
+        await client.sadd(names.user_boards_key(friend), old_board.name)
+        await social.apply(new_board, [Total(new_board.name, friend, 30, 1, 2, LogPosition(0, 2))])
+        assert await client.hget(names.board_lists_key(), friend) == new_board.name.encode()
+        await client.hset(names.board_lists_key(), friend, f"{new_board.name} marked")
+        await social.apply(new_board, [Total(new_board.name, friend, 35, 2, 3, LogPosition(0, 3))])
+        assert await client.hget(names.board_lists_key(), friend) == f"{new_board.name} marked".encode()
+        await client.hset(names.board_lists_key(), friend, new_board.name)
+        await social.replace_friends(me, [friend])
+        assert [(e.user_id, e.score) for e in await social.friends_board(old_board, me, 10)] == [(friend, 40)]
+        assert [(e.user_id, e.score) for e in await social.friends_board(new_board, me, 10)] == [(friend, 35)]
+        # Removed on the new board: off the list, and off the follower's board.
+        await social.apply(new_board, [Total(new_board.name, friend, 35, 3, 3, LogPosition(0, 4), removed=True)])
+        assert await client.hget(names.board_lists_key(), friend) is None
+        assert await social.friends_board(new_board, me, 10) == []
+    finally:
+        await client.aclose()
+        await social.close()
+
+
+async def test_follower_sets_kept_before_the_followed_set_are_learned(redis_pair: tuple[str, str]) -> None:
+    """An apply reads the follower set only of users someone on the shard follows, as the
+    followed set says once it is whole. An index written before that set was kept holds
+    follower sets it does not name: the first applies learn them (a SCAN) before trusting
+    it, and a total of a user no one follows then reads no follower set at all."""
+    import redis.asyncio as aioredis
+
+    from podium.plumbing import names
+
+    run = next(_runs)
+    me, friend, loner = f"me-f{run}", f"friend-f{run}", f"loner-f{run}"
+    board = Board(f"followed-r{run}", Order.DESC)
+    client = aioredis.Redis.from_url(redis_pair[0])
+    social = RedisSocialIndex.from_url(redis_pair[0], fan_out_cap=CAP)
+    try:
+        await social.replace_friends(me, [friend])
+        assert await client.sismember(names.followed_key(), friend)
+        # As the old layout left it: the follower set, but neither the mark nor the entry.
+        await client.delete(names.followed_known_key())
+        await client.srem(names.followed_key(), friend)
+        fresh = RedisSocialIndex.from_url(redis_pair[0], fan_out_cap=CAP)
+        try:
+            await fresh.apply(board, [Total(board.name, friend, 20, 1, 1, LogPosition(0, 1))])
+            assert await client.exists(names.followed_known_key())
+            assert await client.sismember(names.followed_key(), friend)
+            assert [(e.user_id, e.score) for e in await fresh.friends_board(board, me, 10)] == [(friend, 20)]
+            before = (await client.info("commandstats")).get("cmdstat_smembers", {}).get("calls", 0)
+            await fresh.apply(board, [Total(board.name, loner, 30, 1, 2, LogPosition(0, 2))])
+            after = (await client.info("commandstats")).get("cmdstat_smembers", {}).get("calls", 0)
+            assert after == before
+            await fresh.apply(board, [Total(board.name, friend, 25, 2, 3, LogPosition(0, 3))])
+            assert [(e.user_id, e.score) for e in await fresh.friends_board(board, me, 10)] == [(friend, 25)]
+        finally:
+            await fresh.close()
+        # The last follower gone: no longer followed.
+        await social.replace_friends(me, [])
+        assert not await client.sismember(names.followed_key(), friend)
+    finally:
+        await client.aclose()
+        await social.close()
