@@ -175,7 +175,7 @@ async def rank_of(
         return ("none",)
     if len(got) == 2:
         return ("map", got[1])
-    state = State(got[0])
+    state = State(got[0], user_id)
     changes, quiet, place = got[2], got[3], got[4]
     key = key_from_member(zscore(board.order, state.total), state.member)
     segment = plan.map.segments().index(plan.map.locate(key))

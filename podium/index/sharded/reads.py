@@ -109,7 +109,7 @@ class Reads(Directory):
             segments = map_.segments()
             number = {id(seg): i for i, seg in enumerate(segments)}
             # user index, state, key, segment
-            found = [(i, st, key, number[id(map_.locate(key))]) for i, st, key in _found(board, raw_states)]
+            found = [(i, st, key, number[id(map_.locate(key))]) for i, st, key in _found(board, users, raw_states)]
             on_shard: dict[int, list[int]] = defaultdict(list)
             for i, seg in enumerate(segments):
                 on_shard[seg.shard].append(i)
@@ -162,7 +162,7 @@ class Reads(Directory):
         users = list(user_ids)
         raw_states = await call(lambda: shard.hmget(names.users_key(board.name), users))
         out: list[Entry | None] = [None] * len(users)
-        for i, st, key in _found(board, raw_states):
+        for i, st, key in _found(board, users, raw_states):
             out[i] = _entry_of(board, 0, users[i], st, key)
         return out
 
@@ -261,7 +261,7 @@ class Reads(Directory):
             return {}
         home = self._shards[self.home(board)]
         raw = await call(lambda: home.hmget(names.users_key(board), users))
-        return {u: State(r).display() for u, r in zip(users, raw, strict=True) if r is not None}
+        return {u: State(r, u).display() for u, r in zip(users, raw, strict=True) if r is not None}
 
     async def count(self, board: Board) -> int:
         async def read() -> int:
@@ -276,7 +276,7 @@ class Reads(Directory):
             return None
         shard = self._shards[home]
         raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
-        return State(raw).position if raw is not None else None
+        return State(raw, user_id).position if raw is not None else None
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
         async def read() -> tuple[BucketMap | None, Counts | None]:
@@ -297,14 +297,14 @@ class Reads(Directory):
         ]
 
 
-def _found(board: Board, raw_states: Sequence[Any]) -> list[tuple[int, State, SortKey]]:
-    """The users (by their place in `raw_states`, an HMGET of the users hash) that a read
+def _found(board: Board, users: Sequence[str], raw_states: Sequence[Any]) -> list[tuple[int, State, SortKey]]:
+    """The users (by their place in `raw_states`, an HMGET of `users` in the users hash) that a read
     finds, with their states and rank keys: ranked ones and hidden ones, not removed ones."""
     found = []
     for i, raw in enumerate(raw_states):
         if raw is None:
             continue
-        st = State(raw)
+        st = State(raw, users[i])
         if st.in_sets or st.flag == HIDDEN:
             found.append((i, st, key_from_member(zscore(board.order, st.total), st.member)))
     return found

@@ -3,7 +3,7 @@ shard. Each lives in `lua/<name>.lua`, which says what its KEYS and ARGV are and
 returns; the package docstring says how they fit together.
 
 A script is its helpers' files, then its own, as `PARTS` lists them (helpers define
-local functions: `count_lt.lua`, `segment_counts.lua`, `groups.lua`, `raise_changes.lua`, `place_of.lua`,
+local functions: `state.lua`, `count_lt.lua`, `segment_counts.lua`, `groups.lua`, `raise_changes.lua`, `place_of.lua`,
 `changes.lua`, `each.lua`). The files are read when the index is built (`source`, once a
 process), never at import.
 
@@ -26,8 +26,8 @@ PARTS: dict[str, tuple[str, ...]] = {
     # the writers
     "begin": ("raise_changes", "each", "begin"),
     "move": ("each", "move"),
-    "commit": ("groups", "each", "commit"),
-    "apply_single": ("count_lt", "place_of", "groups", "raise_changes", "each", "apply_single"),
+    "commit": ("state", "groups", "each", "commit"),
+    "apply_single": ("count_lt", "place_of", "state", "groups", "raise_changes", "each", "apply_single"),
     "changed": ("raise_changes", "changed"),
     # the mover and the board's lock
     "counts": ("count_lt", "segment_counts", "counts"),
@@ -38,11 +38,11 @@ PARTS: dict[str, tuple[str, ...]] = {
     "unlock": ("unlock",),
     "set_map": ("set_map",),
     # the reconciler's repair
-    "record": ("groups", "record"),
+    "record": ("state", "groups", "record"),
     # the reads
     "counts_and_places": ("count_lt", "segment_counts", "counts_and_places"),
     "groups_before": ("count_lt", "groups_before"),
-    "entry_home": ("count_lt", "place_of", "changes", "entry_home"),
+    "entry_home": ("count_lt", "place_of", "changes", "state", "entry_home"),
     "shard_counts": ("count_lt", "place_of", "shard_counts"),
     "place_in": ("count_lt", "place_of", "place_in"),
     "counts_home": ("count_lt", "changes", "counts_home"),

@@ -198,7 +198,7 @@ class Writer(Mover, Reads):
         applied: list[Total] = []
         touched: Counter[int] = Counter()
         for t, mem, raw in zip(totals, members, begun[1], strict=True):
-            current = parse_state(raw) if raw else None
+            current = parse_state(raw, t.user_id) if raw else None
             if current is not None and current[0] >= t.version:
                 continue  # not newer: a duplicate or a reordered change
             if current is not None and not current[1]:
@@ -277,9 +277,9 @@ class Writer(Mover, Reads):
         users = [u for u, _ in recorded]
         raw_states = await call(lambda: home.hmget(names.users_key(board.name), users)) if users else []
         ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
-        for pending, raw in zip((p for _, p in recorded), raw_states, strict=True):
+        for (user, pending), raw in zip(recorded, raw_states, strict=True):
             score, _, stray = pending.partition("|")
-            current = parse_state(raw) if raw else None
+            current = parse_state(raw, user) if raw else None
             if current is not None and not current[1] and current[2] == stray:
                 own = zscore(board.order, current[3])
                 if float(own) == float(score):
@@ -317,7 +317,7 @@ class Writer(Mover, Reads):
                 return
             ops: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
             for t in lost:
-                winner = parse_state(winners[t.user_id]) if winners[t.user_id] else None
+                winner = parse_state(winners[t.user_id], t.user_id) if winners[t.user_id] else None
                 theirs = None
                 if winner is not None and not winner[1]:
                     score = zscore(board.order, winner[3])
@@ -379,7 +379,7 @@ def _text(raw: bytes | str) -> str:
 
 def _version(raw_state: str) -> int:
     """The version in a user's state; -1 for none."""
-    return parse_state(raw_state)[0] if raw_state else -1
+    return int(raw_state.partition("|")[0]) if raw_state else -1
 
 
 def _single_batch(board: Board, totals: list[Total]) -> str:

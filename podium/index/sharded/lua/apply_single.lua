@@ -45,7 +45,7 @@ if redis.call('HLEN', KEYS[4]) > 0 then
           local st = redis.call('HGET', KEYS[3], row[1])
           local flag, mem, total
           if st then flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|') end
-          if flag == '0' and mem == stray then
+          if flag == '0' and member_in(mem, row[1]) == stray then
             -- The user's own member, maybe written with another total (two writers with the
             -- same version): as the state says.
             own[#own + 1] = sorted_score(total, ARGV[7])  -- as text: a number would round past 2^53
@@ -68,7 +68,7 @@ for i = 1, n do
   local newer = true
   if current then
     local v, f, m = string.match(current, '^(%d+)|(%d)|([^|]*)|')
-    if tonumber(v) >= versions[i] then newer = false elseif f == '0' then gone[#gone + 1] = m end
+    if tonumber(v) >= versions[i] then newer = false elseif f == '0' then gone[#gone + 1] = member_in(m, users[i]) end
   else
     current = nil
   end

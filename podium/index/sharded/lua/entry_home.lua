@@ -12,6 +12,7 @@ if not st or not map then return {''} end
 if ARGV[2] == '' or not string.find(map, '"epoch":' .. ARGV[2] .. ',', 1, true) then return {st, map} end
 local flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|')
 if flag == '1' then return {st} end
+mem = member_in(mem, ARGV[1])
 local score = sorted_score(total, ARGV[3])
 local changes, quiet = board_changes(KEYS[3], KEYS[4], KEYS[5])
 local kept = quiet == 1 and changes ~= '' and changes == ARGV[4]

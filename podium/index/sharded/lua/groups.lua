@@ -1,13 +1,13 @@
 -- Lua helper for dense-tie boards: keep the distinct (total, subscore) pairs of the users in
 -- the sorted sets, with how many hold each, as a user's state changes from `old` to `new`
--- (either nil). `sign` is '-1' on a desc board (the sets' score is -total), else '1'. A
+-- (either nil). Needs state.lua. `sign` is '-1' on a desc board (the sets' score is -total), else '1'. A
 -- pair's member in the groups set is its subscore hex (the tie-break above the 16 hex digits
 -- of time), ':', the score: equal scores then sort by subscore, as members do.
 local function group_of(st, sign)
   if not st or st == '' then return nil end
   local flag, mem, total = string.match(st, '^%d+|(%d)|([^|]*)|(-?%d+)|')
   if flag ~= '0' then return nil end
-  local tie = string.match(mem, '^([^:]*):')
+  local tie = tie_in(mem)
   local score = total
   if sign == '-1' then
     if string.sub(total, 1, 1) == '-' then
