@@ -72,10 +72,8 @@ class Settings:
     # Batches a db-worker holds at once in the distributed profile, the one being polled
     # and read included: the next batch is decided while up to this many less one are
     # written (podium/pipeline/in_flight.py). 1: each written and committed before the
-    # next poll. The embedded profile always writes one batch at a time. 1 by default until
-    # the spurious tier_changed deliveries one clean-clone run saw at 3 are explained
-    # (docs/architecture.md, "Exactly once", item 8).
-    db_worker_depth: int = 1
+    # next poll. The embedded profile always writes one batch at a time.
+    db_worker_depth: int = 3
     housekeeping_interval_s: float = 60.0
     log_level: str = "info"
     # Distributed profile: where the engines are (defaults: `podium stack up`).

@@ -42,10 +42,12 @@ from podium.domain.windows import parse_window, split_period_board
 @dataclass(frozen=True, slots=True)
 class Held:
     """What the rank index holds of a user before a batch is applied: the position of the
-    newest total applied (None: nothing yet) and its score (None: not ranked, i.e. removed)."""
+    newest total applied (None: nothing yet), its score (None: not ranked, i.e. removed) and
+    its version (None: nothing yet, or not known)."""
 
     position: LogPosition | None
     score: int | None
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +89,20 @@ def is_newer(position: LogPosition, held: LogPosition | None) -> bool:
 
 def changes(board: Board, held: Held, totals: Sequence[Total]) -> list[TierChange]:
     """The tier changes of one user's `totals` (from the change feed, any order, repeats
-    allowed) after what the index `held`: each total newer than it, and each of its steps,
-    in version order, against the one before it. Only for boards where `sends_changes`."""
+    allowed) after what the index `held`: each total newer than it, and each of its steps
+    above the version it holds, in version order, against the one before it. Only for
+    boards where `sends_changes`."""
     fresh = [t for t in totals if is_newer(t.position, held.position)]
     # A step shares its total's position (it is part of that write): newer with it or not at all.
     newer = {s.version: s for t in fresh for s in steps_of(t)}
     newer.update((t.version, t) for t in fresh)  # a total as written wins over a step of the same version
+    if held.version is not None:
+        # A fresh total's steps may reach back past what the index holds: at depth > 2 the
+        # db-worker carries the user's totals still in flight as steps, each with its own, and
+        # those totals' own changes may have come (and been told) first. A version at or
+        # below the index's is history told already; measured from the held score it would
+        # tell a crossing backwards (silver to none at the first total) and the first again.
+        newer = {v: t for v, t in newer.items() if v > held.version}
     before = tier_by_score(board, held.score) if held.score is not None else None
     out = []
     for version in sorted(newer):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.domain.totals import LogPosition
 from podium.errors import InvalidInput, Unprocessable
 
 PERIOD_ENDED = "period_ended"  # a period of a board's window ended: its final standings
@@ -118,11 +117,14 @@ def delivery_id(hook: Webhook, event: str, subject: str) -> str:
     return "dlv_" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def tier_delivery_id(hook: Webhook, subject: str, position: LogPosition) -> str:
+def tier_delivery_id(hook: Webhook, subject: str, at_us: int) -> str:
     """The id of a tier_changed delivery: the subject names the board, user and version, and
-    the log position of the total that made the change tells a board deleted and made again
-    (its versions start again at 1) from the old one."""
-    return delivery_id(hook, TIER_CHANGED, f"{subject}@{position.partition}:{position.offset}")
+    the time the total that made the change was written (`Total.updated_at_us`) tells a
+    board deleted and made again (its versions start again at 1) from the old one. Not its
+    log position: a change told by a step of a later total (the db-worker's steps,
+    domain/tier_changes.py) has that total's position, and the feed may bring it either way
+    (a step when the later write landed first), so one change would have two ids."""
+    return delivery_id(hook, TIER_CHANGED, f"{subject}@{at_us}")
 
 
 def backoff_s(attempts: int, first_s: float, max_s: float) -> float:

@@ -129,6 +129,11 @@ class RankIndex(Protocol):
         """The log position of the newest total applied for the user (removals included)."""
         ...
 
+    async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
+        """`position` and the version of that total (None: nothing applied): what a step of a
+        later total is compared with (domain/tier_changes.py)."""
+        ...
+
     async def buckets(self, board: Board) -> list[BucketInfo]:
         """The board's score buckets, best first (an unsharded index has one)."""
         ...

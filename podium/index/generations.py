@@ -267,6 +267,9 @@ class GenerationalRankIndex:
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         return await self.inner.position(await self._reading(board), user_id)
 
+    async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
+        return await self.inner.newest(await self._reading(board), user_id)
+
     async def buckets(self, board: Board) -> list[BucketInfo]:
         return await self.inner.buckets(await self._reading(board))
 

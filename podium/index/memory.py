@@ -152,6 +152,11 @@ class MemoryRankIndex:
         t = idx.totals.get(user_id) if idx is not None else None
         return t.position if t is not None else None
 
+    async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
+        idx = self._boards.get(board.name)
+        t = idx.totals.get(user_id) if idx is not None else None
+        return (t.position, t.version) if t is not None else None
+
     async def buckets(self, board: Board) -> list[BucketInfo]:
         idx = self._boards.get(board.name)
         if idx is None:

@@ -152,12 +152,10 @@ class DbWorker:
         await self._consumer.rewind()
 
     async def run_once(self) -> BatchResult:
-        """One batch polled, written and committed before it returns (tests, tools)."""
-        records = await self._poll()
-        if not records:
-            return BatchResult()
-        result = await self.apply(records)
-        await self._consumer.commit(records)  # only now: the store write above is durable
+        """One `step`, and every batch it started landed and committed before it returns
+        (tests, tools): the worker's own path, one batch at a time."""
+        result = await self.step()
+        await self._land_all()
         return result
 
     async def step(self) -> BatchResult:
@@ -168,13 +166,7 @@ class DbWorker:
         if not records:
             await self._land_all()  # nothing new: commit what is in flight now, not a poll later
             return BatchResult()
-        flight = await self._decide(records)
-        # At most depth - 1 writes in flight once this one starts (depth 2: the writes one
-        # after another, each batch decided while the one before it is written).
-        while len(self._flights) and len(self._flights) >= self._settings.depth - 1:
-            await self._land_oldest()
-        flight.write = asyncio.create_task(self._write(flight, self._flights.guarding(flight.written)))
-        self._flights.add(flight)
+        flight = await self._start(records)
         if self._settings.depth <= 1:
             await self._land_all()  # one batch at a time: written and committed before the next poll
         else:
@@ -226,15 +218,22 @@ class DbWorker:
         while len(self._flights):
             await self._land_oldest(commit=commit)
 
-    async def apply(self, records: Sequence[LogRecord]) -> BatchResult:
-        """Decide and write one batch, nothing in flight (no offsets committed)."""
+    async def _start(self, records: Sequence[LogRecord], *, commit: bool = True) -> Flight:
+        """Decide a batch and start its write, once at most depth - 1 writes fly with it
+        (depth 2: the writes one after another, each batch decided while the one before it
+        is written); the oldest landed meanwhile are committed unless `commit` is False."""
         flight = await self._decide(records)
-        try:
-            await self._write(flight, [])
-        except BaseException:
-            self._forget()  # some may be written and some not: read them all again
-            raise
-        self._remember(flight)
+        while len(self._flights) and len(self._flights) >= self._settings.depth - 1:
+            await self._land_oldest(commit=commit)
+        flight.write = asyncio.create_task(self._write(flight, self._flights.guarding(flight.written)))
+        self._flights.add(flight)
+        return flight
+
+    async def apply(self, records: Sequence[LogRecord]) -> BatchResult:
+        """Decide and write one batch given, not polled, and land it with every batch in
+        flight, no offsets committed (tests: a redelivery is a batch applied again)."""
+        flight = await self._start(records, commit=False)
+        await self._land_all(commit=False)
         return flight.result
 
     async def _write(self, flight: Flight, guards: Sequence[asyncio.Future[None]]) -> None:

@@ -6,7 +6,8 @@ not by place) and only while some webhook wants `tier_changed`, it reads what th
 holds of the batch's users (their newest position and score), works out each user's tier
 changes, and records one delivery per change and webhook in the webhook store, under an
 id derived from the webhook, the board, the user and the total that made the change
-(version and log position). The api processes' sender loop (usecases/deliveries.py) sends
+(version and time written: the same whether the feed brings it as that total or as a step
+of a later one, domain/webhooks.py). The api processes' sender loop (usecases/deliveries.py) sends
 it, signed, with a lease, retried for a day, as it sends period_ended.
 
 Why before the apply: the feed's position is committed only after the apply, so a worker
@@ -100,12 +101,12 @@ class TierChanges:
         return self._wanting
 
     async def _held(self, board: Board, users: list[str]) -> dict[str, tc.Held]:
-        """What the index holds of each user: its newest position and its score."""
+        """What the index holds of each user: its newest position, its score and its version."""
         entries = await self._index.entries(board, users)
-        positions = await bounded.gather(functools.partial(self._index.position, board, u) for u in users)
+        newest = await bounded.gather(functools.partial(self._index.newest, board, u) for u in users)
         return {
-            u: tc.Held(at, e.score if e is not None else None)
-            for u, e, at in zip(users, entries, positions, strict=True)
+            u: tc.Held(at[0] if at else None, e.score if e is not None else None, at[1] if at else None)
+            for u, e, at in zip(users, entries, newest, strict=True)
         }
 
     async def _cohort(self, board: Board, user_id: str) -> int | None:
@@ -115,7 +116,7 @@ class TierChanges:
 
     async def _record(self, hook: wh.Webhook, where: tc.Where, change: tc.TierChange, cohort: int | None) -> int:
         subject = where.subject(change)
-        delivery_id = wh.tier_delivery_id(hook, subject, change.total.position)
+        delivery_id = wh.tier_delivery_id(hook, subject, change.total.updated_at_us)
         body = orjson.dumps(body_of(delivery_id, where, change, cohort)).decode()
         added = await self._hooks.add_delivery(
             Delivery(delivery_id, hook.name, wh.TIER_CHANGED, subject, body, time.time_ns() // 1000)

@@ -17,7 +17,7 @@ import pytest
 from podium.domain import webhooks as wh
 from podium.domain.boards import Board
 from podium.domain.cohorts import Tier
-from podium.domain.totals import LogPosition, Total
+from podium.domain.totals import LogPosition, Total, with_step
 from podium.index.base import RankIndex
 from podium.index.memory import MemoryRankIndex
 from podium.usecases.tier_changes import TierChanges
@@ -120,6 +120,10 @@ class CountingIndex(MemoryRankIndex):
         self.reads += 1
         return await super().position(board, user_id)
 
+    async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
+        self.reads += 1
+        return await super().newest(board, user_id)
+
 
 async def test_no_webhook_wanting_it_or_no_tiers_reads_nothing(engines: tuple[WebhookStore, RankIndex]) -> None:
     hooks, _ = engines
@@ -133,3 +137,29 @@ async def test_no_webhook_wanting_it_or_no_tiers_reads_nothing(engines: tuple[We
             assert await tiers.record(Board(name, tiers=TIERS), totals(name, [500])) == 0
         assert await tiers.record(Board(name, tiers=(Tier("top", top_percent=10),)), totals(name, [500])) == 0
     assert index.reads == 0
+
+
+async def test_a_reordered_feed_and_a_restart_tell_each_change_once(engines: tuple[WebhookStore, RankIndex]) -> None:
+    """The db-worker at depth 3: a batch's write may land after the next one's, whose total
+    then carries the user's totals still in flight as steps (each carrying its own), and the
+    change feed brings the newer total before the older one. The rank-worker, killed and
+    started again in between, reads them in other batches: each crossing is one delivery, and
+    a step the index holds already (a version at or below its own) tells nothing."""
+    hooks, index = engines
+    board = Board(unique("arena"), tiers=TIERS)
+    tiers = TierChanges(hooks, index)
+    v1, v2, v3, v4, v5 = totals(board.name, [20, 20, 20, 20, 20])  # 20, 40, 60 silver, 80, 100 gold
+    v2 = with_step(v1, v2, 100)
+    v3 = with_step(v2, v3, 100)
+    v4 = with_step(v3, v4, 100)  # steps 20, 40, 60
+    v5 = with_step(v4, v5, 100)  # steps 20, 40, 60, 80
+    async with webhook(hooks, (wh.TIER_CHANGED,)) as hook:
+        for batch in ([v1, v2], [v4]):  # v3's write lands after v4's
+            await tiers.record(board, batch)
+            if batch != [v4]:  # killed after v4's record, before its apply
+                await index.apply(board, batch)
+        for batch in ([v4, v3], [v3], [v5]):  # read again from the last commit, then the stale v3
+            await tiers.record(board, batch)
+            await index.apply(board, batch)
+        got = [(b["previous_tier"], b["tier"], b["version"]) for b in await recorded(hooks, hook, board.name)]
+        assert got == [(None, "silver", 3), ("silver", "gold", 5)]

@@ -92,11 +92,11 @@ def test_the_id_is_one_per_webhook_and_change_and_tells_a_board_made_again() -> 
     [change] = tc.changes(BOARD, NOTHING, [total(1, 100)])
     subject = tc.Where("arena", "all", None).subject(change)
     assert subject == "arena/all/ada/1"
-    one = wh.tier_delivery_id(hook, subject, change.total.position)
-    assert one == wh.tier_delivery_id(hook, subject, change.total.position)
-    assert one != wh.tier_delivery_id(hook, subject, LogPosition(0, 999))  # same version, another record
+    one = wh.tier_delivery_id(hook, subject, change.total.updated_at_us)
+    assert one == wh.tier_delivery_id(hook, subject, change.total.updated_at_us)
+    assert one != wh.tier_delivery_id(hook, subject, 999)  # same version, written at another time
     other = wh.Webhook("h", hook.url, hook.events, hook.secret, 6)  # the webhook made again
-    assert one != wh.tier_delivery_id(other, subject, change.total.position)
+    assert one != wh.tier_delivery_id(other, subject, change.total.updated_at_us)
 
 
 def test_the_body_is_what_the_contract_declares() -> None:
@@ -114,3 +114,30 @@ def test_a_change_inside_one_db_worker_batch_is_told_at_the_total_that_made_it()
     assert moves(BOARD, tc.Held(written.position, 120), [written]) == []  # applied already: steps too
     without = moves(BOARD, NOTHING, [replace(written, steps="")])  # PODIUM_HISTORY_POINTS=0
     assert without == [(3, None, "gold")]
+
+
+def test_steps_at_or_below_the_version_the_index_holds_tell_nothing() -> None:
+    """At depth 3 the db-worker's total carries its predecessors still in flight as steps, and
+    each of those carries its own: 100 (version 5) may carry 20, 40, 60 and 80 when the index
+    holds 80 (version 4) already. Only what is newer than the index's version is a change."""
+    chain = total(1, 20)
+    for version, score in ((2, 40), (3, 60), (4, 80), (5, 100)):
+        chain = with_step(chain, total(version, score), 100)
+    held = tc.Held(LogPosition(0, 40), 80, 4)
+    assert moves(BOARD, held, [chain]) == [(5, "silver", "gold")]
+    assert moves(BOARD, tc.Held(LogPosition(0, 20), 40, 2), [chain]) == [(3, None, "silver"), (5, "silver", "gold")]
+
+
+def test_a_change_has_one_id_whether_its_own_total_or_a_later_ones_step_tells_it() -> None:
+    """The feed may bring a change as a step of a newer total (whose write landed first) or as
+    its own total: the same delivery id either way, so a batch read again in another cut of
+    the feed after a restart records nothing new."""
+    hook = wh.Webhook("h", "https://hooks.example.com/a", (wh.TIER_CHANGED,), "s" * 20, 5)
+    own = total(2, 60)
+    [direct] = tc.changes(BOARD, tc.Held(LogPosition(0, 10), 20, 1), [own])
+    [stepped, _] = tc.changes(BOARD, tc.Held(LogPosition(0, 10), 20, 1), [with_step(own, total(3, 120), 100)])
+    where = tc.Where("arena", "all", None)
+    assert direct.total.position != stepped.total.position  # a step shares its carrier's position
+    assert wh.tier_delivery_id(hook, where.subject(direct), direct.total.updated_at_us) == wh.tier_delivery_id(
+        hook, where.subject(stepped), stepped.total.updated_at_us
+    )

@@ -278,6 +278,17 @@ class Reads(Directory):
         raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
         return State(raw, user_id).position if raw is not None else None
 
+    async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
+        home = await self._home(board.name, create=False)
+        if home is None:
+            return None
+        shard = self._shards[home]
+        raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
+        if raw is None:
+            return None
+        state = State(raw)
+        return state.position, state.version
+
     async def buckets(self, board: Board) -> list[BucketInfo]:
         async def read() -> tuple[BucketMap | None, Counts | None]:
             map_ = await self._map(board.name)
