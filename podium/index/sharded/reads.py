@@ -286,7 +286,7 @@ class Reads(Directory):
         raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
         if raw is None:
             return None
-        state = State(raw)
+        state = State(raw, user_id)
         return state.position, state.version
 
     async def buckets(self, board: Board) -> list[BucketInfo]:
