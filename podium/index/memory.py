@@ -148,9 +148,8 @@ class MemoryRankIndex:
         return len(idx.ranked) if idx is not None else 0
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
-        idx = self._boards.get(board.name)
-        t = idx.totals.get(user_id) if idx is not None else None
-        return t.position if t is not None else None
+        held = await self.newest(board, user_id)
+        return held[0] if held is not None else None
 
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         idx = self._boards.get(board.name)

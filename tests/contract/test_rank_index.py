@@ -95,6 +95,7 @@ def test_index_equals_reference(make_index: IndexFactory, history: tuple[Order, 
             for t in delivered:
                 newest = max((d for d in delivered if d.user_id == t.user_id), key=lambda d: d.version)
                 assert await index.position(board, t.user_id) == newest.position
+                assert await index.newest(board, t.user_id) == (newest.position, newest.version)
         finally:
             await index.close()
 
@@ -185,6 +186,7 @@ async def test_unknown_board_and_user(index: RankIndex) -> None:
     assert await index.page(board, 1, 10) == []
     assert await index.count(board) == 0
     assert await index.position(board, "u") is None
+    assert await index.newest(board, "u") is None
     assert await index.unplaced(board, ["u", "v"]) == [None, None]
 
 

@@ -116,10 +116,6 @@ class CountingIndex(MemoryRankIndex):
         super().__init__()
         self.reads = 0
 
-    async def position(self, board: Board, user_id: str) -> LogPosition | None:
-        self.reads += 1
-        return await super().position(board, user_id)
-
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         self.reads += 1
         return await super().newest(board, user_id)

@@ -271,12 +271,8 @@ class Reads(Directory):
         return await self._read(read)
 
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
-        home = await self._home(board.name, create=False)
-        if home is None:
-            return None
-        shard = self._shards[home]
-        raw = await call(lambda: shard.hget(names.users_key(board.name), user_id))
-        return State(raw, user_id).position if raw is not None else None
+        held = await self.newest(board, user_id)
+        return held[0] if held is not None else None
 
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         home = await self._home(board.name, create=False)
