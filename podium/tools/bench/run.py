@@ -80,7 +80,7 @@ async def run(settings: Settings, options: Options, out: Path) -> Results:
         with tempfile.TemporaryDirectory(prefix="podium-bench-") as tmp:
             if "e2e" in stages:
                 with progress.stage("e2e"):
-                    await _e2e(settings, options, results, Path(tmp), run_id, progress)
+                    await _e2e(settings, options, results, Path(tmp), out / "logs", run_id, progress)
             if "ingest" in stages:
                 with progress.stage("ingest"):
                     await _ingest(settings, options, results, Path(tmp), out / "logs", run_id, progress)
@@ -118,44 +118,58 @@ def _why_skipped(name: str, profile: str, stages: Sequence[str]) -> str:
     return f"its stage was not run (stages: {', '.join(stages)})"
 
 
-async def _e2e(settings: Settings, o: Options, results: Results, tmp: Path, run_id: str, progress: Progress) -> None:
+QUIET_CHECK_S = 86_400.0  # the first check one interval after the start: none within a stage
+
+
+async def _e2e(
+    settings: Settings, o: Options, results: Results, tmp: Path, logs: Path, run_id: str, progress: Progress
+) -> None:
     from podium.api.app import create_app
     from podium.api.serving import start, uvicorn_server
     from podium.tools.bench import e2e, free_port
     from podium.tools.bench.processes import UNREFUSED_LIMITS
 
-    async def measure(s: Settings, path: str) -> None:
-        port = free_port()
-        server = uvicorn_server(create_app(dataclasses.replace(s, **UNREFUSED_LIMITS)), "127.0.0.1", port)
-        serving = await start(server)
-        try:
-            found, board = await e2e.latencies(
-                f"http://127.0.0.1:{port}", samples=o.samples, rate_per_s=o.rate_per_s, progress=progress
-            )
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                await client.delete(f"/v1/boards/{board}")
-        finally:
-            server.should_exit = True
-            await serving
+    async def served(base_url: str, path: str) -> None:
+        found, board = await e2e.latencies(base_url, samples=o.samples, rate_per_s=o.rate_per_s, progress=progress)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            await client.delete(f"/v1/boards/{board}")
         results.figures += e2e.figures(found, samples=o.samples, rate_per_s=o.rate_per_s, path=path)
         results.latencies_ms["e2e submit → visible"] = found
 
     if settings.profile == "embedded":
-        await measure(
-            dataclasses.replace(settings, data=tmp / "e2e"),
-            "api → SQLite log → db-worker → SQLite store → outbox → rank-worker → in-memory index, one process",
-        )
+        # `podium serve`, as embedded users run it: api and workers in one process.
+        port = free_port()
+        s = dataclasses.replace(settings, data=tmp / "e2e", **UNREFUSED_LIMITS)
+        server = uvicorn_server(create_app(s), "127.0.0.1", port)
+        serving = await start(server)
+        try:
+            await served(
+                f"http://127.0.0.1:{port}",
+                "api → SQLite log → db-worker → SQLite store → outbox → rank-worker → in-memory index, one process",
+            )
+        finally:
+            server.should_exit = True
+            await serving
         return
     from podium.tools.bench.isolation import BenchNames, isolated
+    from podium.tools.bench.processes import podium_process, running
 
-    with isolated(settings, BenchNames.new(run_id, "e2e")):
-        await measure(
-            settings,
-            "api → Kafka → db-worker → Cassandra → Debezium → Kafka → rank-worker → Redis (WAIT), one process",
-        )
-
-
-QUIET_CHECK_S = 86_400.0  # the first check one interval after the start: none within a stage
+    with isolated(settings, BenchNames.new(run_id, "e2e")) as names:
+        # As deployed (docs/operations.md): the api, the db-worker and the rank-worker each a
+        # process of its own, the bench's client in this one. In one process the four shared one
+        # interpreter and starved each other on a loaded machine (docs/benchmarks.md). The
+        # webhook check is off, as in the ingest stage: it would announce the ended periods of
+        # every board other runs left in the shared keyspace.
+        env = {"PODIUM_PROFILE": "distributed", "PODIUM_WEBHOOK_CHECK_S": str(QUIET_CHECK_S)}
+        processes = [
+            podium_process([role], log_dir=logs, env=env, names_flags=names.flags())
+            for role in ("api", "db-worker", "rank-worker")
+        ]
+        async with running(processes):
+            await served(
+                f"http://127.0.0.1:{processes[0].port}",
+                "api → Kafka → db-worker → Cassandra → Debezium → Kafka → rank-worker → Redis (WAIT), a process each",
+            )
 
 
 async def _ingest(
