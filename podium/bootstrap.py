@@ -61,6 +61,7 @@ from podium.usecases.users import Users
 from podium.visibility.base import Visibility
 from podium.visibility.local import LocalVisibility
 from podium.visibility.polling import PollingVisibility
+from podium.visibility.redis import RedisVisibility
 from podium.webhooks.base import KEPT_S as DELIVERIES_KEPT_S
 from podium.webhooks.base import WebhookStore
 from podium.webhooks.sqlite import SqliteWebhookStore
@@ -333,7 +334,8 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
         if score_log is not None:
             opened.push_async_callback(score_log.close)
-        visibility = PollingVisibility(index, beside_a_worker="rank-worker" in roles)
+        visibility = redis_visibility(settings, index, roles)
+        opened.push_async_callback(visibility.close)
         live = live_hub(settings)
         opened.push_async_callback(live.close)
         if "api" in roles:
@@ -659,6 +661,21 @@ def live_hub(settings: Settings) -> LiveHub:
     if url.startswith("rank-shard://"):
         return RedisLiveHub(redis_directory(settings), history=settings.live_history)
     return RedisLiveHub.from_url(url, history=settings.live_history, auth=settings.redis_auth)
+
+
+def redis_visibility(
+    settings: Settings, index: RankIndex, roles: Collection[str]
+) -> PollingVisibility | RedisVisibility:
+    """`wait=true` pushed on the live hub's Redis (`live_hub_url`, which every api process and
+    rank-worker already shares); with an in-memory hub, asked of the index."""
+    url = settings.live_hub_url
+    if url.startswith("memory://"):
+        return PollingVisibility(index, beside_a_worker="rank-worker" in roles)
+    if url.startswith("rank-shard://"):
+        return RedisVisibility(index, redis_directory(settings))
+    import redis.asyncio as aioredis
+
+    return RedisVisibility(index, aioredis.Redis.from_url(url, **settings.redis_auth))
 
 
 def redis_limits(settings: Settings) -> tuple[RateLimiter, SubmissionCounter]:

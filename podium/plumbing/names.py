@@ -217,6 +217,16 @@ def friends_board_key(board: str, user_id: str) -> str:
     return f"{SOCIAL_PREFIX}:board:{{{board}}}:{{{user_id}}}"
 
 
+# `wait=true` across processes (podium/visibility/redis.py): per board, the channel on which
+# rank-workers say which users' totals they have applied, up to which log position.
+VISIBILITY_PREFIX = f"{REDIS_PREFIX}:visible"
+
+
+def visibility_channel(board: str) -> str:
+    """Pub/sub: JSON `[[user, partition, offset], …]`, the totals a rank-worker applied."""
+    return f"{VISIBILITY_PREFIX}:{{{board}}}"
+
+
 # The live hub (podium/live/redis.py): per board a sequence counter, the bounded history
 # of numbered changes and the pub/sub channel every api process listens on.
 LIVE_PREFIX = f"{REDIS_PREFIX}:live"

@@ -49,6 +49,10 @@ class LocalVisibility:
 
     def applied(self, totals: Sequence[Total]) -> None:
         for t in totals:
-            for wanted, future in self._waiters.get((t.board, t.user_id), ()):
-                if not future.done() and covers(t.position, wanted):
-                    future.set_result(None)
+            self.reached(t.board, t.user_id, t.position)
+
+    def reached(self, board: str, user_id: str, position: LogPosition) -> None:
+        """The index holds the user's total from `position`: wake whoever waits for it or earlier."""
+        for wanted, future in self._waiters.get((board, user_id), ()):
+            if not future.done() and covers(position, wanted):
+                future.set_result(None)

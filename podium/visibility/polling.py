@@ -47,3 +47,6 @@ class PollingVisibility:
     def applied(self, totals: Sequence[Total]) -> None:
         if self._local is not None:
             self._local.applied(totals)
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the index is its owner's."""
