@@ -334,7 +334,7 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
         if score_log is not None:
             opened.push_async_callback(score_log.close)
-        visibility = redis_visibility(settings, index, roles)
+        visibility = redis_visibility(settings, index, roles, replicas=replicas)
         opened.push_async_callback(visibility.close)
         live = live_hub(settings)
         opened.push_async_callback(live.close)
@@ -664,12 +664,13 @@ def live_hub(settings: Settings) -> LiveHub:
 
 
 def redis_visibility(
-    settings: Settings, index: RankIndex, roles: Collection[str]
+    settings: Settings, index: RankIndex, roles: Collection[str], *, replicas: bool = False
 ) -> PollingVisibility | RedisVisibility:
     """`wait=true` pushed on the live hub's Redis (`live_hub_url`, which every api process and
-    rank-worker already shares); with an in-memory hub, asked of the index."""
+    rank-worker already shares); with an in-memory hub, asked of the index. An api reading a
+    region's replicas asks them: the home primaries' apply is no promise about its replicas."""
     url = settings.live_hub_url
-    if url.startswith("memory://"):
+    if url.startswith("memory://") or replicas:
         return PollingVisibility(index, beside_a_worker="rank-worker" in roles)
     if url.startswith("rank-shard://"):
         return RedisVisibility(index, redis_directory(settings))
