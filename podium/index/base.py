@@ -112,6 +112,11 @@ class RankIndex(Protocol):
         a range's start, a cursor's place, the first of equals."""
         ...
 
+    async def counts_before(self, board: Board, keys: Sequence[SortKey]) -> list[int]:
+        """`count_before` of each of `keys` (in their order), in the round trips of one: the
+        rank-worker's history points of a batch's overtaken changes, a read each before."""
+        ...
+
     async def groups_before(self, board: Board, key: SortKey) -> int:
         """How many distinct (total, subscore) pairs ranked users have before `key`, on a
         board with dense ties (the only boards that keep them)."""

@@ -261,6 +261,9 @@ class GenerationalRankIndex:
     async def count_before(self, board: Board, key: SortKey) -> int:
         return await self.inner.count_before(await self._reading(board), key)
 
+    async def counts_before(self, board: Board, keys: Sequence[SortKey]) -> list[int]:
+        return await self.inner.counts_before(await self._reading(board), keys)
+
     async def groups_before(self, board: Board, key: SortKey) -> int:
         return await self.inner.groups_before(await self._reading(board), key)
 

@@ -137,6 +137,10 @@ class MemoryRankIndex:
         idx = self._boards.get(board.name)
         return idx.ranked.bisect_left(key) if idx is not None else 0
 
+    async def counts_before(self, board: Board, keys: Sequence[SortKey]) -> list[int]:
+        idx = self._boards.get(board.name)
+        return [idx.ranked.bisect_left(key) if idx is not None else 0 for key in keys]
+
     async def groups_before(self, board: Board, key: SortKey) -> int:
         idx = self._boards.get(board.name)
         if idx is None:

@@ -185,9 +185,7 @@ class RankWorker:
             return []
         older = list({(t.user_id, t.version): t for t in older}.values())  # a change seen twice: one point
         try:
-            ranks = await bounded.gather(
-                functools.partial(self._standings.rank_among_others, board, newest[t.user_id], t) for t in older
-            )
+            ranks = await self._standings.ranks_among_others(board, [(newest[t.user_id], t) for t in older])
         except BackendUnavailable as exc:
             log.warning("ranks of overtaken changes unreadable", extra={"board": board.name, "error": str(exc)})
             return []

@@ -382,6 +382,11 @@ class CassandraStore:
         batches = [batch for rows in by_partition.values() for batch in batches_by_size(rows, PARTITION_BATCH_BYTES)]
         await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))
 
+    async def write_spread(self, cql: str, rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]]) -> None:
+        """`_write_spread` for a table of the keyspace another port keeps (the rank history's
+        points: one partition a user), so its writes cost a request a batch, not a row."""
+        await self._write_spread(cql, rows)
+
     async def _write_spread(self, cql: str, rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]]) -> None:
         """Rows of a table with one partition a row (`rows`: each row's partition key
         and its parameters), in unlogged batches of a few partitions on one replica."""

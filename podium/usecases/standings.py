@@ -10,6 +10,7 @@ cursors, ranges) is a count of users; every Entry that comes out carries a rank.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from podium.domain.boards import Board, Tie
 from podium.domain.ordering import SortKey, tie_ceiling, tie_floor, total_key
 from podium.domain.totals import Total, newest_per_user
 from podium.index.base import Entry, RankIndex
+from podium.plumbing import bounded
 from podium.usecases import ranks
 
 
@@ -125,6 +127,25 @@ class Standings:
             )
             ahead = holders == 1
         return await self._index.groups_before(board, floor) + 1 - ahead
+
+    async def ranks_among_others(self, board: Board, changes: Sequence[tuple[Total, Total]]) -> list[int]:
+        """`rank_among_others` of each (newest, older) pair, the counts read in one call
+        (`RankIndex.counts_before`): a batch of returning users brings an overtaken change
+        for most of them, and a read each was the rank-worker's largest cost for them. A
+        board with dense ties counts groups, a read each as before."""
+        if board.tie is Tie.DENSE:
+            return await bounded.gather(
+                functools.partial(self.rank_among_others, board, newest, older) for newest, older in changes
+            )
+        unique = board.tie is Tie.UNIQUE
+        keys = [
+            total_key(board, older) if unique else tie_floor(board, older.total, older.subscore) for _, older in changes
+        ]
+        counts = await self._index.counts_before(board, keys)
+        return [
+            n + 1 - (newest.ranked and total_key(board, newest) < key)
+            for (newest, _), key, n in zip(changes, keys, counts, strict=True)
+        ]
 
 
 def _rank_key(e: Entry) -> SortKey:

@@ -89,6 +89,18 @@ async def test_forgotten_users_keep_no_point_on_the_board_named(history: RankHis
     await history.forget_users(board, [])  # an empty chunk is nothing to do
 
 
+async def test_a_batch_of_many_users_keeps_every_point(history: RankHistory, board: str) -> None:
+    # A rank-worker's batch: more users than one write request carries (Cassandra's adapter
+    # sends a batch's points a few partitions a request), each user's point kept, none mixed.
+    users = [f"u{i}" for i in range(300)]
+    await history.record([point(board, 1 + i % 3, user=u) for i, u in enumerate(users)])
+    for i, user in enumerate(users):
+        assert await history.points(board, user, from_us=None, to_us=None, limit=10) == [
+            point(board, 1 + i % 3, user=user)
+        ]
+    assert await history.points(board, "u300", from_us=None, to_us=None, limit=10) == []
+
+
 async def test_reads_are_newest_first_within_from_to_and_limit(history: RankHistory, board: str) -> None:
     await history.record([point(board, v) for v in range(1, 5)] + [point(board, 1, user="bob")])
     every = await history.points(board, "ada", from_us=None, to_us=None, limit=10)

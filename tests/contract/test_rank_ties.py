@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podium.domain.boards import Board, Order, Tie
-from podium.domain.ordering import SortKey, tie_of, total_key
+from podium.domain.ordering import SortKey, tie_floor, tie_of, total_key
 from podium.domain.totals import LogPosition, Total
 from podium.usecases import ranks
 from tests.contract.conftest import IndexFactory
@@ -107,6 +107,10 @@ def test_ranks_under_each_tie_policy_equal_the_reference(
             for t in newest.values():
                 key = total_key(board, t)
                 assert await index.count_before(board, key) == sum(1 for x in live if total_key(board, x) < key)
+            # Many keys at once answer as one at a time, keys no user has (a pair's floor) too.
+            keys = [k for t in newest.values() for k in (total_key(board, t), tie_floor(board, t.total, t.subscore))]
+            assert await index.counts_before(board, keys) == [await index.count_before(board, k) for k in keys]
+            assert await index.counts_before(board, []) == []
         finally:
             await index.close()
 

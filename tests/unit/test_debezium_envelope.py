@@ -56,3 +56,23 @@ def test_deletes_carry_no_total(op: str) -> None:
 def test_undecodable_or_partial_events_are_invalid(raw: bytes) -> None:
     with pytest.raises(InvalidRecord):
         parse_envelope(raw)
+
+
+def test_cells_of_another_json_type_read_as_their_column_type() -> None:
+    # The typed decoding (msgspec) refuses these; the general way converts them, as it always did.
+    typed = parse_envelope(event("u", subscore=-4, hidden=True))
+    assert typed is not None and typed.subscore == -4 and typed.hidden
+    assert parse_envelope(event("u", subscore="-4", hidden=1, total="30", log_offset=17.0)) == typed
+    bare = orjson.loads(event("u", subscore=-4, hidden=True))
+    bare["after"]["user_id"] = "u3"  # a bare value, not a cell
+    assert parse_envelope(orjson.dumps(bare)) == typed
+
+
+def test_a_cell_without_a_value_is_the_columns_default_or_a_partial_row() -> None:
+    raw = orjson.loads(event("u", display_name="Zoë"))
+    raw["after"]["display_name"] = {"deletion_ts": None, "set": True}
+    total = parse_envelope(orjson.dumps(raw))
+    assert total is not None and total.display_name == ""
+    raw["after"]["version"] = {"set": True}
+    with pytest.raises(InvalidRecord, match="version"):
+        parse_envelope(orjson.dumps(raw))

@@ -28,7 +28,7 @@ READERS = [
     "api/cohort_reads.py",
 ]
 # `unplaced` too: its entries carry no rank (0) until Standings ranks them among themselves.
-RANK_READS = {"entry", "entries", "unplaced", "page", "count_before", "groups_before"}
+RANK_READS = {"entry", "entries", "unplaced", "page", "count_before", "counts_before", "groups_before"}
 
 
 def index_reads(tree: ast.AST) -> list[str]:

@@ -50,6 +50,8 @@ def test_an_overtaken_total_ranks_as_a_board_of_the_others_and_it_says(
         now = MemoryRankIndex()
         await now.apply(board, [*rivals, mine_now])
         found = await Standings(now).rank_among_others(board, mine_now, mine_then)
+        # A batch's overtaken changes at once (one count read) rank as each one alone.
+        assert await Standings(now).ranks_among_others(board, [(mine_now, mine_then)] * 2) == [found, found]
         then = MemoryRankIndex()  # the reference: the others, and the older total
         await then.apply(board, [*rivals, mine_then])
         entry = await Standings(then).entry(board, "me")

@@ -177,6 +177,59 @@ class Reads(Directory):
 
         return await self._read(read)
 
+    async def counts_before(self, board: Board, keys: Sequence[SortKey]) -> list[int]:
+        """The map once, then one script per shard counting every segment and placing each
+        key in its segment (`counts_and_places`, as `entries` places users): a fixed number
+        of round trips for any number of keys, where `count_before` each was one map read
+        and one script per shard a key."""
+        if not keys:
+            return []
+        wanted = list(keys)
+
+        async def read() -> list[int]:
+            map_ = await self._map(board.name)
+            if map_ is None:
+                return [0] * len(wanted)
+            segments = map_.segments()
+            number = {id(seg): i for i, seg in enumerate(segments)}
+            at = [number[id(map_.locate(key))] for key in wanted]  # each key's segment
+            on_shard: dict[int, list[int]] = defaultdict(list)
+            for i, seg in enumerate(segments):
+                on_shard[seg.shard].append(i)
+
+            async def count(shard_no: int, which: list[int]) -> list[int] | None:
+                local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
+                names_: list[str] = []
+                args: list[str | int] = [map_.epoch]
+                for i in which:
+                    seg = segments[i]
+                    names_ += [names.bucket_key(board.name, seg.set_id), names.bucket_trim_key(board.name, seg.set_id)]
+                    args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+                for key, seg_no in zip(wanted, at, strict=True):
+                    if seg_no in local:
+                        args += [local[seg_no], key[0], member_of_key(map_, key)]
+                result = await call(lambda: self._counts_and_places[shard_no](keys=names_, args=args))
+                return None if result is None else [int(x) for x in result]
+
+            shard_list = list(on_shard)
+            results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
+            members = [0] * len(segments)
+            position = [0] * len(wanted)
+            for shard_no, result in zip(shard_list, results, strict=True):
+                if result is None:
+                    raise Trimmed
+                which = on_shard[shard_no]
+                for j, i in enumerate(which):
+                    members[i] = result[2 * j]
+                here = set(which)
+                placed = iter(result[2 * len(which) :])
+                for k, seg_no in enumerate(at):
+                    if seg_no in here:
+                        position[k] = next(placed)
+            return [map_.rank(members, seg_no, position[k]) - 1 for k, seg_no in enumerate(at)]
+
+        return await self._read(read)
+
     async def groups_before(self, board: Board, key: SortKey) -> int:
         home = await self._home(board.name, create=False)
         if home is None:
