@@ -26,8 +26,14 @@ def contract_of(request: HTTPConnection) -> Contract:
 
 async def board_of(request: Request) -> Board:
     """The board the path names (as created: every window)."""
-    name = check_id(request.path_params["board"], "board")
-    return await services(request).boards.get(name)
+    return await board_named(services(request), request.path_params["board"])
+
+
+async def board_named(svc: ApiServices, name: str) -> Board:
+    """The board `name` names, checked as a path's board is. A cached board is known and so
+    valid: the check of its name (a regular expression, a few per cent of the api's loop
+    under single submissions) is made only for a name not cached."""
+    return svc.boards.cached(name) or await svc.boards.get(check_id(name, "board"))
 
 
 async def read_board(request: Request) -> Board:

@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import board_of, contract_of, services
+from podium.api.context import board_named, board_of, contract_of, services
 from podium.api.contract import scores as declared
 from podium.api.contract.decoding import decode
 from podium.api.contract.fields import ends_in_newline
@@ -132,7 +132,7 @@ def check_metadata(value: Any, max_bytes: int, max_depth: int) -> str | None:
 
 async def submit_score(request: Request) -> Response:
     svc = services(request)
-    board = await board_of(request)
+    board = await board_named(svc, request.path_params["board"])
     # Most submissions have no query: no parse of an empty one.
     wait = bool_param(request.query_params, "wait") if request.scope["query_string"] else False
     raw = await read_body(request, svc.settings.max_body_bytes)
@@ -143,9 +143,12 @@ async def submit_score(request: Request) -> Response:
     before = await previous(svc, board, [sub.user_id]) if wait else {}
     await enforce(svc, board, [sub], batch=False)
     await svc.tournaments.enforce(board, [sub], batch=False)  # last: it counts the attempt
-    [(position, at_us)] = await svc.ingest.submit_timed([sub])
     if not wait:
+        # Nobody asks where it landed: the log counts its acknowledgement rather than
+        # placing it (no position made, no lock taken on Kafka's delivery thread).
+        await svc.ingest.submit_without_positions((sub,))
         return ACCEPTED
+    [(position, at_us)] = await svc.ingest.submit_timed([sub])
     [result] = await visible_results(svc, board, [(sub.user_id, position, at_us)], before)
     if result is None:
         await refused_meanwhile(svc, board, [sub.user_id])

@@ -71,6 +71,12 @@ class Boards:
         self._cache[board.name] = (time.monotonic() + self._cache_s, board)
         self._reading.pop(board.name, None)  # a read begun before this change must not answer after it
 
+    def cached(self, name: str) -> Board | None:
+        """The board named, if it is cached and not yet due to be read again: no store, no
+        await. Only a board the store gave is cached, so a name found here is a valid one."""
+        cached = self._cache.get(name)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
     async def find(self, name: str) -> Board | None:
         """The board named; for a window period's stored board (`domain.windows.period_board`),
         the board it belongs to under that name."""

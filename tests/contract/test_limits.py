@@ -4,6 +4,7 @@ redis-server). Then what only Redis offers: two api processes' adapters share on
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -144,19 +145,25 @@ async def test_leased_blocks_let_through_no_more_than_redis_counted(limits_redis
             await each.close()
 
 
-async def test_a_leased_block_is_dropped_when_its_time_is_over(limits_redis: str) -> None:
-    """What a block has left past its lease is not spent: the next request asks Redis, and
-    Redis counts a new block."""
-    limiter = RedisRateLimiter(aioredis.Redis.from_url(limits_redis), lease_s=0.2)
+async def test_a_leased_block_past_its_time_is_renewed_behind_the_requests(limits_redis: str) -> None:
+    """Past its lease, a block's rest is spent only while the next block is being taken:
+    the request that finds it over does not wait for Redis, Redis counts a new block, and
+    once that is in, the old block's rest is dropped, never carried."""
+    limiter = RedisRateLimiter(aioredis.Redis.from_url(limits_redis), lease_s=1.0)
     plain = RedisRateLimiter(aioredis.Redis.from_url(limits_redis))
     try:
-        name, rate = fresh("key:k"), Rate(per_s=50.0, burst=200)  # blocks of 10
+        name, rate = fresh("key:k"), Rate(per_s=10.0, burst=100)  # blocks of 10
         assert await limiter.take(name, rate) == 0.0  # a block of 10 counted, 9 left here
-        await asyncio.sleep(0.25)  # the lease is over; Redis refilled 12 meanwhile
-        assert await limiter.take(name, rate) == 0.0  # a new block: 10 more counted
-        # Redis counted 20 in all (minus the refill): the plain limiter finds 180 + refill left.
-        allowed = sum([await plain.take(name, rate) == 0.0 for _ in range(200)])
-        assert 180 <= allowed <= 180 + 12 + 3
+        await asyncio.sleep(1.05)  # the lease is over; Redis refilled the 10 meanwhile
+        renewed_at = time.monotonic()
+        assert await limiter.take(name, rate) == 0.0  # from the old rest (8 left); a new block asked for
+        await asyncio.sleep(0.05)  # the new block is in: 10 more counted, the old rest dropped
+        assert [await limiter.take(name, rate) for _ in range(10)] == [0.0] * 10
+        assert await limiter.take(name, rate) == 0.0  # the 11th: a third block (with the rest carried, none)
+        # Counted since the refill: 20, so the plain limiter finds 80 left, and what 10 a
+        # second refilled since (with the rest carried, 10 counted: 90 left).
+        allowed = sum([await plain.take(name, rate) == 0.0 for _ in range(100)])
+        assert 80 <= allowed <= 80 + 10 * (time.monotonic() - renewed_at) + 1
     finally:
         for each in (limiter, plain):
             await each.close()
