@@ -23,7 +23,7 @@ import orjson
 from podium.errors import BackendUnavailable
 from podium.live.base import Applied, Change, Subscription, after
 from podium.plumbing import names
-from podium.plumbing.stopping import stop_requested
+from podium.plumbing.pubsub import read_messages
 
 log = logging.getLogger("podium.live.redis")
 
@@ -120,20 +120,7 @@ class RedisLiveHub:
         await self._redis.aclose()
 
     async def _read(self) -> None:
-        while not stop_requested():  # close() awaits it after the cancel (plumbing.stopping)
-            try:
-                message = await self._pubsub.get_message(timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a dropped connection: redis-py resubscribes on the next read
-                log.warning("live hub pub/sub read failed", extra={"error": str(exc)})
-                await asyncio.sleep(0.5)
-                continue
-            if message is None:
-                if not self._pubsub.subscribed and self._listening:
-                    await asyncio.sleep(0.05)
-                continue
-            self._dispatch(message)
+        await read_messages(self._pubsub, self._dispatch, log=log, what="live hub")
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]

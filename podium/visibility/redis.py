@@ -28,7 +28,7 @@ from podium.domain.boards import Board
 from podium.domain.totals import LogPosition, Total
 from podium.index.base import RankIndex
 from podium.plumbing import names
-from podium.plumbing.stopping import stop_requested
+from podium.plumbing.pubsub import read_messages
 from podium.visibility.local import LocalVisibility
 
 log = logging.getLogger("podium.visibility.redis")
@@ -115,17 +115,7 @@ class RedisVisibility:
             self._reader = asyncio.create_task(self._read(), name="visibility-reader")
 
     async def _read(self) -> None:
-        while not stop_requested():
-            try:
-                message = await self._pubsub.get_message(timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a dropped connection: redis-py resubscribes on the next read
-                log.warning("visibility pub/sub read failed", extra={"error": str(exc)})
-                await asyncio.sleep(0.5)
-                continue
-            if message is not None:
-                self._dispatch(message)
+        await read_messages(self._pubsub, self._dispatch, log=log, what="visibility")
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]

@@ -106,46 +106,14 @@ class Reads(Directory):
             map_ = decode_map(raw_map)
             if map_ is None:
                 return [None] * len(users)
-            segments = map_.segments()
-            number = {id(seg): i for i, seg in enumerate(segments)}
-            # user index, state, key, segment
-            found = [(i, st, key, number[id(map_.locate(key))]) for i, st, key in _found(board, users, raw_states)]
-            on_shard: dict[int, list[int]] = defaultdict(list)
-            for i, seg in enumerate(segments):
-                on_shard[seg.shard].append(i)
-
-            async def count(shard_no: int, which: list[int]) -> list[int] | None:
-                local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
-                keys: list[str] = []
-                args: list[str | int] = [map_.epoch]
-                for i in which:
-                    seg = segments[i]
-                    keys += [names.bucket_key(board.name, seg.set_id), names.bucket_trim_key(board.name, seg.set_id)]
-                    args += [*bound(map_, seg.low), *bound(map_, seg.high)]
-                for _, st, key, seg_no in found:
-                    if seg_no in local:
-                        args += [local[seg_no], key[0], st.member]
-                result = await call(lambda: self._counts_and_places[shard_no](keys=keys, args=args))
-                return None if result is None else [int(x) for x in result]
-
-            shard_list = list(on_shard)
-            results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
-            members = [0] * len(segments)
-            position: dict[int, int] = {}  # user index → place in its segment
-            for shard_no, result in zip(shard_list, results, strict=True):
-                if result is None:
-                    raise Trimmed
-                which = on_shard[shard_no]
-                for j, i in enumerate(which):
-                    members[i] = result[2 * j]
-                here = set(which)
-                placed = iter(result[2 * len(which) :])
-                for i, _, _, seg_no in found:
-                    if seg_no in here:
-                        position[i] = next(placed)
+            # user index, state, key
+            found = _found(board, users, raw_states)
+            members, places = await self._counts_and_places_of(
+                board.name, map_, [(key, st.member) for _, st, key in found]
+            )
             out: list[Entry | None] = [None] * len(users)
-            for i, st, key, seg_no in found:
-                out[i] = _entry_of(board, map_.rank(members, seg_no, position[i]), users[i], st, key)
+            for (i, st, key), (seg_no, place) in zip(found, places, strict=True):
+                out[i] = _entry_of(board, map_.rank(members, seg_no, place), users[i], st, key)
             return out
 
         return await self._read(read)
@@ -190,45 +158,56 @@ class Reads(Directory):
             map_ = await self._map(board.name)
             if map_ is None:
                 return [0] * len(wanted)
-            segments = map_.segments()
-            number = {id(seg): i for i, seg in enumerate(segments)}
-            at = [number[id(map_.locate(key))] for key in wanted]  # each key's segment
-            on_shard: dict[int, list[int]] = defaultdict(list)
-            for i, seg in enumerate(segments):
-                on_shard[seg.shard].append(i)
-
-            async def count(shard_no: int, which: list[int]) -> list[int] | None:
-                local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
-                names_: list[str] = []
-                args: list[str | int] = [map_.epoch]
-                for i in which:
-                    seg = segments[i]
-                    names_ += [names.bucket_key(board.name, seg.set_id), names.bucket_trim_key(board.name, seg.set_id)]
-                    args += [*bound(map_, seg.low), *bound(map_, seg.high)]
-                for key, seg_no in zip(wanted, at, strict=True):
-                    if seg_no in local:
-                        args += [local[seg_no], key[0], member_of_key(map_, key)]
-                result = await call(lambda: self._counts_and_places[shard_no](keys=names_, args=args))
-                return None if result is None else [int(x) for x in result]
-
-            shard_list = list(on_shard)
-            results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
-            members = [0] * len(segments)
-            position = [0] * len(wanted)
-            for shard_no, result in zip(shard_list, results, strict=True):
-                if result is None:
-                    raise Trimmed
-                which = on_shard[shard_no]
-                for j, i in enumerate(which):
-                    members[i] = result[2 * j]
-                here = set(which)
-                placed = iter(result[2 * len(which) :])
-                for k, seg_no in enumerate(at):
-                    if seg_no in here:
-                        position[k] = next(placed)
-            return [map_.rank(members, seg_no, position[k]) - 1 for k, seg_no in enumerate(at)]
+            members, places = await self._counts_and_places_of(
+                board.name, map_, [(key, member_of_key(map_, key)) for key in wanted]
+            )
+            return [map_.rank(members, seg_no, place) - 1 for seg_no, place in places]
 
         return await self._read(read)
+
+    async def _counts_and_places_of(
+        self, board: str, map_: BucketMap, keyed: Sequence[tuple[SortKey, str]]
+    ) -> tuple[list[int], list[tuple[int, int]]]:
+        """One script per shard (`counts_and_places`): every segment's members, and for each
+        (key, member) its segment and its place there. Raises Trimmed if a shard's set moved
+        past the map's epoch (the caller's `_read` retries)."""
+        segments = map_.segments()
+        number = {id(seg): i for i, seg in enumerate(segments)}
+        at = [number[id(map_.locate(key))] for key, _ in keyed]  # each key's segment
+        on_shard: dict[int, list[int]] = defaultdict(list)
+        for i, seg in enumerate(segments):
+            on_shard[seg.shard].append(i)
+
+        async def count(shard_no: int, which: list[int]) -> list[int] | None:
+            local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
+            keys: list[str] = []
+            args: list[str | int] = [map_.epoch]
+            for i in which:
+                seg = segments[i]
+                keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
+                args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+            for (key, member), seg_no in zip(keyed, at, strict=True):
+                if seg_no in local:
+                    args += [local[seg_no], key[0], member]
+            result = await call(lambda: self._counts_and_places[shard_no](keys=keys, args=args))
+            return None if result is None else [int(x) for x in result]
+
+        shard_list = list(on_shard)
+        results = await asyncio.gather(*(count(s, on_shard[s]) for s in shard_list))
+        members = [0] * len(segments)
+        position = [0] * len(keyed)
+        for shard_no, result in zip(shard_list, results, strict=True):
+            if result is None:
+                raise Trimmed
+            which = on_shard[shard_no]
+            for j, i in enumerate(which):
+                members[i] = result[2 * j]
+            here = set(which)
+            placed = iter(result[2 * len(which) :])
+            for k, seg_no in enumerate(at):
+                if seg_no in here:
+                    position[k] = next(placed)
+        return members, list(zip(at, position, strict=True))
 
     async def groups_before(self, board: Board, key: SortKey) -> int:
         home = await self._home(board.name, create=False)
