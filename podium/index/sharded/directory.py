@@ -22,7 +22,7 @@ from podium.domain.ordering import SortKey, tie_width
 from podium.errors import BackendUnavailable
 from podium.index.redis import MEMBERS_OF, ReadOnlyReplica, call, wait_for_replicas
 from podium.index.script_runner import ScriptRunner
-from podium.index.sharded.read_steps import Maps, Trimmed, bound
+from podium.index.sharded.read_steps import Maps, Trimmed, segments_counted
 from podium.index.sharded.scripts import source
 from podium.plumbing import names
 
@@ -192,12 +192,7 @@ class Directory:
             per_shard[segments[wanted[0]].shard].append(wanted[0])  # last on its shard: the script ranks it
 
         async def count(shard: int, which: list[int]) -> list[int] | None:
-            keys: list[str] = []
-            args: list[str | int] = [map_.epoch]
-            for i in which:
-                seg = segments[i]
-                keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
-                args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+            keys, args = segments_counted(board, map_, segments, which)
             if wanted is not None and shard == segments[wanted[0]].shard:
                 args.append(wanted[1])
                 if phantom is not None:

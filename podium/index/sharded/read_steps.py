@@ -48,6 +48,22 @@ def bound(map_: BucketMap, key: SortKey | None) -> list[str | int]:
     return ["", ""] if key is None else [key[0], f"{key[1]:0{map_.tie_width}x}:{key[2]}"]
 
 
+def segments_counted(
+    board: str, map_: BucketMap, segments: Sequence[Segment], which: Sequence[int]
+) -> tuple[list[str], list[str | int]]:
+    """The keys and the leading arguments of a counting script (`counts`, `counts_and_places`)
+    over these segments of `map_` on one shard: each segment's set and trim mark, the map's
+    epoch, then each segment's range (`bound`, four arguments a segment). The scripts check
+    the epoch against the trim marks: a set the mover trimmed since `map_` fails the count."""
+    keys: list[str] = []
+    args: list[str | int] = [map_.epoch]
+    for i in which:
+        seg = segments[i]
+        keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
+        args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+    return keys, args
+
+
 @dataclass(frozen=True, slots=True)
 class ShardPart:
     """A shard's segments of a map: their numbers, sets, trim marks and ranges as arguments."""

@@ -21,7 +21,6 @@ from podium.index.sharded.directory import Counts, Directory, decode_map
 from podium.index.sharded.read_steps import (
     Plan,
     Trimmed,
-    bound,
     counts_call,
     counts_from,
     keys_of,
@@ -29,6 +28,7 @@ from podium.index.sharded.read_steps import (
     page_one,
     rank_of,
     rows_of,
+    segments_counted,
     slice_call,
 )
 from podium.plumbing import names
@@ -180,12 +180,7 @@ class Reads(Directory):
 
         async def count(shard_no: int, which: list[int]) -> list[int] | None:
             local = {seg_no: j + 1 for j, seg_no in enumerate(which)}
-            keys: list[str] = []
-            args: list[str | int] = [map_.epoch]
-            for i in which:
-                seg = segments[i]
-                keys += [names.bucket_key(board, seg.set_id), names.bucket_trim_key(board, seg.set_id)]
-                args += [*bound(map_, seg.low), *bound(map_, seg.high)]
+            keys, args = segments_counted(board, map_, segments, which)
             for (key, member), seg_no in zip(keyed, at, strict=True):
                 if seg_no in local:
                     args += [local[seg_no], key[0], member]
