@@ -111,14 +111,10 @@ class Standings:
         user's own entry (its `newest` total) left out: the rank history's point for a change
         that a newer one overtook before the index was written (the index holds one total a
         user, and ranks are read after a batch)."""
-        own = newest.ranked  # a hidden or removed user is not among those counted
-        if board.tie is Tie.UNIQUE:
-            key = total_key(board, older)
-            return await self._index.count_before(board, key) + 1 - (own and total_key(board, newest) < key)
+        if board.tie is not Tie.DENSE:  # the batch form's rule, one pair
+            return (await self.ranks_among_others(board, [(newest, older)]))[0]
         floor = tie_floor(board, older.total, older.subscore)
-        ahead = own and total_key(board, newest) < floor
-        if board.tie is not Tie.DENSE:
-            return await self._index.count_before(board, floor) + 1 - ahead
+        ahead = newest.ranked and total_key(board, newest) < floor  # a hidden or removed user is not counted
         if ahead:  # its pair is one of the groups before only if nobody else holds it
             own_floor = tie_floor(board, newest.total, newest.subscore)
             own_ceiling = tie_ceiling(board, newest.total, newest.subscore)
@@ -131,8 +127,10 @@ class Standings:
     async def ranks_among_others(self, board: Board, changes: Sequence[tuple[Total, Total]]) -> list[int]:
         """`rank_among_others` of each (newest, older) pair, the counts read in one call
         (`RankIndex.counts_before`): a batch of returning users brings an overtaken change
-        for most of them, and a read each was the rank-worker's largest cost for them. A
-        board with dense ties counts groups, a read each as before."""
+        for most of them, and a read each was the rank-worker's largest cost for them. An
+        older total is counted at its own key on a board of unique ranks, else at the floor
+        of its tie (equals share a rank); the user's own entry is left out when it sorts
+        before that key. A board with dense ties counts groups, a read each."""
         if board.tie is Tie.DENSE:
             return await bounded.gather(
                 functools.partial(self.rank_among_others, board, newest, older) for newest, older in changes
