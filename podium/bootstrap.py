@@ -331,7 +331,13 @@ async def _distributed(settings: Settings, roles: Collection[str]) -> AsyncItera
         opened.push_async_callback(index.close)
         social = redis_social_index(settings)
         opened.push_async_callback(social.close)
-        score_log = KafkaLog(settings.kafka_bootstrap, names.INGEST_TOPIC) if "api" in roles else None
+        score_log = (
+            KafkaLog(
+                settings.kafka_bootstrap, names.INGEST_TOPIC, producer_extra={"linger.ms": settings.kafka_linger_ms}
+            )
+            if "api" in roles
+            else None
+        )
         if score_log is not None:
             opened.push_async_callback(score_log.close)
         visibility = redis_visibility(settings, index, roles, replicas=replicas)

@@ -79,6 +79,11 @@ class Settings:
     # Distributed profile: where the engines are (defaults: `podium stack up`).
     kafka_bootstrap: str = "127.0.0.1:9092"
     ingest_partitions: int = 6
+    # How long the api's producer holds a record for others to share its produce request
+    # (librdkafka's linger.ms). 5 ms cost the broker no less CPU a single submission at 128
+    # connections than 2 (the requests fill anyway), and at 32 it halved their rate: each
+    # waits for its acknowledgement (docs/benchmarks.md, issue 19, branch `single`).
+    kafka_linger_ms: float = 2.0
     kafka_replication: int = 1
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 9042

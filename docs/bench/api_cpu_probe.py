@@ -56,10 +56,14 @@ def cpu_s_of(stat: Path) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK_S
 
 
-async def measure(port: int, pid: int, requests: list[bytes], connections: int, seconds: float) -> dict[str, object]:
+async def measure(
+    port: int, pid: int, requests: list[bytes], connections: int, seconds: float, broker_pid: int | None = None
+) -> dict[str, object]:
     before, threads_before = cpu_s(pid), threads_s(pid)
+    broker_before = cpu_s(broker_pid) if broker_pid else 0.0
     load = await closed_loop(port, requests, connections=connections, seconds=seconds)
     used, threads_after = cpu_s(pid) - before, threads_s(pid)
+    broker_used = cpu_s(broker_pid) - broker_before if broker_pid else 0.0
     assert not load.failed, load.statuses
     per = max(load.ok, 1)
     by_thread = {n: round(1e6 * (t - threads_before.get(n, 0.0)) / per, 1) for n, t in threads_after.items()}
@@ -67,6 +71,8 @@ async def measure(port: int, pid: int, requests: list[bytes], connections: int, 
         "per_s": round(load.per_s),
         "cpu_us": round(1e6 * used / per, 1),
         "threads_us": {n: us for n, us in sorted(by_thread.items(), key=lambda x: -x[1]) if us >= 1},
+        # The Kafka broker's whole process (other clients of a shared broker included).
+        **({"broker_us": round(1e6 * broker_used / per, 1)} if broker_pid else {}),
     }
 
 
@@ -78,6 +84,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--label", default=str(Path(podium.__file__).parent.parent))
     parser.add_argument("--spy", help="also record the api with py-spy (raw, threads) to this file")
+    parser.add_argument("--broker-pid", type=int, help="also read this process's CPU (the Kafka broker's)")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="api-probe-"))
     bare = Process("podium.tools.bench.bare", ["--port", str(p := free_port())], port=p, log=logs / "bare.log", env={})
@@ -127,7 +134,8 @@ async def run(ours: Process, bare: Process, board: str, args: argparse.Namespace
                             args.spy,
                         )
                         await asyncio.sleep(0.5)
-                    row[name] = await measure(proc.port, proc.proc.pid, requests, c, args.seconds)
+                    broker = args.broker_pid if name == "api" else None
+                    row[name] = await measure(proc.port, proc.proc.pid, requests, c, args.seconds, broker)
                 api, bare_ = row["api"], row["bare"]
                 row["ratio"] = round(api["per_s"] / bare_["per_s"], 3)  # type: ignore[index, operator]
                 print(json.dumps(row), flush=True)

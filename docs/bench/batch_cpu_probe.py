@@ -72,7 +72,12 @@ async def main() -> None:
                     await spy.wait()
                 p0, w0 = time.process_time(), time.perf_counter()
                 raw = await asyncio.to_thread(
-                    ingest.raw_kafka_per_s, settings.kafka_bootstrap, names.ingest_topic, board, seconds=SECONDS
+                    ingest.raw_kafka_per_s,
+                    settings.kafka_bootstrap,
+                    names.ingest_topic,
+                    board,
+                    seconds=SECONDS,
+                    linger_ms=settings.kafka_linger_ms,
                 )
                 raw_cpu_us = (time.process_time() - p0) / (raw * (time.perf_counter() - w0)) * 1e6
                 print(

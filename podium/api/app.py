@@ -99,14 +99,11 @@ class PodiumApp(Starlette):
         self.settings = settings
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SubmissionsFirst(super().build_middleware_stack(), SUBMIT_SCORE, self._wrapped)
-
-    def _wrapped(self, route: ASGIApp) -> ASGIApp:
-        """The route's app in the app's own middleware, outermost first, as Starlette wraps
-        it: one list (create_app's), so a middleware added there is never skipped here."""
-        for cls, args, kwargs in reversed(self.user_middleware):
-            route = cls(route, *args, **kwargs)
-        return route
+        # The app's own middleware list (create_app's): the lean path refuses to be built
+        # if one was added there that it does not run, so none is ever skipped.
+        middleware: list[object] = [m.cls for m in self.user_middleware]
+        limits = RateLimits(self.router, self.settings)  # as create_app's, at the app's settings
+        return SubmissionsFirst(super().build_middleware_stack(), SUBMIT_SCORE, middleware, limits)
 
 
 def create_app(settings: Settings, roles: Collection[str] = ROLES) -> PodiumApp:

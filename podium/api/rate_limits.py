@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from podium.api.errors import error_body
@@ -41,6 +42,19 @@ class RateLimits:
         if self.off or scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
+        refused = await self.refusal(scope)
+        if refused is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            # Refused before the handshake: the server answers 403 to the upgrade.
+            await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
+        else:
+            await refused(scope, receive, send)
+
+    async def refusal(self, scope: Scope) -> Response | None:
+        """The 429 a request over its limit is answered (counted as refused), or None to let
+        it through. For a limited request (not `off`, not an unlimited path): the lean path
+        (api/submit_path.py) calls it as its own step."""
         try:
             refused = await self.over_limit(scope)
         except BackendUnavailable as exc:
@@ -49,23 +63,17 @@ class RateLimits:
             if time.monotonic() >= self.quiet_until:  # one warning every few seconds, not one a request
                 self.quiet_until = time.monotonic() + WARN_EVERY_S
                 log.warning("rate limits unavailable: requests let through", extra={"error": exc.message})
-            refused = None
+            return None
         if refused is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         limit, wait_s = refused
         RATE_LIMITED.labels(limit=limit).inc()
-        if scope["type"] == "websocket":
-            # Refused before the handshake: the server answers 403 to the upgrade.
-            await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
-            return
         seconds = retry_after_s(wait_s)
-        answer = json_response(
+        return json_response(
             error_body("rate_limited", f"too many requests ({limit} limit); retry after {seconds} s"),
             429,
             headers={"Retry-After": str(seconds)},
         )
-        await answer(scope, receive, send)
 
     async def over_limit(self, scope: Scope) -> tuple[str, float] | None:
         """The limit the request is over and the seconds until it would not be, or None."""

@@ -4,22 +4,25 @@ Starlette's middleware stack and router.
 A single submission's api CPU (py-spy, issue 19) went a fifth into Starlette's layers
 around the handler: the server-error and exception middlewares each wrapping `send`, the
 router, `request_response`'s second exception wrapper. This path runs the same steps in
-the same order with the same objects: `Authenticate`, `RateLimits`, the route's `write`
-guard and handler, the error table (api/errors.py) for what they raise, and a 500 for
-anything else, re-raised for the server's log as Starlette's `ServerErrorMiddleware` does.
+the same order: `Authenticate`'s, `RateLimits`', the route's `write` guard and its handler,
+as plain calls of one coroutine (below); the error table (api/errors.py) for what they
+raise, and a 500 for anything else, re-raised for the server's log as Starlette's
+`ServerErrorMiddleware` does.
 So the answers are the same bytes (the contract and the error-answer tests go through it);
 every other request goes to Starlette as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from podium.api.auth import Access, Authenticate, authorize, identify
 from podium.api.errors import HANDLERS
+from podium.api.rate_limits import RateLimits
 
 PREFIX = "/v1/boards/"
 SUFFIX = "/scores"
@@ -50,13 +53,21 @@ def handler_for(exc: Exception) -> Handler | None:
 
 class SubmissionsFirst:
     """An ASGI app: single submissions on the lean path, everything else to `rest`.
-    `middleware` wraps the route's own app as the Starlette app's middleware would
-    (Authenticate, then RateLimits)."""
 
-    def __init__(self, rest: ASGIApp, endpoint: Endpoint, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+    The lean path runs the app's middleware's steps (`identify`, then the rate limits'
+    `refusal`), the route's guard (`authorize`) and its handler as plain calls of one
+    coroutine: as a chain of wrapping ASGI apps they were ten coroutines resumed for every
+    answer, and a wait for nothing where nothing needed one (no key to check, auth off).
+    So the app's middleware must be the steps this path knows, checked when it is built."""
+
+    def __init__(self, rest: ASGIApp, endpoint: Endpoint, middleware: Sequence[object], limits: RateLimits) -> None:
+        if list(middleware) != [Authenticate, RateLimits]:
+            raise TypeError(f"the lean path runs Authenticate and RateLimits, not {middleware}: extend it")
         self.rest = rest
         self.endpoint = endpoint
-        self.lean = middleware(self._route)
+        self.handler: Endpoint = endpoint.__wrapped__  # type: ignore[attr-defined]  # the route's, unguarded
+        self.access: Access = endpoint.access  # type: ignore[attr-defined]
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         board = submitted_board(scope)
@@ -65,30 +76,32 @@ class SubmissionsFirst:
             return
         scope["path_params"] = {"board": board}
         scope["endpoint"] = self.endpoint
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        answering = False  # the answer is being sent: past its start, no 500 can follow it
         try:
-            await self.lean(scope, receive, sending)
+            verifying = identify(scope)
+            if verifying is not None:
+                await verifying
+            if not self.limits.off:
+                refused = await self.limits.refusal(scope)
+                if refused is not None:
+                    answering = True
+                    await refused(scope, receive, send)
+                    return
+            request = Request(scope, receive, send)
+            try:
+                if request.app.state.services.keys is not None:  # with auth off, every caller may
+                    await authorize(request, self.access)
+                response = await self.handler(request)
+            except Exception as exc:
+                handler = handler_for(exc)
+                if handler is None:
+                    raise
+                response = await handler(request, exc)
+                exc.__traceback__ = None  # as Starlette: a reused exception keeps no old tracebacks
+            answering = True
+            await response(scope, receive, send)
         except Exception as exc:  # as ServerErrorMiddleware: a 500 if nothing was sent, then re-raised
-            if not started:
+            if not answering:
                 response = await HANDLERS[Exception](Request(scope), exc)
                 await response(scope, receive, send)
             raise
-
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-        try:
-            response = await self.endpoint(request)
-        except Exception as exc:
-            handler = handler_for(exc)
-            if handler is None:
-                raise
-            response = await handler(request, exc)
-            exc.__traceback__ = None  # as Starlette: a reused exception keeps no old tracebacks
-        await response(scope, receive, send)

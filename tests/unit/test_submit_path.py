@@ -43,3 +43,19 @@ def test_other_methods_kinds_and_mounted_apps_go_to_starlette() -> None:
     assert submitted_board(scope("/v1/boards/arena/scores", method="GET")) is None  # Starlette answers 405
     assert submitted_board(scope("/v1/boards/arena/scores", kind="websocket")) is None
     assert submitted_board(scope("/v1/boards/arena/scores", root_path="/podium")) is None
+
+
+def test_the_lean_path_refuses_middleware_it_does_not_run() -> None:
+    """It runs Authenticate's and RateLimits' steps itself: an app with other middleware
+    would have them skipped on its hottest route, so it is not built."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from podium.api.app import create_app
+    from podium.settings import Settings
+
+    app = create_app(Settings())
+    app.build_middleware_stack()  # the app's own list: built
+    app.user_middleware.append(Middleware(GZipMiddleware))
+    with pytest.raises(TypeError, match="extend it"):
+        app.build_middleware_stack()

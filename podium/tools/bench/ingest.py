@@ -93,7 +93,7 @@ async def batch_rate(port: int, board: str, *, seconds: float, connections: int)
     return load
 
 
-def raw_kafka_per_s(bootstrap: str, topic: str, board: str, *, seconds: float) -> float:
+def raw_kafka_per_s(bootstrap: str, topic: str, board: str, *, seconds: float, linger_ms: float) -> float:
     """Records a second a bare producer gets acknowledged: the same records the batch
     endpoint appends, in the same producer settings, produced in a loop for `seconds`,
     then flushed (the flush counts in the time)."""
@@ -108,7 +108,7 @@ def raw_kafka_per_s(bootstrap: str, topic: str, board: str, *, seconds: float) -
         )
         for i in range(USERS)
     ]
-    producer = Producer(producer_config(bootstrap, **{"client.id": "podium-bench-raw"}))
+    producer = Producer(producer_config(bootstrap, **{"client.id": "podium-bench-raw", "linger.ms": linger_ms}))
     delivered = 0
     lock = threading.Lock()
 
@@ -133,7 +133,7 @@ def raw_kafka_per_s(bootstrap: str, topic: str, board: str, *, seconds: float) -
     return delivered / (time.perf_counter() - started)
 
 
-def batch_figure(ours: Load, raw_per_s: float, *, connections: int, seconds: float) -> Figure:
+def batch_figure(ours: Load, raw_per_s: float, *, connections: int, seconds: float, linger_ms: float) -> Figure:
     return measured(
         "ingest_batch_vs_raw_kafka",
         ours.per_s * BATCH,
@@ -145,5 +145,6 @@ def batch_figure(ours: Load, raw_per_s: float, *, connections: int, seconds: flo
         seconds=seconds,
         request_p50_ms=round(percentile(ours.latencies_ms, 50), 1),
         topic_partitions="the stage's own topic, the profile's partitions",
-        baseline="confluent-kafka Producer loop, same config (idempotent, acks=all, lz4, linger 2 ms), same records",
+        baseline=f"confluent-kafka Producer loop, same config (idempotent, acks=all, lz4, linger {linger_ms:g} ms), "
+        "same records",
     )

@@ -197,9 +197,18 @@ async def _ingest(
                 batches = await ingest.batch_rate(ours.port, board, seconds=o.seconds, connections=4)
                 if topic is not None:
                     raw = await asyncio.to_thread(
-                        ingest.raw_kafka_per_s, settings.kafka_bootstrap, topic, board, seconds=o.seconds
+                        ingest.raw_kafka_per_s,
+                        settings.kafka_bootstrap,
+                        topic,
+                        board,
+                        seconds=o.seconds,
+                        linger_ms=settings.kafka_linger_ms,
                     )
-                    results.figures.append(ingest.batch_figure(batches, raw, connections=4, seconds=o.seconds))
+                    results.figures.append(
+                        ingest.batch_figure(
+                            batches, raw, connections=4, seconds=o.seconds, linger_ms=settings.kafka_linger_ms
+                        )
+                    )
                 else:
                     results.figures.append(
                         Figure("ingest_batch_embedded", round(batches.per_s * ingest.BATCH), "scores/s",
