@@ -38,7 +38,7 @@ COHORT_USERS_TABLE = "cohort_users"
 COHORT_FILL_TABLE = "cohort_fill"
 COHORT_LIST_TABLE = "cohort_list"
 # Rank history (podium/history/): each user's points on each stored board, newest first.
-RANK_HISTORY_TABLE = "rank_history"
+RANK_HISTORY_TABLE = "rank_history_slots"  # (board, slot) partitions; the earlier "rank_history" (a partition a user) is dead
 # Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.
 WEBHOOKS_TABLE = "webhooks"
 WEBHOOK_DELIVERIES_TABLE = "webhook_deliveries"
