@@ -134,6 +134,10 @@ class RankIndex(Protocol):
         """The log position of the newest total applied for the user (removals included)."""
         ...
 
+    async def positions(self, board: Board, user_ids: Sequence[str]) -> list[LogPosition | None]:
+        """`position` of each user, in order, read at once (one round trip, not one a user)."""
+        ...
+
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         """`position` and the version of that total (None: nothing applied): what a step of a
         later total is compared with (domain/tier_changes.py)."""

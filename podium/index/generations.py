@@ -270,6 +270,9 @@ class GenerationalRankIndex:
     async def position(self, board: Board, user_id: str) -> LogPosition | None:
         return await self.inner.position(await self._reading(board), user_id)
 
+    async def positions(self, board: Board, user_ids: Sequence[str]) -> list[LogPosition | None]:
+        return await self.inner.positions(await self._reading(board), user_ids)
+
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         return await self.inner.newest(await self._reading(board), user_id)
 

@@ -155,6 +155,9 @@ class MemoryRankIndex:
         held = await self.newest(board, user_id)
         return held[0] if held is not None else None
 
+    async def positions(self, board: Board, user_ids: Sequence[str]) -> list[LogPosition | None]:
+        return [await self.position(board, u) for u in user_ids]
+
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         idx = self._boards.get(board.name)
         t = idx.totals.get(user_id) if idx is not None else None

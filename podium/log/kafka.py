@@ -13,6 +13,7 @@ import functools
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +34,8 @@ log = logging.getLogger("podium.log.kafka")
 # timeout): they answer in milliseconds, and while the coordinator restarts a commit fails
 # at once ("waiting for coordinator"). Past it the call is stuck (own_thread.py).
 CALL_DEADLINE_S = 30.0
+# The consumer lag gauge is refreshed this often by the polls (podium_consumer_lag).
+LAG_EVERY_S = 1.0
 
 
 def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
@@ -240,6 +243,7 @@ class KafkaLogConsumer:
         # (served inside poll, before the records of a new assignment) and by every new
         # consumer (a rewind): read on the loop after a poll returns.
         self._tenure = 0
+        self._lag_reported_at = -LAG_EVERY_S  # monotonic: the first poll reports
 
     def tenure(self) -> int:
         return self._tenure
@@ -319,11 +323,16 @@ class KafkaLogConsumer:
         messages = [first] if first is not None else []
         if first is not None and max_records > 1:
             messages += consumer.consume(num_messages=max_records - 1, timeout=0)
-        self._report_lag(consumer)
+        now = time.monotonic()
+        if now - self._lag_reported_at >= LAG_EVERY_S:
+            self._lag_reported_at = now
+            self._report_lag(consumer)
         return messages
 
     def _report_lag(self, consumer: confluent_kafka.Consumer) -> None:
-        """Consumer lag per partition, from cached watermarks: no extra round trip."""
+        """Consumer lag per partition, from cached watermarks: no extra round trip, but a
+        position and a watermark call per partition, so once every LAG_EVERY_S, not every
+        poll (a busy worker polls many times a second; a scrape reads it every few)."""
         group = self._config["group.id"]
         for tp in consumer.position(consumer.assignment()):
             try:

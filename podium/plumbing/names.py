@@ -37,8 +37,9 @@ COHORT_SEATS_TABLE = "cohort_seats"
 COHORT_USERS_TABLE = "cohort_users"
 COHORT_FILL_TABLE = "cohort_fill"
 COHORT_LIST_TABLE = "cohort_list"
-# Rank history (podium/history/): each user's points on each stored board, newest first.
-RANK_HISTORY_TABLE = "rank_history"
+# Rank history (podium/history/): each user's points on each stored board, newest first,
+# a partition a (board, slot); "rank_history" (a partition a user) was its table before.
+RANK_HISTORY_TABLE = "rank_history_slots"
 # Webhooks (podium/webhooks/): the webhooks set, and every delivery owed them.
 WEBHOOKS_TABLE = "webhooks"
 WEBHOOK_DELIVERIES_TABLE = "webhook_deliveries"

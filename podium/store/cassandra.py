@@ -223,6 +223,17 @@ class CassandraStore:
             batch.add(prepared, params)
         await self._execute_statement(batch, ())
 
+    async def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """One unlogged batch of statements on the keyspace (`{ks}` in each), each prepared
+        once: for a table another port keeps, statements of one partition (the rank
+        history's points and trims of one (board, slot)), so one request and one mutation."""
+        from cassandra.query import BatchStatement, BatchType
+
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for cql, params in statements:
+            batch.add(self._statement(cql), params)
+        await self._execute_statement(batch, ())
+
     async def _execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self._execute_statement(self._statement(cql), params)
 
@@ -381,11 +392,6 @@ class CassandraStore:
             by_partition[(t.board, slot)].append((slot, *row, t.version))
         batches = [batch for rows in by_partition.values() for batch in batches_by_size(rows, PARTITION_BATCH_BYTES)]
         await asyncio.gather(*(self._execute_batch(cql, rows) for rows in batches))
-
-    async def write_spread(self, cql: str, rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]]) -> None:
-        """`_write_spread` for a table of the keyspace another port keeps (the rank history's
-        points: one partition a user), so its writes cost a request a batch, not a row."""
-        await self._write_spread(cql, rows)
 
     async def _write_spread(self, cql: str, rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]]) -> None:
         """Rows of a table with one partition a row (`rows`: each row's partition key

@@ -187,7 +187,17 @@ async def test_unknown_board_and_user(index: RankIndex) -> None:
     assert await index.count(board) == 0
     assert await index.position(board, "u") is None
     assert await index.newest(board, "u") is None
+    assert await index.positions(board, ["u", "v"]) == [None, None]
     assert await index.unplaced(board, ["u", "v"]) == [None, None]
+
+
+async def test_positions_are_each_users_position_read_at_once(index: RankIndex) -> None:
+    board = fresh_board()
+    n = board.name
+    await index.apply(board, [Total(n, "u1", 10, 5, 1, LogPosition(0, 5)), Total(n, "u2", 4, 3, 1, LogPosition(1, 3))])
+    await index.apply(board, [Total(n, "u2", 0, 4, 1, LogPosition(1, 7), removed=True)])  # a removal keeps its position
+    assert await index.positions(board, ["u2", "nobody", "u1"]) == [LogPosition(1, 7), None, LogPosition(0, 5)]
+    assert await index.positions(board, []) == []
 
 
 async def test_apply_reports_what_was_newer(index: RankIndex) -> None:

@@ -301,6 +301,15 @@ class Reads(Directory):
         held = await self.newest(board, user_id)
         return held[0] if held is not None else None
 
+    async def positions(self, board: Board, user_ids: Sequence[str]) -> list[LogPosition | None]:
+        # One HMGET of the users' states on the board's home shard.
+        home = await self._home(board.name, create=False)
+        if home is None or not user_ids:
+            return [None] * len(user_ids)
+        shard = self._shards[home]
+        raw = await call(lambda: shard.hmget(names.users_key(board.name), list(user_ids)))
+        return [None if r is None else State(r, u).position for u, r in zip(user_ids, raw, strict=True)]
+
     async def newest(self, board: Board, user_id: str) -> tuple[LogPosition, int] | None:
         home = await self._home(board.name, create=False)
         if home is None:
