@@ -282,8 +282,13 @@ class DbWorker:
         # Each event updates its board in every window the board keeps (design: one stored
         # board per window period, `podium/usecases/period_boards.py`): resolved once, before any read.
         targets: list[tuple[LogRecord, Event, list[Board]]] = []
+        # Each board named once a batch, not once a record (a batch is mostly one board's).
+        found: dict[str, Board | None] = {}
         for record, event in decoded:
-            board = await self._boards.find(event.board)
+            if event.board in found:
+                board = found[event.board]
+            else:
+                board = found[event.board] = await self._boards.find(event.board)
             if board is None:
                 self._forget_board(event.board)  # deleted: a board made again starts afresh
                 result.invalid += 1
