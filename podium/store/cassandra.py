@@ -23,6 +23,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.plumbing import names
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
+from podium.store.cql_values import RowEncoder
 from podium.store.rows import (
     PLACEHOLDERS,
     TOTAL_COLUMNS,
@@ -96,7 +97,11 @@ def schema(keyspace: str, replication: int, key_ttl_s: int) -> list[str]:
 SLOTS = 64
 
 
-IN_LIMIT = 100  # users in one partition read
+IN_LIMIT = 100  # users in one read
+# Partitions a read names times the users it names: the coordinator looks every user up in
+# every partition named, so a read of few users a slot over many slots (a small batch) is
+# cut before the lookups outgrow the requests saved.
+READ_PRODUCT = 800
 # Writes go in unlogged batches, each one request (the driver's cost is per request, and
 # it is most of a db-worker's CPU), kept under the sizes Cassandra warns about: a batch's
 # estimated size under batch_size_warn_threshold (5 KiB), and a batch of rows of several
@@ -125,6 +130,7 @@ class CassandraStore:
         self._ks = keyspace
         self._key_ttl_s = key_ttl_s
         self._prepared: dict[str, Any] = {}
+        self._encoders: dict[str, RowEncoder] = {}
 
     @classmethod
     def connect(
@@ -215,13 +221,13 @@ class CassandraStore:
         """One unlogged batch of `cql` for each of `rows`: rows of one partition, or of a few
         partitions on one replica, so the batch is one request to a replica that holds
         them all (one request instead of many)."""
-        from cassandra.query import BatchStatement, BatchType
+        from cassandra.query import BatchType
 
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-        prepared = self._statement(cql)
-        for params in rows:
-            batch.add(prepared, params)
-        await self._execute_statement(batch, ())
+        encoder = self._encoders.get(cql)
+        if encoder is None:
+            # Rows encoded by Podium, not bound by the driver (podium/store/cql_values.py).
+            encoder = self._encoders[cql] = RowEncoder(self._statement(cql))
+        await self._execute_statement(encoder.batch(rows, BatchType.UNLOGGED), ())
 
     async def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """One unlogged batch of statements on the keyspace (`{ks}` in each), each prepared
@@ -319,20 +325,32 @@ class CassandraStore:
         return sorted({r[0] for r in rows})
 
     async def load_totals(self, users: Sequence[UserKey]) -> dict[UserKey, Total]:
-        # One query per partition (board, slot) with the users in it, not one per user: a
-        # batch of a thousand users of a board is about SLOTS queries.
-        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot = ? AND user_id IN ?"
+        # One request for the partitions (board, slot) of a replica, not one a partition:
+        # `slot IN ? AND user_id IN ?` over a few slots and up to IN_LIMIT of their users,
+        # sent to the replica that holds them. The coordinator reads each partition for
+        # the users named (a user's row is only ever in its own slot, so the product of
+        # the two lists finds nothing else). A batch of a thousand users of a board was 64
+        # requests, one a slot; it is about 10, at the same partition reads for Cassandra
+        # and a third of the driver's CPU (docs/benchmarks.md, "The db-worker's requests").
+        cql = f"SELECT {TOTAL_COLUMNS} FROM {{ks}}.totals WHERE board = ? AND slot IN ? AND user_id IN ?"
         by_partition: dict[tuple[str, int], list[str]] = defaultdict(list)
         for board, user_id in set(users):
             by_partition[(board, slot_of(user_id))].append(user_id)
-        queries = [
-            (board, slot, ids[i : i + IN_LIMIT])
-            for (board, slot), ids in by_partition.items()
-            for i in range(0, len(ids), IN_LIMIT)
-        ]
-        results = await asyncio.gather(*(self._execute(cql, q) for q in queries))
+        by_replica: dict[tuple[str, Any], list[tuple[int, list[str]]]] = defaultdict(list)
+        metadata = self._session.cluster.metadata
+        for (board, slot), ids in sorted(by_partition.items()):
+            replicas = metadata.get_replicas(self._ks, _slot_key(board, slot))
+            by_replica[(board, replicas[0] if replicas else None)].append((slot, ids))
+        statement = self._statement(cql)
+        reads = []
+        for (board, _), partitions in by_replica.items():
+            for slots, ids in _packed(partitions, IN_LIMIT, READ_PRODUCT):
+                bound = statement.bind((board, slots, ids))
+                # Routed by the first slot's partition (the driver would hash the bound list).
+                bound._routing_key = _slot_key(board, slots[0])
+                reads.append(self._execute_statement(bound, ()))
         found = {}
-        for rows in results:
+        for rows in await asyncio.gather(*reads):
             for row in rows:
                 t = total_from_row(row)
                 found[(t.board, t.user_id)] = t
@@ -470,6 +488,32 @@ class CassandraStore:
 
     async def close(self) -> None:
         await asyncio.to_thread(self.shutdown)
+
+
+def _slot_key(board: str, slot: int) -> bytes:
+    """The totals partition (board, slot)'s key as the driver routes it (the composite form)."""
+    name = board.encode()
+    return len(name).to_bytes(2, "big") + name + b"\x00" + b"\x00\x04" + slot.to_bytes(4, "big", signed=True) + b"\x00"
+
+
+def _packed(partitions: Sequence[tuple[int, list[str]]], limit: int, product: int) -> list[tuple[list[int], list[str]]]:
+    """Partitions' (slot, users) packed into reads of at most `limit` users and `product`
+    slots × users, each read the slots of its users: whole partitions together while they
+    fit, a bigger one cut alone."""
+    reads: list[tuple[list[int], list[str]]] = []
+    slots: list[int] = []
+    ids: list[str] = []
+    for slot, users in partitions:
+        for i in range(0, len(users), limit):
+            part = users[i : i + limit]
+            if ids and (len(ids) + len(part) > limit or (len(slots) + 1) * (len(ids) + len(part)) > product):
+                reads.append((slots, ids))
+                slots, ids = [], []
+            slots.append(slot)
+            ids.extend(part)
+    if ids:
+        reads.append((slots, ids))
+    return reads
 
 
 def _routing_key(key: tuple[str, ...]) -> bytes:

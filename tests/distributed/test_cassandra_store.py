@@ -61,6 +61,25 @@ async def test_a_read_of_many_rows_gets_every_page(store: CassandraStore, board_
         await store.delete_board([board_name])
 
 
+async def test_a_read_of_many_partitions_finds_exactly_the_stored_users(store: CassandraStore, board_name: str) -> None:
+    # load_totals reads a replica's partitions together (`slot IN ? AND user_id IN ?`): every
+    # stored user asked for comes back once, from any number of slots, a partition of more
+    # users than one read takes included; a user not stored does not, nor one of another board.
+    crowd = [f"c{i}" for i in range(3_000) if slot_of(f"c{i}") == 7][:250]  # one partition, > IN_LIMIT
+    stored = [
+        Total(board_name, u, i, 2, i, LogPosition(0, i)) for i, u in enumerate([f"s{i}" for i in range(700)] + crowd)
+    ]
+    other = f"{board_name}-other"
+    try:
+        await store.write_totals([*stored, Total(other, "s1", 5, 1, 5, LogPosition(0, 1))], [])
+        asked = [(t.board, t.user_id) for t in stored] + [(board_name, f"absent{i}") for i in range(300)]
+        assert await store.load_totals(asked + asked[:50]) == {(t.board, t.user_id): t for t in stored}
+        assert await store.load_totals([(board_name, f"absent{i}") for i in range(3)]) == {}
+        assert await store.load_totals([]) == {}
+    finally:
+        await store.delete_board([board_name, other])
+
+
 def test_a_keyspace_made_before_the_index_finds_its_users_boards(dist_settings: Settings) -> None:
     """A keyspace of the user_boards table's time, its totals written: ensure_schema adds the
     index on totals(user_id), waits for its build, and the boards are found from the totals."""

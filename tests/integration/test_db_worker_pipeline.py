@@ -163,6 +163,38 @@ async def test_no_offset_is_committed_before_every_earlier_batch_is_durable(log:
     assert await totals(store, "u", "v") == {"u": (3, 2), "v": (4, 2)}
 
 
+async def test_a_landed_batch_is_committed_after_the_next_write_has_started(log: SqliteLog, store: SqliteStore) -> None:
+    # Depth 2: a batch's write lands while the next is decided; its offsets are committed once
+    # the next write is on its way (the commit's round trip is not between the two writes),
+    # and still only once its own write is durable.
+    worker, held, watch = pipelined(log, store, batch_size=1, depth=2)
+    writes_at_commit: list[int] = []
+    commit = watch.commit
+
+    async def watched(records: Sequence[LogRecord]) -> None:
+        writes_at_commit.append(len(held.gates))
+        await commit(records)
+
+    watch.commit = watched  # type: ignore[method-assign]
+    await score(log, "u", 1)  # batch 0
+    await score(log, "v", 2)  # batch 1
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: len(held.gates) == 1)
+        held.release(0)
+        await until(lambda: len(held.gates) == 2 and watch.committed != {})
+        assert writes_at_commit[0] == 2, "batch 0 committed before batch 1's write started"
+        held.release(1)
+        await until(lambda: watch.committed.get(0, -1) >= 1)
+    finally:
+        stop.set()
+        held.release_all()
+        await asyncio.wait_for(running, 5)
+    assert watch.faults == []
+    assert await totals(store, "u", "v") == {"u": (1, 1), "v": (2, 1)}
+
+
 RECORDS = [  # (user, points, idempotency key); batches of two, so each user meets the next batch
     ("u", 2, None),
     ("w", 5, None),  # w's first total

@@ -210,7 +210,8 @@ def figures(
                 scores=new.scores,
                 note="value: the db-worker stage (first score sent until its group has committed the topic); "
                 "baseline: a plain loop writing the same totals rows, prepared, same consistency, the same "
-                "per-partition unlogged batches all in flight for each 1,000 rows "
+                "per-partition unlogged batches all in flight for each 5,000 rows (the db-worker's batch size), "
+                "new users' first rows as the db-worker writes them "
                 "(podium/tools/bench/raw_cassandra.py)",
             )
         )

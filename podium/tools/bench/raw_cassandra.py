@@ -1,16 +1,18 @@
 """The baseline of `db_stage_vs_raw_cassandra`: Cassandra's own write rate for the rows the
 db-worker stage writes, by a plain loop with nothing of Podium's around it.
 
-The loop writes N totals rows (N new users of one board, as the `new` workload's) into a
-scratch table made like the totals table (same columns and key, no CDC: nothing reads it),
-through the same driver session the db-worker uses (`connect_store`: protocol, token-aware
-routing, the same default consistency), with the same prepared INSERT … USING TIMESTAMP
-and the same concurrency: each round of the db-worker's batch size (5,000) goes as one unlogged
-batch per (board, slot) partition (cut at the store's size for one partition), all in
-flight at once, the next round when they are done — what one full db-worker batch of new
-users writes to the totals table (a worker behind takes up to its batch size at once; the loop mirrors it).
-What it leaves out is the db-worker's work: reading the log, reading the users' totals
-before writing, the idempotency keys, committing offsets.
+The loop writes N totals rows (N new users of one board, as the `new` workload's: first
+totals, whose optional columns at their defaults are left unwritten, the rows the db-worker
+writes for them) into a scratch table made like the totals table (same columns and key, no
+CDC: nothing reads it), through the same driver session the db-worker uses
+(`connect_store`: protocol, token-aware routing, the same default consistency), with the
+same prepared INSERT … USING TIMESTAMP bound the driver's plain way (`BatchStatement.add`),
+and the same concurrency: each round of the db-worker's batch size (5,000) goes as one
+unlogged batch per (board, slot) partition (cut at the store's size for one partition), all
+in flight at once, the next round when they are done — what one full db-worker batch of new
+users writes to the totals table (a worker behind takes up to its batch size at once; the
+loop mirrors it). What it leaves out is the db-worker's work: reading the log, reading the
+users' totals before writing, the idempotency keys, committing offsets.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from typing import Any
 from podium.pipeline.db_worker import DbWorkerSettings
 from podium.settings import Settings
 from podium.store.cassandra import PARTITION_BATCH_BYTES
-from podium.store.rows import PLACEHOLDERS, TOTAL_COLUMNS, batches_by_size, later_row_from_total
+from podium.store.rows import (
+    PLACEHOLDERS,
+    TOTAL_COLUMNS,
+    batches_by_size,
+    first_row_from_total,
+    later_row_from_total,
+)
 from podium.tools.bench.index import make_totals
 
 ROUND = DbWorkerSettings().batch_size  # rows in flight together: one db-worker batch, at most
@@ -61,7 +69,10 @@ def rows_per_s(settings: Settings, rows: int) -> dict[str, Any]:
             by_partition: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
             for t in totals[i : i + ROUND]:
                 slot = zlib.crc32(t.user_id.encode()) % SLOTS
-                by_partition[slot].append((slot, *later_row_from_total(t, UNSET_VALUE), t.version))
+                # The row the db-worker writes for it: a new user's first total, its
+                # optional columns at their defaults left unwritten (CassandraStore.write_totals).
+                row = first_row_from_total(t, UNSET_VALUE) if t.version == 1 else later_row_from_total(t, UNSET_VALUE)
+                by_partition[slot].append((slot, *row, t.version))
             futures = []
             for batch_rows in (
                 b for part in by_partition.values() for b in batches_by_size(part, PARTITION_BATCH_BYTES)
