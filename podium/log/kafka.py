@@ -324,16 +324,19 @@ class KafkaLogConsumer:
         if first is not None and max_records > 1:
             messages += consumer.consume(num_messages=max_records - 1, timeout=0)
         now = time.monotonic()
-        if now - self._lag_reported_at >= LAG_EVERY_S:
+        if now - self._lag_reported_at >= LAG_EVERY_S and self._report_lag(consumer):
+            # Only a report that set the gauge starts the period: before its first records a
+            # new assignment has no position, and its lag shows with the poll that brings them.
             self._lag_reported_at = now
-            self._report_lag(consumer)
         return messages
 
-    def _report_lag(self, consumer: confluent_kafka.Consumer) -> None:
+    def _report_lag(self, consumer: confluent_kafka.Consumer) -> bool:
         """Consumer lag per partition, from cached watermarks: no extra round trip, but a
         position and a watermark call per partition, so once every LAG_EVERY_S, not every
-        poll (a busy worker polls many times a second; a scrape reads it every few)."""
+        poll (a busy worker polls many times a second; a scrape reads it every few). Whether
+        any partition's lag was set."""
         group = self._config["group.id"]
+        reported = False
         for tp in consumer.position(consumer.assignment()):
             try:
                 _, high = consumer.get_watermark_offsets(tp, cached=True)
@@ -341,6 +344,8 @@ class KafkaLogConsumer:
                 continue
             if high is not None and high >= 0 and tp.offset >= 0:
                 metrics.CONSUMER_LAG.labels(group, str(tp.partition)).set(max(0, high - tp.offset))
+                reported = True
+        return reported
 
     async def commit(self, records: Sequence[LogRecord]) -> None:
         # Each record's offset to its own topic: a position is only a partition and an

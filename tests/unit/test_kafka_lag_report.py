@@ -24,3 +24,18 @@ def test_the_lag_is_reported_on_the_first_poll_and_then_once_a_period() -> None:
         clock[0] += kafka.LAG_EVERY_S
         consumer._consume(fake, 10, 0.1)
     assert report.call_count == 2
+
+
+def test_a_report_that_set_no_lag_is_tried_again_at_the_next_poll() -> None:
+    # A new assignment has no position before its first records: its lag must show with the
+    # poll that brings them, not a period later (a scrape right after the first batch).
+    consumer = KafkaLogConsumer("127.0.0.1:1", ["t"], "g")
+    fake = mock.Mock()
+    fake.poll.return_value = None
+    with (
+        mock.patch.object(kafka.time, "monotonic", lambda: 1000.0),
+        mock.patch.object(consumer, "_report_lag", side_effect=[False, True, True]) as report,
+    ):
+        for _ in range(3):
+            consumer._consume(fake, 10, 0.1)
+    assert report.call_count == 2  # nothing set, then set, then within the period: skipped
