@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 import uuid
+from collections.abc import Callable
 
 from podium.bootstrap import connect_store
 from podium.domain.boards import Board
@@ -34,8 +35,11 @@ def me() -> float:
     return r.ru_utime + r.ru_stime
 
 
-async def drain(settings: Settings, scores: int, batch: int, depth: int) -> tuple[float, float]:
-    """Seconds and worker CPU seconds for one DbWorker of `depth` to drain `scores` new users."""
+async def drain(
+    settings: Settings, scores: int, batch: int, depth: int, settle: Callable[[], None] | None = None
+) -> tuple[float, float]:
+    """Seconds and worker CPU seconds for one DbWorker of `depth` to drain `scores` new users;
+    `settle` runs once the backlog is made, before the clock starts (db_heap_probe.py)."""
     tag = uuid.uuid4().hex[:8]
     topic, board = f"probe-ingest-{tag}", f"probe-{tag}"
     ensure_topics(settings.kafka_bootstrap, {topic: 6})
@@ -55,6 +59,8 @@ async def drain(settings: Settings, scores: int, batch: int, depth: int) -> tupl
         for i in range(0, scores, 1000):
             await log.append(records[i : i + 1000])
         await log.close()
+        if settle is not None:
+            settle()
         cpu0, started = me(), time.perf_counter()
         applied = 0
         while applied < scores:
@@ -80,4 +86,5 @@ async def main() -> None:
         print(f"round {r + 1} load {os.getloadavg()[0]:.1f}: " + "; ".join(line) + f"; raw {raw:7.0f} rows/s")
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
