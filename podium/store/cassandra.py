@@ -23,7 +23,7 @@ from podium.domain.totals import LogPosition, Total
 from podium.errors import BackendUnavailable
 from podium.plumbing import names
 from podium.store.base import AppliedKey, IdempotencyKey, UserKey
-from podium.store.cql_values import RowEncoder
+from podium.store.cql_values import RowEncoder, batch_of
 from podium.store.rows import (
     PLACEHOLDERS,
     TOTAL_COLUMNS,
@@ -217,28 +217,30 @@ class CassandraStore:
             prepared = self._prepared[cql] = self._session.prepare(cql.format(ks=self._ks))
         return prepared
 
+    def _encoder(self, cql: str) -> RowEncoder:
+        encoder = self._encoders.get(cql)
+        if encoder is None:
+            # Rows encoded by Podium, not bound by the driver (podium/store/cql_values.py).
+            encoder = self._encoders[cql] = RowEncoder(self._statement(cql))
+        return encoder
+
     async def _execute_batch(self, cql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One unlogged batch of `cql` for each of `rows`: rows of one partition, or of a few
         partitions on one replica, so the batch is one request to a replica that holds
         them all (one request instead of many)."""
         from cassandra.query import BatchType
 
-        encoder = self._encoders.get(cql)
-        if encoder is None:
-            # Rows encoded by Podium, not bound by the driver (podium/store/cql_values.py).
-            encoder = self._encoders[cql] = RowEncoder(self._statement(cql))
-        await self._execute_statement(encoder.batch(rows, BatchType.UNLOGGED), ())
+        await self._execute_statement(self._encoder(cql).batch(rows, BatchType.UNLOGGED), ())
 
     async def execute_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """One unlogged batch of statements on the keyspace (`{ks}` in each), each prepared
-        once: for a table another port keeps, statements of one partition (the rank
-        history's points and trims of one (board, slot)), so one request and one mutation."""
-        from cassandra.query import BatchStatement, BatchType
+        once and its rows encoded as `_execute_batch`'s: for a table another port keeps,
+        statements of one partition (the rank history's points and trims of one (board,
+        slot)), so one request and one mutation."""
+        from cassandra.query import BatchType
 
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-        for cql, params in statements:
-            batch.add(self._statement(cql), params)
-        await self._execute_statement(batch, ())
+        rows = [(self._encoder(cql), params) for cql, params in statements]
+        await self._execute_statement(batch_of(rows, BatchType.UNLOGGED), ())
 
     async def _execute(self, cql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self._execute_statement(self._statement(cql), params)

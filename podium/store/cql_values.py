@@ -80,19 +80,28 @@ class RowEncoder:
             return key
         return b"".join(len(values[i]).to_bytes(2, "big") + values[i] + b"\x00" for i in self._routing)
 
+    def add(self, batch: Any, row: Sequence[Any]) -> None:
+        """`row` added to `batch` as the driver's `BatchStatement.add` adds it bound."""
+        if self._plain:
+            batch._statements_and_parameters.append((True, self._query_id, self.values(row)))
+        else:
+            batch.add(self._prepared, row)
+
     def batch(self, rows: Sequence[Sequence[Any]], batch_type: Any) -> Any:
         """An unlogged (or other) batch of `rows`, routed by its first row's partition."""
-        from cassandra.query import BatchStatement
+        return batch_of([(self, row) for row in rows], batch_type)
 
-        batch = BatchStatement(batch_type=batch_type)
-        if not self._plain:
-            for row in rows:
-                batch.add(self._prepared, row)
-            return batch
-        add = batch._statements_and_parameters.append  # what BatchStatement.add appends for a bound row
-        for row in rows:
-            add((True, self._query_id, self.values(row)))
-        if rows and self._keyspace:
-            batch.keyspace = self._keyspace
-            batch.routing_key = self.routing_key(batch._statements_and_parameters[0][2])
-        return batch
+
+def batch_of(rows: Sequence[tuple[RowEncoder, Sequence[Any]]], batch_type: Any) -> Any:
+    """A batch of rows of one or several prepared statements (the rank history's points and
+    trims of one partition), routed by the first row's partition as the driver routes it."""
+    from cassandra.query import BatchStatement
+
+    batch = BatchStatement(batch_type=batch_type)
+    for encoder, row in rows:
+        encoder.add(batch, row)
+    first = rows[0][0] if rows else None
+    if first is not None and first._plain and first._keyspace:
+        batch.keyspace = first._keyspace
+        batch.routing_key = first.routing_key(batch._statements_and_parameters[0][2])
+    return batch

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from podium.domain.totals import LogPosition, Total
 from podium.store.cassandra import slot_of
-from podium.store.cql_values import RowEncoder
+from podium.store.cql_values import RowEncoder, batch_of
 from podium.store.rows import COLUMNS, first_row_from_total, later_row_from_total
 
 TYPES = {
@@ -39,9 +39,9 @@ TYPES = {
 }
 
 
-def prepared(columns: list[tuple[str, Any]], routing: list[int]) -> PreparedStatement:
+def prepared(columns: list[tuple[str, Any]], routing: list[int], query_id: bytes = b"qid") -> PreparedStatement:
     meta = [ColumnMetadata("ks", "totals", name, cql_type) for name, cql_type in columns]
-    return PreparedStatement(meta, b"qid", routing, "INSERT …", "ks", 4, None, None)
+    return PreparedStatement(meta, query_id, routing, "INSERT …", "ks", 4, None, None)
 
 
 # The totals insert as the store prepares it: slot, the columns, USING TIMESTAMP ?; the
@@ -106,3 +106,22 @@ def test_a_short_row_is_padded_as_the_driver_pads_it_and_a_long_one_refused() ->
     assert ours._statements_and_parameters == driver_batch(statement, [("a",)])._statements_and_parameters
     with pytest.raises(ValueError):
         RowEncoder(statement).values(("a", 1, 2))
+
+
+def test_a_batch_of_two_statements_is_what_the_driver_binds() -> None:
+    # The rank history's points and the trims due among them, one partition (board, slot).
+    point = prepared(
+        [("board", UTF8Type), ("slot", Int32Type), ("user_id", UTF8Type), ("version", LongType)], [0, 1], b"insert"
+    )
+    trim = prepared(
+        [("board", UTF8Type), ("slot", Int32Type), ("user_id", UTF8Type), ("version", LongType)], [0, 1], b"trim"
+    )
+    rows = [(point, ("b", 7, "ann", 200)), (trim, ("b", 7, "ann", 100)), (point, ("b", 7, "bob", 3))]
+    encoders = {id(point): RowEncoder(point), id(trim): RowEncoder(trim)}
+    ours = batch_of([(encoders[id(s)], row) for s, row in rows], BatchType.UNLOGGED)
+    theirs = BatchStatement(batch_type=BatchType.UNLOGGED)
+    for statement, row in rows:
+        theirs.add(statement, row)
+    assert ours._statements_and_parameters == theirs._statements_and_parameters
+    assert ours.routing_key == theirs.routing_key
+    assert ours.keyspace == theirs.keyspace == "ks"
